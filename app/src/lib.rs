@@ -1,0 +1,80 @@
+//! Warden's pages, components and the server functions they call. Server
+//! function bodies are thin: read the session, call `domain`, map the error.
+//! Everything server-only sits behind the `ssr` feature so the WASM bundle
+//! never carries it.
+#![deny(clippy::unwrap_used)]
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod secret;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use components::header::Header;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+use pages::{
+    home::Home, log_out_all::LogOutAllPage, not_found::NotFound, security::SecurityLayout,
+    sessions::SessionsPage, sign_in::SignInPage, sign_up::SignUpPage,
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The request's CSP nonce (chosen by the server's header middleware) must
+    // be on the hydration scripts, or the browser refuses them.
+    #[cfg(feature = "ssr")]
+    ssr::provide_request_nonce();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/warden.css"/>
+        <Title text="Warden"/>
+        <Router>
+            <Header/>
+            <main id="main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=Home ssr=SsrMode::Async/>
+                    <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("account")
+                        view=|| view! { <Redirect path="/account/security/sessions"/> }
+                        ssr=SsrMode::Async
+                    />
+                    <ParentRoute path=path!("account/security") view=SecurityLayout ssr=SsrMode::Async>
+                        <Route path=path!("sessions") view=SessionsPage ssr=SsrMode::Async/>
+                        <Route path=path!("sessions/log-out-all") view=LogOutAllPage ssr=SsrMode::Async/>
+                        <Route
+                            path=path!("")
+                            view=|| view! { <Redirect path="/account/security/sessions"/> }
+                            ssr=SsrMode::Async
+                        />
+                    </ParentRoute>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

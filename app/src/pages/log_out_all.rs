@@ -1,0 +1,37 @@
+//! The confirmation before "Log out of all devices", in the product's words.
+
+use crate::api::EndAllSessions;
+use crate::components::form_error::FormError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+#[component]
+pub fn LogOutAllPage() -> impl IntoView {
+    let action = ServerAction::<EndAllSessions>::new();
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    view! {
+        <Title text="Log out of all devices · Warden"/>
+        <section class="panel confirm" role="region" aria-labelledby="log-out-all">
+            <h2 id="log-out-all">"Log out of all devices?"</h2>
+            <p>
+                "All sessions will be terminated at the same time, including this one. "
+                "A logout will be performed on all devices, and everyone signed in to this account "
+                "will have to log in again."
+            </p>
+            <p class="alert warning">
+                <strong>"Suspect unauthorized access? "</strong>
+                "Change your password first, then log out of all devices — otherwise whoever has it can simply sign in again."
+            </p>
+            <FormError error/>
+            <div class="actions">
+                <ActionForm action=action>
+                    <button type="submit" class="danger" disabled=move || action.pending().get()>
+                        "Log out of all devices"
+                    </button>
+                </ActionForm>
+                <A href="/account/security/sessions">"Cancel"</A>
+            </div>
+        </section>
+    }
+}

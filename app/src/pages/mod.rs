@@ -1,0 +1,8 @@
+//! One module per page.
+pub mod home;
+pub mod log_out_all;
+pub mod not_found;
+pub mod security;
+pub mod sessions;
+pub mod sign_in;
+pub mod sign_up;

@@ -1,0 +1,19 @@
+//! The Security area: heading, the tab bar, and the current tab below it.
+//! Only tabs whose page exists are listed.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+
+#[component]
+pub fn SecurityLayout() -> impl IntoView {
+    view! {
+        <div class="security">
+            <p class="breadcrumb">"Account"</p>
+            <h1>"Security"</h1>
+            <nav class="tabs" aria-label="Security">
+                <A href="/account/security/sessions">"Login Security"</A>
+            </nav>
+            <Outlet/>
+        </div>
+    }
+}

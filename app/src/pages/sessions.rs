@@ -1,0 +1,111 @@
+//! Login Security: every session of the account, current and ended, with a
+//! way to end one and to log out of all devices.
+
+use crate::api::{list_sessions, EndSession, SessionView, SessionsView};
+use crate::components::form_error::FormError;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    let query = use_query_map();
+    let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
+    let data = Resource::new(move || (end.version().get(), page()), |(_, p)| list_sessions(p));
+    let end_error = Signal::derive(move || end.value().get().and_then(|r| r.err()));
+    view! {
+        <Title text="Login Security · Warden"/>
+        <section class="panel" aria-labelledby="login-security">
+            <div class="panel-head">
+                <div>
+                    <h2 id="login-security">"Login Security"</h2>
+                    <p class="muted">
+                        "All sessions, current and completed: from which devices and when you were signed in. "
+                        "End any session you don't recognise."
+                    </p>
+                </div>
+                <A href="/account/security/sessions/log-out-all">"Log out of all devices"</A>
+            </div>
+            <FormError error=end_error/>
+            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Ok(v) => view! { <SessionLists v end/> }.into_any(),
+                    Err(AppError::NotSignedIn) => view! { <Redirect path="/signin?reason=session_ended"/> }.into_any(),
+                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SessionLists(v: SessionsView, end: ServerAction<EndSession>) -> impl IntoView {
+    let SessionsView { active, ended, page, has_older, events } = v;
+    let active_count = active.len();
+    view! {
+        <h3>{format!("Active sessions ({active_count})")}</h3>
+        <ul class="sessions" aria-label="Active sessions">
+            {active.into_iter().map(|s| view! { <SessionItem s end/> }).collect_view()}
+        </ul>
+        <h3>"Ended sessions"</h3>
+        {if ended.is_empty() {
+            view! { <p class="muted">"No ended sessions yet."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="sessions ended" aria-label="Ended sessions">
+                    {ended.into_iter().map(|s| view! { <SessionItem s end/> }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        <nav class="pager" aria-label="Ended sessions pages">
+            {(page > 0).then(|| view! { <a href=format!("/account/security/sessions?page={}", page - 1)>"Newer sessions"</a> })}
+            {has_older.then(|| view! { <a href=format!("/account/security/sessions?page={}", page + 1)>"Older sessions"</a> })}
+        </nav>
+        <h3>"Recent security activity"</h3>
+        <ul class="events" aria-label="Recent security activity">
+            {events.into_iter().map(|e| view! {
+                <li>
+                    <strong>{e.what}</strong>
+                    {(!e.detail.is_empty()).then(|| format!(" — {}", e.detail))}
+                    <span class="muted">
+                        " · " <time datetime=e.at.iso>{e.at.text}</time> " · " {e.device} " · " {e.ip}
+                    </span>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn SessionItem(s: SessionView, end: ServerAction<EndSession>) -> impl IntoView {
+    let label = format!("{} on {}", s.browser, s.os);
+    let active = s.ended.is_none();
+    let end_label = format!("End session: {label}, {}", s.ip);
+    view! {
+        <li class="session" class:current=s.this_device aria-label=label.clone()>
+            <div class="session-main">
+                <strong>{label.clone()}</strong>
+                {s.this_device.then(|| view! { <span class="badge">"This device"</span> })}
+                <dl>
+                    <dt>"Device"</dt><dd>{s.device}</dd>
+                    <dt>"IP address"</dt><dd>{s.ip}</dd>
+                    <dt>"Signed in"</dt><dd><time datetime=s.started.iso>{s.started.text}</time></dd>
+                    <dt>"Last active"</dt><dd><time datetime=s.last_active.iso>{s.last_active.text}</time></dd>
+                    {s.ended.map(|e| view! {
+                        <dt>"Ended"</dt><dd><time datetime=e.iso>{e.text}</time></dd>
+                    })}
+                    {s.end_reason.map(|r| view! { <dt>"Why"</dt><dd class="reason">{r}</dd> })}
+                </dl>
+            </div>
+            {(active && !s.this_device).then(|| view! {
+                <ActionForm action=end>
+                    <input type="hidden" name="session_id" value=s.id/>
+                    <button type="submit" class="secondary" aria-label=end_label>"End"</button>
+                </ActionForm>
+            })}
+        </li>
+    }
+}

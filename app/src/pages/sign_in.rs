@@ -1,0 +1,48 @@
+//! Sign in with username or email and password.
+
+use crate::api::SignIn;
+use crate::components::form_error::FormError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Why someone landed here, said in words.
+fn notice(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "logged_out_all" => "You have been logged out of all devices. Sign in again to continue.",
+        "signed_out" => "You have signed out.",
+        "session_ended" => "Your session has ended. Please sign in again.",
+        "signed_up" => "Your account is ready. Sign in to continue.",
+        _ => return None,
+    })
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let query = use_query_map();
+    let message = move || query.read().get("reason").and_then(|r| notice(&r));
+    let next = move || query.read().get("next").unwrap_or_default();
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    view! {
+        <Title text="Sign in · Warden"/>
+        <section class="card narrow">
+            <h1>"Sign in"</h1>
+            {move || message().map(|m| view! { <p class="alert info" role="status">{m}</p> })}
+            <ActionForm action=action>
+                <input type="hidden" name="next" value=next/>
+                <label>
+                    "Username or email"
+                    <input type="text" name="login" autocomplete="username" required autofocus/>
+                </label>
+                <label>
+                    "Password"
+                    <input type="password" name="password" autocomplete="current-password" required/>
+                </label>
+                <FormError error/>
+                <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
+            </ActionForm>
+            <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,37 @@
+//! Create an account: email, username, password twice.
+
+use crate::api::SignUp;
+use crate::components::form_error::FormError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    view! {
+        <Title text="Sign up · Warden"/>
+        <section class="card narrow">
+            <h1>"Create your account"</h1>
+            <ActionForm action=action>
+                <label>"Email" <input type="email" name="email" autocomplete="email" required/></label>
+                <label>
+                    "Username"
+                    <input type="text" name="username" autocomplete="username" required minlength="3" maxlength="32"/>
+                </label>
+                <label>
+                    "Password"
+                    <input type="password" name="password" autocomplete="new-password" required minlength="8" aria-describedby="pw-hint"/>
+                </label>
+                <p id="pw-hint" class="hint">"At least 8 characters. A few unrelated words make a strong, memorable password."</p>
+                <label>
+                    "Confirm password"
+                    <input type="password" name="confirm_password" autocomplete="new-password" required minlength="8"/>
+                </label>
+                <FormError error/>
+                <button type="submit" disabled=move || action.pending().get()>"Sign up"</button>
+            </ActionForm>
+            <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,63 @@
+//! The session cookie: `__Host-` prefixed (so no subdomain can plant or read
+//! it), `HttpOnly`, `Secure`, `SameSite=Lax`, `Path=/`. Without TLS in local
+//! development `Secure` can be turned off; the `__Host-` prefix then has to go
+//! too, because browsers refuse it on a non-secure cookie.
+
+#[derive(Clone, Debug)]
+pub struct SessionCookie {
+    pub secure: bool,
+}
+
+impl SessionCookie {
+    pub fn name(&self) -> &'static str {
+        if self.secure {
+            "__Host-warden_session"
+        } else {
+            "warden_session"
+        }
+    }
+
+    fn attributes(&self) -> &'static str {
+        if self.secure {
+            "; Path=/; HttpOnly; Secure; SameSite=Lax"
+        } else {
+            "; Path=/; HttpOnly; SameSite=Lax"
+        }
+    }
+
+    /// A session cookie in the browser's sense (no `Max-Age`): the server
+    /// enforces idle and absolute lifetimes, the browser forgets it on exit.
+    pub fn set(&self, token: &str) -> String {
+        format!("{}={}{}", self.name(), token, self.attributes())
+    }
+
+    pub fn clear(&self) -> String {
+        format!("{}={}; Max-Age=0", self.name(), self.attributes())
+    }
+
+    /// The token from a `Cookie` request header, if present.
+    pub fn read<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        cookie_header.split(';').find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == self.name() && !v.is_empty()).then_some(v)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn secure_cookie_has_every_attribute() {
+        let c = SessionCookie { secure: true };
+        let s = c.set("abc");
+        assert!(s.starts_with("__Host-warden_session=abc;"));
+        for a in ["Path=/", "HttpOnly", "Secure", "SameSite=Lax"] {
+            assert!(s.contains(a), "{a} missing in {s}");
+        }
+        assert!(!s.contains("Domain"));
+        assert_eq!(c.read("x=1; __Host-warden_session=abc; y=2"), Some("abc"));
+        assert_eq!(c.read("warden_session=abc"), None);
+        assert!(c.clear().contains("Max-Age=0"));
+    }
+}

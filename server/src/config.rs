@@ -1,0 +1,65 @@
+//! Configuration from the environment, with defaults that run on a fresh
+//! machine with nothing set.
+
+use domain::session::Lifetimes;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `WARDEN_BIND`, else the `site-addr` of Leptos.toml (127.0.0.1:3000).
+    pub bind: Option<SocketAddr>,
+    /// `WARDEN_DATA_DIR`, default `./data`: the SQLite file lives here.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`, default `sqlite://<data dir>/warden.db`.
+    pub database_url: String,
+    /// `WARDEN_COOKIE_SECURE`, default true (`__Host-` cookie, `Secure`).
+    pub cookie_secure: bool,
+    /// `WARDEN_TRUSTED_PROXY`: the one proxy address whose `X-Forwarded-For` is believed.
+    pub trusted_proxy: Option<IpAddr>,
+    /// `WARDEN_SESSION_IDLE_MINUTES` (30) and `WARDEN_SESSION_MAX_HOURS` (12).
+    pub lifetimes: Lifetimes,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &str) -> Result<Option<T>, ConfigError> {
+    var(name)
+        .map(|v| v.trim().parse::<T>().map_err(|_| ConfigError(format!("{name}={v:?} is not valid"))))
+        .transpose()
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(var("WARDEN_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/warden.db?mode=rwc", data_dir.display()));
+        let cookie_secure = match var("WARDEN_COOKIE_SECURE").as_deref() {
+            None => true,
+            Some("1" | "true" | "yes") => true,
+            Some("0" | "false" | "no") => false,
+            Some(v) => return Err(ConfigError(format!("WARDEN_COOKIE_SECURE={v:?}: use true or false"))),
+        };
+        let mut lifetimes = Lifetimes::default();
+        if let Some(m) = parse::<i64>("WARDEN_SESSION_IDLE_MINUTES")? {
+            lifetimes.idle_secs = m.max(1) * 60;
+        }
+        if let Some(h) = parse::<i64>("WARDEN_SESSION_MAX_HOURS")? {
+            lifetimes.absolute_secs = h.max(1) * 3600;
+        }
+        Ok(Config {
+            bind: parse("WARDEN_BIND")?,
+            data_dir,
+            database_url,
+            cookie_secure,
+            trusted_proxy: parse("WARDEN_TRUSTED_PROXY")?,
+            lifetimes,
+        })
+    }
+}

@@ -1,0 +1,95 @@
+//! The Warden server: configuration, the axum router with its middleware,
+//! and start-up. `main.rs` only calls [`run`].
+#![deny(clippy::unwrap_used)]
+
+pub mod config;
+pub mod middleware;
+
+use app::ssr::Ctx;
+use app::{shell, App};
+use axum::extract::FromRef;
+use axum::Router;
+use config::Config;
+use domain::clock::Clock;
+use domain::cookie::SessionCookie;
+use domain::store::Store;
+use domain::Warden;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Far above any form of ours; small enough that nobody streams us gigabytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub ctx: Ctx,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+/// Connects the store (creating the data directory for SQLite) and builds the service.
+pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Box<dyn std::error::Error>> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let store = Store::connect(&config.database_url).await?;
+    let cfg = domain::Config { lifetimes: config.lifetimes, ..Default::default() };
+    Ok(Warden::new(store, clock, cfg)?)
+}
+
+pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>) -> Router {
+    let ctx = Ctx { warden, cookie: SessionCookie { secure: config.cookie_secure } };
+    let state = AppState { leptos_options: leptos_options.clone(), ctx: ctx.clone(), config: Arc::new(config) };
+    let routes = generate_route_list(App);
+    let provide = move || provide_context(ctx.clone());
+    let options = leptos_options.clone();
+    Router::new()
+        .leptos_routes_with_context(&state, routes, provide.clone(), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide, shell))
+        .layer(axum::middleware::from_fn(middleware::malformed_is_bad_request))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::session))
+        .layer(axum::middleware::from_fn(middleware::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::client))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until the process is told to stop.
+pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let config = Config::from_env()?;
+    let conf = leptos_config::get_configuration(Some("Leptos.toml"))
+        .map_err(|e| format!("reading Leptos.toml (run from the repository root): {e}"))?;
+    let leptos_options = conf.leptos_options;
+    let addr = config.bind.unwrap_or(leptos_options.site_addr);
+    let warden = Arc::new(warden(&config, Arc::new(domain::clock::SystemClock)).await?);
+    let backend = warden.store().backend;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(?backend, data_dir = %config.data_dir.display(), "database ready");
+    tracing::info!("Warden is running at http://{}", listener.local_addr()?);
+    serve(listener, router(config, leptos_options, warden)).await?;
+    Ok(())
+}

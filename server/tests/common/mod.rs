@@ -1,0 +1,269 @@
+//! `spawn_app()` for the HTTP tests: the real server on port 0 over a fresh
+//! database (a temporary SQLite file, or a fresh schema in the PostgreSQL at
+//! `WARDEN_TEST_POSTGRES_URL`), a clock the test moves, and `Browser`, a
+//! client that keeps cookies like a browser.
+#![allow(dead_code)]
+
+use domain::clock::ManualClock;
+use domain::Warden;
+use leptos::prelude::LeptosOptions;
+use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, COOKIE, ORIGIN, REFERER, SET_COOKIE, USER_AGENT};
+use reqwest::StatusCode;
+use server::config::Config;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36";
+pub const FIREFOX_ANDROID: &str = "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub clock: ManualClock,
+    pub warden: Arc<Warden>,
+    pub backend: &'static str,
+}
+
+fn unique() -> String {
+    format!("{}_{}", std::process::id(), domain::random::public_id())
+}
+
+/// Runs when the PostgreSQL half of a test has no server to talk to.
+pub fn postgres_not_run() {
+    if std::env::var("WARDEN_REQUIRE_POSTGRES").is_ok() {
+        panic!("WARDEN_REQUIRE_POSTGRES is set but WARDEN_TEST_POSTGRES_URL is not");
+    }
+    eprintln!("NOT RUN on PostgreSQL: set WARDEN_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run it");
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        Self::sqlite_with(|_| {}).await
+    }
+
+    pub async fn sqlite_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = std::env::temp_dir().join(format!("warden-test-{}", unique()));
+        let url = format!("sqlite://{}/warden.db?mode=rwc", dir.display());
+        Self::spawn(dir, url, "sqlite", tweak).await
+    }
+
+    pub async fn postgres() -> Option<TestApp> {
+        Self::postgres_with(|_| {}).await
+    }
+
+    /// A fresh schema per test, so tests run in parallel without seeing each other.
+    pub async fn postgres_with(tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let base = std::env::var("WARDEN_TEST_POSTGRES_URL").ok()?;
+        let schema = format!("warden_t_{}", unique());
+        {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&base).await.expect("connect to WARDEN_TEST_POSTGRES_URL");
+            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut c).await.expect("create schema");
+        }
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        let dir = std::env::temp_dir().join(format!("warden-test-{}", unique()));
+        Some(Self::spawn(dir, url, "postgres", tweak).await)
+    }
+
+    async fn spawn(data_dir: PathBuf, database_url: String, backend: &'static str, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config {
+            bind: None,
+            data_dir,
+            database_url,
+            cookie_secure: true,
+            trusted_proxy: None,
+            lifetimes: Default::default(),
+        };
+        tweak(&mut config);
+        let clock = ManualClock::at(1_800_000_000);
+        let warden = Arc::new(server::warden(&config, Arc::new(clock.clone())).await.expect("start warden"));
+        let options = LeptosOptions::builder().output_name("warden").site_root("target/site").build();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = server::router(config, options, warden.clone());
+        tokio::spawn(server::serve(listener, router));
+        TestApp { addr, clock, warden, backend }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn browser(&self, user_agent: &str) -> Browser {
+        Browser {
+            base: format!("http://{}", self.addr),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: Mutex::new(BTreeMap::new()),
+            user_agent: user_agent.to_owned(),
+            extra: Mutex::new(HeaderMap::new()),
+        }
+    }
+
+    /// Signs up a new account with a fresh browser and returns that browser, signed in.
+    pub async fn signed_in_user(&self, name: &str, password: &str, ua: &str) -> Browser {
+        let b = self.browser(ua);
+        let r = b.call("sign_up", &[("email", &format!("{name}@example.com")), ("username", name), ("password", password), ("confirm_password", password)]).await;
+        assert!(r.status.is_success(), "sign up failed: {} {}", r.status, r.body);
+        b.sign_in(name, password).await;
+        b
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn location(&self) -> Option<&str> {
+        self.header("location").or_else(|| self.header("serverfnredirect"))
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers.get_all(SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+    }
+}
+
+/// A cookie-keeping client, like one browser profile.
+pub struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookies: Mutex<BTreeMap<String, String>>,
+    user_agent: String,
+    extra: Mutex<HeaderMap>,
+}
+
+impl Browser {
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().expect("lock").get(name).cloned()
+    }
+
+    pub fn set_header(&self, name: &'static str, value: &str) {
+        self.extra.lock().expect("lock").insert(name, value.parse().expect("header"));
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.lock().expect("lock").iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let mut req = req.header(USER_AGENT, &self.user_agent).headers(self.extra.lock().expect("lock").clone());
+        let c = self.cookie_header();
+        if !c.is_empty() {
+            req = req.header(COOKIE, c);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.text().await.unwrap_or_default();
+        let resp = Resp { status, headers, body };
+        let mut jar = self.cookies.lock().expect("lock");
+        for sc in resp.set_cookies() {
+            let first = sc.split(';').next().unwrap_or("");
+            if let Some((k, v)) = first.split_once('=') {
+                if sc.contains("Max-Age=0") || v.is_empty() {
+                    jar.remove(k.trim());
+                } else {
+                    jar.insert(k.trim().to_owned(), v.trim().to_owned());
+                }
+            }
+        }
+        resp
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(self.http.get(format!("{}{}", self.base, path)).header(ACCEPT, "text/html")).await
+    }
+
+    /// A server function as the hydrated page calls it (fetch, same origin).
+    pub async fn call(&self, name: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = serde_urlencode(fields);
+        self.send(
+            self.http
+                .post(format!("{}/api/{name}", self.base))
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(ACCEPT, "application/json")
+                .header(ORIGIN, &self.base)
+                .header("sec-fetch-site", "same-origin")
+                .body(body),
+        )
+        .await
+    }
+
+    /// A plain HTML form post from `page`, as a browser with JavaScript off sends it.
+    pub async fn form(&self, page: &str, name: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = serde_urlencode(fields);
+        self.send(
+            self.http
+                .post(format!("{}/api/{name}", self.base))
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(ACCEPT, "text/html,application/xhtml+xml")
+                .header(ORIGIN, &self.base)
+                .header(REFERER, format!("{}{}", self.base, page))
+                .header("sec-fetch-site", "same-origin")
+                .body(body),
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self, login: &str, password: &str) -> Resp {
+        let r = self.call("sign_in", &[("login", login), ("password", password), ("next", "")]).await;
+        assert!(r.status.is_success(), "sign in failed: {} {}", r.status, r.body);
+        r
+    }
+
+    pub async fn sessions(&self, page: i64) -> serde_json::Value {
+        let r = self.call("list_sessions", &[("page", &page.to_string())]).await;
+        assert!(r.status.is_success(), "list_sessions: {} {}", r.status, r.body);
+        r.json()
+    }
+}
+
+pub fn serde_urlencode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Runs each scenario twice: on SQLite, and on PostgreSQL when its URL is set.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => { $(
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$scenario($crate::common::TestApp::sqlite().await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                match $crate::common::TestApp::postgres().await {
+                    Some(app) => super::$scenario(app).await,
+                    None => $crate::common::postgres_not_run(),
+                }
+            }
+        }
+    )* };
+}
