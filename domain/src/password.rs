@@ -126,8 +126,9 @@ mod tests {
         assert!(check_new(&Secret::new("äääääää")).is_err());
         assert!(check_new(&Secret::new("a".repeat(64))).is_ok());
         assert!(check_new(&Secret::new("a".repeat(MAX_CHARS + 1))).is_err());
-        // four-byte characters: within the character bound but over the byte bound
-        assert!(check_new(&Secret::new("😀".repeat(MAX_CHARS))).is_err());
+        // four-byte characters count once each, and the longest allowed still fits the byte bound
+        assert!(check_new(&Secret::new("😀".repeat(MAX_CHARS))).is_ok());
+        assert!(MAX_CHARS * 4 <= MAX_BYTES);
     }
 
     #[tokio::test]
