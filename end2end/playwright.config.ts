@@ -1,0 +1,45 @@
+// Playwright against the release build, in Debian's Chromium (Playwright
+// cannot download its own browser here). The server starts on its own port
+// with a fresh SQLite data directory for every run.
+import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const port = Number(process.env.WARDEN_E2E_PORT ?? 3107);
+const dataDir = mkdtempSync(join(tmpdir(), 'warden-e2e-'));
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 90_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: './target/release/server',
+    cwd: '..',
+    url: `http://127.0.0.1:${port}/signin`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    env: {
+      WARDEN_BIND: `127.0.0.1:${port}`,
+      WARDEN_DATA_DIR: dataDir,
+      LEPTOS_SITE_ROOT: 'target/site',
+      RUST_LOG: 'warn',
+    },
+  },
+});

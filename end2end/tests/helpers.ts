@@ -1,0 +1,35 @@
+import { expect, type Page } from '@playwright/test';
+
+export const PASSWORD = 'correct horse battery staple';
+export const ANDROID_PHONE =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+/** Waits until the WASM has hydrated the page (skipped when JavaScript is off). */
+export async function hydrated(page: Page, js = true) {
+  if (js) await page.locator('body[data-hydrated]').waitFor({ state: 'attached', timeout: 30_000 });
+}
+
+export async function signUp(page: Page, username: string, js = true) {
+  await page.goto('/signup');
+  await hydrated(page, js);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByLabel('Confirm password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page).toHaveURL(/\/signin\?reason=signed_up/);
+  await expect(page.getByRole('status')).toContainText('Your account is ready');
+}
+
+export async function signIn(page: Page, login: string, js = true) {
+  if (!/\/signin/.test(page.url())) await page.goto('/signin');
+  await hydrated(page, js);
+  await page.getByLabel('Username or email').fill(login);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/account\/security\/sessions/);
+}
