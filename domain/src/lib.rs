@@ -10,11 +10,14 @@ pub mod error;
 pub mod events;
 pub mod password;
 pub mod random;
+pub mod recovery;
 pub mod secret;
+pub mod secret_box;
 pub mod session;
 pub mod store;
 pub mod throttle;
 pub mod time_fmt;
+pub mod totp;
 pub mod user_agent;
 pub mod warden;
 
