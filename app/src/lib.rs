@@ -19,8 +19,9 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{
-    home::Home, log_out_all::LogOutAllPage, not_found::NotFound, security::SecurityLayout,
-    sessions::SessionsPage, sign_in::SignInPage, sign_up::SignUpPage,
+    home::Home, log_out_all::LogOutAllPage, not_found::NotFound, second_factor::SecondFactorPage,
+    security::SecurityLayout, sessions::SessionsPage, sign_in::SignInPage, sign_up::SignUpPage,
+    two_factor::TwoFactorPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=Home ssr=SsrMode::Async/>
                     <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("signin/2fa") view=SecondFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("signup") view=SignUpPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("account")
@@ -75,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("account/security") view=SecurityLayout ssr=SsrMode::Async>
                         <Route path=path!("sessions") view=SessionsPage ssr=SsrMode::Async/>
                         <Route path=path!("sessions/log-out-all") view=LogOutAllPage ssr=SsrMode::Async/>
+                        <Route path=path!("2fa") view=TwoFactorPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("")
                             view=|| view! { <Redirect path="/account/security/sessions"/> }

@@ -51,6 +51,25 @@ pub fn current_session() -> Option<CurrentSession> {
     parts().and_then(|p| p.extensions.get::<CurrentSession>().cloned())
 }
 
+/// A sign-in that has passed the password but not the second factor. The
+/// server's middleware keeps it apart from [`CurrentSession`], so it opens
+/// nothing but the two-factor step.
+#[derive(Clone, Debug)]
+pub struct PendingSignIn(pub CurrentSession);
+
+pub fn pending_sign_in() -> Option<CurrentSession> {
+    parts().and_then(|p| p.extensions.get::<PendingSignIn>().map(|p| p.0.clone()))
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// The signed-in session, or `NotSignedIn` (with a 401 for API callers).
 pub fn require_session() -> Result<CurrentSession, AppError> {
     current_session().ok_or_else(|| fail(AppError::NotSignedIn))

@@ -10,6 +10,12 @@ pub enum EventKind {
     SignedOut,
     SessionEnded,
     LoggedOutAllDevices,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    RecoveryCodesRegenerated,
+    RecoveryCodeUsed,
+    TwoFactorFailed,
+    TwoFactorReplayRefused,
 }
 
 impl EventKind {
@@ -22,6 +28,12 @@ impl EventKind {
             EventKind::SignedOut => "signed_out",
             EventKind::SessionEnded => "session_ended",
             EventKind::LoggedOutAllDevices => "logged_out_all_devices",
+            EventKind::TwoFactorEnabled => "two_factor_enabled",
+            EventKind::TwoFactorDisabled => "two_factor_disabled",
+            EventKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            EventKind::RecoveryCodeUsed => "recovery_code_used",
+            EventKind::TwoFactorFailed => "two_factor_failed",
+            EventKind::TwoFactorReplayRefused => "two_factor_replay_refused",
         }
     }
     pub fn label_for(code: &str) -> &'static str {
@@ -33,6 +45,12 @@ impl EventKind {
             "signed_out" => "Signed out",
             "session_ended" => "Ended another session",
             "logged_out_all_devices" => "Logged out of all devices",
+            "two_factor_enabled" => "Two-factor authentication enabled",
+            "two_factor_disabled" => "Two-factor authentication disabled",
+            "recovery_codes_regenerated" => "Recovery codes regenerated",
+            "recovery_code_used" => "Recovery code used",
+            "two_factor_failed" => "Wrong two-factor code",
+            "two_factor_replay_refused" => "Reused two-factor code refused",
             _ => "Security event",
         }
     }

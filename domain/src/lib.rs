@@ -17,6 +17,7 @@ pub mod session;
 pub mod store;
 pub mod throttle;
 pub mod time_fmt;
+pub mod two_factor;
 pub mod totp;
 pub mod user_agent;
 pub mod warden;

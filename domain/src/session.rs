@@ -43,6 +43,7 @@ pub enum EndReason {
     EndedFromAnotherSession,
     Expired,
     PasswordChanged,
+    SecondFactorNotCompleted,
 }
 
 impl EndReason {
@@ -53,10 +54,18 @@ impl EndReason {
             EndReason::EndedFromAnotherSession => "ended_elsewhere",
             EndReason::Expired => "expired",
             EndReason::PasswordChanged => "password_changed",
+            EndReason::SecondFactorNotCompleted => "second_factor_not_completed",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
-        [Self::SignedOut, Self::LoggedOutAllDevices, Self::EndedFromAnotherSession, Self::Expired, Self::PasswordChanged]
+        [
+            Self::SignedOut,
+            Self::LoggedOutAllDevices,
+            Self::EndedFromAnotherSession,
+            Self::Expired,
+            Self::PasswordChanged,
+            Self::SecondFactorNotCompleted,
+        ]
             .into_iter()
             .find(|r| r.code() == s)
     }
@@ -67,6 +76,7 @@ impl EndReason {
             EndReason::EndedFromAnotherSession => "Ended from another session",
             EndReason::Expired => "Expired",
             EndReason::PasswordChanged => "Password changed",
+            EndReason::SecondFactorNotCompleted => "Two-factor step not completed",
         }
     }
 }
@@ -77,6 +87,9 @@ pub struct CurrentSession {
     pub session_id: String,
     pub account_id: i64,
     pub username: String,
+    /// Password given, second factor not yet: such a session reaches nothing
+    /// but the two-factor step.
+    pub second_factor_pending: bool,
 }
 
 /// Where a request came from, as the server determined it.
@@ -114,7 +127,14 @@ mod tests {
 
     #[test]
     fn reasons_round_trip_through_their_codes() {
-        for r in [EndReason::SignedOut, EndReason::LoggedOutAllDevices, EndReason::EndedFromAnotherSession, EndReason::Expired, EndReason::PasswordChanged] {
+        for r in [
+            EndReason::SignedOut,
+            EndReason::LoggedOutAllDevices,
+            EndReason::EndedFromAnotherSession,
+            EndReason::Expired,
+            EndReason::PasswordChanged,
+            EndReason::SecondFactorNotCompleted,
+        ] {
             assert_eq!(EndReason::from_code(r.code()), Some(r));
         }
         assert_eq!(EndReason::from_code("nope"), None);

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::events::EventKind;
 use crate::password::{self, Hasher};
 use crate::random;
+use crate::secret_box::SecretBox;
 use crate::session::{ClientMeta, CurrentSession, EndReason, Lifetimes};
 use crate::store::{get_i64, get_opt_i64, get_opt_str, get_str, is_unique_violation, Store};
 use crate::throttle::{Backoff, Throttle};
@@ -27,6 +28,13 @@ pub struct Config {
     pub ip_backoff: Backoff,
     /// Ended sessions shown per page on Login Security.
     pub ended_page_size: i64,
+    /// The name authenticator apps show next to the code.
+    pub totp_issuer: String,
+    /// Wrong second-factor codes per account: a growing delay, then a lock
+    /// of up to the cap.
+    pub second_factor_backoff: Backoff,
+    /// How long the two-factor step of a sign-in may take.
+    pub second_factor_window_secs: i64,
 }
 
 impl Default for Config {
@@ -38,6 +46,9 @@ impl Default for Config {
             account_backoff: Backoff { free_failures: 5, base_secs: 1, max_secs: 300, window_secs: 3600 },
             ip_backoff: Backoff { free_failures: 20, base_secs: 1, max_secs: 900, window_secs: 3600 },
             ended_page_size: 50,
+            totp_issuer: "Warden".into(),
+            second_factor_backoff: Backoff { free_failures: 3, base_secs: 2, max_secs: 900, window_secs: 3600 },
+            second_factor_window_secs: 300,
         }
     }
 }
@@ -53,6 +64,9 @@ pub struct SignUpForm {
 pub struct NewSession {
     pub session_id: String,
     pub token: Secret,
+    /// The password was right, but the account asks for a second factor:
+    /// until it is given, this session reaches nothing.
+    pub second_factor_required: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -89,20 +103,25 @@ const MAX_UA: usize = 512;
 const MAX_LOGIN: usize = 254;
 
 pub struct Warden {
-    store: Store,
-    hasher: Hasher,
+    pub(crate) store: Store,
+    pub(crate) hasher: Hasher,
     clock: Arc<dyn Clock>,
-    cfg: Config,
+    pub(crate) cfg: Config,
     account_throttle: Throttle,
     ip_throttle: Throttle,
+    pub(crate) second_factor_throttle: Throttle,
+    pub(crate) secret_box: SecretBox,
 }
 
 impl Warden {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, cfg: Config) -> Result<Self> {
+    /// `secret_box` encrypts second-factor secrets at rest.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, cfg: Config, secret_box: SecretBox) -> Result<Self> {
         Ok(Warden {
             hasher: Hasher::new(cfg.hash_concurrency, cfg.hash_wait)?,
             account_throttle: Throttle::new(cfg.account_backoff),
             ip_throttle: Throttle::new(cfg.ip_backoff),
+            second_factor_throttle: Throttle::new(cfg.second_factor_backoff),
+            secret_box,
             store,
             clock,
             cfg,
@@ -121,7 +140,7 @@ impl Warden {
         self.clock.now()
     }
 
-    async fn record(&self, account_id: Option<i64>, kind: EventKind, meta: &ClientMeta, detail: &str) -> Result<()> {
+    pub(crate) async fn record(&self, account_id: Option<i64>, kind: EventKind, meta: &ClientMeta, detail: &str) -> Result<()> {
         sqlx::query("INSERT INTO security_events (account_id, kind, ip, user_agent, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(account_id)
             .bind(kind.code())
@@ -210,25 +229,29 @@ impl Warden {
             return Err(Error::InvalidCredentials);
         };
         self.account_throttle.succeeded(&account_key);
-        let session = self.create_session(account_id, meta).await?;
-        self.record(Some(account_id), EventKind::SignedIn, meta, "").await?;
+        let second_factor = self.second_factor_enabled(account_id).await?;
+        let session = self.create_session(account_id, meta, second_factor).await?;
+        if !second_factor {
+            self.record(Some(account_id), EventKind::SignedIn, meta, "").await?;
+        }
         Ok(session)
     }
 
-    async fn create_session(&self, account_id: i64, meta: &ClientMeta) -> Result<NewSession> {
+    async fn create_session(&self, account_id: i64, meta: &ClientMeta, second_factor_pending: bool) -> Result<NewSession> {
         let now = self.now();
         let token = random::token();
         let id = random::public_id();
-        sqlx::query("INSERT INTO sessions (id, account_id, token_hash, user_agent, ip, created_at, last_active_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
+        sqlx::query("INSERT INTO sessions (id, account_id, token_hash, user_agent, ip, created_at, last_active_at, second_factor_pending) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)")
             .bind(&id)
             .bind(account_id)
             .bind(random::token_hash(&token))
             .bind(clip(&meta.user_agent, MAX_UA))
             .bind(&meta.ip)
             .bind(now)
+            .bind(i64::from(second_factor_pending))
             .execute(&self.store.pool)
             .await?;
-        Ok(NewSession { session_id: id, token: Secret::new(token) })
+        Ok(NewSession { session_id: id, token: Secret::new(token), second_factor_required: second_factor_pending })
     }
 
     /// The session a cookie token belongs to, if it is still valid. Ends it
@@ -239,7 +262,7 @@ impl Warden {
         }
         let now = self.now();
         let row = sqlx::query(
-            "SELECT s.id, s.account_id, s.created_at, s.last_active_at, a.username FROM sessions s \
+            "SELECT s.id, s.account_id, s.created_at, s.last_active_at, s.second_factor_pending, a.username FROM sessions s \
              JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.ended_at IS NULL",
         )
         .bind(random::token_hash(token))
@@ -250,10 +273,19 @@ impl Warden {
         let created = get_i64(&row, "created_at")?;
         let last = get_i64(&row, "last_active_at")?;
         let life = self.cfg.lifetimes;
-        if life.is_expired(created, last, now) {
+        let pending = get_i64(&row, "second_factor_pending")? != 0;
+        let window = self.cfg.second_factor_window_secs;
+        let lapsed = if pending && now >= created + window {
+            Some((created + window, EndReason::SecondFactorNotCompleted))
+        } else if life.is_expired(created, last, now) {
+            Some((life.expires_at(created, last), EndReason::Expired))
+        } else {
+            None
+        };
+        if let Some((at, reason)) = lapsed {
             sqlx::query("UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL")
-                .bind(life.expires_at(created, last))
-                .bind(EndReason::Expired.code())
+                .bind(at)
+                .bind(reason.code())
                 .bind(&id)
                 .execute(&self.store.pool)
                 .await?;
@@ -270,6 +302,7 @@ impl Warden {
             session_id: id,
             account_id: get_i64(&row, "account_id")?,
             username: get_str(&row, "username")?,
+            second_factor_pending: pending,
         }))
     }
 
@@ -342,6 +375,15 @@ impl Warden {
     pub async fn sessions(&self, cur: &CurrentSession, page: i64) -> Result<SessionList> {
         let now = self.now();
         let life = self.cfg.lifetimes;
+        // Sign-ins that never passed the second factor end when their window
+        // closes: the owner sees that someone knew the password.
+        sqlx::query("UPDATE sessions SET ended_at = created_at + $1, end_reason = $2 WHERE account_id = $3 AND ended_at IS NULL AND second_factor_pending = 1 AND created_at + $1 <= $4")
+            .bind(self.cfg.second_factor_window_secs)
+            .bind(EndReason::SecondFactorNotCompleted.code())
+            .bind(cur.account_id)
+            .bind(now)
+            .execute(&self.store.pool)
+            .await?;
         // Sessions that lapsed without another request are shown as expired,
         // at the moment they lapsed.
         sqlx::query(
@@ -359,7 +401,7 @@ impl Warden {
 
         const COLS: &str = "id, user_agent, ip, created_at, last_active_at, ended_at, end_reason";
         let active = sqlx::query(&format!(
-            "SELECT {COLS} FROM sessions WHERE account_id = $1 AND ended_at IS NULL ORDER BY last_active_at DESC, created_at DESC LIMIT 500"
+            "SELECT {COLS} FROM sessions WHERE account_id = $1 AND ended_at IS NULL AND second_factor_pending = 0 ORDER BY last_active_at DESC, created_at DESC LIMIT 500"
         ))
         .bind(cur.account_id)
         .fetch_all(&self.store.pool)

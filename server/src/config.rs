@@ -19,6 +19,12 @@ pub struct Config {
     pub trusted_proxy: Option<IpAddr>,
     /// `WARDEN_SESSION_IDLE_MINUTES` (30) and `WARDEN_SESSION_MAX_HOURS` (12).
     pub lifetimes: Lifetimes,
+    /// `WARDEN_SECRET_KEY` (64 hex characters), else the key file
+    /// `<data dir>/secret.key`, created (0600) on first start. Encrypts
+    /// two-factor secrets at rest.
+    pub secret_key: Option<domain::Secret>,
+    /// `WARDEN_TOTP_ISSUER`, default "Warden": the name authenticator apps show.
+    pub totp_issuer: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +66,8 @@ impl Config {
             cookie_secure,
             trusted_proxy: parse("WARDEN_TRUSTED_PROXY")?,
             lifetimes,
+            secret_key: var("WARDEN_SECRET_KEY").map(domain::Secret::new),
+            totp_issuer: var("WARDEN_TOTP_ISSUER").unwrap_or_else(|| "Warden".into()),
         })
     }
 }

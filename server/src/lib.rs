@@ -38,12 +38,14 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// Connects the store (creating the data directory for SQLite) and builds the service.
 pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Box<dyn std::error::Error>> {
-    if config.database_url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.data_dir)?;
-    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let key = match &config.secret_key {
+        Some(hex) => domain::secret_box::key_from_hex(hex.expose())?,
+        None => domain::secret_box::load_or_create_key(&config.data_dir.join("secret.key"))?,
+    };
     let store = Store::connect(&config.database_url).await?;
-    let cfg = domain::Config { lifetimes: config.lifetimes, ..Default::default() };
-    Ok(Warden::new(store, clock, cfg)?)
+    let cfg = domain::Config { lifetimes: config.lifetimes, totp_issuer: config.totp_issuer.clone(), ..Default::default() };
+    Ok(Warden::new(store, clock, cfg, domain::secret_box::SecretBox::new(key))?)
 }
 
 pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>) -> Router {

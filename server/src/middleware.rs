@@ -3,7 +3,7 @@
 //! which pages need one, and the security headers on every response.
 
 use crate::AppState;
-use app::ssr::CspNonce;
+use app::ssr::{CspNonce, PendingSignIn};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
@@ -94,8 +94,20 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
         None => None,
     };
     let stale = token.is_some() && current.is_none();
+    // Password given, second factor not yet: that opens the two-factor step
+    // and nothing else.
+    let (current, pending) = match current {
+        Some(c) if c.second_factor_pending => (None, Some(c)),
+        other => (other, None),
+    };
     let path = req.uri().path().to_owned();
     let is_page = req.method() == Method::GET;
+    if is_page && path == "/signin/2fa" && pending.is_none() {
+        return Redirect::to(if current.is_some() { "/account/security/sessions" } else { "/signin" }).into_response();
+    }
+    if is_page && pending.is_some() && (path == "/account" || path.starts_with("/account/")) {
+        return Redirect::to("/signin/2fa").into_response();
+    }
     if is_page && current.is_none() && (path == "/account" || path.starts_with("/account/")) {
         let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let reason = if stale { "&reason=session_ended" } else { "" };
@@ -110,6 +122,9 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
     }
     if let Some(c) = current {
         req.extensions_mut().insert(c);
+    }
+    if let Some(p) = pending {
+        req.extensions_mut().insert(PendingSignIn(p));
     }
     let mut res = next.run(req).await;
     if stale && !res.headers().contains_key(header::SET_COOKIE) {

@@ -2,7 +2,9 @@
 pub mod home;
 pub mod log_out_all;
 pub mod not_found;
+pub mod second_factor;
 pub mod security;
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;
+pub mod two_factor;

@@ -75,6 +75,8 @@ impl TestApp {
             cookie_secure: true,
             trusted_proxy: None,
             lifetimes: Default::default(),
+            secret_key: None,
+            totp_issuer: "Warden".into(),
         };
         tweak(&mut config);
         let clock = ManualClock::at(1_800_000_000);

@@ -1,6 +1,8 @@
 //! Server functions: the pages' door into `domain`. Each body reads the
 //! session, calls one domain operation and maps its error.
 
+pub mod two_factor;
+
 use crate::error::AppError;
 use crate::secret::Password;
 use leptos::prelude::*;
@@ -51,7 +53,7 @@ pub struct SessionsView {
 }
 
 #[cfg(feature = "ssr")]
-fn stamp(t: i64) -> Stamp {
+pub(crate) fn stamp(t: i64) -> Stamp {
     Stamp { iso: domain::time_fmt::iso(t), text: domain::time_fmt::display(t) }
 }
 
@@ -82,11 +84,15 @@ pub async fn sign_in(login: String, password: Password, next: String) -> Result<
     let meta = client_meta();
     let session = c.warden.sign_in(&login, &password.into(), &meta).await.map_err(fail)?;
     // A fresh session on every sign-in: an earlier one in this browser ends.
-    if let Some(old) = current_session() {
+    if let Some(old) = current_session().or_else(pending_sign_in) {
         let _ = c.warden.sign_out(&old, &meta).await;
     }
     set_cookie(c.cookie.set(session.token.expose()));
-    leptos_axum::redirect(safe_next(&next));
+    if session.second_factor_required {
+        leptos_axum::redirect(&format!("/signin/2fa?next={}", urlencode(safe_next(&next))));
+    } else {
+        leptos_axum::redirect(safe_next(&next));
+    }
     Ok(())
 }
 
@@ -94,7 +100,7 @@ pub async fn sign_in(login: String, password: Password, next: String) -> Result<
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::ssr::*;
     let c = ctx()?;
-    if let Some(cur) = current_session() {
+    if let Some(cur) = current_session().or_else(pending_sign_in) {
         c.warden.sign_out(&cur, &client_meta()).await.map_err(fail)?;
     }
     set_cookie(c.cookie.clear());

@@ -1,0 +1,168 @@
+//! Two-Factor Auth: turn on an authenticator app with a QR code, keep
+//! recovery codes, regenerate them or turn 2FA off.
+
+use crate::api::two_factor::{
+    two_factor_status, ConfirmTotp, DisableTotp, EnrolmentView, RecoveryCodes, RegenerateRecoveryCodes, StartTotp, TwoFactorView,
+};
+use crate::components::form_error::FormError;
+use crate::components::recovery_codes::RecoveryCodeList;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn TwoFactorPage() -> impl IntoView {
+    let start = ServerAction::<StartTotp>::new();
+    let confirm = ServerAction::<ConfirmTotp>::new();
+    let disable = ServerAction::<DisableTotp>::new();
+    let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
+    let status = Resource::new(
+        move || (start.version().get(), confirm.version().get(), disable.version().get(), regenerate.version().get()),
+        |_| two_factor_status(),
+    );
+    // Fresh recovery codes live only in this page's memory, from the action
+    // that created them.
+    let new_codes = Signal::derive(move || {
+        let from = |v: Option<Result<RecoveryCodes, AppError>>| v.and_then(Result::ok);
+        from(regenerate.value().get()).or_else(|| from(confirm.value().get()))
+    });
+    view! {
+        <Title text="Two-Factor Auth · Warden"/>
+        <section class="panel" aria-labelledby="two-factor">
+            <h2 id="two-factor">"Two-Factor Auth"</h2>
+            <p class="muted">
+                "Two-factor authentication (2FA) guarantees double protection of your account: after your password, "
+                "signing in asks for a code from an authenticator app on your phone, like Google Authenticator."
+            </p>
+            {move || new_codes.get().map(|codes| view! { <RecoveryCodeList codes=codes.0/> })}
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || status.get().map(|r| match r {
+                    Ok(v) => view! { <TwoFactorState v start confirm disable regenerate/> }.into_any(),
+                    Err(AppError::NotSignedIn) => view! { <Redirect path="/signin?reason=session_ended"/> }.into_any(),
+                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TwoFactorState(
+    v: TwoFactorView,
+    start: ServerAction<StartTotp>,
+    confirm: ServerAction<ConfirmTotp>,
+    disable: ServerAction<DisableTotp>,
+    regenerate: ServerAction<RegenerateRecoveryCodes>,
+) -> impl IntoView {
+    let query = use_query_map();
+    match v.enabled_since {
+        Some(since) => view! {
+            <div class="switch-row">
+                <span role="switch" aria-checked="true" aria-disabled="true" class="switch on">"Enable 2FA"</span>
+                <p>
+                    <strong>"Two-factor authentication is on"</strong>
+                    " since " <time datetime=since.iso>{since.text}</time> "."
+                </p>
+            </div>
+            <p>"Method: " <strong>"Authenticator App"</strong></p>
+            <p>{format!("Recovery codes left: {}", v.recovery_codes_left)}</p>
+            <section class="subpanel" aria-labelledby="regenerate-title">
+                <h3 id="regenerate-title">"Regenerate recovery codes"</h3>
+                <p class="muted">"Your old recovery codes stop working at once."</p>
+                <ActionForm action=regenerate>
+                    {both_factor_fields()}
+                    <FormError error=Signal::derive(move || regenerate.value().get().and_then(|r| r.err()))/>
+                    <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>
+                        "Regenerate recovery codes"
+                    </button>
+                </ActionForm>
+            </section>
+            <section class="subpanel" aria-labelledby="disable-title">
+                <h3 id="disable-title">"Disable 2FA"</h3>
+                <p class="muted">"Signing in will ask for your password only."</p>
+                <ActionForm action=disable>
+                    {both_factor_fields()}
+                    <FormError error=Signal::derive(move || disable.value().get().and_then(|r| r.err()))/>
+                    <button type="submit" class="danger" disabled=move || disable.pending().get()>"Disable 2FA"</button>
+                </ActionForm>
+            </section>
+        }
+        .into_any(),
+        None => {
+            let choosing = move || query.read().get("enable").is_some();
+            let pending = v.pending.clone();
+            let on = pending.is_some();
+            view! {
+                <div class="switch-row">
+                    {move || {
+                        let checked = on || choosing();
+                        let href = if checked { "/account/security/2fa" } else { "/account/security/2fa?enable=1" };
+                        view! {
+                            <A href=href attr:role="switch" attr:aria-checked=if checked { "true" } else { "false" } attr:class="switch">
+                                "Enable 2FA"
+                            </A>
+                        }
+                    }}
+                    <p class="muted">"Two-factor authentication is off."</p>
+                </div>
+                {move || (on || choosing()).then(|| view! {
+                    <fieldset class="methods">
+                        <legend>"Method"</legend>
+                        <ActionForm action=start>
+                            <button type="submit" class:selected=on aria-pressed=if on { "true" } else { "false" }>
+                                "Authenticator App"
+                            </button>
+                        </ActionForm>
+                        <FormError error=Signal::derive(move || start.value().get().and_then(|r| r.err()))/>
+                    </fieldset>
+                })}
+                {pending.map(|p| view! { <Enrol p confirm/> })}
+            }
+            .into_any()
+        }
+    }
+}
+
+#[component]
+fn Enrol(p: EnrolmentView, confirm: ServerAction<ConfirmTotp>) -> impl IntoView {
+    let error = Signal::derive(move || confirm.value().get().and_then(|r| r.err()));
+    view! {
+        <div class="enrol">
+            <ol>
+                <li>"Open your authenticator app, tap the plus sign and choose Scan a QR code."</li>
+                <li>"Scan this code:"</li>
+            </ol>
+            <div class="qr" inner_html=p.qr_svg></div>
+            <details>
+                <summary>"Can't scan the code?"</summary>
+                <p>"Enter this key in your app instead (time-based, 6 digits):"</p>
+                <p><code class="key">{p.key}</code></p>
+            </details>
+            <ol start="3">
+                <li>"Enter the six-digit code the app shows, then select Enable."</li>
+            </ol>
+            <ActionForm action=confirm>
+                <label>
+                    "Six-digit code"
+                    <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" required/>
+                </label>
+                <FormError error/>
+                <button type="submit" disabled=move || confirm.pending().get()>"Enable"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+/// Password plus a current code (or a recovery code): the fields of the
+/// changes that weaken or reset the second factor.
+fn both_factor_fields() -> impl IntoView {
+    view! {
+        <label>"Current password" <input type="password" name="password" autocomplete="current-password" required/></label>
+        <label>
+            "Authentication code or recovery code"
+            <input type="text" name="code" autocomplete="one-time-code" required/>
+        </label>
+    }
+}
