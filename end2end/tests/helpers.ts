@@ -31,5 +31,5 @@ export async function signIn(page: Page, login: string, js = true) {
   await page.getByLabel('Username or email').fill(login);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/account\/security\/sessions/);
+  await page.waitForURL((url) => url.pathname === '/account/security/sessions');
 }

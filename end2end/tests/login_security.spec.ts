@@ -14,7 +14,7 @@ test('two browsers: see both, end one, then log out of all devices', async ({ br
 
   // Profile menu (top right, shows the username) → Account → Security.
   await desk.getByText(user, { exact: true }).click();
-  await desk.getByRole('link', { name: 'Security' }).click();
+  await desk.getByRole('link', { name: 'Security', exact: true }).click();
   await expect(desk.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
   await expect(desk.getByRole('navigation', { name: 'Security' }).getByRole('link', { name: 'Login Security' }))
     .toHaveAttribute('aria-current', 'page');
@@ -53,6 +53,7 @@ test('two browsers: see both, end one, then log out of all devices', async ({ br
   await desk.reload();
   await hydrated(desk);
   await expect(active(desk)).toHaveCount(2);
+  await desk.evaluate(() => ((window as any).__noReload = true));
   await desk.getByRole('link', { name: 'Log out of all devices' }).click();
   await expect(desk.getByRole('heading', { name: 'Log out of all devices?' })).toBeVisible();
   await expect(desk.getByText('Change your password first')).toBeVisible();

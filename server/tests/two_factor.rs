@@ -1,0 +1,203 @@
+//! Two-factor authentication over HTTP. Codes are computed here with a
+//! separate HOTP implementation (RFC 4226 §5.3), not Warden's.
+
+mod common;
+
+use common::*;
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+
+const PW: &str = "correct horse battery";
+
+fn code(key_grouped: &str, unix: i64) -> String {
+    let key = data_encoding::BASE32_NOPAD.decode(key_grouped.replace(' ', "").as_bytes()).expect("base32 key");
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).expect("hmac");
+    mac.update(&((unix / 30) as u64).to_be_bytes());
+    let h = mac.finalize().into_bytes();
+    let o = (h[19] & 0xf) as usize;
+    let bin = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]);
+    format!("{:06}", bin % 1_000_000)
+}
+
+/// Signs up, signs in and turns 2FA on; returns the browser, the key and the recovery codes.
+async fn with_2fa(app: &TestApp, name: &str) -> (Browser, String, Vec<String>) {
+    let b = app.signed_in_user(name, PW, CHROME_WINDOWS).await;
+    assert!(b.call("start_totp", &[]).await.status.is_success());
+    let s = b.call("two_factor_status", &[]).await.json();
+    let key = s["pending"]["key"].as_str().expect("key while pending").to_owned();
+    let r = b.call("confirm_totp", &[("code", &code(&key, app.clock.now_secs()))]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let codes: Vec<String> = serde_json::from_str(&r.body).expect("codes");
+    app.clock.advance(30); // the next code belongs to the next step
+    (b, key, codes)
+}
+
+trait Now {
+    fn now_secs(&self) -> i64;
+}
+impl Now for domain::clock::ManualClock {
+    fn now_secs(&self) -> i64 {
+        domain::clock::Clock::now(self)
+    }
+}
+
+on_both_backends!(
+    enabling_needs_a_right_code_and_shows_the_secret_only_until_then,
+    after_the_password_alone_nothing_of_the_account_is_reachable,
+    a_code_replayed_at_the_same_instant_succeeds_once,
+    a_recovery_code_works_once_and_regenerating_voids_the_old_ones,
+    disabling_needs_the_password_and_a_code,
+    wrong_codes_are_throttled_then_locked,
+    an_unfinished_second_step_expires_and_shows_on_login_security,
+);
+
+async fn enabling_needs_a_right_code_and_shows_the_secret_only_until_then(app: TestApp) {
+    let b = app.signed_in_user("tina", PW, CHROME_WINDOWS).await;
+    let s = b.call("two_factor_status", &[]).await.json();
+    assert!(s["enabled_since"].is_null());
+    assert!(b.call("start_totp", &[]).await.status.is_success());
+    let s = b.call("two_factor_status", &[]).await.json();
+    let svg = s["pending"]["qr_svg"].as_str().expect("qr");
+    assert!(svg.contains("<svg"));
+    let key = s["pending"]["key"].as_str().expect("key").to_owned();
+    assert_eq!(key.replace(' ', "").len(), 32, "160-bit secret in base32");
+
+    let now = app.clock.now_secs();
+    let wrong = if code(&key, now) == "000000" { "111111" } else { "000000" };
+    let r = b.call("confirm_totp", &[("code", wrong)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(b.call("two_factor_status", &[]).await.json()["enabled_since"].is_null(), "still off");
+    // Until confirmed, signing in asks for nothing more.
+    let other = app.browser(CHROME_WINDOWS);
+    let r = other.sign_in("tina", PW).await;
+    assert_eq!(r.location(), Some("/account/security/sessions"));
+
+    let r = b.call("confirm_totp", &[("code", &code(&key, now))]).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let codes: Vec<String> = serde_json::from_str(&r.body).expect("codes");
+    assert_eq!(codes.len(), 10);
+    let s = b.call("two_factor_status", &[]).await.json();
+    assert!(s["enabled_since"]["text"].is_string());
+    assert_eq!(s["recovery_codes_left"], 10);
+    assert!(s["pending"].is_null(), "the secret is never sent again");
+    assert!(!s.to_string().contains(&key.replace(' ', "")));
+    let events = b.sessions(0).await["events"].to_string();
+    assert!(events.contains("Two-factor authentication enabled"));
+    assert!(events.contains("Wrong two-factor code"));
+}
+
+async fn after_the_password_alone_nothing_of_the_account_is_reachable(app: TestApp) {
+    let (_, key, _) = with_2fa(&app, "uma").await;
+    let b = app.browser(FIREFOX_ANDROID);
+    let r = b.sign_in("uma", PW).await;
+    assert_eq!(r.location(), Some("/signin/2fa?next=/account/security/sessions"));
+    let pending_cookie = b.cookie("__Host-warden_session").expect("pending cookie");
+    for f in ["list_sessions", "two_factor_status", "end_all_sessions", "start_totp", "current_user"] {
+        let r = b.call(f, &[("page", "0")]).await;
+        assert!(r.status == StatusCode::UNAUTHORIZED || r.body == "null", "{f}: {} {}", r.status, r.body);
+    }
+    let r = b.get("/account/security/sessions").await;
+    assert_eq!(r.location(), Some("/signin/2fa"));
+    assert_eq!(b.get("/signin/2fa").await.status, StatusCode::OK);
+
+    let r = b.call("verify_second_factor", &[("code", &code(&key, app.clock.now_secs())), ("next", "/account/security/2fa")]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert_eq!(r.location(), Some("/account/security/2fa"));
+    assert_ne!(b.cookie("__Host-warden_session").expect("cookie"), pending_cookie, "a new token once fully signed in");
+    assert_eq!(b.sessions(0).await["active"].as_array().map(Vec::len), Some(2));
+    // The pending token opened only the second step and is dead now.
+    let old = app.browser(FIREFOX_ANDROID);
+    old.set_header("cookie", &format!("__Host-warden_session={pending_cookie}"));
+    assert_eq!(old.call("list_sessions", &[("page", "0")]).await.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_code_replayed_at_the_same_instant_succeeds_once(app: TestApp) {
+    let (_, key, _) = with_2fa(&app, "vic").await;
+    let one = app.browser(CHROME_WINDOWS);
+    let two = app.browser(CHROME_WINDOWS);
+    one.sign_in("vic", PW).await;
+    two.sign_in("vic", PW).await;
+    let c = code(&key, app.clock.now_secs());
+    let fields = [("code", c.as_str()), ("next", "")];
+    let (r1, r2) = tokio::join!(one.call("verify_second_factor", &fields), two.call("verify_second_factor", &fields));
+    let ok = [&r1, &r2].iter().filter(|r| r.status.is_success()).count();
+    assert_eq!(ok, 1, "{} {} / {} {}", r1.status, r1.body, r2.status, r2.body);
+    // Replayed later within its window: still refused, and recorded.
+    let three = app.browser(CHROME_WINDOWS);
+    three.sign_in("vic", PW).await;
+    app.clock.advance(10);
+    assert_eq!(three.call("verify_second_factor", &[("code", &c), ("next", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // An older code than the last accepted one is refused too.
+    let older = code(&key, app.clock.now_secs() - 30);
+    assert_eq!(three.call("verify_second_factor", &[("code", &older), ("next", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.clock.advance(30);
+    let fresh = code(&key, app.clock.now_secs());
+    assert!(three.call("verify_second_factor", &[("code", &fresh), ("next", "")]).await.status.is_success());
+    let events = three.sessions(0).await["events"].to_string();
+    assert!(events.contains("Reused two-factor code refused"), "{events}");
+}
+
+async fn a_recovery_code_works_once_and_regenerating_voids_the_old_ones(app: TestApp) {
+    let (owner, key, codes) = with_2fa(&app, "wes").await;
+    let b = app.browser(CHROME_WINDOWS);
+    b.sign_in("wes", PW).await;
+    let r = b.call("verify_second_factor", &[("code", &codes[0].to_uppercase()), ("next", "")]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let c = app.browser(CHROME_WINDOWS);
+    c.sign_in("wes", PW).await;
+    assert_eq!(c.call("verify_second_factor", &[("code", &codes[0]), ("next", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(owner.call("two_factor_status", &[]).await.json()["recovery_codes_left"], 9);
+
+    let r = owner.call("regenerate_recovery_codes", &[("password", PW), ("code", &code(&key, app.clock.now_secs()))]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let fresh: Vec<String> = serde_json::from_str(&r.body).expect("codes");
+    assert_eq!(fresh.len(), 10);
+    assert!(fresh.iter().all(|f| !codes.contains(f)));
+    app.clock.advance(60); // past the throttle delay of the refused code above
+    assert_eq!(c.call("verify_second_factor", &[("code", &codes[1]), ("next", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY, "old codes are void");
+    app.clock.advance(60);
+    assert!(c.call("verify_second_factor", &[("code", &fresh[0]), ("next", "")]).await.status.is_success());
+}
+
+async fn disabling_needs_the_password_and_a_code(app: TestApp) {
+    let (b, key, _) = with_2fa(&app, "xena").await;
+    let now = app.clock.now_secs();
+    let r = b.call("disable_totp", &[("password", "not my password"), ("code", &code(&key, now))]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = b.call("disable_totp", &[("password", PW), ("code", "123 456")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(b.call("two_factor_status", &[]).await.json()["enabled_since"].is_object(), "still on");
+    app.clock.advance(20);
+    let r = b.call("disable_totp", &[("password", PW), ("code", &code(&key, app.clock.now_secs()))]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert!(b.call("two_factor_status", &[]).await.json()["enabled_since"].is_null());
+    let r = app.browser(CHROME_WINDOWS).sign_in("xena", PW).await;
+    assert_eq!(r.location(), Some("/account/security/sessions"), "password only again");
+}
+
+async fn wrong_codes_are_throttled_then_locked(app: TestApp) {
+    let (_, key, _) = with_2fa(&app, "yuri").await;
+    let b = app.browser(CHROME_WINDOWS);
+    b.sign_in("yuri", PW).await;
+    let right = code(&key, app.clock.now_secs());
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    for _ in 0..3 {
+        assert_eq!(b.call("verify_second_factor", &[("code", wrong), ("next", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = b.call("verify_second_factor", &[("code", &right), ("next", "")]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "even the right code waits");
+    app.clock.advance(2);
+    assert!(b.call("verify_second_factor", &[("code", &right), ("next", "")]).await.status.is_success());
+}
+
+async fn an_unfinished_second_step_expires_and_shows_on_login_security(app: TestApp) {
+    let (owner, key, _) = with_2fa(&app, "zoe").await;
+    let intruder = app.browser(FIREFOX_ANDROID);
+    intruder.sign_in("zoe", PW).await;
+    app.clock.advance(301);
+    let r = intruder.call("verify_second_factor", &[("code", &code(&key, app.clock.now_secs())), ("next", "")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let s = owner.sessions(0).await;
+    assert_eq!(s["active"].as_array().map(Vec::len), Some(1), "the pending sign-in never counted as active");
+    assert!(s["ended"].to_string().contains("Two-factor step not completed"), "{}", s["ended"]);
+}
