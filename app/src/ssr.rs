@@ -61,15 +61,6 @@ pub fn pending_sign_in() -> Option<CurrentSession> {
     parts().and_then(|p| p.extensions.get::<PendingSignIn>().map(|p| p.0.clone()))
 }
 
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The signed-in session, or `NotSignedIn` (with a 401 for API callers).
 pub fn require_session() -> Result<CurrentSession, AppError> {
     current_session().ok_or_else(|| fail(AppError::NotSignedIn))

@@ -111,7 +111,7 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
     if is_page && current.is_none() && (path == "/account" || path.starts_with("/account/")) {
         let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let reason = if stale { "&reason=session_ended" } else { "" };
-        let mut res = Redirect::to(&format!("/signin?next={}{reason}", urlencode(next))).into_response();
+        let mut res = Redirect::to(&format!("/signin?next={}{reason}", app::url::encode(next))).into_response();
         if stale {
             append_cookie(&mut res, &cookie.clear());
         }
@@ -137,15 +137,6 @@ fn append_cookie(res: &mut Response, value: &str) {
     if let Ok(v) = HeaderValue::from_str(value) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Server functions answer a malformed request (missing fields, wrong types)

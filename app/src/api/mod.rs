@@ -89,7 +89,7 @@ pub async fn sign_in(login: String, password: Password, next: String) -> Result<
     }
     set_cookie(c.cookie.set(session.token.expose()));
     if session.second_factor_required {
-        leptos_axum::redirect(&format!("/signin/2fa?next={}", urlencode(safe_next(&next))));
+        leptos_axum::redirect(&format!("/signin/2fa?next={}", crate::url::encode(safe_next(&next))));
     } else {
         leptos_axum::redirect(safe_next(&next));
     }

@@ -23,7 +23,8 @@ pub fn Header() -> impl IntoView {
                         .map(|u| match u {
                             Ok(Some(u)) => {
                                 view! {
-                                    <details class="profile-menu">
+                                    // Closed again after every navigation.
+                                    <details class="profile-menu" prop:open=move || { location.pathname.track(); false }>
                                         <summary aria-label=format!("Profile menu for {}", u.username)>
                                             <span class="avatar" aria-hidden="true">
                                                 {u.username.chars().next().unwrap_or('?').to_ascii_uppercase().to_string()}

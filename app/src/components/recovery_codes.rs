@@ -8,7 +8,7 @@ pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
         "Warden recovery codes\nEach code works once, in place of a code from your authenticator app.\n\n{}\n",
         codes.join("\n")
     );
-    let href = format!("data:text/plain;charset=utf-8,{}", encode(&text));
+    let href = format!("data:text/plain;charset=utf-8,{}", crate::url::encode(&text));
     let copied = RwSignal::new(false);
     let to_copy = codes.join("\n");
     let copy = move |_| {
@@ -39,11 +39,3 @@ pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
     }
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}

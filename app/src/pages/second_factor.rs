@@ -15,7 +15,7 @@ pub fn SecondFactorPage() -> impl IntoView {
     let recovery = move || query.read().get("method").as_deref() == Some("recovery");
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     let other = move || {
-        let n = crate::components::encode_query(&next());
+        let n = crate::url::encode(&next());
         if recovery() {
             (format!("/signin/2fa?next={n}"), "Use your authenticator app instead")
         } else {
