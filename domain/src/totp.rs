@@ -22,13 +22,11 @@
 
 use crate::{Error, Result};
 use data_encoding::BASE32_NOPAD;
-use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use qrcode::render::svg;
 use qrcode::QrCode;
 use rand::rngs::OsRng;
 use rand::RngCore;
-use sha1::Sha1;
 use std::fmt;
 use subtle::ConstantTimeEq;
 
@@ -137,33 +135,13 @@ pub fn qr_svg(uri: &str) -> Result<String> {
     ))
 }
 
-/// HOTP (RFC 4226 §5.3) at the TOTP counter `unix / 30` (RFC 6238 §4.2), with
-/// HMAC-SHA-1, zero-padded to `digits`.
+/// The code for `unix` (RFC 6238 §4.2: HOTP at the counter `unix / 30`),
+/// computed by `totp-rs` with HMAC-SHA-1, zero-padded to `digits`.
 pub fn code_at(secret_bytes: &[u8], digits: u32, unix: u64) -> String {
-    let counter = unix / STEP_SECS as u64;
-    let Ok(mut mac) = Hmac::<Sha1>::new_from_slice(secret_bytes) else {
-        // HMAC takes keys of any length, so this cannot happen; an empty
-        // string never matches a code, so failing here fails closed.
-        return String::new();
-    };
-    mac.update(&counter.to_be_bytes());
-    let hash = mac.finalize().into_bytes();
-    // Dynamic truncation: the low nibble of the last byte picks 4 bytes.
-    let offset = usize::from(hash[hash.len() - 1] & 0x0f);
-    let value = u64::from(
-        u32::from_be_bytes([
-            hash[offset],
-            hash[offset + 1],
-            hash[offset + 2],
-            hash[offset + 3],
-        ]) & 0x7fff_ffff,
-    );
-    // Past 10 digits the 31-bit value is already shorter than the modulus.
-    let value = match 10u64.checked_pow(digits) {
-        Some(m) => value % m,
-        None => value,
-    };
-    format!("{value:0width$}", width = digits as usize)
+    // Unchecked: the length rules are ours (`TotpSecret::from_bytes`), and the
+    // RFC's own test key is shorter than totp-rs's 128-bit minimum allows.
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, digits as usize, 0, STEP_SECS as u64, secret_bytes.to_vec())
+        .generate(unix)
 }
 
 /// The time step `now` falls in.

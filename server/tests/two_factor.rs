@@ -92,12 +92,25 @@ async fn after_the_password_alone_nothing_of_the_account_is_reachable(app: TestA
     let r = b.sign_in("uma", PW).await;
     assert_eq!(r.location(), Some("/signin/2fa?next=/account/security/sessions"));
     let pending_cookie = b.cookie("__Host-warden_session").expect("pending cookie");
-    for f in ["list_sessions", "two_factor_status", "end_all_sessions", "start_totp", "current_user"] {
-        let r = b.call(f, &[("page", "0")]).await;
-        assert!(r.status == StatusCode::UNAUTHORIZED || r.body == "null", "{f}: {} {}", r.status, r.body);
+    let every_account_function: [(&str, &[(&str, &str)]); 8] = [
+        ("list_sessions", &[("page", "0")]),
+        ("end_session", &[("session_id", "0000")]),
+        ("end_all_sessions", &[]),
+        ("two_factor_status", &[]),
+        ("start_totp", &[]),
+        ("confirm_totp", &[("code", "123456")]),
+        ("disable_totp", &[("password", PW), ("code", "123456")]),
+        ("regenerate_recovery_codes", &[("password", PW), ("code", "123456")]),
+    ];
+    for (f, fields) in every_account_function {
+        let r = b.call(f, fields).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{f}: {}", r.body);
     }
-    let r = b.get("/account/security/sessions").await;
-    assert_eq!(r.location(), Some("/signin/2fa"));
+    assert_eq!(b.call("current_user", &[]).await.body, "null", "not signed in as far as pages know");
+    for page in ["/account/security/sessions", "/account/security/2fa", "/account/security/sessions/log-out-all", "/account"] {
+        let r = b.get(page).await;
+        assert_eq!(r.location(), Some("/signin/2fa"), "{page}");
+    }
     assert_eq!(b.get("/signin/2fa").await.status, StatusCode::OK);
 
     let r = b.call("verify_second_factor", &[("code", &code(&key, app.clock.now_secs())), ("next", "/account/security/2fa")]).await;
