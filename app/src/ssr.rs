@@ -72,10 +72,16 @@ pub fn set_cookie(value: String) {
     }
 }
 
+/// A cookie of this request, by name.
+pub fn request_cookie(read: impl Fn(&str) -> Option<&str>) -> Option<String> {
+    let parts = parts()?;
+    parts.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| read(v).map(str::to_owned))
+}
+
 /// A plain form post (JavaScript off) is answered with a redirect carrying
 /// the error; a fetch from the hydrated page gets a status that says what
 /// went wrong.
-fn is_plain_form_post() -> bool {
+pub fn is_plain_form_post() -> bool {
     parts()
         .and_then(|p| p.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
         .unwrap_or(false)

@@ -37,11 +37,40 @@ impl SessionCookie {
 
     /// The token from a `Cookie` request header, if present.
     pub fn read<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
-        cookie_header.split(';').find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == self.name() && !v.is_empty()).then_some(v)
-        })
+        read_named(cookie_header, self.name())
     }
+
+    /// The one-time cookie that carries sealed recovery codes from a plain
+    /// form post to the page that shows them; gone after five minutes.
+    pub fn flash_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-warden_flash"
+        } else {
+            "warden_flash"
+        }
+    }
+
+    pub fn set_flash(&self, sealed: &str) -> String {
+        format!("{}={}{}; Max-Age=300", self.flash_name(), sealed, self.attributes())
+    }
+
+    pub fn clear_flash(&self) -> String {
+        format!("{}={}; Max-Age=0", self.flash_name(), self.attributes())
+    }
+
+    pub fn read_flash<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.flash_name())
+    }
+}
+
+fn read_named<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name && !v.is_empty()).then_some(v)
+    })
+}
+
+impl SessionCookie {
 }
 
 #[cfg(test)]

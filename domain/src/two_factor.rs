@@ -54,6 +54,16 @@ fn wrong_code() -> Error {
 }
 
 impl Warden {
+    /// Seals data that only this session may read back (the recovery codes
+    /// carried across a plain form post's redirect).
+    pub fn seal_for_session(&self, session_id: &str, data: &[u8]) -> Result<String> {
+        self.secret_box.seal(data, format!("flash:{session_id}").as_bytes())
+    }
+
+    pub fn open_for_session(&self, session_id: &str, sealed: &str) -> Result<Vec<u8>> {
+        self.secret_box.open(sealed, format!("flash:{session_id}").as_bytes())
+    }
+
     fn sealed_context(account_id: i64) -> Vec<u8> {
         format!("totp:{account_id}").into_bytes()
     }

@@ -49,7 +49,37 @@ on_both_backends!(
     disabling_needs_the_password_and_a_code,
     wrong_codes_are_throttled_then_locked,
     an_unfinished_second_step_expires_and_shows_on_login_security,
+    without_javascript_the_recovery_codes_are_shown_once_after_the_redirect,
 );
+
+async fn without_javascript_the_recovery_codes_are_shown_once_after_the_redirect(app: TestApp) {
+    let b = app.signed_in_user("abby", PW, CHROME_WINDOWS).await;
+    let r = b.form("/account/security/2fa?enable=1", "start_totp", &[]).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    let page = b.get("/account/security/2fa?enable=1").await.body;
+    assert!(page.contains("<svg"), "the QR code is in the server-rendered page");
+    let key = b.call("two_factor_status", &[]).await.json()["pending"]["key"].as_str().expect("key").to_owned();
+    let r = b.form("/account/security/2fa?enable=1", "confirm_totp", &[("code", &code(&key, app.clock.now_secs()))]).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.location(), Some("/account/security/2fa"));
+    let sealed = b.cookie("__Host-warden_flash").expect("sealed codes cookie");
+    assert!(r.set_cookies().iter().any(|c| c.starts_with("__Host-warden_flash=") && c.contains("HttpOnly") && c.contains("Max-Age=300")));
+    // Another session cannot open them, even with the cookie.
+    let other = app.browser(CHROME_WINDOWS);
+    other.sign_in("abby", PW).await;
+    app.clock.advance(30);
+    let r = other.call("verify_second_factor", &[("code", &code(&key, app.clock.now_secs())), ("next", "")]).await;
+    assert!(r.status.is_success());
+    other.set_header("cookie", &format!("__Host-warden_session={}; __Host-warden_flash={sealed}", other.cookie("__Host-warden_session").expect("s")));
+    assert!(other.call("two_factor_status", &[]).await.json()["fresh_codes"].is_null());
+
+    let page = b.get("/account/security/2fa").await.body;
+    assert!(page.contains("Your recovery codes"), "shown after the redirect");
+    assert_eq!(page.matches("<li><code>").count(), 10);
+    assert!(b.cookie("__Host-warden_flash").is_none(), "and cleared");
+    let page = b.get("/account/security/2fa").await.body;
+    assert!(!page.contains("Your recovery codes"), "only once");
+}
 
 async fn enabling_needs_a_right_code_and_shows_the_secret_only_until_then(app: TestApp) {
     let b = app.signed_in_user("tina", PW, CHROME_WINDOWS).await;

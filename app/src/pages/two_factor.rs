@@ -39,7 +39,11 @@ pub fn TwoFactorPage() -> impl IntoView {
             {move || new_codes.get().map(|codes| view! { <RecoveryCodeList codes=codes.0/> })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || status.get().map(|r| match r {
-                    Ok(v) => view! { <TwoFactorState v start confirm disable regenerate/> }.into_any(),
+                    Ok(mut v) => view! {
+                        // Codes carried over a plain form post (JavaScript off), shown once.
+                        {v.fresh_codes.take().filter(|_| new_codes.get_untracked().is_none()).map(|c| view! { <RecoveryCodeList codes=c.0/> })}
+                        <TwoFactorState v start confirm disable regenerate/>
+                    }.into_any(),
                     Err(AppError::NotSignedIn) => view! { <Redirect path="/signin?reason=session_ended"/> }.into_any(),
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
                 })}
