@@ -85,7 +85,7 @@ fn SessionItem(s: SessionView, end: ServerAction<EndSession>) -> impl IntoView {
     let active = s.ended.is_none();
     let end_label = format!("End session: {label}, {}", s.ip);
     view! {
-        <li class="session" class:current=s.this_device aria-label=label.clone()>
+        <li class="session" class:current=s.this_device>
             <div class="session-main">
                 <strong>{label.clone()}</strong>
                 {s.this_device.then(|| view! { <span class="badge">"This device"</span> })}
