@@ -16,6 +16,7 @@ pub enum EventKind {
     RecoveryCodeUsed,
     TwoFactorFailed,
     TwoFactorReplayRefused,
+    SecondFactorRequested,
 }
 
 impl EventKind {
@@ -34,6 +35,7 @@ impl EventKind {
             EventKind::RecoveryCodeUsed => "recovery_code_used",
             EventKind::TwoFactorFailed => "two_factor_failed",
             EventKind::TwoFactorReplayRefused => "two_factor_replay_refused",
+            EventKind::SecondFactorRequested => "second_factor_requested",
         }
     }
     pub fn label_for(code: &str) -> &'static str {
@@ -51,6 +53,7 @@ impl EventKind {
             "recovery_code_used" => "Recovery code used",
             "two_factor_failed" => "Wrong two-factor code",
             "two_factor_replay_refused" => "Reused two-factor code refused",
+            "second_factor_requested" => "Password accepted; two-factor code requested",
             _ => "Security event",
         }
     }

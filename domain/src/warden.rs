@@ -231,9 +231,8 @@ impl Warden {
         self.account_throttle.succeeded(&account_key);
         let second_factor = self.second_factor_enabled(account_id).await?;
         let session = self.create_session(account_id, meta, second_factor).await?;
-        if !second_factor {
-            self.record(Some(account_id), EventKind::SignedIn, meta, "").await?;
-        }
+        let kind = if second_factor { EventKind::SecondFactorRequested } else { EventKind::SignedIn };
+        self.record(Some(account_id), kind, meta, "").await?;
         Ok(session)
     }
 

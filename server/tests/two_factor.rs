@@ -243,4 +243,6 @@ async fn an_unfinished_second_step_expires_and_shows_on_login_security(app: Test
     let s = owner.sessions(0).await;
     assert_eq!(s["active"].as_array().map(Vec::len), Some(1), "the pending sign-in never counted as active");
     assert!(s["ended"].to_string().contains("Two-factor step not completed"), "{}", s["ended"]);
+    // The owner also sees that the password was right: time to change it.
+    assert!(s["events"].to_string().contains("Password accepted; two-factor code requested"));
 }
