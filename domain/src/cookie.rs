@@ -9,12 +9,17 @@ pub struct SessionCookie {
 }
 
 impl SessionCookie {
-    pub fn name(&self) -> &'static str {
+    /// `__Host-` only where browsers accept it: on a `Secure` cookie.
+    fn pick(&self, host_prefixed: &'static str) -> &'static str {
         if self.secure {
-            "__Host-warden_session"
+            host_prefixed
         } else {
-            "warden_session"
+            host_prefixed.trim_start_matches("__Host-")
         }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.pick("__Host-warden_session")
     }
 
     fn attributes(&self) -> &'static str {
@@ -43,11 +48,7 @@ impl SessionCookie {
     /// The one-time cookie that carries sealed recovery codes from a plain
     /// form post to the page that shows them; gone after five minutes.
     pub fn flash_name(&self) -> &'static str {
-        if self.secure {
-            "__Host-warden_flash"
-        } else {
-            "warden_flash"
-        }
+        self.pick("__Host-warden_flash")
     }
 
     pub fn set_flash(&self, sealed: &str) -> String {

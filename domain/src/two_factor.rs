@@ -91,9 +91,15 @@ impl Warden {
     }
 
     async fn code_failed(&self, account_id: i64, meta: &ClientMeta, kind: EventKind) -> Result<Error> {
-        self.second_factor_throttle.failed(&Self::throttle_key(account_id), self.now());
-        self.record(Some(account_id), kind, meta, "").await?;
+        self.factor_failed(account_id, meta, kind, "").await?;
         Ok(wrong_code())
+    }
+
+    /// Every failed factor, code or password, counts against the same
+    /// per-account throttle and is recorded.
+    async fn factor_failed(&self, account_id: i64, meta: &ClientMeta, kind: EventKind, detail: &str) -> Result<()> {
+        self.second_factor_throttle.failed(&Self::throttle_key(account_id), self.now());
+        self.record(Some(account_id), kind, meta, detail).await
     }
 
     fn enrolment(&self, secret: &TotpSecret, username: &str) -> Result<Enrolment> {
@@ -300,8 +306,7 @@ impl Warden {
     async fn prove_both_factors(&self, cur: &CurrentSession, password: &Secret, code: &str, meta: &ClientMeta) -> Result<()> {
         self.check_throttle(cur.account_id)?;
         if !self.check_password(cur.account_id, password).await? {
-            self.second_factor_throttle.failed(&Self::throttle_key(cur.account_id), self.now());
-            self.record(Some(cur.account_id), EventKind::TwoFactorFailed, meta, "wrong password").await?;
+            self.factor_failed(cur.account_id, meta, EventKind::TwoFactorFailed, "wrong password").await?;
             return Err(Error::Invalid("Your password or code is not right.".into()));
         }
         self.spend_second_factor(cur.account_id, code, meta).await.map(|_| ())

@@ -141,6 +141,15 @@ impl Warden {
     }
 
     pub(crate) async fn record(&self, account_id: Option<i64>, kind: EventKind, meta: &ClientMeta, detail: &str) -> Result<()> {
+        self.record_on(&self.store.pool, account_id, kind, meta, detail).await
+    }
+
+    /// Records an event through `db`: the pool, or a transaction whose change
+    /// the event describes, so both commit together.
+    pub(crate) async fn record_on<'c, E>(&self, db: E, account_id: Option<i64>, kind: EventKind, meta: &ClientMeta, detail: &str) -> Result<()>
+    where
+        E: sqlx::Executor<'c, Database = sqlx::Any>,
+    {
         sqlx::query("INSERT INTO security_events (account_id, kind, ip, user_agent, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(account_id)
             .bind(kind.code())
@@ -148,7 +157,7 @@ impl Warden {
             .bind(clip(&meta.user_agent, MAX_UA))
             .bind(detail)
             .bind(self.now())
-            .execute(&self.store.pool)
+            .execute(db)
             .await?;
         Ok(())
     }
@@ -189,8 +198,10 @@ impl Warden {
     }
 
     /// Username or email plus password. Every failure is the same
-    /// `InvalidCredentials`, after the same amount of hashing work.
-    pub async fn sign_in(&self, login: &str, password: &Secret, meta: &ClientMeta) -> Result<NewSession> {
+    /// `InvalidCredentials`, after the same amount of hashing work. A success
+    /// always starts a new session; `replacing`, the session this browser
+    /// held before (full or pending), ends: nothing is carried over.
+    pub async fn sign_in(&self, login: &str, password: &Secret, meta: &ClientMeta, replacing: Option<&CurrentSession>) -> Result<NewSession> {
         let now = self.now();
         let login = login.trim().to_lowercase();
         let ip_key = format!("ip:{}", meta.ip);
@@ -230,6 +241,9 @@ impl Warden {
         };
         self.account_throttle.succeeded(&account_key);
         let second_factor = self.second_factor_enabled(account_id).await?;
+        if let Some(old) = replacing {
+            self.sign_out(old, meta).await?;
+        }
         let session = self.create_session(account_id, meta, second_factor).await?;
         let kind = if second_factor { EventKind::SecondFactorRequested } else { EventKind::SignedIn };
         self.record(Some(account_id), kind, meta, "").await?;
@@ -356,14 +370,7 @@ impl Warden {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        sqlx::query("INSERT INTO security_events (account_id, kind, ip, user_agent, detail, at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(cur.account_id)
-            .bind(EventKind::LoggedOutAllDevices.code())
-            .bind(&meta.ip)
-            .bind(clip(&meta.user_agent, MAX_UA))
-            .bind(format!("{ended} sessions ended"))
-            .bind(now)
-            .execute(&mut *tx)
+        self.record_on(&mut *tx, Some(cur.account_id), EventKind::LoggedOutAllDevices, meta, &format!("{ended} sessions ended"))
             .await?;
         tx.commit().await?;
         Ok(ended)

@@ -105,10 +105,10 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
     if is_page && path == "/signin/2fa" && pending.is_none() {
         return Redirect::to(if current.is_some() { "/account/security/sessions" } else { "/signin" }).into_response();
     }
-    if is_page && pending.is_some() && (path == "/account" || path.starts_with("/account/")) {
+    if is_page && pending.is_some() && is_account_page(&path) {
         return Redirect::to("/signin/2fa").into_response();
     }
-    if is_page && current.is_none() && (path == "/account" || path.starts_with("/account/")) {
+    if is_page && current.is_none() && is_account_page(&path) {
         let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let reason = if stale { "&reason=session_ended" } else { "" };
         let mut res = Redirect::to(&format!("/signin?next={}{reason}", app::url::encode(next))).into_response();
@@ -131,6 +131,10 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
         append_cookie(&mut res, &cookie.clear());
     }
     res
+}
+
+fn is_account_page(path: &str) -> bool {
+    path == "/account" || path.starts_with("/account/")
 }
 
 fn append_cookie(res: &mut Response, value: &str) {

@@ -82,11 +82,8 @@ pub async fn sign_in(login: String, password: Password, next: String) -> Result<
     use crate::ssr::*;
     let c = ctx()?;
     let meta = client_meta();
-    let session = c.warden.sign_in(&login, &password.into(), &meta).await.map_err(fail)?;
-    // A fresh session on every sign-in: an earlier one in this browser ends.
-    if let Some(old) = current_session().or_else(pending_sign_in) {
-        let _ = c.warden.sign_out(&old, &meta).await;
-    }
+    let previous = current_session().or_else(pending_sign_in);
+    let session = c.warden.sign_in(&login, &password.into(), &meta, previous.as_ref()).await.map_err(fail)?;
     set_cookie(c.cookie.set(session.token.expose()));
     if session.second_factor_required {
         leptos_axum::redirect(&format!("/signin/2fa?next={}", crate::url::encode(safe_next(&next))));

@@ -2,6 +2,16 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+/// What a page shows when its data cannot be loaded: a signed-out visitor
+/// goes to sign in, anything else is said in words.
+pub fn load_error(e: AppError) -> AnyView {
+    match e {
+        AppError::NotSignedIn => view! { <Redirect path="/signin?reason=session_ended"/> }.into_any(),
+        e => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+    }
+}
 
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {

@@ -2,11 +2,10 @@
 //! way to end one and to log out of all devices.
 
 use crate::api::{list_sessions, EndSession, SessionView, SessionsView};
-use crate::components::form_error::FormError;
-use crate::error::AppError;
+use crate::components::form_error::{load_error, FormError};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -33,8 +32,7 @@ pub fn SessionsPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
                 {move || data.get().map(|r| match r {
                     Ok(v) => view! { <SessionLists v end/> }.into_any(),
-                    Err(AppError::NotSignedIn) => view! { <Redirect path="/signin?reason=session_ended"/> }.into_any(),
-                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => load_error(e),
                 })}
             </Transition>
         </section>

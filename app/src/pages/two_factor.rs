@@ -4,12 +4,12 @@
 use crate::api::two_factor::{
     two_factor_status, ConfirmTotp, DisableTotp, EnrolmentView, RecoveryCodes, RegenerateRecoveryCodes, StartTotp, TwoFactorView,
 };
-use crate::components::form_error::FormError;
+use crate::components::form_error::{load_error, FormError};
 use crate::components::recovery_codes::RecoveryCodeList;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Redirect, A};
+use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 #[component]
@@ -44,8 +44,7 @@ pub fn TwoFactorPage() -> impl IntoView {
                         {v.fresh_codes.take().filter(|_| new_codes.get_untracked().is_none()).map(|c| view! { <RecoveryCodeList codes=c.0/> })}
                         <TwoFactorState v start confirm disable regenerate/>
                     }.into_any(),
-                    Err(AppError::NotSignedIn) => view! { <Redirect path="/signin?reason=session_ended"/> }.into_any(),
-                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => load_error(e),
                 })}
             </Transition>
         </section>
