@@ -167,6 +167,8 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(CspNonce(nonce.clone()));
     let is_asset = req.uri().path().starts_with("/pkg/");
     let mut res: Response<Body> = next.run(req).await;
+    let too_large = res.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    let own_referrer_policy = res.headers().contains_key("referrer-policy");
     let h = res.headers_mut();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
@@ -181,11 +183,19 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     set("content-security-policy", &csp);
     set("x-content-type-options", "nosniff");
     set("x-frame-options", "DENY");
-    set("referrer-policy", "same-origin");
+    // A handler may ask for less (the reset link says `no-referrer`).
+    if !own_referrer_policy {
+        set("referrer-policy", "same-origin");
+    }
     set("cross-origin-opener-policy", "same-origin");
     set("permissions-policy", "camera=(), microphone=(), geolocation=()");
     if !is_asset {
         set("cache-control", "no-store");
+    }
+    // A refused oversized body was never read: say the connection ends here,
+    // so no client sends its next request down a connection we are closing.
+    if too_large {
+        set("connection", "close");
     }
     res
 }

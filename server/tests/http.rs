@@ -315,6 +315,8 @@ async fn sign_up_rejects_bad_input_and_taken_names(app: TestApp) {
     let big = "a".repeat(200 * 1024);
     let r = b.call("sign_up", &[("email", "big@example.com"), ("username", "big"), ("password", &big), ("confirm_password", &big)]).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.headers.get("connection").and_then(|v| v.to_str().ok()), Some("close"), "the unread connection is not reused");
+    assert!(r.headers.contains_key("content-security-policy"), "refusals carry the security headers too");
     let r = b.call("sign_in", &[("login", "big"), ("password", PW), ("next", "")]).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "nothing was created");
 }
