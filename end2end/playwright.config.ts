@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const port = Number(process.env.WARDEN_E2E_PORT ?? 3107);
-const dataDir = mkdtempSync(join(tmpdir(), 'warden-e2e-'));
+// Made once by the runner; its workers inherit the variable, so the specs
+// find the mail outbox (<data dir>/outbox) of the server this config starts.
+const dataDir = (process.env.WARDEN_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'warden-e2e-')));
 
 export default defineConfig({
   testDir: './tests',

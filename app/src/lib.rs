@@ -20,7 +20,8 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 use pages::{
-    home::Home, log_out_all::LogOutAllPage, not_found::NotFound, second_factor::SecondFactorPage,
+    home::Home, log_out_all::LogOutAllPage, not_found::NotFound, password::PasswordPage,
+    password_forgot::ForgotPasswordPage, password_reset::ResetPasswordPage, second_factor::SecondFactorPage,
     security::SecurityLayout, sessions::SessionsPage, sign_in::SignInPage, sign_up::SignUpPage,
     two_factor::TwoFactorPage,
 };
@@ -70,6 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("signin/2fa") view=SecondFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("signup") view=SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("password/forgot") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("password/reset") view=ResetPasswordPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("account")
                         view=|| view! { <Redirect path="/account/security/sessions"/> }
@@ -78,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("account/security") view=SecurityLayout ssr=SsrMode::Async>
                         <Route path=path!("sessions") view=SessionsPage ssr=SsrMode::Async/>
                         <Route path=path!("sessions/log-out-all") view=LogOutAllPage ssr=SsrMode::Async/>
+                        <Route path=path!("password") view=PasswordPage ssr=SsrMode::Async/>
                         <Route path=path!("2fa") view=TwoFactorPage ssr=SsrMode::Async/>
                         <Route
                             path=path!("")

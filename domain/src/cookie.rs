@@ -72,6 +72,23 @@ fn read_named<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
 }
 
 impl SessionCookie {
+    /// Holds a password-reset token between opening the emailed link and
+    /// setting the new password, so the page's URL never carries it.
+    pub fn reset_name(&self) -> &'static str {
+        self.pick("__Host-warden_reset")
+    }
+
+    pub fn set_reset(&self, token: &str, max_age_secs: i64) -> String {
+        format!("{}={}{}; Max-Age={}", self.reset_name(), token, self.attributes(), max_age_secs.max(1))
+    }
+
+    pub fn clear_reset(&self) -> String {
+        format!("{}={}; Max-Age=0", self.reset_name(), self.attributes())
+    }
+
+    pub fn read_reset<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.reset_name())
+    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,10 @@ pub enum EventKind {
     TwoFactorFailed,
     TwoFactorReplayRefused,
     SecondFactorRequested,
+    PasswordChanged,
+    PasswordChangeFailed,
+    PasswordResetRequested,
+    PasswordReset,
 }
 
 impl EventKind {
@@ -36,6 +40,10 @@ impl EventKind {
             EventKind::TwoFactorFailed => "two_factor_failed",
             EventKind::TwoFactorReplayRefused => "two_factor_replay_refused",
             EventKind::SecondFactorRequested => "second_factor_requested",
+            EventKind::PasswordChanged => "password_changed",
+            EventKind::PasswordChangeFailed => "password_change_failed",
+            EventKind::PasswordResetRequested => "password_reset_requested",
+            EventKind::PasswordReset => "password_reset",
         }
     }
     pub fn label_for(code: &str) -> &'static str {
@@ -54,6 +62,10 @@ impl EventKind {
             "two_factor_failed" => "Wrong two-factor code",
             "two_factor_replay_refused" => "Reused two-factor code refused",
             "second_factor_requested" => "Password accepted; two-factor code requested",
+            "password_changed" => "Password changed",
+            "password_change_failed" => "Password change refused: wrong current password",
+            "password_reset_requested" => "Password reset link sent by email",
+            "password_reset" => "Password reset with an email link",
             _ => "Security event",
         }
     }

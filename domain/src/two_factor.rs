@@ -189,6 +189,7 @@ impl Warden {
         tx.commit().await?;
         self.second_factor_throttle.succeeded(&Self::throttle_key(cur.account_id));
         self.record(Some(cur.account_id), EventKind::TwoFactorEnabled, meta, "").await?;
+        self.notify_owner(cur.account_id, "Two-factor authentication is on for your Warden account", "Two-factor authentication was turned on for your Warden account", meta).await?;
         Ok(codes)
     }
 
@@ -242,6 +243,7 @@ impl Warden {
                     if spent.rows_affected() == 1 {
                         self.second_factor_throttle.succeeded(&Self::throttle_key(account_id));
                         self.record(Some(account_id), EventKind::RecoveryCodeUsed, meta, "").await?;
+                        self.notify_owner(account_id, "A recovery code was used on your Warden account", "One of your recovery codes was used to sign in to your Warden account", meta).await?;
                         return Ok(true);
                     }
                 }
@@ -318,7 +320,8 @@ impl Warden {
         sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1").bind(cur.account_id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(cur.account_id).execute(&mut *tx).await?;
         tx.commit().await?;
-        self.record(Some(cur.account_id), EventKind::TwoFactorDisabled, meta, "").await
+        self.record(Some(cur.account_id), EventKind::TwoFactorDisabled, meta, "").await?;
+        self.notify_owner(cur.account_id, "Two-factor authentication is off for your Warden account", "Two-factor authentication was turned off for your Warden account", meta).await
     }
 
     pub async fn regenerate_recovery_codes(&self, cur: &CurrentSession, password: &Secret, code: &str, meta: &ClientMeta) -> Result<Vec<Secret>> {

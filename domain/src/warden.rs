@@ -35,6 +35,17 @@ pub struct Config {
     pub second_factor_backoff: Backoff,
     /// How long the two-factor step of a sign-in may take.
     pub second_factor_window_secs: i64,
+    /// Where people reach Warden, for links in mail (`https://host`, no
+    /// trailing slash). From configuration, never from a request's `Host`.
+    pub public_url: String,
+    /// How long a password-reset link works.
+    pub reset_link_secs: i64,
+    /// Wrong current passwords on the Password page, per account and per IP.
+    pub password_change_backoff: Backoff,
+    /// Reset-link requests per address: a few an hour are free.
+    pub reset_address_backoff: Backoff,
+    /// Reset-link requests per client IP, across addresses.
+    pub reset_ip_backoff: Backoff,
 }
 
 impl Default for Config {
@@ -49,6 +60,11 @@ impl Default for Config {
             totp_issuer: "Warden".into(),
             second_factor_backoff: Backoff { free_failures: 3, base_secs: 2, max_secs: 900, window_secs: 3600 },
             second_factor_window_secs: 300,
+            public_url: "http://127.0.0.1:3000".into(),
+            reset_link_secs: 30 * 60,
+            password_change_backoff: Backoff { free_failures: 5, base_secs: 2, max_secs: 900, window_secs: 3600 },
+            reset_address_backoff: Backoff { free_failures: 3, base_secs: 60, max_secs: 3600, window_secs: 3600 },
+            reset_ip_backoff: Backoff { free_failures: 20, base_secs: 60, max_secs: 3600, window_secs: 3600 },
         }
     }
 }
@@ -110,7 +126,13 @@ pub struct Warden {
     account_throttle: Throttle,
     ip_throttle: Throttle,
     pub(crate) second_factor_throttle: Throttle,
+    pub(crate) password_change_throttle: Throttle,
+    pub(crate) reset_address_throttle: Throttle,
+    pub(crate) reset_ip_throttle: Throttle,
     pub(crate) secret_box: SecretBox,
+    /// Rung after a mail is queued, so the mail worker sends it at once
+    /// instead of at its next poll.
+    pub(crate) mail_wakeup: Arc<tokio::sync::Notify>,
 }
 
 impl Warden {
@@ -121,7 +143,11 @@ impl Warden {
             account_throttle: Throttle::new(cfg.account_backoff),
             ip_throttle: Throttle::new(cfg.ip_backoff),
             second_factor_throttle: Throttle::new(cfg.second_factor_backoff),
+            password_change_throttle: Throttle::new(cfg.password_change_backoff),
+            reset_address_throttle: Throttle::new(cfg.reset_address_backoff),
+            reset_ip_throttle: Throttle::new(cfg.reset_ip_backoff),
             secret_box,
+            mail_wakeup: Arc::new(tokio::sync::Notify::new()),
             store,
             clock,
             cfg,
@@ -130,6 +156,11 @@ impl Warden {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The mail worker waits on this between polls.
+    pub fn mail_wakeup(&self) -> Arc<tokio::sync::Notify> {
+        self.mail_wakeup.clone()
     }
 
     pub fn config(&self) -> &Config {
@@ -170,6 +201,7 @@ impl Warden {
         if form.password.expose() != form.confirm_password.expose() {
             return Err(Error::Invalid("The two passwords do not match.".into()));
         }
+        crate::password_change::policy_check(&form.password, username.as_str(), email.as_str(), None).await?;
         let hash = self.hasher.hash(&form.password).await?;
         let inserted = sqlx::query("INSERT INTO accounts (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(username.as_str())

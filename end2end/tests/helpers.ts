@@ -25,11 +25,17 @@ export async function signUp(page: Page, username: string, js = true) {
   await expect(page.getByRole('status')).toContainText('Your account is ready');
 }
 
-export async function signIn(page: Page, login: string, js = true) {
+export async function signIn(page: Page, login: string, js = true, password = PASSWORD) {
   if (!/\/signin/.test(page.url())) await page.goto('/signin');
   await hydrated(page, js);
   await page.getByLabel('Username or email').fill(login);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((url) => url.pathname === '/account/security/sessions');
+}
+
+export async function signOut(page: Page, user: string) {
+  await page.getByText(user, { exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin\?reason=signed_out/);
 }

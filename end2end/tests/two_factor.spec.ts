@@ -5,7 +5,7 @@ import { test, expect, type Page } from '@playwright/test';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import * as OTPAuth from 'otpauth';
-import { PASSWORD, hydrated, signIn, signUp, uniqueName } from './helpers';
+import { PASSWORD, hydrated, signIn, signOut, signUp, uniqueName } from './helpers';
 
 test.setTimeout(180_000);
 
@@ -23,12 +23,6 @@ async function freshCode(totp: OTPAuth.TOTP, after: number): Promise<{ code: str
     if (step > after) return { code: totp.generate(), step };
     await new Promise((r) => setTimeout(r, 1000));
   }
-}
-
-async function signOut(page: Page, user: string) {
-  await page.getByText(user, { exact: true }).click();
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/\/signin\?reason=signed_out/);
 }
 
 test('enable 2FA by scanning the QR code, sign in with a code and a recovery code, then disable it', async ({ page }) => {

@@ -25,6 +25,17 @@ pub struct Config {
     pub secret_key: Option<domain::Secret>,
     /// `WARDEN_TOTP_ISSUER`, default "Warden": the name authenticator apps show.
     pub totp_issuer: String,
+    /// `WARDEN_PUBLIC_URL`, default `http://<bind address>`: the address in
+    /// links that Warden mails (never taken from a request's `Host`).
+    pub public_url: Option<String>,
+    /// `WARDEN_RESET_LINK_MINUTES` (30): how long a password-reset link works.
+    pub reset_link_minutes: i64,
+    /// `SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS) or
+    /// `smtps://user:pass@host:465` (TLS). Unset: mail goes to `.eml` files in
+    /// `<data dir>/outbox`.
+    pub smtp_url: Option<domain::Secret>,
+    /// `WARDEN_MAIL_FROM`, default `Warden <warden@localhost>`.
+    pub mail_from: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +79,14 @@ impl Config {
             lifetimes,
             secret_key: var("WARDEN_SECRET_KEY").map(domain::Secret::new),
             totp_issuer: var("WARDEN_TOTP_ISSUER").unwrap_or_else(|| "Warden".into()),
+            public_url: match var("WARDEN_PUBLIC_URL") {
+                None => None,
+                Some(u) if u.starts_with("https://") || u.starts_with("http://") => Some(u.trim_end_matches('/').to_owned()),
+                Some(u) => return Err(ConfigError(format!("WARDEN_PUBLIC_URL={u:?}: use http(s)://host[:port]"))),
+            },
+            reset_link_minutes: parse::<i64>("WARDEN_RESET_LINK_MINUTES")?.unwrap_or(30).clamp(5, 24 * 60),
+            smtp_url: var("SMTP_URL").map(domain::Secret::new),
+            mail_from: var("WARDEN_MAIL_FROM").unwrap_or_else(|| "Warden <warden@localhost>".into()),
         })
     }
 }

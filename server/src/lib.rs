@@ -3,7 +3,9 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod config;
+pub mod mail;
 pub mod middleware;
+pub mod reset_link;
 
 use app::ssr::Ctx;
 use app::{shell, App};
@@ -44,7 +46,13 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
         None => domain::secret_box::load_or_create_key(&config.data_dir.join("secret.key"))?,
     };
     let store = Store::connect(&config.database_url).await?;
-    let cfg = domain::Config { lifetimes: config.lifetimes, totp_issuer: config.totp_issuer.clone(), ..Default::default() };
+    let cfg = domain::Config {
+        lifetimes: config.lifetimes,
+        totp_issuer: config.totp_issuer.clone(),
+        public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind.unwrap_or(([127, 0, 0, 1], 3000).into()))),
+        reset_link_secs: config.reset_link_minutes * 60,
+        ..Default::default()
+    };
     Ok(Warden::new(store, clock, cfg, domain::secret_box::SecretBox::new(key))?)
 }
 
@@ -55,14 +63,15 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
     let provide = move || provide_context(ctx.clone());
     let options = leptos_options.clone();
     Router::new()
+        .route("/password/reset/open", axum::routing::get(reset_link::open))
         .leptos_routes_with_context(&state, routes, provide.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide, shell))
         .layer(axum::middleware::from_fn(middleware::malformed_is_bad_request))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::session))
         .layer(axum::middleware::from_fn(middleware::same_origin_only))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::client))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .with_state(state)
 }
 
@@ -88,6 +97,13 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let leptos_options = conf.leptos_options;
     let addr = config.bind.unwrap_or(leptos_options.site_addr);
     let warden = Arc::new(warden(&config, Arc::new(domain::clock::SystemClock)).await?);
+    // The leaked-password list loads once; not on the first request's time.
+    tokio::task::spawn_blocking(domain::password_policy::warm_up);
+    // Mail is sent in the background from the queue, so a request never
+    // waits for (or fails with) the mail server.
+    let transport = mail::transport(&config)?;
+    tracing::info!(transport = %transport, "mail worker started");
+    mail::MailWorker::new(warden.clone(), transport, &config.mail_from)?.spawn();
     let backend = warden.store().backend;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(?backend, data_dir = %config.data_dir.display(), "database ready");

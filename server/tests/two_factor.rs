@@ -50,7 +50,27 @@ on_both_backends!(
     wrong_codes_are_throttled_then_locked,
     an_unfinished_second_step_expires_and_shows_on_login_security,
     without_javascript_the_recovery_codes_are_shown_once_after_the_redirect,
+    a_password_reset_neither_turns_off_nor_bypasses_two_factor,
 );
+
+async fn a_password_reset_neither_turns_off_nor_bypasses_two_factor(app: TestApp) {
+    let (_, key, _) = with_2fa(&app, "vera").await;
+    let enabled = app.wait_for_mails("vera@example.com", 1).await;
+    assert!(enabled[0].subject.contains("Two-factor authentication is on"), "{enabled:?}");
+    let b = app.browser(FIREFOX_ANDROID);
+    b.call("request_password_reset", &[("email", "vera@example.com")]).await;
+    let link = app.reset_link_path("vera@example.com", 2).await;
+    b.get(&link).await;
+    let new = "lantern orbit meadow 42";
+    let r = b.call("complete_password_reset", &[("new_password", new), ("confirm_password", new)]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let r = b.sign_in("vera", new).await;
+    assert_eq!(r.location(), Some("/signin/2fa?next=/account/security/sessions"), "the second factor is still asked for");
+    assert_eq!(b.call("list_sessions", &[("page", "0")]).await.status, StatusCode::UNAUTHORIZED);
+    let r = b.call("verify_second_factor", &[("code", &code(&key, app.clock.now_secs())), ("next", "")]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert!(b.call("two_factor_status", &[]).await.json()["enabled_since"].is_object());
+}
 
 async fn without_javascript_the_recovery_codes_are_shown_once_after_the_redirect(app: TestApp) {
     let b = app.signed_in_user("abby", PW, CHROME_WINDOWS).await;
@@ -122,7 +142,7 @@ async fn after_the_password_alone_nothing_of_the_account_is_reachable(app: TestA
     let r = b.sign_in("uma", PW).await;
     assert_eq!(r.location(), Some("/signin/2fa?next=/account/security/sessions"));
     let pending_cookie = b.cookie("__Host-warden_session").expect("pending cookie");
-    let every_account_function: [(&str, &[(&str, &str)]); 8] = [
+    let every_account_function: [(&str, &[(&str, &str)]); 11] = [
         ("list_sessions", &[("page", "0")]),
         ("end_session", &[("session_id", "0000")]),
         ("end_all_sessions", &[]),
@@ -131,13 +151,16 @@ async fn after_the_password_alone_nothing_of_the_account_is_reachable(app: TestA
         ("confirm_totp", &[("code", "123456")]),
         ("disable_totp", &[("password", PW), ("code", "123456")]),
         ("regenerate_recovery_codes", &[("password", PW), ("code", "123456")]),
+        ("password_status", &[]),
+        ("password_strength", &[("password", "some candidate")]),
+        ("change_password", &[("current_password", PW), ("new_password", "lantern orbit meadow 42"), ("confirm_password", "lantern orbit meadow 42")]),
     ];
     for (f, fields) in every_account_function {
         let r = b.call(f, fields).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{f}: {}", r.body);
     }
     assert_eq!(b.call("current_user", &[]).await.body, "null", "not signed in as far as pages know");
-    for page in ["/account/security/sessions", "/account/security/2fa", "/account/security/sessions/log-out-all", "/account"] {
+    for page in ["/account/security/sessions", "/account/security/password", "/account/security/2fa", "/account/security/sessions/log-out-all", "/account"] {
         let r = b.get(page).await;
         assert_eq!(r.location(), Some("/signin/2fa"), "{page}");
     }

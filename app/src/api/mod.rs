@@ -1,6 +1,7 @@
 //! Server functions: the pages' door into `domain`. Each body reads the
 //! session, calls one domain operation and maps its error.
 
+pub mod password;
 pub mod two_factor;
 
 use crate::error::AppError;

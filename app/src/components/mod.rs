@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 pub mod form_error;
 pub mod header;
+pub mod new_password;
 pub mod recovery_codes;
 

@@ -2,6 +2,9 @@
 pub mod home;
 pub mod log_out_all;
 pub mod not_found;
+pub mod password;
+pub mod password_forgot;
+pub mod password_reset;
 pub mod second_factor;
 pub mod security;
 pub mod sessions;

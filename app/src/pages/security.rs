@@ -12,6 +12,7 @@ pub fn SecurityLayout() -> impl IntoView {
             <h1>"Security"</h1>
             <nav class="tabs" aria-label="Security">
                 <A href="/account/security/sessions">"Login Security"</A>
+                <A href="/account/security/password">"Password"</A>
                 <A href="/account/security/2fa">"Two-Factor Auth"</A>
             </nav>
             <Outlet/>

@@ -13,6 +13,7 @@ fn notice(reason: &str) -> Option<&'static str> {
         "signed_out" => "You have signed out.",
         "session_ended" => "Your session has ended. Please sign in again.",
         "signed_up" => "Your account is ready. Sign in to continue.",
+        "password_reset" => "Your password has been changed and every session of your account was signed out. Sign in with your new password.",
         _ => return None,
     })
 }
@@ -42,6 +43,7 @@ pub fn SignInPage() -> impl IntoView {
                 <FormError error/>
                 <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
             </ActionForm>
+            <p><a href="/password/forgot">"Forgot your password?"</a></p>
             <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
         </section>
     }

@@ -18,6 +18,9 @@ use std::sync::{Arc, Mutex};
 pub const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36";
 pub const FIREFOX_ANDROID: &str = "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0";
 
+/// The configured public address: every link in mail must start with it.
+pub const PUBLIC_URL: &str = "https://warden.example";
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub clock: ManualClock,
@@ -77,6 +80,10 @@ impl TestApp {
             lifetimes: Default::default(),
             secret_key: None,
             totp_issuer: "Warden".into(),
+            public_url: Some(PUBLIC_URL.into()),
+            reset_link_minutes: 30,
+            smtp_url: None,
+            mail_from: "Warden <warden@warden.example>".into(),
         };
         tweak(&mut config);
         let clock = ManualClock::at(1_800_000_000);
@@ -268,4 +275,55 @@ macro_rules! on_both_backends {
             }
         }
     )* };
+}
+
+/// A mail as it sits in the queue.
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl TestApp {
+    /// Every mail queued for `to`, oldest first.
+    pub async fn mails_to(&self, to: &str) -> Vec<QueuedMail> {
+        use sqlx::Row;
+        sqlx::query("SELECT to_addr, subject, text_body, html_body FROM mail_queue WHERE to_addr = $1 ORDER BY id")
+            .bind(to)
+            .fetch_all(&self.warden.store().pool)
+            .await
+            .expect("read mail_queue")
+            .iter()
+            .map(|r| QueuedMail {
+                to: r.get("to_addr"),
+                subject: r.get("subject"),
+                text: r.get("text_body"),
+                html: r.get("html_body"),
+            })
+            .collect()
+    }
+
+    /// Waits (briefly) until `to` has `n` mails queued: reset links are
+    /// queued after the request has been answered.
+    pub async fn wait_for_mails(&self, to: &str, n: usize) -> Vec<QueuedMail> {
+        for _ in 0..100 {
+            let m = self.mails_to(to).await;
+            if m.len() >= n {
+                return m;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} mails to {to}, found {:?}", self.mails_to(to).await);
+    }
+
+    /// The reset link in the newest reset mail to `to`, as a path on this server.
+    pub async fn reset_link_path(&self, to: &str, n: usize) -> String {
+        let mails = self.wait_for_mails(to, n).await;
+        let mail = mails.iter().rev().find(|m| m.subject.contains("Reset")).expect("a reset mail");
+        let start = mail.text.find(&format!("{PUBLIC_URL}/password/reset/open?token=")).expect("link in the text part");
+        let link: String = mail.text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        link.trim_start_matches(PUBLIC_URL).to_owned()
+    }
 }

@@ -1,0 +1,79 @@
+//! Password: change it with the old one, or follow "Forgot your password?".
+
+use crate::api::password::{password_status, ChangePassword, PasswordChanged};
+use crate::components::form_error::{load_error, FormError};
+use crate::components::new_password::NewPasswordFields;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+fn confirmation(other_sessions_ended: u64) -> String {
+    let others = match other_sessions_ended {
+        0 => String::new(),
+        1 => " 1 other session was signed out.".into(),
+        n => format!(" {n} other sessions were signed out."),
+    };
+    format!("Your password has been changed.{others} We have emailed you a notice of the change.")
+}
+
+#[component]
+pub fn PasswordPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let status = Resource::new(move || change.version().get(), |_| password_status());
+    let query = use_query_map();
+    // The result of this page's own form, or of a plain form post (JavaScript
+    // off) that was redirected back here.
+    let done = move || match change.value().get() {
+        Some(Ok(PasswordChanged { other_sessions_ended })) => Some(confirmation(other_sessions_ended)),
+        Some(Err(_)) => None,
+        None => query.read().get("changed").and_then(|n| n.parse().ok()).map(confirmation),
+    };
+    // A fresh, empty form after each successful change.
+    let successes = Memo::new(move |prev: Option<&u32>| {
+        let n = prev.copied().unwrap_or(0);
+        if matches!(change.value().get(), Some(Ok(_))) { n + 1 } else { n }
+    });
+    let error = Signal::derive(move || change.value().get().and_then(|r| r.err()));
+    view! {
+        <Title text="Password · Warden"/>
+        <section class="panel" aria-labelledby="password-title">
+            <h2 id="password-title">"Password"</h2>
+            <p class="muted">
+                "To change the password, you will need to enter your old password. If you forgot your old password, "
+                "you can restore it by clicking on the link “Forgot your password?”. A link with further instructions "
+                "will be sent to your email."
+            </p>
+            <Transition fallback=|| ()>
+                {move || status.get().map(|r| match r {
+                    Ok(v) => match v.changed {
+                        Some(at) => view! { <p>"Last changed " <time datetime=at.iso>{at.text}</time> "."</p> }.into_any(),
+                        None => view! {
+                            <p>"Not changed since your account was created on " <time datetime=v.created.iso>{v.created.text}</time> "."</p>
+                        }.into_any(),
+                    },
+                    Err(e) => load_error(e),
+                })}
+            </Transition>
+            {move || done().map(|m| view! { <p class="alert success" role="status">{m}</p> })}
+            {move || {
+                successes.track();
+                view! {
+                    <ActionForm action=change attr:class="stack">
+                        <label>
+                            "Current password"
+                            <input type="password" name="current_password" autocomplete="current-password" required/>
+                        </label>
+                        <NewPasswordFields/>
+                        <label class="check">
+                            <input type="checkbox" name="sign_out_others" checked/>
+                            "Sign out of other devices"
+                        </label>
+                        <FormError error/>
+                        <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
+                    </ActionForm>
+                }
+            }}
+            <p><a href="/password/forgot">"Forgot your password?"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,45 @@
+//! Choose a new password through an emailed link. The link's token arrives
+//! in a short-lived cookie; this page's URL never holds it.
+
+use crate::api::password::{reset_link_status, CompletePasswordReset};
+use crate::components::form_error::{load_error, FormError};
+use crate::components::new_password::NewPasswordFields;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let action = ServerAction::<CompletePasswordReset>::new();
+    let link = Resource::new(|| (), |_| reset_link_status());
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    view! {
+        <Title text="Choose a new password · Warden"/>
+        <section class="card narrow">
+            <h1>"Choose a new password"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"Checking your link…"</p> }>
+                {move || link.get().map(|r| match r {
+                    Ok(Some(v)) => view! {
+                        <p>
+                            "For the account " <strong>{v.username}</strong> ". This link works until "
+                            <time datetime=v.expires.iso>{v.expires.text}</time> "."
+                        </p>
+                        <p class="muted">"Every session of the account will be signed out; then sign in with the new password."</p>
+                        <ActionForm action=action attr:class="stack">
+                            <NewPasswordFields/>
+                            <FormError error/>
+                            <button type="submit" disabled=move || action.pending().get()>"Set new password"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    Ok(None) => view! {
+                        <p class="alert error" role="alert">
+                            "This password-reset link is invalid or has expired. A link works once, for a limited time, "
+                            "and only the newest one you asked for works."
+                        </p>
+                        <p><a href="/password/forgot">"Ask for a new link"</a></p>
+                    }.into_any(),
+                    Err(e) => load_error(e),
+                })}
+            </Suspense>
+        </section>
+    }
+}
