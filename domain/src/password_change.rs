@@ -178,22 +178,13 @@ impl Warden {
         } else {
             0
         };
-        let detail = match ended {
-            0 => String::new(),
-            1 => "1 other session signed out".into(),
-            n => format!("{n} other sessions signed out"),
+        let notice = Notice {
+            kind: EventKind::PasswordChanged,
+            detail: signed_out(ended, "other "),
+            subject: "Your Warden password was changed",
+            what: "The password of your Warden account was changed",
         };
-        self.record_on(&mut *tx, Some(cur.account_id), EventKind::PasswordChanged, meta, &detail).await?;
-        let notice = notices::account_changed(
-            &account.email,
-            &self.cfg.public_url,
-            "Your Warden password was changed",
-            "The password of your Warden account was changed",
-            &Happened { at: now, meta },
-        );
-        mail::enqueue_on(&mut *tx, &notice, now).await?;
-        tx.commit().await?;
-        self.mail_queued();
+        self.commit_with_notice(tx, cur.account_id, &account.email, notice, meta, now).await?;
         Ok(Changed {
             session: NewSession { session_id: cur.session_id.clone(), token: Secret::new(token), second_factor_required: false },
             other_sessions_ended: ended,
@@ -325,23 +316,48 @@ impl Warden {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        let detail = match ended {
-            0 => String::new(),
-            1 => "1 session signed out".into(),
-            n => format!("{n} sessions signed out"),
+        let notice = Notice {
+            kind: EventKind::PasswordReset,
+            detail: signed_out(ended, ""),
+            subject: "Your Warden password was reset",
+            what: "The password of your Warden account was reset with a link sent to this address",
         };
-        self.record_on(&mut *tx, Some(account_id), EventKind::PasswordReset, meta, &detail).await?;
-        let notice = notices::account_changed(
-            &account.email,
-            &self.cfg.public_url,
-            "Your Warden password was reset",
-            "The password of your Warden account was reset with a link sent to this address",
-            &Happened { at: now, meta },
-        );
-        mail::enqueue_on(&mut *tx, &notice, now).await?;
+        self.commit_with_notice(tx, account_id, &account.email, notice, meta, now).await?;
+        Ok(account.username)
+    }
+
+    /// Records the change's event and queues the owner's notice in the
+    /// change's own transaction, commits, then wakes the mail worker.
+    async fn commit_with_notice(
+        &self,
+        mut tx: sqlx::Transaction<'_, sqlx::Any>,
+        account_id: i64,
+        email: &str,
+        n: Notice,
+        meta: &ClientMeta,
+        now: i64,
+    ) -> Result<()> {
+        self.record_on(&mut *tx, Some(account_id), n.kind, meta, &n.detail).await?;
+        let mail = notices::account_changed(email, &self.cfg.public_url, n.subject, n.what, &Happened { at: now, meta });
+        mail::enqueue_on(&mut *tx, &mail, now).await?;
         tx.commit().await?;
         self.mail_queued();
-        Ok(account.username)
+        Ok(())
+    }
+}
+
+struct Notice {
+    kind: EventKind,
+    detail: String,
+    subject: &'static str,
+    what: &'static str,
+}
+
+fn signed_out(n: u64, other: &str) -> String {
+    match n {
+        0 => String::new(),
+        1 => format!("1 {other}session signed out"),
+        n => format!("{n} {other}sessions signed out"),
     }
 }
 
@@ -353,4 +369,94 @@ async fn close_open_links(tx: &mut sqlx::Transaction<'_, sqlx::Any>, account_id:
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::secret_box::SecretBox;
+    use crate::store::Store;
+    use crate::warden::SignUpForm;
+
+    const PW: &str = "correct horse battery";
+    const NEW: &str = "lantern orbit meadow 42";
+
+    fn meta() -> ClientMeta {
+        ClientMeta { ip: "192.0.2.7".into(), user_agent: "test".into() }
+    }
+
+    /// A Warden over a fresh SQLite file, on a clock the test moves.
+    async fn warden() -> (Arc<Warden>, ManualClock) {
+        let dir = std::env::temp_dir().join(format!("warden-domain-{}", random::public_id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let store = Store::connect(&format!("sqlite://{}/w.db?mode=rwc", dir.display())).await.expect("store");
+        let clock = ManualClock::at(1_800_000_000);
+        let w = Warden::new(store, Arc::new(clock.clone()), crate::Config::default(), SecretBox::new([7; 32])).expect("warden");
+        let form = SignUpForm { email: "ann@example.com".into(), username: "ann".into(), password: Secret::new(PW), confirm_password: Secret::new(PW) };
+        w.sign_up(form, &meta()).await.expect("sign up");
+        (Arc::new(w), clock)
+    }
+
+    /// Asks for a link and returns its token, read from the queued mail.
+    async fn link(w: &Arc<Warden>) -> String {
+        w.request_password_reset("ann@example.com", &meta()).await.expect("request").await.expect("queued");
+        let row = sqlx::query("SELECT text_body FROM mail_queue WHERE subject LIKE 'Reset%' ORDER BY id DESC LIMIT 1")
+            .fetch_one(&w.store.pool)
+            .await
+            .expect("reset mail");
+        let text = get_str(&row, "text_body").expect("text");
+        let at = text.find("token=").expect("token in link") + "token=".len();
+        text[at..].chars().take_while(|c| !c.is_whitespace()).collect()
+    }
+
+    async fn reset(w: &Warden, token: &str) -> Result<String> {
+        w.complete_password_reset(token, &Secret::new(NEW), &Secret::new(NEW), &meta()).await
+    }
+
+    #[tokio::test]
+    async fn a_link_lapses_when_its_time_is_up() {
+        let (w, clock) = warden().await;
+        let token = link(&w).await;
+        clock.advance(w.config().reset_link_secs - 1);
+        assert!(w.reset_link(&token).await.expect("read").is_some(), "still open a second before");
+        clock.advance(1);
+        assert!(w.reset_link(&token).await.expect("read").is_none(), "closed at the deadline");
+        assert!(matches!(reset(&w, &token).await, Err(Error::Invalid(_))));
+    }
+
+    #[tokio::test]
+    async fn a_link_works_once() {
+        let (w, _) = warden().await;
+        let token = link(&w).await;
+        assert_eq!(reset(&w, &token).await.expect("first use"), "ann");
+        assert!(matches!(reset(&w, &token).await, Err(Error::Invalid(_))), "second use");
+        assert!(w.reset_link(&token).await.expect("read").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_newer_link_or_a_password_change_closes_the_open_one() {
+        let (w, _) = warden().await;
+        let older = link(&w).await;
+        let newer = link(&w).await;
+        assert!(w.reset_link(&older).await.expect("read").is_none(), "superseded");
+        assert!(w.reset_link(&newer).await.expect("read").is_some());
+
+        let s = w.sign_in("ann", &Secret::new(PW), &meta(), None).await.expect("sign in");
+        let cur = w.authenticate(s.token.expose()).await.expect("auth").expect("session");
+        w.change_password(&cur, &Secret::new(PW), &Secret::new("quiet river stones 7"), &Secret::new("quiet river stones 7"), true, &meta())
+            .await
+            .expect("change");
+        assert!(w.reset_link(&newer).await.expect("read").is_none(), "closed by the change");
+        assert!(matches!(reset(&w, &newer).await, Err(Error::Invalid(_))));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_address_gets_no_link_but_the_same_answer() {
+        let (w, _) = warden().await;
+        let task = w.request_password_reset("nobody@example.com", &meta()).await.expect("same answer");
+        task.await.expect("done");
+        let n = sqlx::query("SELECT COUNT(*) AS n FROM mail_queue").fetch_one(&w.store.pool).await.expect("count");
+        assert_eq!(get_i64(&n, "n").expect("n"), 0);
+    }
 }

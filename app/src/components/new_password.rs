@@ -10,8 +10,13 @@ use leptos::prelude::*;
 const DEBOUNCE_MS: u32 = 300;
 
 #[component]
-pub fn NewPasswordFields(#[prop(default = "New password")] label: &'static str) -> impl IntoView {
-    let reading = RwSignal::new(None::<StrengthView>);
+pub fn NewPasswordFields(
+    #[prop(default = "New password")] label: &'static str,
+    /// The meter's reading; the parent clears it when it empties the form.
+    #[prop(optional)]
+    reading: Option<RwSignal<Option<StrengthView>>>,
+) -> impl IntoView {
+    let reading = reading.unwrap_or_else(|| RwSignal::new(None));
     let on_input = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         ask_later(event_target_value(&ev), reading);

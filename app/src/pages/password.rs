@@ -28,10 +28,15 @@ pub fn PasswordPage() -> impl IntoView {
         Some(Err(_)) => None,
         None => query.read().get("changed").and_then(|n| n.parse().ok()).map(confirmation),
     };
-    // A fresh, empty form after each successful change.
-    let successes = Memo::new(move |prev: Option<&u32>| {
-        let n = prev.copied().unwrap_or(0);
-        if matches!(change.value().get(), Some(Ok(_))) { n + 1 } else { n }
+    // A fresh, empty form after each successful change (in the browser; a
+    // plain form post lands on a freshly rendered page anyway).
+    let form = NodeRef::<leptos::html::Form>::new();
+    let reading = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(f)) = (change.value().get(), form.get_untracked()) {
+            f.reset();
+            reading.set(None);
+        }
     });
     let error = Signal::derive(move || change.value().get().and_then(|r| r.err()));
     view! {
@@ -55,24 +60,19 @@ pub fn PasswordPage() -> impl IntoView {
                 })}
             </Transition>
             {move || done().map(|m| view! { <p class="alert success" role="status">{m}</p> })}
-            {move || {
-                successes.track();
-                view! {
-                    <ActionForm action=change attr:class="stack">
-                        <label>
-                            "Current password"
-                            <input type="password" name="current_password" autocomplete="current-password" required/>
-                        </label>
-                        <NewPasswordFields/>
-                        <label class="check">
-                            <input type="checkbox" name="sign_out_others" checked/>
-                            "Sign out of other devices"
-                        </label>
-                        <FormError error/>
-                        <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
-                    </ActionForm>
-                }
-            }}
+            <ActionForm action=change node_ref=form attr:class="stack">
+                <label>
+                    "Current password"
+                    <input type="password" name="current_password" autocomplete="current-password" required/>
+                </label>
+                <NewPasswordFields reading/>
+                <label class="check">
+                    <input type="checkbox" name="sign_out_others" checked/>
+                    "Sign out of other devices"
+                </label>
+                <FormError error/>
+                <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
+            </ActionForm>
             <p><a href="/password/forgot">"Forgot your password?"</a></p>
         </section>
     }
