@@ -213,6 +213,9 @@ async fn a_recovery_code_works_once_and_regenerating_voids_the_old_ones(app: Tes
     c.sign_in("wes", PW).await;
     assert_eq!(c.call("verify_second_factor", &[("code", &codes[0]), ("next", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(owner.call("two_factor_status", &[]).await.json()["recovery_codes_left"], 9);
+    let mails = app.wait_for_mails("wes@example.com", 2).await;
+    assert_eq!(mails.len(), 2, "one for turning 2FA on, one for the recovery code: {mails:?}");
+    assert_eq!(mails[1].subject, "A recovery code was used on your Warden account");
 
     let r = owner.call("regenerate_recovery_codes", &[("password", PW), ("code", &code(&key, app.clock.now_secs()))]).await;
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
@@ -233,10 +236,14 @@ async fn disabling_needs_the_password_and_a_code(app: TestApp) {
     let r = b.call("disable_totp", &[("password", PW), ("code", "123 456")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(b.call("two_factor_status", &[]).await.json()["enabled_since"].is_object(), "still on");
+    assert_eq!(app.mails_to("xena@example.com").await.len(), 1, "only the mail about turning it on");
     app.clock.advance(20);
     let r = b.call("disable_totp", &[("password", PW), ("code", &code(&key, app.clock.now_secs()))]).await;
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
     assert!(b.call("two_factor_status", &[]).await.json()["enabled_since"].is_null());
+    let mails = app.mails_to("xena@example.com").await;
+    assert_eq!(mails.last().map(|m| m.subject.as_str()), Some("Two-factor authentication is off for your Warden account"));
+    assert!(mails[1].text.contains("127.0.0.1") && mails[1].text.contains(&format!("{PUBLIC_URL}/account/security/sessions")));
     let r = app.browser(CHROME_WINDOWS).sign_in("xena", PW).await;
     assert_eq!(r.location(), Some("/account/security/sessions"), "password only again");
 }
