@@ -35,6 +35,17 @@ pub struct ResetLink {
     pub expires_at: i64,
 }
 
+/// The cookie that carries an opened link's token lives at most this long:
+/// enough to type a new password, then it is gone even if the link is not.
+pub const RESET_COOKIE_MAX_SECS: i64 = 15 * 60;
+
+impl ResetLink {
+    /// How long the browser may keep the token, from `now`.
+    pub fn cookie_max_age(&self, now: i64) -> i64 {
+        (self.expires_at - now).clamp(1, RESET_COOKIE_MAX_SECS)
+    }
+}
+
 /// The outcome of a change: the current session's new token, and how many
 /// other sessions ended.
 pub struct Changed {

@@ -20,7 +20,7 @@ pub async fn open(State(state): State<AppState>, Query(link): Query<Link>) -> Re
     let warden = &state.ctx.warden;
     let cookie = &state.ctx.cookie;
     let set = match warden.reset_link(&link.token).await {
-        Ok(Some(open)) => cookie.set_reset(&link.token, (open.expires_at - warden.now()).min(15 * 60)),
+        Ok(Some(open)) => cookie.set_reset(&link.token, open.cookie_max_age(warden.now())),
         Ok(None) => cookie.clear_reset(),
         Err(e) => {
             tracing::error!(error = %e, "could not check a password-reset link");

@@ -184,6 +184,7 @@ async fn a_reset_link_works_once_and_ends_every_session(app: TestApp) {
     for a in ["HttpOnly", "Secure", "Path=/", "Max-Age="] {
         assert!(cookie.contains(a), "{a} in {cookie}");
     }
+    assert!(cookie.contains("Max-Age=900"), "a short-lived cookie, not the link's 30 minutes: {cookie}");
     let page = visitor.get("/password/reset").await.body;
     assert!(page.contains("ivan") && page.contains("Set new password"), "{page}");
 
