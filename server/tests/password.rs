@@ -36,7 +36,34 @@ on_both_backends!(
     a_poisoned_host_header_changes_nothing_in_the_mail,
     reset_requests_are_throttled_but_never_block_sign_in,
     the_change_form_works_without_javascript,
+    forgot_and_reset_work_without_javascript,
 );
+
+async fn forgot_and_reset_work_without_javascript(app: TestApp) {
+    app.signed_in_user("nora", PW, CHROME_WINDOWS).await;
+    let b = app.browser(FIREFOX_ANDROID);
+    let r = b.form("/password/forgot", "request_password_reset", &[("email", "nora@example.com")]).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.location(), Some("/password/forgot?sent=1"));
+    let page = b.get("/password/forgot?sent=1").await.body;
+    assert!(page.contains("If an account exists for that address"), "{page}");
+
+    let link = app.reset_link_path("nora@example.com", 1).await;
+    b.get(&link).await;
+    // A mismatch goes back to the form with the reason, and spends nothing.
+    let r = b.form("/password/reset", "complete_password_reset", &[("new_password", NEW_PW), ("confirm_password", "not the same")]).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    let back = r.location().expect("location").to_owned();
+    let page = b.get(back.trim_start_matches(&format!("http://{}", app.addr))).await.body;
+    assert!(page.contains("do not match") && page.contains("Set new password"), "{page}");
+
+    let r = b.form("/password/reset", "complete_password_reset", &[("new_password", NEW_PW), ("confirm_password", NEW_PW)]).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.location(), Some("/signin?reason=password_reset"));
+    let page = b.get("/signin?reason=password_reset").await.body;
+    assert!(page.contains("Sign in with your new password"), "{page}");
+    assert_eq!(signs_in(&app, "nora", NEW_PW).await, StatusCode::OK);
+}
 
 async fn a_wrong_current_password_changes_nothing(app: TestApp) {
     let b = app.signed_in_user("alice", PW, CHROME_WINDOWS).await;
