@@ -9,6 +9,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod routes;
 pub mod secret;
 pub mod url;
 #[cfg(feature = "ssr")]
@@ -19,12 +20,9 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
-use pages::{
-    home::Home, log_out_all::LogOutAllPage, not_found::NotFound, password::PasswordPage,
-    password_forgot::ForgotPasswordPage, password_reset::ResetPasswordPage, second_factor::SecondFactorPage,
-    security::SecurityLayout, sessions::SessionsPage, sign_in::SignInPage, sign_up::SignUpPage,
-    two_factor::TwoFactorPage,
-};
+use leptos_router::Lazy;
+use pages::{not_found::NotFound, security::SecurityLayout};
+use routes::*;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -67,22 +65,22 @@ pub fn App() -> impl IntoView {
             <Header/>
             <main id="main">
                 <Routes fallback=NotFound>
-                    <Route path=path!("") view=Home ssr=SsrMode::Async/>
-                    <Route path=path!("signin") view=SignInPage ssr=SsrMode::Async/>
-                    <Route path=path!("signin/2fa") view=SecondFactorPage ssr=SsrMode::Async/>
-                    <Route path=path!("signup") view=SignUpPage ssr=SsrMode::Async/>
-                    <Route path=path!("password/forgot") view=ForgotPasswordPage ssr=SsrMode::Async/>
-                    <Route path=path!("password/reset") view=ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("signin") view={Lazy::<SignInRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("signin/2fa") view={Lazy::<SecondFactorRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("password/reset") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
                     <Route
                         path=path!("account")
                         view=|| view! { <Redirect path="/account/security/sessions"/> }
                         ssr=SsrMode::Async
                     />
                     <ParentRoute path=path!("account/security") view=SecurityLayout ssr=SsrMode::Async>
-                        <Route path=path!("sessions") view=SessionsPage ssr=SsrMode::Async/>
-                        <Route path=path!("sessions/log-out-all") view=LogOutAllPage ssr=SsrMode::Async/>
-                        <Route path=path!("password") view=PasswordPage ssr=SsrMode::Async/>
-                        <Route path=path!("2fa") view=TwoFactorPage ssr=SsrMode::Async/>
+                        <Route path=path!("sessions") view={Lazy::<SessionsRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("sessions/log-out-all") view={Lazy::<LogOutAllRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("password") view={Lazy::<PasswordRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("2fa") view={Lazy::<TwoFactorRoute>::new()} ssr=SsrMode::Async/>
                         <Route
                             path=path!("")
                             view=|| view! { <Redirect path="/account/security/sessions"/> }

@@ -1,0 +1,42 @@
+// The bundle is split per page (cargo leptos --split): each page hydrates
+// from the main bundle plus its own chunk, with no error in the console.
+import { test, expect } from '@playwright/test';
+import { hydrated, signIn, signUp, uniqueName } from './helpers';
+
+test('every page hydrates with its own chunk and no errors', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  const chunks: string[] = [];
+  page.on('response', (r) => {
+    const name = new URL(r.url()).pathname;
+    if (name.startsWith('/pkg/') && name.endsWith('.wasm')) chunks.push(name);
+  });
+
+  const user = uniqueName('chunk');
+  await signUp(page, user);
+  await signIn(page, user);
+  const pages: [string, RegExp][] = [
+    ['/account/security/sessions', /split___sessions_route_view/],
+    ['/account/security/password', /split___password_route_view/],
+    ['/account/security/2fa', /split___two_factor_route_view/],
+    ['/account/security/sessions/log-out-all', /split___log_out_all_route_view/],
+  ];
+  for (const [path, chunk] of pages) {
+    chunks.length = 0;
+    await page.goto(path);
+    await hydrated(page);
+    await expect.poll(() => chunks.some((c) => chunk.test(c)), { message: `${path} loads its chunk` }).toBe(true);
+    expect(chunks.filter((c) => /route_view/.test(c) && !chunk.test(c)), `${path} loads no other page`).toEqual([]);
+  }
+  // Moving between tabs in the browser fetches the next page's chunk.
+  await page.goto('/account/security/sessions');
+  await hydrated(page);
+  chunks.length = 0;
+  await page.getByRole('navigation', { name: 'Security' }).getByRole('link', { name: 'Password', exact: true }).click();
+  await expect(page.getByLabel('Current password')).toBeVisible();
+  expect(chunks.some((c) => /split___password_route_view/.test(c))).toBe(true);
+  expect(errors).toEqual([]);
+});
