@@ -2,6 +2,10 @@
 //! page's code is its own WASM chunk, fetched when the page is first shown
 //! (the current page's chunk before hydration). The main bundle keeps the
 //! router, the header and the Security tab bar.
+//!
+//! Written out one by one, not by a `macro_rules!`: `#[lazy_route]` names each
+//! split point after the source location it is written at, so impls expanded
+//! from one macro would collide.
 
 use crate::pages;
 use leptos::prelude::*;
