@@ -31,6 +31,7 @@ pub struct PasswordStatus {
 /// The account an open reset link belongs to, as the reset page shows it.
 #[derive(Clone, Debug)]
 pub struct ResetLink {
+    pub(crate) account_id: i64,
     pub username: String,
     pub expires_at: i64,
 }
@@ -59,10 +60,19 @@ struct AccountRow {
     password_hash: String,
 }
 
+/// A new password (sign-up, change, reset): typed the same twice, and
+/// accepted by the policy.
+pub(crate) async fn check_new_password(new: &Secret, confirm: &Secret, username: &str, email: &str, current: Option<&Secret>) -> Result<()> {
+    if new.expose() != confirm.expose() {
+        return Err(Error::Invalid("The password and its confirmation do not match.".into()));
+    }
+    policy_check(new, username, email, current).await
+}
+
 /// The policy's list lookup and strength estimate take milliseconds of CPU
 /// (tens, for long random input): they run on the blocking pool, not on the
 /// threads that serve requests.
-pub(crate) async fn policy_check(password: &Secret, username: &str, email: &str, current: Option<&Secret>) -> Result<()> {
+async fn policy_check(password: &Secret, username: &str, email: &str, current: Option<&Secret>) -> Result<()> {
     let (p, u, e, c) = (password.clone(), username.to_owned(), email.to_owned(), current.cloned());
     tokio::task::spawn_blocking(move || {
         password_policy::check(&p, &PolicyContext { username: &u, email: &e, current_password: c.as_ref().map(Secret::expose) })
@@ -145,10 +155,7 @@ impl Warden {
             self.record(Some(cur.account_id), EventKind::PasswordChangeFailed, meta, "").await?;
             return Err(wrong_current());
         }
-        if new.expose() != confirm.expose() {
-            return Err(Error::Invalid("The new password and its confirmation do not match.".into()));
-        }
-        policy_check(new, &account.username, &account.email, Some(current)).await?;
+        check_new_password(new, confirm, &account.username, &account.email, Some(current)).await?;
         let hash = self.hasher.hash(new).await?;
         self.password_change_throttle.succeeded(&keys[0]);
 
@@ -260,32 +267,23 @@ impl Warden {
             return Ok(None);
         }
         let row = sqlx::query(
-            "SELECT a.username, r.expires_at FROM password_resets r JOIN accounts a ON a.id = r.account_id \
+            "SELECT r.account_id, a.username, r.expires_at FROM password_resets r JOIN accounts a ON a.id = r.account_id \
              WHERE r.token_hash = $1 AND r.closed_at IS NULL AND r.expires_at > $2",
         )
         .bind(random::token_hash(token))
         .bind(self.now())
         .fetch_optional(&self.store.pool)
         .await?;
-        row.map(|r| Ok(ResetLink { username: get_str(&r, "username")?, expires_at: get_i64(&r, "expires_at")? })).transpose()
+        row.map(|r| {
+            Ok(ResetLink { account_id: get_i64(&r, "account_id")?, username: get_str(&r, "username")?, expires_at: get_i64(&r, "expires_at")? })
+        })
+        .transpose()
     }
 
     /// The strength meter on the reset page, against that link's account.
     pub async fn password_strength_for_reset(&self, token: &str, candidate: &Secret) -> Result<password_policy::Strength> {
-        let id = self.open_link_account(token).await?.ok_or_else(dead_link)?;
-        self.password_strength_for(id, candidate).await
-    }
-
-    async fn open_link_account(&self, token: &str) -> Result<Option<i64>> {
-        if token.is_empty() || token.len() > 128 {
-            return Ok(None);
-        }
-        let row = sqlx::query("SELECT account_id FROM password_resets WHERE token_hash = $1 AND closed_at IS NULL AND expires_at > $2")
-            .bind(random::token_hash(token))
-            .bind(self.now())
-            .fetch_optional(&self.store.pool)
-            .await?;
-        row.map(|r| get_i64(&r, "account_id")).transpose()
+        let link = self.reset_link(token).await?.ok_or_else(dead_link)?;
+        self.password_strength_for(link.account_id, candidate).await
     }
 
     /// Sets the new password through a reset link: the link closes (once,
@@ -293,12 +291,9 @@ impl Warden {
     /// nobody is signed in. Returns the account's username for the sign-in page.
     pub async fn complete_password_reset(&self, token: &str, new: &Secret, confirm: &Secret, meta: &ClientMeta) -> Result<String> {
         let now = self.now();
-        let account_id = self.open_link_account(token).await?.ok_or_else(dead_link)?;
+        let account_id = self.reset_link(token).await?.ok_or_else(dead_link)?.account_id;
         let account = self.account_row(account_id).await?;
-        if new.expose() != confirm.expose() {
-            return Err(Error::Invalid("The new password and its confirmation do not match.".into()));
-        }
-        policy_check(new, &account.username, &account.email, None).await?;
+        check_new_password(new, confirm, &account.username, &account.email, None).await?;
         let hash = self.hasher.hash(new).await?;
         let mut tx = self.store.pool.begin().await?;
         let used = sqlx::query(

@@ -198,10 +198,7 @@ impl Warden {
         let email = Email::parse(&form.email)?;
         let username = Username::parse(&form.username)?;
         password::check_new(&form.password)?;
-        if form.password.expose() != form.confirm_password.expose() {
-            return Err(Error::Invalid("The two passwords do not match.".into()));
-        }
-        crate::password_change::policy_check(&form.password, username.as_str(), email.as_str(), None).await?;
+        crate::password_change::check_new_password(&form.password, &form.confirm_password, username.as_str(), email.as_str(), None).await?;
         let hash = self.hasher.hash(&form.password).await?;
         let inserted = sqlx::query("INSERT INTO accounts (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(username.as_str())
