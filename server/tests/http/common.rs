@@ -258,7 +258,7 @@ fn enc(s: &str) -> String {
 }
 
 /// Runs each scenario twice: on SQLite, and on PostgreSQL when its URL is set.
-#[macro_export]
+/// In scope in every test module through `#[macro_use] mod common;` in main.rs.
 macro_rules! on_both_backends {
     ($($scenario:ident),* $(,)?) => { $(
         mod $scenario {

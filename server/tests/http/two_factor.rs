@@ -1,9 +1,7 @@
 //! Two-factor authentication over HTTP. Codes are computed here with a
 //! separate HOTP implementation (RFC 4226 §5.3), not Warden's.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 

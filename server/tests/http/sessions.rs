@@ -1,9 +1,7 @@
 //! Warden over HTTP, as a browser or an attacker sees it. Every scenario runs
 //! on SQLite and, when `WARDEN_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 const PW: &str = "correct horse battery";

@@ -4,9 +4,7 @@
 //! crashes and several workers. The queue's claim runs on SQLite and, when
 //! `WARDEN_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use domain::mail::{self as queue, Mail, LEASE_SECS, MAX_ATTEMPTS};
 use domain::store::{get_i64, get_opt_i64, get_opt_str, get_str};
 use mail_parser::{MessageParser, MimeHeaders};

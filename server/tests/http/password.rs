@@ -1,9 +1,7 @@
 //! The Password page and "Forgot your password?" over HTTP, on SQLite and
 //! PostgreSQL: what a person, another of their browsers, and an attacker see.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 
 const PW: &str = "correct horse battery";

@@ -1,0 +1,11 @@
+//! The HTTP tests, as one test binary so the server is linked once: the real
+//! server on a free port, driven like a browser (see `common`). Every
+//! `on_both_backends!` scenario runs on SQLite and, when
+//! `WARDEN_TEST_POSTGRES_URL` is set, on PostgreSQL.
+
+#[macro_use]
+mod common;
+mod mail;
+mod password;
+mod sessions;
+mod two_factor;
