@@ -53,6 +53,29 @@ fn parse<T: std::str::FromStr>(name: &str) -> Result<Option<T>, ConfigError> {
 }
 
 impl Config {
+    /// For tests only (the HTTP tests in `server/tests/`): every setting at its
+    /// test value, the database and data folder given. Secure cookies, no
+    /// trusted proxy, default session lifetimes, a key file in `data_dir`,
+    /// links to `https://warden.example`, reset links for 30 minutes, and mail
+    /// to the outbox from `Warden <warden@warden.example>`. A new setting gets
+    /// its test value here, so the tests' harness does not change.
+    pub fn for_tests(data_dir: PathBuf, database_url: String) -> Config {
+        Config {
+            bind: None,
+            data_dir,
+            database_url,
+            cookie_secure: true,
+            trusted_proxy: None,
+            lifetimes: Lifetimes::default(),
+            secret_key: None,
+            totp_issuer: "Warden".into(),
+            public_url: Some("https://warden.example".into()),
+            reset_link_minutes: 30,
+            smtp_url: None,
+            mail_from: "Warden <warden@warden.example>".into(),
+        }
+    }
+
     pub fn from_env() -> Result<Self, ConfigError> {
         let data_dir = PathBuf::from(var("WARDEN_DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = var("DATABASE_URL")

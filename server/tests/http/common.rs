@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex};
 pub const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36";
 pub const FIREFOX_ANDROID: &str = "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0";
 
-/// The configured public address: every link in mail must start with it.
+/// The public address `Config::for_tests` configures: every link in mail must
+/// start with it.
 pub const PUBLIC_URL: &str = "https://warden.example";
 
 pub struct TestApp {
@@ -71,20 +72,7 @@ impl TestApp {
     }
 
     async fn spawn(data_dir: PathBuf, database_url: String, backend: &'static str, tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let mut config = Config {
-            bind: None,
-            data_dir,
-            database_url,
-            cookie_secure: true,
-            trusted_proxy: None,
-            lifetimes: Default::default(),
-            secret_key: None,
-            totp_issuer: "Warden".into(),
-            public_url: Some(PUBLIC_URL.into()),
-            reset_link_minutes: 30,
-            smtp_url: None,
-            mail_from: "Warden <warden@warden.example>".into(),
-        };
+        let mut config = Config::for_tests(data_dir, database_url);
         tweak(&mut config);
         let clock = ManualClock::at(1_800_000_000);
         let warden = Arc::new(server::warden(&config, Arc::new(clock.clone())).await.expect("start warden"));

@@ -327,21 +327,10 @@ async fn a_mail_to_a_malformed_address_is_dropped_without_retrying() {
 
 // ---- the outbox ------------------------------------------------------------
 
+/// The test settings, which have no `SMTP_URL`; `mail::transport` reads only
+/// that and the data folder, so no database is needed.
 fn config_without_smtp(data_dir: PathBuf) -> server::config::Config {
-    server::config::Config {
-        bind: None,
-        database_url: String::new(),
-        data_dir,
-        cookie_secure: true,
-        trusted_proxy: None,
-        lifetimes: Default::default(),
-        secret_key: None,
-        totp_issuer: "Warden".into(),
-        public_url: None,
-        reset_link_minutes: 30,
-        smtp_url: None,
-        mail_from: FROM.into(),
-    }
+    server::config::Config::for_tests(data_dir, String::new())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
