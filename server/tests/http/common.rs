@@ -247,16 +247,30 @@ fn enc(s: &str) -> String {
 
 /// Runs each scenario twice: on SQLite, and on PostgreSQL when its URL is set.
 /// In scope in every test module through `#[macro_use] mod common;` in main.rs.
+///
+/// `on_both_backends!(a, b);` runs `a` and `b` with `Config::for_tests`.
+/// `on_both_backends!(tweak => a, b);` first applies `tweak`, a
+/// `fn(&mut Config)` (a function of the calling module, or a closure that
+/// captures nothing), to the config on both backends.
 macro_rules! on_both_backends {
-    ($($scenario:ident),* $(,)?) => { $(
+    ($($scenario:ident),* $(,)?) => {
+        on_both_backends!(|_| {} => $($scenario),*);
+    };
+    ($tweak:expr => $($scenario:ident),* $(,)?) => { $(
         mod $scenario {
+            // `$tweak` is written in the calling module, one level up.
+            const TWEAK: fn(&mut server::config::Config) = {
+                #[allow(unused_imports)]
+                use super::*;
+                $tweak
+            };
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_sqlite() {
-                super::$scenario($crate::common::TestApp::sqlite().await).await
+                super::$scenario($crate::common::TestApp::sqlite_with(TWEAK).await).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres() {
-                match $crate::common::TestApp::postgres().await {
+                match $crate::common::TestApp::postgres_with(TWEAK).await {
                     Some(app) => super::$scenario(app).await,
                     None => $crate::common::postgres_not_run(),
                 }

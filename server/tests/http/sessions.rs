@@ -349,23 +349,11 @@ async fn forms_work_without_javascript(app: TestApp) {
 }
 
 /// Behind a trusted reverse proxy: the proxy's `X-Forwarded-For` names the client.
-mod behind_a_trusted_proxy {
-    use super::*;
-    fn trust_loopback(c: &mut server::config::Config) {
-        c.trusted_proxy = Some("127.0.0.1".parse().expect("ip"));
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        one_client_ip_guessing_many_accounts_is_slowed_down(TestApp::sqlite_with(trust_loopback).await).await
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres() {
-        match TestApp::postgres_with(trust_loopback).await {
-            Some(app) => one_client_ip_guessing_many_accounts_is_slowed_down(app).await,
-            None => postgres_not_run(),
-        }
-    }
+fn trust_loopback(c: &mut server::config::Config) {
+    c.trusted_proxy = Some("127.0.0.1".parse().expect("ip"));
 }
+
+on_both_backends!(trust_loopback => one_client_ip_guessing_many_accounts_is_slowed_down);
 
 async fn one_client_ip_guessing_many_accounts_is_slowed_down(app: TestApp) {
     let owner = app.browser(CHROME_WINDOWS);
