@@ -15,7 +15,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-pub const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36";
+pub const CHROME_WINDOWS: &str =
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36";
 pub const FIREFOX_ANDROID: &str = "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Gecko/121.0 Firefox/121.0";
 
 /// The public address `Config::for_tests` configures: every link in mail must
@@ -91,10 +92,7 @@ impl TestApp {
     pub fn browser(&self, user_agent: &str) -> Browser {
         Browser {
             base: format!("http://{}", self.addr),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
             cookies: Mutex::new(BTreeMap::new()),
             user_agent: user_agent.to_owned(),
             extra: Mutex::new(HeaderMap::new()),
@@ -104,7 +102,9 @@ impl TestApp {
     /// Signs up a new account with a fresh browser and returns that browser, signed in.
     pub async fn signed_in_user(&self, name: &str, password: &str, ua: &str) -> Browser {
         let b = self.browser(ua);
-        let r = b.call("sign_up", &[("email", &format!("{name}@example.com")), ("username", name), ("password", password), ("confirm_password", password)]).await;
+        let r = b
+            .call("sign_up", &[("email", &format!("{name}@example.com")), ("username", name), ("password", password), ("confirm_password", password)])
+            .await;
         assert!(r.status.is_success(), "sign up failed: {} {}", r.status, r.body);
         b.sign_in(name, password).await;
         b
@@ -229,11 +229,7 @@ impl Browser {
 }
 
 pub fn serde_urlencode(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
 fn enc(s: &str) -> String {
@@ -298,12 +294,7 @@ impl TestApp {
             .await
             .expect("read mail_queue")
             .iter()
-            .map(|r| QueuedMail {
-                to: r.get("to_addr"),
-                subject: r.get("subject"),
-                text: r.get("text_body"),
-                html: r.get("html_body"),
-            })
+            .map(|r| QueuedMail { to: r.get("to_addr"), subject: r.get("subject"), text: r.get("text_body"), html: r.get("html_body") })
             .collect()
     }
 

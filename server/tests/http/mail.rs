@@ -222,9 +222,7 @@ async fn a_queued_mail_arrives_over_smtp_once_with_text_and_html_parts() {
 async fn the_running_worker_sends_a_queued_mail_at_once_without_waiting_for_its_poll() {
     let app = TestApp::sqlite().await;
     let smtp = SmtpServer::start();
-    let handle = worker(&app, Transport::smtp(&smtp.plain_url()).expect("transport"))
-        .poll_interval(Duration::from_secs(3600))
-        .spawn();
+    let handle = worker(&app, Transport::smtp(&smtp.plain_url()).expect("transport")).poll_interval(Duration::from_secs(3600)).spawn();
     // Let the worker finish its first (empty) pass and start waiting.
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.warden.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");

@@ -141,7 +141,10 @@ async fn the_policy_rejects_weak_new_passwords_with_a_reason(app: TestApp) {
     }
     assert_eq!(signs_in(&app, "dora", PW).await, StatusCode::OK, "nothing changed");
     // Sign-up follows the same policy.
-    let r = app.browser(CHROME_WINDOWS).call("sign_up", &[("email", "eve@example.com"), ("username", "evelyn"), ("password", "iloveyou1"), ("confirm_password", "iloveyou1")]).await;
+    let r = app
+        .browser(CHROME_WINDOWS)
+        .call("sign_up", &[("email", "eve@example.com"), ("username", "evelyn"), ("password", "iloveyou1"), ("confirm_password", "iloveyou1")])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("too common"), "{}", r.body);
 }
@@ -226,7 +229,8 @@ async fn a_reset_link_works_once_and_ends_every_session(app: TestApp) {
     let again = app.browser(CHROME_WINDOWS);
     again.get(&link).await;
     assert!(again.get("/password/reset").await.body.contains("invalid or has expired"));
-    let r = again.call("complete_password_reset", &[("new_password", "another fine passphrase"), ("confirm_password", "another fine passphrase")]).await;
+    let r =
+        again.call("complete_password_reset", &[("new_password", "another fine passphrase"), ("confirm_password", "another fine passphrase")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(signs_in(&app, "ivan", NEW_PW).await, StatusCode::OK);
 
@@ -317,13 +321,25 @@ async fn reset_requests_are_throttled_but_never_block_sign_in(app: TestApp) {
 
 async fn the_change_form_works_without_javascript(app: TestApp) {
     let b = app.signed_in_user("mona", PW, CHROME_WINDOWS).await;
-    let r = b.form("/account/security/password", "change_password", &[("current_password", "wrong one here"), ("new_password", NEW_PW), ("confirm_password", NEW_PW), ("sign_out_others", "on")]).await;
+    let r = b
+        .form(
+            "/account/security/password",
+            "change_password",
+            &[("current_password", "wrong one here"), ("new_password", NEW_PW), ("confirm_password", NEW_PW), ("sign_out_others", "on")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FOUND);
     let back = r.location().expect("location").to_owned();
     let page = b.get(back.trim_start_matches(&format!("http://{}", app.addr))).await.body;
     assert!(page.contains("current password is not right"), "{page}");
 
-    let r = b.form("/account/security/password", "change_password", &[("current_password", PW), ("new_password", NEW_PW), ("confirm_password", NEW_PW), ("sign_out_others", "on")]).await;
+    let r = b
+        .form(
+            "/account/security/password",
+            "change_password",
+            &[("current_password", PW), ("new_password", NEW_PW), ("confirm_password", NEW_PW), ("sign_out_others", "on")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FOUND);
     assert_eq!(r.location(), Some("/account/security/password?changed=0"));
     let page = b.get("/account/security/password?changed=0").await.body;

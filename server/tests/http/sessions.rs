@@ -330,7 +330,9 @@ async fn forms_work_without_javascript(app: TestApp) {
     let page = b.get(back.trim_start_matches(&format!("http://{}", app.addr))).await;
     assert!(page.body.contains("Invalid username or password."), "{}", page.body);
     // Right password: redirected where it was going, signed in.
-    let r = b.form("/signin?next=/account/security/sessions", "sign_in", &[("login", "liam"), ("password", PW), ("next", "/account/security/sessions")]).await;
+    let r = b
+        .form("/signin?next=/account/security/sessions", "sign_in", &[("login", "liam"), ("password", PW), ("next", "/account/security/sessions")])
+        .await;
     assert_eq!(r.status, StatusCode::FOUND);
     assert_eq!(r.location(), Some("/account/security/sessions"));
     let page = b.get("/account/security/sessions").await;

@@ -151,14 +151,19 @@ async fn after_the_password_alone_nothing_of_the_account_is_reachable(app: TestA
         ("regenerate_recovery_codes", &[("password", PW), ("code", "123456")]),
         ("password_status", &[]),
         ("password_strength", &[("password", "some candidate")]),
-        ("change_password", &[("current_password", PW), ("new_password", "lantern orbit meadow 42"), ("confirm_password", "lantern orbit meadow 42")]),
+        (
+            "change_password",
+            &[("current_password", PW), ("new_password", "lantern orbit meadow 42"), ("confirm_password", "lantern orbit meadow 42")],
+        ),
     ];
     for (f, fields) in every_account_function {
         let r = b.call(f, fields).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{f}: {}", r.body);
     }
     assert_eq!(b.call("current_user", &[]).await.body, "null", "not signed in as far as pages know");
-    for page in ["/account/security/sessions", "/account/security/password", "/account/security/2fa", "/account/security/sessions/log-out-all", "/account"] {
+    for page in
+        ["/account/security/sessions", "/account/security/password", "/account/security/2fa", "/account/security/sessions/log-out-all", "/account"]
+    {
         let r = b.get(page).await;
         assert_eq!(r.location(), Some("/signin/2fa"), "{page}");
     }
@@ -221,7 +226,11 @@ async fn a_recovery_code_works_once_and_regenerating_voids_the_old_ones(app: Tes
     assert_eq!(fresh.len(), 10);
     assert!(fresh.iter().all(|f| !codes.contains(f)));
     app.clock.advance(60); // past the throttle delay of the refused code above
-    assert_eq!(c.call("verify_second_factor", &[("code", &codes[1]), ("next", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY, "old codes are void");
+    assert_eq!(
+        c.call("verify_second_factor", &[("code", &codes[1]), ("next", "")]).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "old codes are void"
+    );
     app.clock.advance(60);
     assert!(c.call("verify_second_factor", &[("code", &fresh[0]), ("next", "")]).await.status.is_success());
 }
