@@ -5,22 +5,20 @@
 #![deny(clippy::unwrap_used)]
 #![recursion_limit = "256"]
 
-pub mod api;
 pub mod components;
-pub mod error;
 pub mod pages;
 pub mod routes;
-pub mod secret;
-pub mod url;
+pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod url;
 
 use components::header::Header;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
 use leptos_router::Lazy;
+use leptos_router::{path, SsrMode};
 use pages::{not_found::NotFound, security::SecurityLayout};
 use routes::*;
 

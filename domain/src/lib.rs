@@ -1,31 +1,133 @@
-//! Warden's rules: accounts, passwords, sessions, sign-in throttling, security
-//! events and their storage. No web framework lives here; time and randomness
-//! come in as parameters so every rule is testable without sleeping.
+//! Warden's rules. Requests enter as an [`Actor`]; features live in slices
+//! that own their tables (`accounts`, `sessions`, `sign_in`, `passwords`,
+//! `two_factor`, `events`, `outbox`); the world is reached only through
+//! ports ([`Deps`]: store, limiter, outbox, clock). [`Warden`] is the thin
+//! façade that wires them: `warden.sessions().end_all(&actor, &meta)`.
+//! No web framework lives here; time comes in through the clock, so every
+//! rule is testable without sleeping.
 #![deny(clippy::unwrap_used)]
 
-pub mod account;
-pub mod clock;
-pub mod cookie;
+pub mod accounts;
+pub mod actor;
+pub mod change;
+pub mod credentials;
+pub mod deps;
 pub mod error;
 pub mod events;
-pub mod mail;
-pub mod notices;
-pub mod password;
-pub mod password_change;
-pub mod password_policy;
-pub mod random;
-pub mod recovery;
-pub mod secret;
-pub mod secret_box;
-pub mod session;
-pub mod store;
-pub mod throttle;
-pub mod time_fmt;
+pub mod limits;
+pub mod outbox;
+pub mod passwords;
+pub mod sessions;
+pub mod sign_in;
+pub mod support;
 pub mod two_factor;
-pub mod totp;
-pub mod user_agent;
-pub mod warden;
 
-pub use error::{Error, Result};
-pub use secret::Secret;
-pub use warden::{Config, Warden};
+pub use actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
+pub use deps::Deps;
+pub use error::{Error, ErrorCode, Result};
+pub use support::secret::Secret;
+
+use accounts::Accounts;
+use credentials::Hasher;
+use limits::Limiter;
+use outbox::Outbox;
+use passwords::{Passwords, PasswordsConfig};
+use sessions::{Sessions, SessionsConfig};
+use sign_in::{SignIn, SignInConfig};
+use std::sync::Arc;
+use std::time::Duration;
+use support::clock::Clock;
+use support::db::Store;
+use support::secret_box::SecretBox;
+use two_factor::{TwoFactor, TwoFactorConfig};
+
+/// Every setting, a section per slice.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where people reach Warden (`https://host`, no trailing slash), for
+    /// links in mail. From configuration, never from a request's `Host`.
+    pub public_url: String,
+    pub hashing: HashingConfig,
+    pub sessions: SessionsConfig,
+    pub sign_in: SignInConfig,
+    pub passwords: PasswordsConfig,
+    pub two_factor: TwoFactorConfig,
+}
+
+#[derive(Clone, Debug)]
+pub struct HashingConfig {
+    /// Argon2 hashes allowed at once (each holds 19 MiB).
+    pub concurrency: usize,
+    /// How long a request waits for a hashing slot before "try again".
+    pub wait: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            public_url: "http://127.0.0.1:3000".into(),
+            hashing: HashingConfig {
+                concurrency: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2),
+                wait: Duration::from_secs(5),
+            },
+            sessions: SessionsConfig::default(),
+            sign_in: SignInConfig::default(),
+            passwords: PasswordsConfig::default(),
+            two_factor: TwoFactorConfig::default(),
+        }
+    }
+}
+
+/// The façade: the ports, the settings, and a handle per slice.
+pub struct Warden {
+    deps: Arc<Deps>,
+    cfg: Config,
+}
+
+impl Warden {
+    /// `secret_box` encrypts second-factor secrets at rest; `limiter` holds
+    /// every budget (in this process, or shared by several instances).
+    pub fn new(store: Store, clock: Arc<dyn Clock>, cfg: Config, secret_box: SecretBox, limiter: Limiter) -> Result<Self> {
+        let deps = Deps {
+            hasher: Hasher::new(cfg.hashing.concurrency, cfg.hashing.wait)?,
+            limiter,
+            secret_box,
+            outbox: Outbox::default(),
+            public_url: cfg.public_url.clone(),
+            store,
+            clock,
+        };
+        Ok(Warden { deps: Arc::new(deps), cfg })
+    }
+
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts::new(&self.deps)
+    }
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions::new(&self.deps, &self.cfg.sessions)
+    }
+    pub fn sign_in(&self) -> SignIn<'_> {
+        SignIn::new(&self.deps, &self.cfg.sign_in, &self.cfg.two_factor)
+    }
+    pub fn passwords(&self) -> Passwords<'_> {
+        Passwords::new(&self.deps, &self.cfg.passwords)
+    }
+    pub fn two_factor(&self) -> TwoFactor<'_> {
+        TwoFactor::new(&self.deps, &self.cfg.two_factor)
+    }
+
+    /// Security events of the actor's account, newest first.
+    pub async fn recent_events(&self, actor: &Actor, limit: i64) -> Result<Vec<events::EventEntry>> {
+        events::recent(self.deps.pool(), actor.account()?, limit).await
+    }
+
+    pub fn deps(&self) -> &Deps {
+        &self.deps
+    }
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+    pub fn now(&self) -> i64 {
+        self.deps.now()
+    }
+}

@@ -1,7 +1,7 @@
 //! Configuration from the environment, with defaults that run on a fresh
 //! machine with nothing set.
 
-use domain::session::Lifetimes;
+use domain::sessions::Lifetimes;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
@@ -47,9 +47,7 @@ fn var(name: &str) -> Option<String> {
 }
 
 fn parse<T: std::str::FromStr>(name: &str) -> Result<Option<T>, ConfigError> {
-    var(name)
-        .map(|v| v.trim().parse::<T>().map_err(|_| ConfigError(format!("{name}={v:?} is not valid"))))
-        .transpose()
+    var(name).map(|v| v.trim().parse::<T>().map_err(|_| ConfigError(format!("{name}={v:?} is not valid")))).transpose()
 }
 
 impl Config {
@@ -78,8 +76,7 @@ impl Config {
 
     pub fn from_env() -> Result<Self, ConfigError> {
         let data_dir = PathBuf::from(var("WARDEN_DATA_DIR").unwrap_or_else(|| "data".into()));
-        let database_url = var("DATABASE_URL")
-            .unwrap_or_else(|| format!("sqlite://{}/warden.db?mode=rwc", data_dir.display()));
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| format!("sqlite://{}/warden.db?mode=rwc", data_dir.display()));
         let cookie_secure = match var("WARDEN_COOKIE_SECURE").as_deref() {
             None => true,
             Some("1" | "true" | "yes") => true,

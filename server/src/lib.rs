@@ -7,14 +7,15 @@ pub mod mail;
 pub mod middleware;
 pub mod reset_link;
 
+use app::ssr::cookies::Cookies;
 use app::ssr::Ctx;
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::Router;
 use config::Config;
-use domain::clock::Clock;
-use domain::cookie::SessionCookie;
-use domain::store::Store;
+use domain::limits::Limiter;
+use domain::support::clock::Clock;
+use domain::support::db::Store;
 use domain::Warden;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -42,22 +43,24 @@ impl FromRef<AppState> for LeptosOptions {
 pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&config.data_dir)?;
     let key = match &config.secret_key {
-        Some(hex) => domain::secret_box::key_from_hex(hex.expose())?,
-        None => domain::secret_box::load_or_create_key(&config.data_dir.join("secret.key"))?,
+        Some(hex) => domain::support::secret_box::key_from_hex(hex.expose())?,
+        None => domain::support::secret_box::load_or_create_key(&config.data_dir.join("secret.key"))?,
     };
     let store = Store::connect(&config.database_url).await?;
+    let defaults = domain::Config::default();
     let cfg = domain::Config {
-        lifetimes: config.lifetimes,
-        totp_issuer: config.totp_issuer.clone(),
         public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind.unwrap_or(([127, 0, 0, 1], 3000).into()))),
-        reset_link_secs: config.reset_link_minutes * 60,
-        ..Default::default()
+        sessions: domain::sessions::SessionsConfig { lifetimes: config.lifetimes, ..defaults.sessions },
+        passwords: domain::passwords::PasswordsConfig { reset_link_secs: config.reset_link_minutes * 60, ..defaults.passwords },
+        two_factor: domain::two_factor::TwoFactorConfig { issuer: config.totp_issuer.clone(), ..defaults.two_factor },
+        ..defaults
     };
-    Ok(Warden::new(store, clock, cfg, domain::secret_box::SecretBox::new(key))?)
+    let secret_box = domain::support::secret_box::SecretBox::new(key);
+    Ok(Warden::new(store, clock, cfg, secret_box, Limiter::in_memory())?)
 }
 
 pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>) -> Router {
-    let ctx = Ctx { warden, cookie: SessionCookie { secure: config.cookie_secure } };
+    let ctx = Ctx { warden, cookies: Cookies { secure: config.cookie_secure } };
     let state = AppState { leptos_options: leptos_options.clone(), ctx: ctx.clone(), config: Arc::new(config) };
     let routes = generate_route_list(App);
     let provide = move || provide_context(ctx.clone());
@@ -86,25 +89,22 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
 
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
         .init();
     let config = Config::from_env()?;
-    let conf = leptos_config::get_configuration(Some("Leptos.toml"))
-        .map_err(|e| format!("reading Leptos.toml (run from the repository root): {e}"))?;
+    let conf =
+        leptos_config::get_configuration(Some("Leptos.toml")).map_err(|e| format!("reading Leptos.toml (run from the repository root): {e}"))?;
     let leptos_options = conf.leptos_options;
     let addr = config.bind.unwrap_or(leptos_options.site_addr);
-    let warden = Arc::new(warden(&config, Arc::new(domain::clock::SystemClock)).await?);
+    let warden = Arc::new(warden(&config, Arc::new(domain::support::clock::SystemClock)).await?);
     // The leaked-password list loads once; not on the first request's time.
-    tokio::task::spawn_blocking(domain::password_policy::warm_up);
+    tokio::task::spawn_blocking(domain::credentials::policy::warm_up);
     // Mail is sent in the background from the queue, so a request never
     // waits for (or fails with) the mail server.
     let transport = mail::transport(&config)?;
     tracing::info!(transport = %transport, "mail worker started");
     mail::MailWorker::new(warden.clone(), transport, &config.mail_from)?.spawn();
-    let backend = warden.store().backend;
+    let backend = warden.deps().store.backend;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(?backend, data_dir = %config.data_dir.display(), "database ready");
     tracing::info!("Warden is running at http://{}", listener.local_addr()?);

@@ -2,7 +2,7 @@
 //! lettre, or `.eml` files in an outbox folder when no `SMTP_URL` is set) and
 //! the background worker that drains `mail_queue` with retries.
 //!
-//! A request only inserts a queue row and rings `Warden::mail_wakeup`; the
+//! A request only inserts a queue row and rings the outbox (`Outbox::queued`); the
 //! worker sends, each attempt bounded by [`SEND_TIMEOUT`], so a slow or absent
 //! mail server never holds a request up. Bodies, which may hold one-time
 //! links, and SMTP credentials never reach a log line.
@@ -20,7 +20,7 @@
 //! STARTTLS offer. An optional path (`smtp://host/ehlo.name`) sets the EHLO name.
 
 use crate::config::Config;
-use domain::mail::{self as queue, Mail, QueuedMail, Retry};
+use domain::outbox::{self as queue, Mail, QueuedMail, Retry};
 use domain::{Secret, Warden};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -73,7 +73,8 @@ impl SmtpSettings {
     pub fn parse(raw: &str) -> Result<SmtpSettings, MailError> {
         let bad = |m: &str| MailError::SmtpUrl(m.to_owned());
         // url's own errors never quote the input, so they are safe to show.
-        let mut url = url::Url::parse(raw.trim()).map_err(|e| MailError::SmtpUrl(format!("not a URL ({e}); use smtp://user:pass@host:587 or smtps://user:pass@host:465")))?;
+        let mut url = url::Url::parse(raw.trim())
+            .map_err(|e| MailError::SmtpUrl(format!("not a URL ({e}); use smtp://user:pass@host:587 or smtps://user:pass@host:465")))?;
         let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| bad("no host; use smtp://user:pass@host:587"))?.to_owned();
         let mut tls = None;
         for (k, v) in url.query_pairs() {
@@ -88,9 +89,9 @@ impl SmtpSettings {
             ("smtps", Some(_)) => return Err(bad("tls= applies to smtp:// only; smtps:// always uses TLS")),
             ("smtp", None | Some("required")) => (SmtpSecurity::StartTlsRequired, Some("required"), 587),
             ("smtp", Some("none")) => (SmtpSecurity::Plain, None, 587),
-            ("smtp", Some("opportunistic")) => {
-                return Err(bad("tls=opportunistic would fall back to plain text unnoticed; use smtp:// (STARTTLS required), smtps://, or tls=none for a local relay"))
-            }
+            ("smtp", Some("opportunistic")) => return Err(bad(
+                "tls=opportunistic would fall back to plain text unnoticed; use smtp:// (STARTTLS required), smtps://, or tls=none for a local relay",
+            )),
             ("smtp", Some(other)) => return Err(MailError::SmtpUrl(format!("tls={other:?}: use required (the default) or none"))),
             (other, _) => return Err(MailError::SmtpUrl(format!("scheme {other:?}: use smtp:// or smtps://"))),
         };
@@ -122,7 +123,10 @@ impl fmt::Display for SmtpSettings {
 
 /// Where mail goes.
 pub enum Transport {
-    Smtp { client: Box<AsyncSmtpTransport<Tokio1Executor>>, settings: SmtpSettings },
+    Smtp {
+        client: Box<AsyncSmtpTransport<Tokio1Executor>>,
+        settings: SmtpSettings,
+    },
     /// One `<queue id>.eml` file per mail in this folder.
     Outbox(PathBuf),
 }
@@ -242,7 +246,7 @@ impl MailWorker {
     /// next queued mail or the poll interval, whichever comes first.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let wakeup = self.warden.mail_wakeup();
+            let wakeup = self.warden.deps().outbox.wakeup();
             loop {
                 let (taken, sent) = self.pass().await;
                 // A full batch that made progress: more may be waiting.
@@ -259,7 +263,7 @@ impl MailWorker {
 
     /// One batch: (mails looked at, mails sent).
     async fn pass(&self) -> (usize, usize) {
-        let pool = &self.warden.store().pool;
+        let pool = self.warden.deps().pool();
         let due = match queue::due(pool, self.warden.now(), BATCH).await {
             Ok(due) => due,
             Err(e) => {
@@ -281,10 +285,10 @@ impl MailWorker {
     /// Claims and sends one mail. `Ok(false)`: another worker holds it, or
     /// this attempt failed and is rescheduled.
     async fn attempt(&self, q: &QueuedMail) -> domain::Result<bool> {
-        let pool = &self.warden.store().pool;
+        let pool = self.warden.deps().pool();
         let now = self.warden.now();
         let Some(attempt) = queue::claim(pool, q.id, now).await? else { return Ok(false) };
-        let message_id = format!("<{}.{}@{}>", q.id, domain::random::public_id(), self.from.email.domain());
+        let message_id = format!("<{}.{}@{}>", q.id, domain::support::random::public_id(), self.from.email.domain());
         let message = match build_message(&self.from, &q.mail, message_id, now) {
             Ok(m) => m,
             Err(e) => {
@@ -372,10 +376,17 @@ mod tests {
     #[test]
     fn a_message_has_both_parts_and_the_headers_a_client_expects() {
         let from: Mailbox = "Warden <warden@warden.example>".parse().expect("from");
-        let mail = Mail { to: "ann@example.com".into(), subject: "Hello\r\nBcc: evil@example.com".into(), text: "plain body".into(), html: "<p>html body</p>".into() };
+        let mail = Mail {
+            to: "ann@example.com".into(),
+            subject: "Hello\r\nBcc: evil@example.com".into(),
+            text: "plain body".into(),
+            html: "<p>html body</p>".into(),
+        };
         let m = build_message(&from, &mail, "<1.x@warden.example>".into(), 1_800_000_000).expect("message");
         let raw = String::from_utf8(m.formatted()).expect("utf-8");
-        for h in ["From: Warden <warden@warden.example>", "To: ann@example.com", "Message-ID: <1.x@warden.example>", "Date: ", "multipart/alternative"] {
+        for h in
+            ["From: Warden <warden@warden.example>", "To: ann@example.com", "Message-ID: <1.x@warden.example>", "Date: ", "multipart/alternative"]
+        {
             assert!(raw.contains(h), "{h} missing:\n{raw}");
         }
         assert!(!raw.contains("\r\nBcc:"), "header injected:\n{raw}");

@@ -3,14 +3,16 @@
 //! which pages need one, and the security headers on every response.
 
 use crate::AppState;
-use app::ssr::{CspNonce, PendingSignIn};
+use app::routes::{gate, paths, Gate};
+use app::ssr::cookies;
+use app::ssr::CspNonce;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use domain::session::ClientMeta;
+use domain::{Actor, ClientMeta, SessionToken};
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 use rand::RngCore;
@@ -28,19 +30,10 @@ pub fn client_ip(peer: IpAddr, trusted_proxy: Option<IpAddr>, xff: Option<&str>)
 }
 
 pub async fn client(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let xff = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let ip = client_ip(peer, state.config.trusted_proxy, xff);
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     req.extensions_mut().insert(ClientMeta { ip: ip.to_string(), user_agent });
     next.run(req).await
 }
@@ -72,20 +65,19 @@ pub async fn same_origin_only(req: Request, next: Next) -> Response {
     }
 }
 
-/// Resolves the session cookie once per request. A cookie that no longer
-/// names a valid session is cleared, and account pages send the visitor to
-/// sign in.
+/// Resolves the session cookie into the request's [`Actor`], once, and
+/// holds every page to its gate (`app::routes::gate`, the one table of who
+/// may see what). A cookie that no longer names a valid session is cleared.
+/// Static assets skip all of it: they cost no database query.
 pub async fn session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let cookie = &state.ctx.cookie;
-    let token = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| cookie.read(v).map(str::to_owned));
-    let current = match &token {
-        Some(t) => match state.ctx.warden.authenticate(t).await {
-            Ok(s) => s,
+    if req.uri().path().starts_with("/pkg/") {
+        return next.run(req).await;
+    }
+    let cookies = &state.ctx.cookies;
+    let token = cookies::from_request(req.headers(), |h| cookies.read(h));
+    let actor = match token.as_deref().and_then(SessionToken::parse) {
+        Some(t) => match state.ctx.warden.sessions().authenticate(&t).await {
+            Ok(a) => a,
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
                 return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response();
@@ -93,54 +85,39 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
         },
         None => None,
     };
-    let stale = token.is_some() && current.is_none();
-    // Password given, second factor not yet: that opens the two-factor step
-    // and nothing else.
-    let (current, pending) = match current {
-        Some(c) if c.second_factor_pending => (None, Some(c)),
-        other => (other, None),
-    };
-    let path = req.uri().path().to_owned();
-    let is_page = req.method() == Method::GET;
-    if is_page && path == "/signin/2fa" && pending.is_none() {
-        return Redirect::to(if current.is_some() { "/account/security/sessions" } else { "/signin" }).into_response();
-    }
-    if is_page && pending.is_some() && is_account_page(&path) {
-        return Redirect::to("/signin/2fa").into_response();
-    }
-    if is_page && current.is_none() && is_account_page(&path) {
-        let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let reason = if stale { "&reason=session_ended" } else { "" };
-        let mut res = Redirect::to(&format!("/signin?next={}{reason}", app::url::encode(next))).into_response();
-        if stale {
-            append_cookie(&mut res, &cookie.clear());
+    let stale = token.is_some() && actor.is_none();
+    if req.method() == Method::GET {
+        let pending = matches!(actor, Some(Actor::PendingSecondFactor { .. }));
+        let signed_in = matches!(actor, Some(Actor::Session { .. }));
+        let redirect = match gate(req.uri().path()) {
+            Gate::Public => None,
+            Gate::GuestOnly => signed_in.then(|| paths::SESSIONS.to_owned()),
+            Gate::SecondStep if pending => None,
+            Gate::SecondStep => Some(if signed_in { paths::SESSIONS } else { paths::SIGN_IN }.to_owned()),
+            Gate::SignedIn if signed_in => None,
+            Gate::SignedIn if pending => Some(paths::SECOND_STEP.to_owned()),
+            Gate::SignedIn => {
+                let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                let reason = if stale { "&reason=session_ended" } else { "" };
+                Some(format!("{}?next={}{reason}", paths::SIGN_IN, app::url::encode(next)))
+            }
+        };
+        if let Some(to) = redirect {
+            let mut res = Redirect::to(&to).into_response();
+            if stale {
+                cookies::append(res.headers_mut(), &cookies.clear());
+            }
+            return res;
         }
-        return res;
     }
-    if is_page && current.is_some() && (path == "/signin" || path == "/signup") {
-        return Redirect::to("/account/security/sessions").into_response();
-    }
-    if let Some(c) = current {
-        req.extensions_mut().insert(c);
-    }
-    if let Some(p) = pending {
-        req.extensions_mut().insert(PendingSignIn(p));
+    if let Some(a) = actor {
+        req.extensions_mut().insert(a);
     }
     let mut res = next.run(req).await;
     if stale && !res.headers().contains_key(header::SET_COOKIE) {
-        append_cookie(&mut res, &cookie.clear());
+        cookies::append(res.headers_mut(), &cookies.clear());
     }
     res
-}
-
-fn is_account_page(path: &str) -> bool {
-    path == "/account" || path.starts_with("/account/")
-}
-
-fn append_cookie(res: &mut Response, value: &str) {
-    if let Ok(v) = HeaderValue::from_str(value) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
 }
 
 /// Server functions answer a malformed request (missing fields, wrong types)
@@ -153,8 +130,9 @@ pub async fn malformed_is_bad_request(req: Request, next: Next) -> Response {
     }
     let (mut parts, body) = res.into_parts();
     let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
-    if bytes.starts_with(br#"{"Request":"#) {
-        parts.status = StatusCode::BAD_REQUEST;
+    // The framework's own refusals use the error contract too: its code says the status.
+    if let Ok(e) = serde_json::from_slice::<proto::ApiError>(&bytes) {
+        parts.status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -212,9 +190,6 @@ mod tests {
         assert_eq!(client_ip(peer, Some("10.0.0.9".parse().expect("ip")), spoofed), peer);
         // Behind the proxy, the address the proxy appended (the last one) counts,
         // not what the client put in front of it.
-        assert_eq!(
-            client_ip(peer, Some(peer), Some("6.6.6.6, 203.0.113.7")),
-            "203.0.113.7".parse::<IpAddr>().expect("ip")
-        );
+        assert_eq!(client_ip(peer, Some(peer), Some("6.6.6.6, 203.0.113.7")), "203.0.113.7".parse::<IpAddr>().expect("ip"));
     }
 }

@@ -7,7 +7,8 @@
 use crate::AppState;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use http::header::{HeaderValue, REFERRER_POLICY, SET_COOKIE};
+use domain::passwords::ResetToken;
+use http::header::{HeaderValue, REFERRER_POLICY};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -18,20 +19,22 @@ pub struct Link {
 
 pub async fn open(State(state): State<AppState>, Query(link): Query<Link>) -> Response {
     let warden = &state.ctx.warden;
-    let cookie = &state.ctx.cookie;
-    let set = match warden.reset_link(&link.token).await {
-        Ok(Some(open)) => cookie.set_reset(&link.token, open.cookie_max_age(warden.now())),
-        Ok(None) => cookie.clear_reset(),
+    let cookies = &state.ctx.cookies;
+    let open = match ResetToken::parse(&link.token) {
+        Some(token) => warden.passwords().reset_link(&token).await,
+        None => Ok(None),
+    };
+    let set = match open {
+        Ok(Some(open)) => cookies.set_reset(&link.token, open.cookie_max_age(warden.now())),
+        Ok(None) => cookies.clear_reset(),
         Err(e) => {
             tracing::error!(error = %e, "could not check a password-reset link");
-            cookie.clear_reset()
+            cookies.clear_reset()
         }
     };
-    let mut res = Redirect::to("/password/reset").into_response();
+    let mut res = Redirect::to(app::routes::paths::RESET_PASSWORD).into_response();
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&set) {
-        h.append(SET_COOKIE, v);
-    }
+    app::ssr::cookies::append(h, &set);
     h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     res
 }

@@ -2,7 +2,7 @@
 //! Account → Security, Sign out) or the sign-in links. The menu is a
 //! `<details>` element, so it opens without JavaScript too.
 
-use crate::api::{current_user, SignOut};
+use crate::server_fns::{current_user, SignOut};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;

@@ -3,4 +3,3 @@ pub mod form_error;
 pub mod header;
 pub mod new_password;
 pub mod recovery_codes;
-

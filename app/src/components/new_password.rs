@@ -2,7 +2,7 @@
 //! follows the typing. The estimate runs on the server (its dictionaries
 //! would swell the WASM bundle), asked at most once per pause in typing.
 
-use crate::api::password::StrengthView;
+use crate::server_fns::password::StrengthView;
 use leptos::prelude::*;
 
 /// How long typing must pause before the meter asks the server.
@@ -76,7 +76,7 @@ fn ask_later(value: String, reading: RwSignal<Option<StrengthView>>) {
             a.get()
         });
         leptos::task::spawn_local(async move {
-            let answer = crate::api::password::password_strength(value.into()).await;
+            let answer = crate::server_fns::password::password_strength(value.into()).await;
             if ASKED.with(Cell::get) == n {
                 reading.set(answer.ok());
             }

@@ -4,10 +4,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
-    let text = format!(
-        "Warden recovery codes\nEach code works once, in place of a code from your authenticator app.\n\n{}\n",
-        codes.join("\n")
-    );
+    let text = format!("Warden recovery codes\nEach code works once, in place of a code from your authenticator app.\n\n{}\n", codes.join("\n"));
     let href = format!("data:text/plain;charset=utf-8,{}", crate::url::encode(&text));
     let copied = RwSignal::new(false);
     let to_copy = codes.join("\n");
@@ -38,4 +35,3 @@ pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
         </section>
     }
 }
-

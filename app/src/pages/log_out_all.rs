@@ -1,7 +1,7 @@
 //! The confirmation before "Log out of all devices", in the product's words.
 
-use crate::api::EndAllSessions;
 use crate::components::form_error::FormError;
+use crate::server_fns::EndAllSessions;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

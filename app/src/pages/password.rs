@@ -1,8 +1,8 @@
 //! Password: change it with the old one, or follow "Forgot your password?".
 
-use crate::api::password::{password_status, ChangePassword, PasswordChanged};
 use crate::components::form_error::{load_error, FormError};
 use crate::components::new_password::NewPasswordFields;
+use crate::server_fns::password::{password_status, ChangePassword, PasswordChanged};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -1,8 +1,8 @@
 //! "Forgot your password?": ask for a reset link by email. The answer is the
 //! same whether or not an account has that address.
 
-use crate::api::password::RequestPasswordReset;
 use crate::components::form_error::FormError;
+use crate::server_fns::password::RequestPasswordReset;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -1,9 +1,9 @@
 //! Choose a new password through an emailed link. The link's token arrives
 //! in a short-lived cookie; this page's URL never holds it.
 
-use crate::api::password::{reset_link_status, CompletePasswordReset};
 use crate::components::form_error::{load_error, FormError};
 use crate::components::new_password::NewPasswordFields;
+use crate::server_fns::password::{reset_link_status, CompletePasswordReset};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,8 +1,8 @@
 //! The second step of signing in: a code from the authenticator app, or a
 //! recovery code instead.
 
-use crate::api::two_factor::VerifySecondFactor;
 use crate::components::form_error::FormError;
+use crate::server_fns::two_factor::VerifySecondFactor;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

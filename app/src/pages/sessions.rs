@@ -1,8 +1,8 @@
 //! Login Security: every session of the account, current and ended, with a
 //! way to end one and to log out of all devices.
 
-use crate::api::{list_sessions, EndSession, SessionView, SessionsView};
 use crate::components::form_error::{load_error, FormError};
+use crate::server_fns::{list_sessions, EndSession, SessionView, SessionsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

@@ -1,7 +1,7 @@
 //! Sign in with username or email and password.
 
-use crate::api::SignIn;
 use crate::components::form_error::FormError;
+use crate::server_fns::SignIn;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

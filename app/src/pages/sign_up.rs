@@ -1,7 +1,7 @@
 //! Create an account: email, username, password twice.
 
-use crate::api::SignUp;
 use crate::components::form_error::FormError;
+use crate::server_fns::SignUp;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -1,16 +1,16 @@
 //! Two-Factor Auth: turn on an authenticator app with a QR code, keep
 //! recovery codes, regenerate them or turn 2FA off.
 
-use crate::api::two_factor::{
-    two_factor_status, ConfirmTotp, DisableTotp, EnrolmentView, RecoveryCodes, RegenerateRecoveryCodes, StartTotp, TwoFactorView,
-};
 use crate::components::form_error::{load_error, FormError};
 use crate::components::recovery_codes::RecoveryCodeList;
-use crate::error::AppError;
+use crate::server_fns::two_factor::{
+    two_factor_status, ConfirmTotp, DisableTotp, EnrolmentView, RecoveryCodes, RegenerateRecoveryCodes, StartTotp, TwoFactorView,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use proto::ApiError;
 
 #[component]
 pub fn TwoFactorPage() -> impl IntoView {
@@ -25,7 +25,7 @@ pub fn TwoFactorPage() -> impl IntoView {
     // Fresh recovery codes live only in this page's memory, from the action
     // that created them.
     let new_codes = Signal::derive(move || {
-        let from = |v: Option<Result<RecoveryCodes, AppError>>| v.and_then(Result::ok);
+        let from = |v: Option<Result<RecoveryCodes, ApiError>>| v.and_then(Result::ok);
         from(regenerate.value().get()).or_else(|| from(confirm.value().get()))
     });
     view! {

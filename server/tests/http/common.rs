@@ -4,7 +4,7 @@
 //! client that keeps cookies like a browser.
 #![allow(dead_code)]
 
-use domain::clock::ManualClock;
+use domain::support::clock::ManualClock;
 use domain::Warden;
 use leptos::prelude::LeptosOptions;
 use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE, COOKIE, ORIGIN, REFERER, SET_COOKIE, USER_AGENT};
@@ -31,7 +31,7 @@ pub struct TestApp {
 }
 
 fn unique() -> String {
-    format!("{}_{}", std::process::id(), domain::random::public_id())
+    format!("{}_{}", std::process::id(), domain::support::random::public_id())
 }
 
 /// Runs when the PostgreSQL half of a test has no server to talk to.
@@ -189,7 +189,7 @@ impl Browser {
         let body = serde_urlencode(fields);
         self.send(
             self.http
-                .post(format!("{}/api/{name}", self.base))
+                .post(format!("{}/_fn/{name}", self.base))
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(ACCEPT, "application/json")
                 .header(ORIGIN, &self.base)
@@ -204,7 +204,7 @@ impl Browser {
         let body = serde_urlencode(fields);
         self.send(
             self.http
-                .post(format!("{}/api/{name}", self.base))
+                .post(format!("{}/_fn/{name}", self.base))
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(ACCEPT, "text/html,application/xhtml+xml")
                 .header(ORIGIN, &self.base)
@@ -285,12 +285,20 @@ pub struct QueuedMail {
 }
 
 impl TestApp {
+    /// Queues a mail on its own (as a change would, without the change) and
+    /// wakes the mail worker.
+    pub async fn queue_mail(&self, mail: &domain::outbox::Mail) -> domain::Result<()> {
+        domain::outbox::enqueue(self.warden.deps().pool(), mail, self.warden.now()).await?;
+        self.warden.deps().outbox.queued();
+        Ok(())
+    }
+
     /// Every mail queued for `to`, oldest first.
     pub async fn mails_to(&self, to: &str) -> Vec<QueuedMail> {
         use sqlx::Row;
         sqlx::query("SELECT to_addr, subject, text_body, html_body FROM mail_queue WHERE to_addr = $1 ORDER BY id")
             .bind(to)
-            .fetch_all(&self.warden.store().pool)
+            .fetch_all(self.warden.deps().pool())
             .await
             .expect("read mail_queue")
             .iter()

@@ -5,8 +5,7 @@
 //! `WARDEN_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
 use crate::common::*;
-use domain::mail::{self as queue, Mail, LEASE_SECS, MAX_ATTEMPTS};
-use domain::store::{get_i64, get_opt_i64, get_opt_str, get_str};
+use domain::outbox::{self as queue, Mail, LEASE_SECS, MAX_ATTEMPTS};
 use mail_parser::{MessageParser, MimeHeaders};
 use mailin_embedded::{response, Handler, Response};
 use server::mail::{MailWorker, Transport};
@@ -113,7 +112,7 @@ fn worker(app: &TestApp, transport: Transport) -> MailWorker {
     MailWorker::new(app.warden.clone(), transport, FROM).expect("worker")
 }
 
-#[derive(Debug)]
+#[derive(Debug, sqlx::FromRow)]
 struct Row {
     attempts: i64,
     next_attempt_at: i64,
@@ -125,21 +124,10 @@ struct Row {
 }
 
 async fn rows(app: &TestApp) -> Vec<Row> {
-    let rows = sqlx::query("SELECT attempts, next_attempt_at, lease_until, sent_at, failed_at, last_error, text_body FROM mail_queue ORDER BY id")
-        .fetch_all(&app.warden.store().pool)
+    sqlx::query_as("SELECT attempts, next_attempt_at, lease_until, sent_at, failed_at, last_error, text_body FROM mail_queue ORDER BY id")
+        .fetch_all(app.warden.deps().pool())
         .await
-        .expect("read queue");
-    rows.iter()
-        .map(|r| Row {
-            attempts: get_i64(r, "attempts").expect("attempts"),
-            next_attempt_at: get_i64(r, "next_attempt_at").expect("next"),
-            lease_until: get_opt_i64(r, "lease_until").expect("lease"),
-            sent_at: get_opt_i64(r, "sent_at").expect("sent"),
-            failed_at: get_opt_i64(r, "failed_at").expect("failed"),
-            last_error: get_opt_str(r, "last_error").expect("error"),
-            text_body: get_str(r, "text_body").expect("body"),
-        })
-        .collect()
+        .expect("read queue")
 }
 
 async fn only_row(app: &TestApp) -> Row {
@@ -198,7 +186,7 @@ async fn a_queued_mail_arrives_over_smtp_once_with_text_and_html_parts() {
     let app = TestApp::sqlite().await;
     let smtp = SmtpServer::start();
     let w = worker(&app, Transport::smtp(&smtp.plain_url()).expect("transport"));
-    app.warden.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
+    app.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
 
     assert_eq!(w.run_once().await, 1);
     let got = smtp.received();
@@ -225,7 +213,7 @@ async fn the_running_worker_sends_a_queued_mail_at_once_without_waiting_for_its_
     let handle = worker(&app, Transport::smtp(&smtp.plain_url()).expect("transport")).poll_interval(Duration::from_secs(3600)).spawn();
     // Let the worker finish its first (empty) pass and start waiting.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    app.warden.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
+    app.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while smtp.received().is_empty() {
         assert!(tokio::time::Instant::now() < deadline, "not delivered within 10 s");
@@ -241,7 +229,7 @@ async fn a_mail_server_outage_delays_mail_but_loses_none() {
     let port = free_port();
     let w = worker(&app, Transport::smtp(&format!("smtp://127.0.0.1:{port}?tls=none")).expect("transport"));
     let queued_at = app.warden.now();
-    app.warden.queue_mail(&reset_mail("zoe@example.com")).await.expect("queuing never needs the mail server");
+    app.queue_mail(&reset_mail("zoe@example.com")).await.expect("queuing never needs the mail server");
 
     assert_eq!(w.run_once().await, 0, "nothing listens yet");
     let row = only_row(&app).await;
@@ -269,7 +257,7 @@ async fn retries_back_off_and_give_up_after_the_last_attempt() {
     let app = TestApp::sqlite().await;
     let port = free_port();
     let w = worker(&app, Transport::smtp(&format!("smtp://127.0.0.1:{port}?tls=none")).expect("transport"));
-    app.warden.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
+    app.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
     let mut waits = Vec::new();
     for attempt in 1..=MAX_ATTEMPTS {
         assert_eq!(w.run_once().await, 0);
@@ -300,7 +288,7 @@ async fn smtp_url_without_tls_parameter_refuses_a_server_that_offers_no_starttls
     let app = TestApp::sqlite().await;
     let smtp = SmtpServer::start();
     let w = worker(&app, Transport::smtp(&format!("smtp://127.0.0.1:{}", smtp.port)).expect("transport"));
-    app.warden.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
+    app.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
 
     assert_eq!(w.run_once().await, 0);
     assert_eq!(smtp.mail_commands(), 0, "no MAIL FROM in plain text");
@@ -316,7 +304,7 @@ async fn a_mail_to_a_malformed_address_is_dropped_without_retrying() {
     let app = TestApp::sqlite().await;
     let smtp = SmtpServer::start();
     let w = worker(&app, Transport::smtp(&smtp.plain_url()).expect("transport"));
-    app.warden.queue_mail(&reset_mail("zoe at example dot com")).await.expect("queue");
+    app.queue_mail(&reset_mail("zoe at example dot com")).await.expect("queue");
     assert_eq!(w.run_once().await, 0);
     let row = only_row(&app).await;
     assert_eq!((row.attempts, row.failed_at), (1, Some(app.warden.now())));
@@ -334,7 +322,7 @@ fn config_without_smtp(data_dir: PathBuf) -> server::config::Config {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_smtp_url_mail_is_written_as_one_eml_file_to_the_outbox() {
     let app = TestApp::sqlite().await;
-    let data_dir = std::env::temp_dir().join(format!("warden-mail-{}", domain::random::public_id()));
+    let data_dir = std::env::temp_dir().join(format!("warden-mail-{}", domain::support::random::public_id()));
     let transport = server::mail::transport(&config_without_smtp(data_dir.clone())).expect("transport");
     let outbox = data_dir.join("outbox");
     assert!(matches!(&transport, Transport::Outbox(p) if *p == outbox), "{transport}");
@@ -342,7 +330,7 @@ async fn without_smtp_url_mail_is_written_as_one_eml_file_to_the_outbox() {
     assert!(transport.to_string().contains(&outbox.display().to_string()), "the start-up line names the folder");
 
     let w = worker(&app, transport);
-    app.warden.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
+    app.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
     assert_eq!(w.run_once().await, 1);
     assert_eq!(w.run_once().await, 0);
 
@@ -377,9 +365,9 @@ async fn bad_mail_settings_stop_the_start_with_a_message_that_hides_the_password
 on_both_backends!(a_claimed_mail_is_held_until_its_lease_runs_out, two_workers_never_send_the_same_mail_twice);
 
 async fn a_claimed_mail_is_held_until_its_lease_runs_out(app: TestApp) {
-    let pool = &app.warden.store().pool;
+    let pool = app.warden.deps().pool();
     let now = app.warden.now();
-    app.warden.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
+    app.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
     let due = queue::due(pool, now, 10).await.expect("due");
     assert_eq!(due.len(), 1);
     let id = due[0].id;
@@ -399,7 +387,7 @@ async fn a_claimed_mail_is_held_until_its_lease_runs_out(app: TestApp) {
     assert_eq!(queue::claim(pool, id, later + 10 * LEASE_SECS).await.expect("claim"), None, "sent mail is never claimed");
 
     // Many claimers at once: exactly one wins.
-    app.warden.queue_mail(&reset_mail("ann@example.com")).await.expect("queue");
+    app.queue_mail(&reset_mail("ann@example.com")).await.expect("queue");
     let id = queue::due(pool, now, 10).await.expect("due")[0].id;
     let claims = (0..8).map(|_| {
         let pool = pool.clone();
@@ -417,7 +405,7 @@ async fn two_workers_never_send_the_same_mail_twice(app: TestApp) {
     let a = worker(&app, Transport::smtp(&smtp.plain_url()).expect("transport"));
     let b = worker(&app, Transport::smtp(&smtp.plain_url()).expect("transport"));
     for i in 0..6 {
-        app.warden.queue_mail(&reset_mail(&format!("user{i}@example.com"))).await.expect("queue");
+        app.queue_mail(&reset_mail(&format!("user{i}@example.com"))).await.expect("queue");
     }
     let (x, y) = tokio::join!(a.run_once(), b.run_once());
     assert_eq!(x + y, 6, "{x} + {y}");

@@ -7,5 +7,6 @@
 mod common;
 mod mail;
 mod password;
+mod reset_links;
 mod sessions;
 mod two_factor;

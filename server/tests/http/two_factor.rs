@@ -33,9 +33,9 @@ async fn with_2fa(app: &TestApp, name: &str) -> (Browser, String, Vec<String>) {
 trait Now {
     fn now_secs(&self) -> i64;
 }
-impl Now for domain::clock::ManualClock {
+impl Now for domain::support::clock::ManualClock {
     fn now_secs(&self) -> i64 {
-        domain::clock::Clock::now(self)
+        domain::support::clock::Clock::now(self)
     }
 }
 

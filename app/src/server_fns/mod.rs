@@ -1,0 +1,97 @@
+//! Server functions: the pages' door into `domain`, at `/_fn/<name>`. Each
+//! body is one [`serve`](crate::ssr::serve) call: gate, actor, one domain
+//! operation, and the error contract.
+
+pub mod password;
+pub mod two_factor;
+
+use leptos::prelude::*;
+pub use proto::views::{SessionView, SessionsView, UserView};
+use proto::{ApiError, Password};
+
+#[server(prefix = "/_fn", endpoint = "sign_up")]
+pub async fn sign_up(email: String, username: String, password: Password, confirm_password: Password) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::Public, |c| async move {
+        let form = domain::accounts::SignUpForm {
+            email,
+            username,
+            password: domain::Secret::new(password.into_inner()),
+            confirm_password: domain::Secret::new(confirm_password.into_inner()),
+        };
+        c.warden.accounts().sign_up(form, &c.meta).await?;
+        leptos_axum::redirect("/signin?reason=signed_up");
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "sign_in")]
+pub async fn sign_in(login: String, password: Password, next: String) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::Public, |c| async move {
+        let password = domain::Secret::new(password.into_inner());
+        let session = c.warden.sign_in().sign_in(&login, &password, &c.meta, c.actor_if_any()).await?;
+        set_cookie(c.cookies.set(session.token.expose()));
+        if session.second_factor_required {
+            leptos_axum::redirect(&format!("/signin/2fa?next={}", crate::url::encode(safe_next(&next))));
+        } else {
+            leptos_axum::redirect(safe_next(&next));
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::Public, |c| async move {
+        if let Some(actor) = c.actor_if_any() {
+            c.warden.sessions().sign_out(actor, &c.meta).await?;
+        }
+        set_cookie(c.cookies.clear());
+        leptos_axum::redirect("/signin?reason=signed_out");
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<UserView>, ApiError> {
+    Ok(crate::ssr::signed_in_username().map(|username| UserView { username }))
+}
+
+#[server(prefix = "/_fn", endpoint = "list_sessions")]
+pub async fn list_sessions(page: i64) -> Result<SessionsView, ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::SignedIn, |c| async move {
+        let actor = c.actor()?;
+        let list = c.warden.sessions().list(actor, page).await?;
+        let events = c.warden.recent_events(actor, 20).await?;
+        Ok(views::sessions(list, events))
+    })
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "end_session")]
+pub async fn end_session(session_id: String) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(
+        crate::routes::Gate::SignedIn,
+        |c| async move { c.warden.sessions().end_other(c.actor()?, &domain::SessionId::new(session_id), &c.meta).await },
+    )
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "end_all_sessions")]
+pub async fn end_all_sessions() -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::SignedIn, |c| async move {
+        c.warden.sessions().end_all(c.actor()?, &c.meta).await?;
+        set_cookie(c.cookies.clear());
+        leptos_axum::redirect("/signin?reason=logged_out_all");
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,93 @@
+//! Server functions of the Two-Factor Auth page and the second sign-in step.
+
+use leptos::prelude::*;
+pub use proto::views::{EnrolmentView, RecoveryCodes, TwoFactorView};
+use proto::{ApiError, Password};
+
+/// With JavaScript off the form post is answered by a redirect, which would
+/// lose the codes: they travel sealed (AES-GCM, bound to this session) in a
+/// five-minute cookie to the page that shows them once.
+#[cfg(feature = "ssr")]
+fn hand_over(c: &crate::ssr::Call, codes: &RecoveryCodes) -> domain::Result<()> {
+    use crate::ssr::*;
+    if is_plain_form_post() {
+        let (_, session) = c.actor()?.browser_session()?;
+        let sealed = c.warden.deps().secret_box.seal(codes.0.join("\n").as_bytes(), &flash_context(session))?;
+        set_cookie(c.cookies.set_flash(&sealed));
+        leptos_axum::redirect(crate::routes::paths::TWO_FACTOR);
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn flash_context(session: &domain::SessionId) -> Vec<u8> {
+    format!("flash:{session}").into_bytes()
+}
+
+#[server(prefix = "/_fn", endpoint = "two_factor_status")]
+pub async fn two_factor_status() -> Result<TwoFactorView, ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::SignedIn, |c| async move {
+        let actor = c.actor()?;
+        let s = c.warden.two_factor().status(actor).await?;
+        let (_, session) = actor.browser_session()?;
+        let fresh_codes = request_cookie(|h| c.cookies.read_flash(h)).and_then(|sealed| {
+            set_cookie(c.cookies.clear_flash());
+            let bytes = c.warden.deps().secret_box.open(&sealed, &flash_context(session)).ok()?;
+            Some(RecoveryCodes(String::from_utf8(bytes).ok()?.lines().map(str::to_owned).collect()))
+        });
+        Ok(views::two_factor(s, fresh_codes))
+    })
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "start_totp")]
+pub async fn start_totp() -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::SignedIn, |c| async move { c.warden.two_factor().start(c.actor()?).await.map(|_| ()) }).await
+}
+
+#[server(prefix = "/_fn", endpoint = "confirm_totp")]
+pub async fn confirm_totp(code: String) -> Result<RecoveryCodes, ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::SignedIn, |c| async move {
+        let codes = views::recovery_codes(c.warden.two_factor().confirm(c.actor()?, &code, &c.meta).await?);
+        hand_over(&c, &codes)?;
+        Ok(codes)
+    })
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "disable_totp")]
+pub async fn disable_totp(password: Password, code: String) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::SignedIn, |c| async move {
+        c.warden.two_factor().disable(c.actor()?, &domain::Secret::new(password.into_inner()), &code, &c.meta).await
+    })
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "regenerate_recovery_codes")]
+pub async fn regenerate_recovery_codes(password: Password, code: String) -> Result<RecoveryCodes, ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::SignedIn, |c| async move {
+        let password = domain::Secret::new(password.into_inner());
+        let codes = views::recovery_codes(c.warden.two_factor().regenerate_recovery_codes(c.actor()?, &password, &code, &c.meta).await?);
+        hand_over(&c, &codes)?;
+        Ok(codes)
+    })
+    .await
+}
+
+/// The second step of signing in: a six-digit code or a recovery code.
+#[server(prefix = "/_fn", endpoint = "verify_second_factor")]
+pub async fn verify_second_factor(code: String, next: String) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::routes::Gate::SecondStep, |c| async move {
+        let session = c.warden.sign_in().complete_second_factor(c.actor()?, &code, &c.meta).await?;
+        set_cookie(c.cookies.set(session.token.expose()));
+        leptos_axum::redirect(safe_next(&next));
+        Ok(())
+    })
+    .await
+}

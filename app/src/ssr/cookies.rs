@@ -1,0 +1,126 @@
+//! Every cookie Warden sets or reads, built and parsed here and nowhere
+//! else: the session, the recovery-code flash and the reset link's token.
+//! All are `__Host-` prefixed (so no subdomain can plant or read them),
+//! `HttpOnly`, `Secure`, `SameSite=Lax`, `Path=/`. Without TLS in local
+//! development `Secure` can be turned off; the `__Host-` prefix then has to
+//! go too, because browsers refuse it on a non-secure cookie.
+
+use http::header::{HeaderMap, HeaderValue, COOKIE, SET_COOKIE};
+
+#[derive(Clone, Debug)]
+pub struct Cookies {
+    pub secure: bool,
+}
+
+impl Cookies {
+    /// `__Host-` only where browsers accept it: on a `Secure` cookie.
+    fn pick(&self, host_prefixed: &'static str) -> &'static str {
+        if self.secure {
+            host_prefixed
+        } else {
+            host_prefixed.trim_start_matches("__Host-")
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.pick("__Host-warden_session")
+    }
+
+    fn attributes(&self) -> &'static str {
+        if self.secure {
+            "; Path=/; HttpOnly; Secure; SameSite=Lax"
+        } else {
+            "; Path=/; HttpOnly; SameSite=Lax"
+        }
+    }
+
+    /// A session cookie in the browser's sense (no `Max-Age`): the server
+    /// enforces idle and absolute lifetimes, the browser forgets it on exit.
+    pub fn set(&self, token: &str) -> String {
+        format!("{}={}{}", self.name(), token, self.attributes())
+    }
+
+    pub fn clear(&self) -> String {
+        format!("{}={}; Max-Age=0", self.name(), self.attributes())
+    }
+
+    /// The token from a `Cookie` request header, if present.
+    pub fn read<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.name())
+    }
+
+    /// The one-time cookie that carries sealed recovery codes from a plain
+    /// form post to the page that shows them; gone after five minutes.
+    pub fn flash_name(&self) -> &'static str {
+        self.pick("__Host-warden_flash")
+    }
+
+    pub fn set_flash(&self, sealed: &str) -> String {
+        format!("{}={}{}; Max-Age=300", self.flash_name(), sealed, self.attributes())
+    }
+
+    pub fn clear_flash(&self) -> String {
+        format!("{}={}; Max-Age=0", self.flash_name(), self.attributes())
+    }
+
+    pub fn read_flash<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.flash_name())
+    }
+}
+
+/// A cookie of a request, by its reader (`|h| cookies.read(h)`).
+pub fn from_request(headers: &HeaderMap, read: impl Fn(&str) -> Option<&str>) -> Option<String> {
+    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|v| read(v).map(str::to_owned))
+}
+
+/// Adds a `Set-Cookie` to a response's headers.
+pub fn append(headers: &mut HeaderMap, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        headers.append(SET_COOKIE, v);
+    }
+}
+
+fn read_named<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
+    cookie_header.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name && !v.is_empty()).then_some(v)
+    })
+}
+
+impl Cookies {
+    /// Holds a password-reset token between opening the emailed link and
+    /// setting the new password, so the page's URL never carries it.
+    pub fn reset_name(&self) -> &'static str {
+        self.pick("__Host-warden_reset")
+    }
+
+    pub fn set_reset(&self, token: &str, max_age_secs: i64) -> String {
+        format!("{}={}{}; Max-Age={}", self.reset_name(), token, self.attributes(), max_age_secs.max(1))
+    }
+
+    pub fn clear_reset(&self) -> String {
+        format!("{}={}; Max-Age=0", self.reset_name(), self.attributes())
+    }
+
+    pub fn read_reset<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.reset_name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn secure_cookie_has_every_attribute() {
+        let c = Cookies { secure: true };
+        let s = c.set("abc");
+        assert!(s.starts_with("__Host-warden_session=abc;"));
+        for a in ["Path=/", "HttpOnly", "Secure", "SameSite=Lax"] {
+            assert!(s.contains(a), "{a} missing in {s}");
+        }
+        assert!(!s.contains("Domain"));
+        assert_eq!(c.read("x=1; __Host-warden_session=abc; y=2"), Some("abc"));
+        assert_eq!(c.read("warden_session=abc"), None);
+        assert!(c.clear().contains("Max-Age=0"));
+    }
+}

@@ -1,0 +1,146 @@
+//! Server-side plumbing for server functions and pages: the shared service,
+//! the request's client data and actor (resolved once by the server's
+//! session layer), and [`serve`], the one helper every server function runs
+//! through (gate, actor, error contract).
+
+pub mod cookies;
+pub mod views;
+
+use crate::routes::Gate;
+use cookies::Cookies;
+use domain::{Actor, ClientMeta, Warden};
+use http::header::{HeaderValue, ACCEPT, RETRY_AFTER, SET_COOKIE};
+use http::request::Parts;
+use http::StatusCode;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use proto::ApiError;
+use std::future::Future;
+use std::sync::Arc;
+
+/// What every server function can reach; provided per request by the server.
+#[derive(Clone)]
+pub struct Ctx {
+    pub warden: Arc<Warden>,
+    pub cookies: Cookies,
+}
+
+/// The CSP nonce the server chose for this response.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+pub fn provide_request_nonce() {
+    if let Some(n) = use_context::<Parts>().and_then(|p| p.extensions.get::<CspNonce>().cloned()) {
+        provide_context(leptos::nonce::Nonce::from_value(n.0));
+    }
+}
+
+fn parts() -> Option<Parts> {
+    use_context::<Parts>()
+}
+
+/// One server-function call: the service, the caller and where they are.
+pub struct Call {
+    pub warden: Arc<Warden>,
+    pub cookies: Cookies,
+    pub meta: ClientMeta,
+    actor: Option<Actor>,
+}
+
+impl Call {
+    /// The caller, as the gate let it in.
+    pub fn actor(&self) -> domain::Result<&Actor> {
+        self.actor.as_ref().ok_or_else(domain::Error::not_signed_in)
+    }
+    /// The caller, when there is one (for functions open to guests too).
+    pub fn actor_if_any(&self) -> Option<&Actor> {
+        self.actor.as_ref()
+    }
+}
+
+/// Runs a server function's body behind `gate`: the request's actor must
+/// fit it, and a refusal becomes the wire error with its status (and
+/// `Retry-After`). Every server function goes through here, so none can
+/// forget the gate or the mapping.
+pub async fn serve<T, F, Fut>(gate: Gate, body: F) -> Result<T, ApiError>
+where
+    F: FnOnce(Call) -> Fut,
+    Fut: Future<Output = domain::Result<T>>,
+{
+    let Some(ctx) = use_context::<Ctx>() else {
+        tracing::error!("server context missing");
+        return Err(fail(ApiError::internal()));
+    };
+    let p = parts();
+    let actor = p.as_ref().and_then(|p| p.extensions.get::<Actor>().cloned());
+    let meta =
+        p.as_ref().and_then(|p| p.extensions.get::<ClientMeta>().cloned()).unwrap_or(ClientMeta { ip: "unknown".into(), user_agent: String::new() });
+    let admitted = match gate {
+        Gate::Public | Gate::GuestOnly => true,
+        Gate::SignedIn => matches!(actor, Some(Actor::Session { .. })),
+        Gate::SecondStep => matches!(actor, Some(Actor::PendingSecondFactor { .. })),
+    };
+    if !admitted {
+        return Err(fail(ApiError::not_signed_in()));
+    }
+    body(Call { warden: ctx.warden, cookies: ctx.cookies, meta, actor }).await.map_err(|e| fail(ApiError::from(e)))
+}
+
+/// The signed-in username, for the header; `None` for guests.
+pub fn signed_in_username() -> Option<String> {
+    parts().and_then(|p| p.extensions.get::<Actor>().and_then(|a| a.username().map(str::to_owned)))
+}
+
+/// A cookie of this request, by its reader (`|h| cookies.read_reset(h)`).
+pub fn request_cookie(read: impl Fn(&str) -> Option<&str>) -> Option<String> {
+    cookies::from_request(&parts()?.headers, read)
+}
+
+pub fn set_cookie(value: String) {
+    if let (Some(res), Ok(v)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&value)) {
+        res.append_header(SET_COOKIE, v);
+    }
+}
+
+/// A plain form post (JavaScript off) is answered with a redirect carrying
+/// the error; a fetch from the hydrated page gets a status that says what
+/// went wrong.
+pub fn is_plain_form_post() -> bool {
+    parts().and_then(|p| p.headers.get(ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html"))).unwrap_or(false)
+}
+
+/// Sets the response status for `e` (the error contract's one mapping).
+fn fail(e: ApiError) -> ApiError {
+    if !is_plain_form_post() {
+        if let Some(res) = use_context::<ResponseOptions>() {
+            if let Some(secs) = e.retry_after {
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    res.insert_header(RETRY_AFTER, v);
+                }
+            }
+            res.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        }
+    }
+    e
+}
+
+/// Only local paths: `next` must never send a person to another site.
+pub fn safe_next(next: &str) -> &str {
+    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    if ok {
+        next
+    } else {
+        crate::routes::paths::SESSIONS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_never_leaves_the_site() {
+        assert_eq!(super::safe_next("/account/security/sessions?page=2"), "/account/security/sessions?page=2");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "", "javascript:alert(1)"] {
+            assert_eq!(super::safe_next(bad), "/account/security/sessions", "{bad}");
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Who is asking. Each request resolves its credential once, at its door,
+//! into one [`Actor`]; every domain operation takes `&Actor` and says in its
+//! first line what it needs (`actor.browser_session()?`, `actor.account()?`).
+//! A sign-in waiting for its second factor is its own variant, so it cannot
+//! be mistaken for a signed-in session anywhere.
+
+use crate::{Error, Result, Secret};
+use std::fmt;
+
+/// An account's database id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AccountId(i64);
+
+impl AccountId {
+    pub fn new(id: i64) -> Self {
+        AccountId(id)
+    }
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A session's public id (128 random bits in hex): shown on Login Security
+/// and used to end it; it opens nothing by itself.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SessionId(String);
+
+impl SessionId {
+    pub fn new(id: impl Into<String>) -> Self {
+        SessionId(id.into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The bearer secret in the session cookie. Only its SHA-256 is stored.
+#[derive(Clone)]
+pub struct SessionToken(Secret);
+
+impl SessionToken {
+    /// What a cookie carried; `None` when it cannot be a token of ours.
+    pub fn parse(raw: &str) -> Option<Self> {
+        (!raw.is_empty() && raw.len() <= 128).then(|| SessionToken(Secret::new(raw)))
+    }
+    pub(crate) fn generate() -> Self {
+        SessionToken(Secret::new(crate::support::random::token()))
+    }
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+    pub(crate) fn hash(&self) -> String {
+        crate::support::random::token_hash(self.0.expose())
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(<hidden>)")
+    }
+}
+
+/// Where a request came from, as the server determined it.
+#[derive(Clone, Debug)]
+pub struct ClientMeta {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// The caller of a domain operation.
+#[derive(Clone, Debug)]
+pub enum Actor {
+    /// A browser session that passed every factor.
+    Session { account: AccountId, session: SessionId, username: String },
+    /// The password was right, the second factor not given yet: this opens
+    /// the two-factor step and nothing else.
+    PendingSecondFactor { account: AccountId, session: SessionId },
+}
+
+impl Actor {
+    /// A full browser session: for what only makes sense in one (ending
+    /// sessions, changing the password, which rotates this session's token).
+    pub fn browser_session(&self) -> Result<(AccountId, &SessionId)> {
+        match self {
+            Actor::Session { account, session, .. } => Ok((*account, session)),
+            Actor::PendingSecondFactor { .. } => Err(Error::not_signed_in()),
+        }
+    }
+
+    /// The account of any fully authenticated caller.
+    pub fn account(&self) -> Result<AccountId> {
+        match self {
+            Actor::Session { account, .. } => Ok(*account),
+            Actor::PendingSecondFactor { .. } => Err(Error::not_signed_in()),
+        }
+    }
+
+    /// A sign-in waiting for its second factor.
+    pub fn pending_second_factor(&self) -> Result<(AccountId, &SessionId)> {
+        match self {
+            Actor::PendingSecondFactor { account, session } => Ok((*account, session)),
+            Actor::Session { .. } => Err(Error::refused(crate::ErrorCode::NoSecondStepNeeded, "This sign-in needs no second step.")),
+        }
+    }
+
+    /// The browser session behind this actor, full or pending: what signing
+    /// out or signing in again ends.
+    pub fn any_browser_session(&self) -> (AccountId, &SessionId) {
+        match self {
+            Actor::Session { account, session, .. } | Actor::PendingSecondFactor { account, session } => (*account, session),
+        }
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Actor::Session { username, .. } => Some(username),
+            Actor::PendingSecondFactor { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_sign_in_reaches_no_account_operation() {
+        let pending = Actor::PendingSecondFactor { account: AccountId::new(1), session: SessionId::new("s") };
+        assert_eq!(pending.account().map_err(|e| e.code()).err(), Some(crate::ErrorCode::NotSignedIn));
+        assert!(pending.browser_session().is_err());
+        assert!(pending.pending_second_factor().is_ok());
+        let full = Actor::Session { account: AccountId::new(1), session: SessionId::new("s"), username: "ann".into() };
+        assert!(full.pending_second_factor().is_err());
+        assert_eq!(full.account().ok(), Some(AccountId::new(1)));
+    }
+
+    #[test]
+    fn tokens_never_reach_debug_output() {
+        let t = SessionToken::parse("abcdefsecret").expect("token");
+        assert_eq!(format!("{t:?}"), "SessionToken(<hidden>)");
+        assert!(SessionToken::parse("").is_none());
+        assert!(SessionToken::parse(&"a".repeat(129)).is_none());
+    }
+}

@@ -1,0 +1,56 @@
+//! The one write path for a change that records a security event and may
+//! mail the owner: the change's statements, its event and its notice commit
+//! in one transaction, or none of them does. The mail worker is woken after
+//! the commit.
+
+use crate::actor::{AccountId, ClientMeta};
+use crate::deps::Deps;
+use crate::error::Result;
+use crate::events::{self, Event};
+use crate::outbox::notices::{Happened, Notice};
+use crate::outbox::{self, Mail};
+use sqlx::{Any, AnyConnection, Transaction};
+
+pub struct Change<'d> {
+    tx: Transaction<'static, Any>,
+    deps: &'d Deps,
+    at: i64,
+    queued_mail: bool,
+}
+
+impl<'d> Change<'d> {
+    pub(crate) async fn begin(deps: &'d Deps) -> Result<Change<'d>> {
+        Ok(Change { tx: deps.pool().begin().await?, deps, at: deps.now(), queued_mail: false })
+    }
+
+    /// The change's connection: run its statements here.
+    pub fn db(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    /// The change's moment: every time it writes is this one.
+    pub fn at(&self) -> i64 {
+        self.at
+    }
+
+    /// Queues a mail with the change (the reset link, say).
+    pub async fn queue_mail(&mut self, mail: &Mail) -> Result<()> {
+        outbox::enqueue(&mut *self.tx, mail, self.at).await?;
+        self.queued_mail = true;
+        Ok(())
+    }
+
+    /// Records `event`, queues `notice` for the owner, and commits it all.
+    pub async fn commit(mut self, account: Option<AccountId>, event: Event, notice: Option<Notice>, meta: &ClientMeta) -> Result<()> {
+        events::record(&mut *self.tx, account, &event, meta, self.at).await?;
+        if let Some(n) = notice {
+            let mail = n.to_mail(&self.deps.public_url, &Happened { at: self.at, meta });
+            self.queue_mail(&mail).await?;
+        }
+        self.tx.commit().await?;
+        if self.queued_mail {
+            self.deps.outbox.queued();
+        }
+        Ok(())
+    }
+}

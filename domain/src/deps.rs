@@ -1,0 +1,39 @@
+//! What every slice reaches the world through: the store, the clock, the
+//! password hasher, the limiter, the sealing box and the mail outbox. Built
+//! once by [`crate::Warden::new`]; slices borrow it.
+
+use crate::credentials::hasher::Hasher;
+use crate::error::Result;
+use crate::limits::Limiter;
+use crate::outbox::Outbox;
+use crate::support::clock::Clock;
+use crate::support::db::Store;
+use crate::support::secret_box::SecretBox;
+use std::sync::Arc;
+
+pub struct Deps {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: Hasher,
+    pub limiter: Limiter,
+    pub secret_box: SecretBox,
+    pub outbox: Outbox,
+    /// Where people reach Warden (`https://host`, no trailing slash), for
+    /// links in mail. From configuration, never from a request's `Host`.
+    pub public_url: String,
+}
+
+impl Deps {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        &self.store.pool
+    }
+
+    /// Starts a change: see [`crate::change::Change`].
+    pub async fn begin(&self) -> Result<crate::change::Change<'_>> {
+        crate::change::Change::begin(self).await
+    }
+}

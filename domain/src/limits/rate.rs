@@ -1,0 +1,92 @@
+//! A smooth fixed rate (GCRA, the generic cell rate algorithm of ATM
+//! networks, as used by many API gateways): `max` requests per `per_secs`,
+//! spread evenly, with a burst of up to `max` after a quiet spell. One
+//! number per key (the theoretical arrival time), so a shared store can
+//! update it atomically.
+
+/// `max` requests per `per_secs` seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub max: u32,
+    pub per_secs: i64,
+}
+
+/// The answer to one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateDecision {
+    pub allowed: bool,
+    /// Requests still allowed right now after this one.
+    pub remaining: u32,
+    /// Seconds until the full quota is back.
+    pub reset_secs: i64,
+    /// When refused: seconds until one more request is allowed.
+    pub retry_after_secs: i64,
+}
+
+impl Rate {
+    fn interval_ms(&self) -> i64 {
+        (self.per_secs.max(1) * 1000) / i64::from(self.max.max(1))
+    }
+    fn window_ms(&self) -> i64 {
+        self.per_secs.max(1) * 1000
+    }
+
+    /// Decides one request at `now_ms` given the stored arrival time `tat`;
+    /// returns the decision and the arrival time to store when allowed.
+    pub fn take(&self, tat: Option<i64>, now_ms: i64) -> (RateDecision, Option<i64>) {
+        let t = self.interval_ms();
+        let w = self.window_ms();
+        let tat = tat.unwrap_or(now_ms).max(now_ms);
+        let new_tat = tat + t;
+        let ceil_secs = |ms: i64| (ms.max(0) + 999) / 1000;
+        if new_tat - now_ms <= w {
+            let remaining = ((w - (new_tat - now_ms)) / t).clamp(0, i64::from(self.max)) as u32;
+            (RateDecision { allowed: true, remaining, reset_secs: ceil_secs(new_tat - now_ms), retry_after_secs: 0 }, Some(new_tat))
+        } else {
+            let retry = ceil_secs(new_tat - w - now_ms).max(1);
+            (RateDecision { allowed: false, remaining: 0, reset_secs: ceil_secs(tat - now_ms), retry_after_secs: retry }, None)
+        }
+    }
+
+    /// How long a stored arrival time matters: after it, the key is fresh.
+    pub fn expires_at_ms(&self, tat: i64) -> i64 {
+        tat
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const API: Rate = Rate { max: 60, per_secs: 60 };
+
+    #[test]
+    fn a_full_quota_allows_exactly_max_at_once_then_refuses() {
+        let mut tat = None;
+        for i in 0..60 {
+            let (d, next) = API.take(tat, 0);
+            assert!(d.allowed, "request {i}");
+            assert_eq!(d.remaining, 59 - i);
+            tat = next;
+        }
+        let (d, next) = API.take(tat, 0);
+        assert!(!d.allowed);
+        assert_eq!(next, None, "a refusal changes nothing");
+        assert_eq!(d.retry_after_secs, 1);
+        assert_eq!(d.reset_secs, 60);
+    }
+
+    #[test]
+    fn the_quota_comes_back_smoothly_one_per_interval() {
+        let mut tat = None;
+        for _ in 0..60 {
+            tat = API.take(tat, 0).1;
+        }
+        assert!(!API.take(tat, 999).0.allowed);
+        let (d, next) = API.take(tat, 1000);
+        assert!(d.allowed, "one more after a second");
+        assert!(!API.take(next, 1000).0.allowed);
+        // After a quiet minute the whole burst is back.
+        let (d, _) = API.take(next, 61_000);
+        assert_eq!((d.allowed, d.remaining), (true, 59));
+    }
+}

@@ -1,0 +1,133 @@
+//! The mail Warden sends an account's owner: the reset link, and a notice
+//! after each change to how the account is reached. Every link starts with the
+//! configured public address, never with anything a request said about itself.
+
+use super::{html_escape, Mail};
+use crate::actor::ClientMeta;
+use crate::support::{time_fmt, user_agent};
+
+/// A notice to the account's owner about a change: "`what` at <time> from
+/// <device>", under `subject`. Built into a mail when its change commits.
+#[derive(Clone, Debug)]
+pub struct Notice {
+    pub to: String,
+    pub subject: &'static str,
+    pub what: &'static str,
+}
+
+impl Notice {
+    pub fn to_mail(&self, public_url: &str, h: &Happened) -> Mail {
+        account_changed(&self.to, public_url, self.subject, self.what, h)
+    }
+}
+
+/// A notice's facts: what happened, when, and from where.
+pub struct Happened<'a> {
+    pub at: i64,
+    pub meta: &'a ClientMeta,
+}
+
+impl Happened<'_> {
+    fn device(&self) -> String {
+        let d = user_agent::parse(&self.meta.user_agent);
+        format!("{} on {}", d.browser, d.os)
+    }
+}
+
+fn mail(to: &str, subject: &str, paragraphs: &[String], link: Option<(&str, &str)>) -> Mail {
+    let mut text = String::new();
+    let mut html = String::from("<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;max-width:36em\">");
+    for (i, p) in paragraphs.iter().enumerate() {
+        text.push_str(p);
+        text.push_str("\n\n");
+        html.push_str(&format!("<p>{}</p>", html_escape(p)));
+        if i == 0 {
+            if let Some((label, url)) = link {
+                text.push_str(&format!("{label}:\n{url}\n\n"));
+                html.push_str(&format!(
+                    "<p><a href=\"{u}\">{l}</a></p><p style=\"font-size:small;color:#555\">{u}</p>",
+                    u = html_escape(url),
+                    l = html_escape(label)
+                ));
+            }
+        }
+    }
+    text.push_str("— Warden, your account's Security centre\n");
+    html.push_str("<p style=\"color:#555\">— Warden, your account's Security centre</p></body></html>");
+    Mail { to: to.to_owned(), subject: subject.to_owned(), text, html }
+}
+
+/// The reset link itself. It holds the token, so it travels only in this mail.
+pub fn reset_link(to: &str, username: &str, url: &str, valid_minutes: i64, h: &Happened) -> Mail {
+    mail(
+        to,
+        "Reset your Warden password",
+        &[
+            format!(
+                "Someone asked to reset the password of the Warden account \"{username}\". If it was you, \
+                 open the link below within {valid_minutes} minutes and choose a new password. The link works once."
+            ),
+            format!("Asked for at {} from {} (IP address {}).", time_fmt::display(h.at), h.device(), h.meta.ip),
+            "If you did not ask for this, ignore this email: your password stays as it is, and nobody can use \
+             the link without access to your mailbox."
+                .to_owned(),
+        ],
+        Some(("Choose a new password", url)),
+    )
+}
+
+/// After something changed: what, when, from where, and where to look.
+pub fn account_changed(to: &str, public_url: &str, subject: &str, what: &str, h: &Happened) -> Mail {
+    let sessions = format!("{public_url}/account/security/sessions");
+    mail(
+        to,
+        subject,
+        &[
+            format!("{what} at {} from {} (IP address {}).", time_fmt::display(h.at), h.device(), h.meta.ip),
+            format!(
+                "If this was you, there is nothing to do. If it was not, reset your password at once at \
+                 {public_url}/password/forgot, then check every session and event on Login Security."
+            ),
+        ],
+        Some(("Review your sessions on Login Security", &sessions)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> ClientMeta {
+        ClientMeta {
+            ip: "203.0.113.9".into(),
+            user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36".into(),
+        }
+    }
+
+    #[test]
+    fn a_change_notice_says_when_from_where_and_points_to_login_security() {
+        let m = meta();
+        let mail = account_changed(
+            "a@example.com",
+            "https://warden.example",
+            "Your password was changed",
+            "Your password was changed",
+            &Happened { at: 1_700_000_000, meta: &m },
+        );
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains("2023-11-14 22:13 UTC"), "{part}");
+            assert!(part.contains("203.0.113.9"));
+            assert!(part.contains("Chrome"));
+            assert!(part.contains("https://warden.example/account/security/sessions"));
+        }
+    }
+
+    #[test]
+    fn the_html_part_escapes_what_a_person_typed() {
+        let m = meta();
+        let mail = reset_link("a@example.com", "bob", "https://w.example/password/reset/open?token=x&y", 30, &Happened { at: 0, meta: &m });
+        assert!(mail.html.contains("&quot;bob&quot;"));
+        assert!(mail.html.contains("token=x&amp;y"));
+        assert!(mail.text.contains("https://w.example/password/reset/open?token=x&y"));
+    }
+}

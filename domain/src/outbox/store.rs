@@ -1,0 +1,124 @@
+//! The `mail_queue` table: insert inside a change's transaction, and the
+//! worker's claim-with-a-lease, retry and give-up steps.
+
+use super::{retry_delay, Mail, QueuedMail, Retry, LEASE_SECS, MAX_ERROR_LEN};
+use crate::support::clip;
+use crate::Result;
+use sqlx::AnyPool;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    to_addr: String,
+    subject: String,
+    text_body: String,
+    html_body: String,
+    attempts: i64,
+    created_at: i64,
+}
+
+/// Queues `mail` through `db`: the pool, or the transaction whose change the
+/// mail describes, so both commit together. Ring [`super::Outbox::queued`]
+/// after the commit.
+pub async fn enqueue<'c, E>(db: E, mail: &Mail, now: i64) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO mail_queue (to_addr, subject, text_body, html_body, created_at, attempts, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, 0, $5)",
+    )
+    .bind(&mail.to)
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Mail due at `now` and not held by a live lease, oldest first.
+pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<QueuedMail>> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, to_addr, subject, text_body, html_body, attempts, created_at FROM mail_queue \
+         WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+         AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit.clamp(1, 1000))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| QueuedMail {
+            id: r.id,
+            mail: Mail { to: r.to_addr, subject: r.subject, text: r.text_body, html: r.html_body },
+            attempts: r.attempts,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+/// Takes mail `id` for one attempt, for [`LEASE_SECS`]. Only the caller whose
+/// update hit the row may send it; others get `None`. Returns the attempt
+/// number this is (1 for the first).
+pub async fn claim(pool: &AnyPool, id: i64, now: i64) -> Result<Option<i64>> {
+    let attempts: Option<(i64,)> = sqlx::query_as(
+        "UPDATE mail_queue SET lease_until = $2, attempts = attempts + 1 \
+         WHERE id = $1 AND sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $3 \
+         AND (lease_until IS NULL OR lease_until <= $3) RETURNING attempts",
+    )
+    .bind(id)
+    .bind(now + LEASE_SECS)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    Ok(attempts.map(|(n,)| n))
+}
+
+/// The mail went out: it is never sent again, and its bodies are dropped.
+pub async fn mark_sent(pool: &AnyPool, id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE mail_queue SET sent_at = $2, lease_until = NULL, last_error = NULL, text_body = '', html_body = '' WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The `attempts`-th attempt failed with `error` (the transport's complaint,
+/// which must not contain the body): schedules the next one, or gives up.
+pub async fn mark_retry(pool: &AnyPool, id: i64, now: i64, attempts: i64, error: &str) -> Result<Retry> {
+    match retry_delay(attempts) {
+        Some(delay) => {
+            let at = now + delay;
+            sqlx::query("UPDATE mail_queue SET next_attempt_at = $2, lease_until = NULL, last_error = $3 WHERE id = $1 AND sent_at IS NULL")
+                .bind(id)
+                .bind(at)
+                .bind(clip(error, MAX_ERROR_LEN))
+                .execute(pool)
+                .await?;
+            Ok(Retry::At(at))
+        }
+        None => {
+            mark_failed(pool, id, now, error).await?;
+            tracing::error!(mail_id = id, attempts, error = %clip(error, MAX_ERROR_LEN), "giving up on a mail: every attempt to send it failed");
+            Ok(Retry::GaveUp)
+        }
+    }
+}
+
+/// The mail can never be sent (retries exhausted, or a message that cannot
+/// be built): it stays in the table for the record, without its bodies.
+pub async fn mark_failed(pool: &AnyPool, id: i64, now: i64, error: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE mail_queue SET failed_at = $2, lease_until = NULL, last_error = $3, text_body = '', html_body = '' WHERE id = $1 AND sent_at IS NULL",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(clip(error, MAX_ERROR_LEN))
+    .execute(pool)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! "Forgot your password?": a link by mail.
+//!
+//! Reset links: 256-bit random tokens, only their SHA-256 stored; each works
+//! once, for `PasswordsConfig::reset_link_secs`, and closes when a newer link
+//! is sent or the password changes. Asking for a link answers the same, after
+//! the same work, whether or not the address has an account: the lookup and
+//! the mail happen after the answer. A reset ends every session, signs nobody
+//! in, and leaves two-factor authentication on.
+
+use super::store::{self, Closed};
+use super::{Passwords, PasswordsConfig};
+use crate::accounts::{self, Email};
+use crate::actor::{AccountId, ClientMeta};
+use crate::credentials::policy::Strength;
+use crate::credentials::{new_password, NewPassword};
+use crate::deps::Deps;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::{Event, EventKind};
+use crate::limits::{LimitKey, LimitKind};
+use crate::outbox::notices::{self, Happened, Notice};
+use crate::sessions::{self, EndReason, Which};
+use crate::support::random;
+use crate::support::secret::Secret;
+use std::fmt;
+use std::sync::Arc;
+
+/// The bearer secret of a reset link.
+#[derive(Clone)]
+pub struct ResetToken(Secret);
+
+impl ResetToken {
+    pub fn parse(raw: &str) -> Option<Self> {
+        (!raw.is_empty() && raw.len() <= 128).then(|| ResetToken(Secret::new(raw)))
+    }
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+    fn hash(&self) -> String {
+        random::token_hash(self.0.expose())
+    }
+}
+
+impl fmt::Debug for ResetToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ResetToken(<hidden>)")
+    }
+}
+
+/// The account an open reset link belongs to, as the reset page shows it.
+#[derive(Clone, Debug)]
+pub struct ResetLink {
+    account: AccountId,
+    pub username: String,
+    pub expires_at: i64,
+}
+
+/// The cookie that carries an opened link's token lives at most this long:
+/// enough to type a new password, then it is gone even if the link is not.
+pub const RESET_COOKIE_MAX_SECS: i64 = 15 * 60;
+
+impl ResetLink {
+    /// How long the browser may keep the token, from `now`.
+    pub fn cookie_max_age(&self, now: i64) -> i64 {
+        (self.expires_at - now).clamp(1, RESET_COOKIE_MAX_SECS)
+    }
+}
+
+fn dead_link() -> Error {
+    Error::refused(
+        ErrorCode::ResetLinkInvalid,
+        "This password-reset link is invalid or has expired. A link works once, for a limited time, and only the newest one you asked for works. Ask for a new link.",
+    )
+}
+
+impl Passwords<'_> {
+    /// Checks the input and the budgets, then answers at once; whether a link
+    /// is sent is decided afterwards, out of the request's timing. Budgets are
+    /// per address and per client IP, apart from sign-in's, so this never
+    /// slows anyone's sign-in. The returned task finishes once the link (if
+    /// any) is queued; callers need not wait.
+    pub async fn request_reset(&self, email: &str, meta: &ClientMeta) -> Result<tokio::task::JoinHandle<()>> {
+        let email = Email::parse(email)?;
+        let now = self.deps.now();
+        let limiter = &self.deps.limiter;
+        let limits = [
+            (LimitKey::typed(LimitKind::ResetAddress, email.as_str()), &self.cfg.reset_address_backoff),
+            (LimitKey::ip(LimitKind::ResetIp, &meta.ip), &self.cfg.reset_ip_backoff),
+        ];
+        let mut longest = None;
+        for (key, rule) in &limits {
+            match limiter.check(key, rule, now).await {
+                Err(Error::Throttled(w)) => longest = longest.max(Some(w)),
+                other => other?,
+            }
+        }
+        if let Some(w) = longest {
+            return Err(Error::Throttled(w));
+        }
+        // Every request counts: the free budget is a few links an hour.
+        for (key, rule) in &limits {
+            limiter.failed(key, rule, now).await?;
+        }
+        let deps = Arc::clone(self.deps);
+        let cfg = self.cfg.clone();
+        let meta = meta.clone();
+        Ok(tokio::spawn(async move {
+            if let Err(e) = send_link(&deps, &cfg, &email, &meta).await {
+                tracing::error!(error = %e, "could not queue a password-reset link");
+            }
+        }))
+    }
+
+    /// The open link a token belongs to, if it still works. Reading it
+    /// changes nothing, so a mail scanner that follows the link spends nothing.
+    pub async fn reset_link(&self, token: &ResetToken) -> Result<Option<ResetLink>> {
+        let link = store::open_link(self.deps.pool(), &token.hash(), self.deps.now()).await?;
+        Ok(link.map(|l| ResetLink { account: AccountId::new(l.account_id), username: l.username, expires_at: l.expires_at }))
+    }
+
+    /// The strength meter on the reset page, against that link's account.
+    pub async fn strength_for_reset(&self, token: &ResetToken, candidate: &Secret) -> Result<Strength> {
+        let link = self.reset_link(token).await?.ok_or_else(dead_link)?;
+        let a = accounts::find(self.deps.pool(), link.account).await?;
+        new_password::strength(candidate, &a.chooser(None)).await
+    }
+
+    /// Sets the new password through a reset link: the link closes (once,
+    /// even under concurrent use), every session of the account ends, and
+    /// nobody is signed in. Returns the account's username for the sign-in page.
+    pub async fn complete_reset(&self, token: Option<&ResetToken>, new: &Secret, confirm: &Secret, meta: &ClientMeta) -> Result<String> {
+        let token = token.ok_or_else(dead_link)?;
+        let account_id = self.reset_link(token).await?.ok_or_else(dead_link)?.account;
+        let account = accounts::find(self.deps.pool(), account_id).await?;
+        let new = NewPassword::parse(new, confirm, &account.chooser(None)).await?;
+        let hash = self.deps.hasher.hash_password(&new).await?;
+        let mut change = self.deps.begin().await?;
+        let at = change.at();
+        if !store::use_link(change.db(), account_id, &token.hash(), at).await? {
+            return Err(dead_link());
+        }
+        accounts::set_password_hash(change.db(), account_id, &hash, None, at).await?;
+        store::close_open(change.db(), account_id, at, Closed::PasswordChanged).await?;
+        let ended = sessions::end(change.db(), Which::AllOf(account_id), EndReason::PasswordChanged, at).await?;
+        let notice = Notice {
+            to: account.email,
+            subject: "Your Warden password was reset",
+            what: "The password of your Warden account was reset with a link sent to this address",
+        };
+        let event = Event::with_detail(EventKind::PasswordReset, sessions::signed_out_detail(ended, ""));
+        change.commit(Some(account_id), event, Some(notice), meta).await?;
+        Ok(account.username)
+    }
+}
+
+async fn send_link(deps: &Deps, cfg: &PasswordsConfig, email: &Email, meta: &ClientMeta) -> Result<()> {
+    let Some(account) = accounts::find_by_email(deps.pool(), email).await? else { return Ok(()) };
+    let account_id = account.account_id();
+    let token = random::token();
+    let mut change = deps.begin().await?;
+    let at = change.at();
+    store::close_open(change.db(), account_id, at, Closed::Superseded).await?;
+    store::insert(change.db(), account_id, &random::token_hash(&token), at, at + cfg.reset_link_secs).await?;
+    let url = format!("{}/password/reset/open?token={}", deps.public_url, token);
+    let mail = notices::reset_link(email.as_str(), &account.username, &url, cfg.reset_link_secs / 60, &Happened { at, meta });
+    change.queue_mail(&mail).await?;
+    change.commit(Some(account_id), Event::new(EventKind::PasswordResetRequested), None, meta).await
+}

@@ -1,0 +1,124 @@
+//! Session lifecycle rules: how long a session lives and why it ended.
+//!
+//! Lifetimes follow NIST SP 800-63B §7.2 for AAL1/AAL2 by default: an idle
+//! timeout (no request for that long) and an absolute lifetime (however busy),
+//! both enforced on the server. "Last active" is written at most once a minute
+//! per session, so a busy page does not turn every request into a write.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Lifetimes {
+    pub idle_secs: i64,
+    pub absolute_secs: i64,
+    /// How stale "last active" may get before a request refreshes it.
+    pub touch_every_secs: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes { idle_secs: 30 * 60, absolute_secs: 12 * 3600, touch_every_secs: 60 }
+    }
+}
+
+impl Lifetimes {
+    /// When a session started at `created` and last seen at `last_active`
+    /// stops being valid.
+    pub fn expires_at(&self, created: i64, last_active: i64) -> i64 {
+        (last_active + self.idle_secs).min(created + self.absolute_secs)
+    }
+    pub fn is_expired(&self, created: i64, last_active: i64, now: i64) -> bool {
+        now >= self.expires_at(created, last_active)
+    }
+    pub fn needs_touch(&self, last_active: i64, now: i64) -> bool {
+        now - last_active >= self.touch_every_secs
+    }
+}
+
+/// Why a session ended, as the owner reads it on Login Security.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EndReason {
+    SignedOut,
+    LoggedOutAllDevices,
+    EndedFromAnotherSession,
+    Expired,
+    PasswordChanged,
+    SecondFactorNotCompleted,
+}
+
+impl EndReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            EndReason::SignedOut => "signed_out",
+            EndReason::LoggedOutAllDevices => "logged_out_all",
+            EndReason::EndedFromAnotherSession => "ended_elsewhere",
+            EndReason::Expired => "expired",
+            EndReason::PasswordChanged => "password_changed",
+            EndReason::SecondFactorNotCompleted => "second_factor_not_completed",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Self> {
+        [
+            Self::SignedOut,
+            Self::LoggedOutAllDevices,
+            Self::EndedFromAnotherSession,
+            Self::Expired,
+            Self::PasswordChanged,
+            Self::SecondFactorNotCompleted,
+        ]
+        .into_iter()
+        .find(|r| r.code() == s)
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            EndReason::SignedOut => "Signed out",
+            EndReason::LoggedOutAllDevices => "Logged out of all devices",
+            EndReason::EndedFromAnotherSession => "Ended from another session",
+            EndReason::Expired => "Expired",
+            EndReason::PasswordChanged => "Password changed",
+            EndReason::SecondFactorNotCompleted => "Two-factor step not completed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    const L: Lifetimes = Lifetimes { idle_secs: 1800, absolute_secs: 43200, touch_every_secs: 60 };
+
+    #[test]
+    fn idle_sessions_expire_after_the_idle_timeout() {
+        assert!(!L.is_expired(0, 100, 100 + 1799));
+        assert!(L.is_expired(0, 100, 100 + 1800));
+    }
+
+    #[test]
+    fn busy_sessions_still_expire_at_the_absolute_lifetime() {
+        let created = 0;
+        let last = 43_000; // active a moment ago
+        assert!(!L.is_expired(created, last, 43_199));
+        assert!(L.is_expired(created, last, 43_200));
+        assert_eq!(L.expires_at(created, last), 43_200);
+    }
+
+    #[test]
+    fn last_active_is_written_at_most_once_a_minute() {
+        assert!(!L.needs_touch(1000, 1059));
+        assert!(L.needs_touch(1000, 1060));
+    }
+
+    #[test]
+    fn reasons_round_trip_through_their_codes() {
+        for r in [
+            EndReason::SignedOut,
+            EndReason::LoggedOutAllDevices,
+            EndReason::EndedFromAnotherSession,
+            EndReason::Expired,
+            EndReason::PasswordChanged,
+            EndReason::SecondFactorNotCompleted,
+        ] {
+            assert_eq!(EndReason::from_code(r.code()), Some(r));
+        }
+        assert_eq!(EndReason::from_code("nope"), None);
+    }
+}

@@ -1,0 +1,213 @@
+//! Browser sessions: the cookie token's session, how long it lives, the
+//! Login Security list, and ending one or all of them. Owns the `sessions`
+//! table. Signing in (which creates sessions) is the `sign_in` slice.
+
+pub mod lifetimes;
+mod store;
+
+pub use lifetimes::{EndReason, Lifetimes};
+pub use store::Which;
+
+use crate::actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
+use crate::deps::Deps;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::{Event, EventKind};
+use crate::support::random;
+use crate::support::user_agent::{self, Device};
+
+#[derive(Clone, Debug)]
+pub struct SessionsConfig {
+    pub lifetimes: Lifetimes,
+    /// How long the two-factor step of a sign-in may take.
+    pub second_factor_window_secs: i64,
+    /// Ended sessions shown per page on Login Security.
+    pub ended_page_size: i64,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig { lifetimes: Lifetimes::default(), second_factor_window_secs: 300, ended_page_size: 50 }
+    }
+}
+
+/// A session just created or given a new token: the token goes into the
+/// cookie and nowhere else.
+pub struct NewSession {
+    pub session_id: SessionId,
+    pub token: SessionToken,
+    /// The password was right, but the account asks for a second factor:
+    /// until it is given, this session reaches nothing.
+    pub second_factor_required: bool,
+}
+
+/// One session as Login Security lists it.
+#[derive(Clone, Debug)]
+pub struct SessionEntry {
+    pub id: SessionId,
+    pub device: Device,
+    pub ip: String,
+    pub started_at: i64,
+    pub last_active_at: i64,
+    pub ended_at: Option<i64>,
+    pub end_reason: Option<EndReason>,
+    pub current: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionList {
+    pub active: Vec<SessionEntry>,
+    pub ended: Vec<SessionEntry>,
+    /// 0-based page of ended sessions.
+    pub page: i64,
+    pub has_older: bool,
+}
+
+/// Starts a session for `account` (pending its second factor, or not).
+pub async fn create<'c, E>(db: E, account: AccountId, meta: &ClientMeta, second_factor_pending: bool, at: i64) -> Result<NewSession>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let token = SessionToken::generate();
+    let id = SessionId::new(random::public_id());
+    store::insert(db, &id, account, &token.hash(), meta, at, second_factor_pending).await?;
+    Ok(NewSession { session_id: id, token, second_factor_required: second_factor_pending })
+}
+
+/// Ends the sessions `which` names; see [`Which`].
+pub async fn end<'c, E>(db: E, which: Which<'_>, reason: EndReason, at: i64) -> Result<u64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    store::end(db, which, reason, at).await
+}
+
+/// A new token for an active session (after a password change, or when a
+/// pending sign-in completes its second factor): the old token stops working.
+pub async fn renew<'c, E>(db: E, account: AccountId, id: &SessionId, at: i64, complete_second_factor: bool) -> Result<NewSession>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let token = SessionToken::generate();
+    if !store::replace_token(db, account, id, &token.hash(), at, complete_second_factor).await? {
+        return Err(Error::not_signed_in());
+    }
+    Ok(NewSession { session_id: id.clone(), token, second_factor_required: false })
+}
+
+/// "1 other session signed out", for event details.
+pub fn signed_out_detail(n: u64, other: &str) -> String {
+    match n {
+        0 => String::new(),
+        1 => format!("1 {other}session signed out"),
+        n => format!("{n} {other}sessions signed out"),
+    }
+}
+
+pub struct Sessions<'w> {
+    deps: &'w Deps,
+    cfg: &'w SessionsConfig,
+}
+
+impl<'w> Sessions<'w> {
+    pub fn new(deps: &'w Deps, cfg: &'w SessionsConfig) -> Self {
+        Sessions { deps, cfg }
+    }
+
+    /// The actor a cookie token belongs to, if its session is still valid.
+    /// Ends it (reason "expired", or "two-factor step not completed") when
+    /// its time has passed.
+    pub async fn authenticate(&self, token: &SessionToken) -> Result<Option<Actor>> {
+        let now = self.deps.now();
+        let Some(row) = store::by_token_hash(self.deps.pool(), &token.hash()).await? else { return Ok(None) };
+        let id = SessionId::new(row.id);
+        let account = AccountId::new(row.account_id);
+        let life = self.cfg.lifetimes;
+        let pending = row.second_factor_pending != 0;
+        let window = self.cfg.second_factor_window_secs;
+        let lapsed = if pending && now >= row.created_at + window {
+            Some((row.created_at + window, EndReason::SecondFactorNotCompleted))
+        } else if life.is_expired(row.created_at, row.last_active_at, now) {
+            Some((life.expires_at(row.created_at, row.last_active_at), EndReason::Expired))
+        } else {
+            None
+        };
+        if let Some((at, reason)) = lapsed {
+            store::end(self.deps.pool(), Which::One(account, &id), reason, at).await?;
+            return Ok(None);
+        }
+        if life.needs_touch(row.last_active_at, now) {
+            store::touch(self.deps.pool(), &id, now).await?;
+        }
+        Ok(Some(if pending {
+            Actor::PendingSecondFactor { account, session: id }
+        } else {
+            Actor::Session { account, session: id, username: row.username }
+        }))
+    }
+
+    /// Ends this browser's session, full or pending.
+    pub async fn sign_out(&self, actor: &Actor, meta: &ClientMeta) -> Result<()> {
+        let (account, session) = actor.any_browser_session();
+        let mut change = self.deps.begin().await?;
+        let at = change.at();
+        store::end(change.db(), Which::One(account, session), EndReason::SignedOut, at).await?;
+        change.commit(Some(account), Event::new(EventKind::SignedOut), None, meta).await
+    }
+
+    /// Ends one other active session of the same account. Another account's
+    /// session id is "not found", exactly like an unknown one.
+    pub async fn end_other(&self, actor: &Actor, session_id: &SessionId, meta: &ClientMeta) -> Result<()> {
+        let (account, current) = actor.browser_session()?;
+        if session_id == current {
+            return Err(Error::refused(ErrorCode::CannotEndCurrentSession, "This is the session you are using. Use Sign out to end it."));
+        }
+        let not_found = || Error::refused(ErrorCode::NotFound, "That session has already ended or does not exist.");
+        let row = store::active_one(self.deps.pool(), account, session_id).await?.ok_or_else(not_found)?;
+        let mut change = self.deps.begin().await?;
+        let at = change.at();
+        if store::end(change.db(), Which::One(account, session_id), EndReason::EndedFromAnotherSession, at).await? == 0 {
+            return Err(not_found());
+        }
+        let d = user_agent::parse(&row.user_agent);
+        let detail = format!("{} on {}, {}", d.browser, d.os, row.ip);
+        change.commit(Some(account), Event::with_detail(EventKind::SessionEnded, detail), None, meta).await
+    }
+
+    /// "Log out of all devices": every active session of the account, this
+    /// one included, ends at the same instant, in one transaction.
+    pub async fn end_all(&self, actor: &Actor, meta: &ClientMeta) -> Result<u64> {
+        let (account, _) = actor.browser_session()?;
+        let mut change = self.deps.begin().await?;
+        let at = change.at();
+        let ended = store::end(change.db(), Which::AllOf(account), EndReason::LoggedOutAllDevices, at).await?;
+        change.commit(Some(account), Event::with_detail(EventKind::LoggedOutAllDevices, format!("{ended} sessions ended")), None, meta).await?;
+        Ok(ended)
+    }
+
+    /// Active sessions ("This device" first, then the most recently active),
+    /// then one page of ended ones, newest first.
+    pub async fn list(&self, actor: &Actor, page: i64) -> Result<SessionList> {
+        let (account, current) = actor.browser_session()?;
+        let now = self.deps.now();
+        store::expire_lapsed(self.deps.pool(), account, &self.cfg.lifetimes, self.cfg.second_factor_window_secs, now).await?;
+        let active = store::active(self.deps.pool(), account).await?;
+        let page = page.clamp(0, 10_000);
+        let size = self.cfg.ended_page_size;
+        let ended = store::ended(self.deps.pool(), account, size + 1, page * size).await?;
+        let entry = |r: store::SessionRow| SessionEntry {
+            current: r.id == current.as_str(),
+            device: user_agent::parse(&r.user_agent),
+            ip: r.ip,
+            started_at: r.created_at,
+            last_active_at: r.last_active_at,
+            ended_at: r.ended_at,
+            end_reason: r.end_reason.as_deref().and_then(EndReason::from_code),
+            id: SessionId::new(r.id),
+        };
+        let mut active: Vec<_> = active.into_iter().map(entry).collect();
+        active.sort_by_key(|s| !s.current);
+        let has_older = ended.len() as i64 > size;
+        let ended = ended.into_iter().take(size as usize).map(entry).collect();
+        Ok(SessionList { active, ended, page, has_older })
+    }
+}

@@ -1,0 +1,98 @@
+//! The `totp_credentials` and `recovery_codes` tables.
+
+use crate::actor::AccountId;
+use crate::error::Result;
+
+#[derive(sqlx::FromRow)]
+pub struct TotpRow {
+    pub secret_sealed: String,
+    pub enabled_at: Option<i64>,
+    pub last_used_step: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct RecoveryRow {
+    pub id: i64,
+    pub code_hash: String,
+}
+
+pub async fn totp(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<TotpRow>> {
+    Ok(sqlx::query_as("SELECT secret_sealed, enabled_at, last_used_step, created_at FROM totp_credentials WHERE account_id = $1")
+        .bind(account.get())
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn recovery_codes_left(db: &sqlx::AnyPool, account: AccountId) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) AS n FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL")
+        .bind(account.get())
+        .fetch_one(db)
+        .await?;
+    Ok(n)
+}
+
+pub async fn unused_recovery_codes(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<RecoveryRow>> {
+    Ok(sqlx::query_as("SELECT id, code_hash FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL").bind(account.get()).fetch_all(db).await?)
+}
+
+/// Replaces an unconfirmed enrolment (if any) with a new secret.
+pub async fn restart_enrolment(db: &mut sqlx::AnyConnection, account: AccountId, sealed: &str, at: i64) -> Result<()> {
+    sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1 AND enabled_at IS NULL").bind(account.get()).execute(&mut *db).await?;
+    sqlx::query("INSERT INTO totp_credentials (account_id, secret_sealed, created_at) VALUES ($1, $2, $3)")
+        .bind(account.get())
+        .bind(sealed)
+        .bind(at)
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}
+
+/// Turns a waiting enrolment on, with its first accepted step. Returns
+/// whether there was one to turn on.
+pub async fn enable(db: &mut sqlx::AnyConnection, account: AccountId, step: i64, at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE totp_credentials SET enabled_at = $1, last_used_step = $2 WHERE account_id = $3 AND enabled_at IS NULL")
+        .bind(at)
+        .bind(step)
+        .bind(account.get())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Accepts `step` if it is newer than every accepted one (compare-and-set,
+/// so two requests racing with the same code cannot both win).
+pub async fn accept_step(db: &sqlx::AnyPool, account: AccountId, step: i64) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE totp_credentials SET last_used_step = $1 WHERE account_id = $2 AND (last_used_step IS NULL OR last_used_step < $1)")
+            .bind(step)
+            .bind(account.get())
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn replace_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId, hashes: &[String], at: i64) -> Result<()> {
+    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account.get()).execute(&mut *db).await?;
+    for h in hashes {
+        sqlx::query("INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(account.get())
+            .bind(h)
+            .bind(at)
+            .execute(&mut *db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Spends one recovery code, once even under concurrent use.
+pub async fn spend_recovery_code(db: &mut sqlx::AnyConnection, id: i64, at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL").bind(at).bind(id).execute(db).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn remove(db: &mut sqlx::AnyConnection, account: AccountId) -> Result<()> {
+    sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1").bind(account.get()).execute(&mut *db).await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account.get()).execute(&mut *db).await?;
+    Ok(())
+}

@@ -1,0 +1,222 @@
+//! The one error contract. Every refusal has a stable machine code
+//! (`snake_case`, never renamed once shipped) and a message a person can
+//! read; [`ErrorCode::status`] is the only place a code becomes an HTTP
+//! status, for the server-function door and the REST door alike.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What went wrong, for programs. The message says it for people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // 400: the request itself is malformed
+    BadRequest,
+    // 401: who is asking is not established
+    InvalidCredentials,
+    NotSignedIn,
+    // 403
+    CrossSiteRefused,
+    Forbidden,
+    // 404
+    NotFound,
+    // 409: the state of things says no
+    UsernameTaken,
+    EmailTaken,
+    TwoFactorAlreadyOn,
+    // 422: the input is refused, and the message says why
+    InvalidInput,
+    InvalidUsername,
+    InvalidEmail,
+    PasswordTooShort,
+    PasswordTooLong,
+    PasswordMismatch,
+    PasswordReused,
+    PasswordContainsUsername,
+    PasswordContainsEmail,
+    PasswordContainsServiceName,
+    PasswordInBreachList,
+    PasswordTooWeak,
+    WrongCurrentPassword,
+    WrongCode,
+    WrongPasswordOrCode,
+    EnrolmentNotStarted,
+    TwoFactorNotOn,
+    NoSecondStepNeeded,
+    CannotEndCurrentSession,
+    ResetLinkInvalid,
+    // 429
+    Throttled,
+    // 503: try again shortly
+    Busy,
+    Unavailable,
+    // 500
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status for this code: the only such mapping in Warden.
+    pub fn status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            BadRequest => 400,
+            InvalidCredentials | NotSignedIn => 401,
+            CrossSiteRefused | Forbidden => 403,
+            NotFound => 404,
+            UsernameTaken | EmailTaken | TwoFactorAlreadyOn => 409,
+            InvalidInput
+            | InvalidUsername
+            | InvalidEmail
+            | PasswordTooShort
+            | PasswordTooLong
+            | PasswordMismatch
+            | PasswordReused
+            | PasswordContainsUsername
+            | PasswordContainsEmail
+            | PasswordContainsServiceName
+            | PasswordInBreachList
+            | PasswordTooWeak
+            | WrongCurrentPassword
+            | WrongCode
+            | WrongPasswordOrCode
+            | EnrolmentNotStarted
+            | TwoFactorNotOn
+            | NoSecondStepNeeded
+            | CannotEndCurrentSession
+            | ResetLinkInvalid => 422,
+            Throttled => 429,
+            Busy | Unavailable => 503,
+            Internal => 500,
+        }
+    }
+
+    /// The code as it appears on the wire (`"password_in_breach_list"`).
+    pub fn as_str(self) -> &'static str {
+        // Serde's renaming is the source of truth; this avoids allocating.
+        use ErrorCode::*;
+        match self {
+            BadRequest => "bad_request",
+            InvalidCredentials => "invalid_credentials",
+            NotSignedIn => "not_signed_in",
+            CrossSiteRefused => "cross_site_refused",
+            Forbidden => "forbidden",
+            NotFound => "not_found",
+            UsernameTaken => "username_taken",
+            EmailTaken => "email_taken",
+            TwoFactorAlreadyOn => "two_factor_already_on",
+            InvalidInput => "invalid_input",
+            InvalidUsername => "invalid_username",
+            InvalidEmail => "invalid_email",
+            PasswordTooShort => "password_too_short",
+            PasswordTooLong => "password_too_long",
+            PasswordMismatch => "password_mismatch",
+            PasswordReused => "password_reused",
+            PasswordContainsUsername => "password_contains_username",
+            PasswordContainsEmail => "password_contains_email",
+            PasswordContainsServiceName => "password_contains_service_name",
+            PasswordInBreachList => "password_in_breach_list",
+            PasswordTooWeak => "password_too_weak",
+            WrongCurrentPassword => "wrong_current_password",
+            WrongCode => "wrong_code",
+            WrongPasswordOrCode => "wrong_password_or_code",
+            EnrolmentNotStarted => "enrolment_not_started",
+            TwoFactorNotOn => "two_factor_not_on",
+            NoSecondStepNeeded => "no_second_step_needed",
+            CannotEndCurrentSession => "cannot_end_current_session",
+            ResetLinkInvalid => "reset_link_invalid",
+            Throttled => "throttled",
+            Busy => "busy",
+            Unavailable => "unavailable",
+            Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refusal as both doors send it: `{"code": "...", "message": "...",
+/// "retry_after": 12}`. It never carries anything internal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Seconds to wait before trying again (with `throttled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
+    /// The input field the refusal is about, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into(), retry_after: None, field: None }
+    }
+    pub fn not_signed_in() -> Self {
+        ApiError::new(ErrorCode::NotSignedIn, "You need to sign in first.")
+    }
+    pub fn internal() -> Self {
+        ApiError::new(ErrorCode::Internal, "Something went wrong on our side. Please try again.")
+    }
+    /// The request could not be read or could not be delivered.
+    pub fn bad_request(what: &str) -> Self {
+        ApiError::new(ErrorCode::BadRequest, format!("The request could not be completed: {what}"))
+    }
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+}
+
+#[cfg(feature = "server-fn")]
+mod server_fn_error {
+    use super::ApiError;
+    use server_fn::codec::JsonEncoding;
+    use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+    impl FromServerFnError for ApiError {
+        type Encoder = JsonEncoding;
+
+        fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+            match value {
+                ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) | ServerFnErrorErr::MissingArg(_) => {
+                    ApiError::bad_request("some fields were missing or of the wrong type.")
+                }
+                ServerFnErrorErr::Request(_) => ApiError::bad_request("the server could not be reached."),
+                other => ApiError::bad_request(&other.to_string()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialise_as_their_snake_case_names() {
+        for code in [ErrorCode::PasswordInBreachList, ErrorCode::Throttled, ErrorCode::NotSignedIn, ErrorCode::CannotEndCurrentSession] {
+            assert_eq!(serde_json::to_string(&code).ok(), Some(format!("\"{}\"", code.as_str())));
+        }
+        let e = ApiError { retry_after: Some(12), ..ApiError::new(ErrorCode::Throttled, "Too many attempts.") };
+        let json = serde_json::to_value(&e).unwrap_or_default();
+        assert_eq!(json["code"], "throttled");
+        assert_eq!(json["retry_after"], 12);
+        assert!(json.get("field").is_none());
+    }
+
+    #[test]
+    fn every_refusal_class_has_its_status() {
+        assert_eq!(ErrorCode::InvalidCredentials.status(), 401);
+        assert_eq!(ErrorCode::NotFound.status(), 404);
+        assert_eq!(ErrorCode::UsernameTaken.status(), 409);
+        assert_eq!(ErrorCode::PasswordInBreachList.status(), 422);
+        assert_eq!(ErrorCode::Throttled.status(), 429);
+        assert_eq!(ErrorCode::Busy.status(), 503);
+        assert_eq!(ErrorCode::Internal.status(), 500);
+    }
+}

@@ -1,0 +1,128 @@
+//! What the pages show, as the server sends it. Times come as a [`Stamp`]:
+//! machine-readable for `<time datetime>` and already worded for people.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub iso: String,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    pub username: String,
+}
+
+/// One session as Login Security shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub id: String,
+    pub this_device: bool,
+    pub browser: String,
+    pub os: String,
+    pub device: String,
+    pub ip: String,
+    pub started: Stamp,
+    pub last_active: Stamp,
+    pub ended: Option<Stamp>,
+    pub end_reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventView {
+    pub what: String,
+    pub detail: String,
+    pub ip: String,
+    pub device: String,
+    pub at: Stamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionsView {
+    pub active: Vec<SessionView>,
+    pub ended: Vec<SessionView>,
+    pub page: i64,
+    pub has_older: bool,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TwoFactorView {
+    pub enabled_since: Option<Stamp>,
+    pub recovery_codes_left: i64,
+    /// Only while an enrolment waits for its first code.
+    pub pending: Option<EnrolmentView>,
+    /// Recovery codes just created by a plain form post (JavaScript off),
+    /// shown once on the page it was redirected to.
+    pub fresh_codes: Option<RecoveryCodes>,
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrolmentView {
+    /// Inline SVG rendered on the server.
+    pub qr_svg: String,
+    /// The key in groups of four, for typing by hand.
+    pub key: String,
+}
+
+impl fmt::Debug for EnrolmentView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EnrolmentView(<hidden>)")
+    }
+}
+
+/// Recovery codes, shown once.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecoveryCodes(pub Vec<String>);
+
+impl fmt::Debug for RecoveryCodes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecoveryCodes(<{} hidden>)", self.0.len())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PasswordView {
+    /// Last changed or reset; `None` if unchanged since the account was made.
+    pub changed: Option<Stamp>,
+    pub created: Stamp,
+}
+
+/// The strength meter's reading. Holds no part of the password.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrengthView {
+    /// 0 (very weak) to 4 (very strong).
+    pub score: u8,
+    pub label: String,
+    pub reason: Option<String>,
+    /// Whether the password would be accepted.
+    pub acceptable: bool,
+}
+
+/// The reset page's view of its link: whose it is. `None` in its place when
+/// the link is missing, used, superseded or expired.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResetView {
+    pub username: String,
+    pub expires: Stamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PasswordChanged {
+    pub other_sessions_ended: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_views_never_reach_debug_output() {
+        let e = EnrolmentView { qr_svg: "<svg>KEY</svg>".into(), key: "ABCD EFGH".into() };
+        assert!(!format!("{e:?}").contains("ABCD"));
+        let c = RecoveryCodes(vec!["abcde-fghij".into(), "klmno-pqrst".into()]);
+        assert_eq!(format!("{c:?}"), "RecoveryCodes(<2 hidden>)");
+    }
+}
