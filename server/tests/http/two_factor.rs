@@ -49,7 +49,32 @@ on_both_backends!(
     an_unfinished_second_step_expires_and_shows_on_login_security,
     without_javascript_the_recovery_codes_are_shown_once_after_the_redirect,
     a_password_reset_neither_turns_off_nor_bypasses_two_factor,
+    turning_two_factor_on_its_event_and_its_mail_commit_together_or_not_at_all,
 );
+
+/// The change, its security event and the owner's mail are one transaction:
+/// when the mail cannot be queued, 2FA stays off and no event claims it is on.
+async fn turning_two_factor_on_its_event_and_its_mail_commit_together_or_not_at_all(app: TestApp) {
+    let b = app.signed_in_user("tara", PW, CHROME_WINDOWS).await;
+    assert!(b.call("start_totp", &[]).await.status.is_success());
+    let key = b.call("two_factor_status", &[]).await.json()["pending"]["key"].as_str().expect("key").to_owned();
+    let pool = app.warden.deps().pool();
+    sqlx::query("ALTER TABLE mail_queue RENAME TO mail_queue_away").execute(pool).await.expect("hide the queue");
+    let r = b.call("confirm_totp", &[("code", &code(&key, app.clock.now_secs()))]).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
+    assert!(!r.body.contains("mail_queue"), "internals stay in the log: {}", r.body);
+    sqlx::query("ALTER TABLE mail_queue_away RENAME TO mail_queue").execute(pool).await.expect("bring it back");
+    let s = b.call("two_factor_status", &[]).await.json();
+    assert!(s["enabled_since"].is_null(), "2FA stayed off: {s}");
+    assert_eq!(s["recovery_codes_left"], 0);
+    let events = b.sessions(0).await["events"].to_string();
+    assert!(!events.contains("Two-factor authentication enabled"), "{events}");
+    // With the queue back, the same enrolment goes through, with its mail.
+    let r = b.call("confirm_totp", &[("code", &code(&key, app.clock.now_secs()))]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let mails = app.wait_for_mails("tara@example.com", 1).await;
+    assert!(mails[0].subject.contains("Two-factor authentication is on"), "{mails:?}");
+}
 
 async fn a_password_reset_neither_turns_off_nor_bypasses_two_factor(app: TestApp) {
     let (_, key, _) = with_2fa(&app, "vera").await;
