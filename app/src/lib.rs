@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 pub mod components;
+pub mod gate;
 pub mod pages;
 pub mod routes;
 pub mod server_fns;

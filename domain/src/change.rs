@@ -19,7 +19,7 @@ pub struct Change<'d> {
 }
 
 impl<'d> Change<'d> {
-    pub(crate) async fn begin(deps: &'d Deps) -> Result<Change<'d>> {
+    pub async fn begin(deps: &'d Deps) -> Result<Change<'d>> {
         Ok(Change { tx: deps.pool().begin().await?, deps, at: deps.now(), queued_mail: false })
     }
 

@@ -3,7 +3,6 @@
 //! once by [`crate::Warden::new`]; slices borrow it.
 
 use crate::credentials::hasher::Hasher;
-use crate::error::Result;
 use crate::limits::Limiter;
 use crate::outbox::Outbox;
 use crate::support::clock::Clock;
@@ -30,10 +29,5 @@ impl Deps {
 
     pub fn pool(&self) -> &sqlx::AnyPool {
         &self.store.pool
-    }
-
-    /// Starts a change: see [`crate::change::Change`].
-    pub async fn begin(&self) -> Result<crate::change::Change<'_>> {
-        crate::change::Change::begin(self).await
     }
 }

@@ -3,7 +3,7 @@
 //! which pages need one, and the security headers on every response.
 
 use crate::AppState;
-use app::routes::{gate, paths, Gate};
+use app::gate::{gate, paths, Gate};
 use app::ssr::cookies;
 use app::ssr::CspNonce;
 use axum::body::Body;

@@ -32,7 +32,7 @@ pub async fn open(State(state): State<AppState>, Query(link): Query<Link>) -> Re
             cookies.clear_reset()
         }
     };
-    let mut res = Redirect::to(app::routes::paths::RESET_PASSWORD).into_response();
+    let mut res = Redirect::to(app::gate::paths::RESET_PASSWORD).into_response();
     let h = res.headers_mut();
     app::ssr::cookies::append(h, &set);
     h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

@@ -12,7 +12,7 @@ use proto::{ApiError, Password};
 #[server(prefix = "/_fn", endpoint = "sign_up")]
 pub async fn sign_up(email: String, username: String, password: Password, confirm_password: Password) -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::Public, |c| async move {
+    serve(crate::gate::Gate::Public, |c| async move {
         let form = domain::accounts::SignUpForm {
             email,
             username,
@@ -29,7 +29,7 @@ pub async fn sign_up(email: String, username: String, password: Password, confir
 #[server(prefix = "/_fn", endpoint = "sign_in")]
 pub async fn sign_in(login: String, password: Password, next: String) -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::Public, |c| async move {
+    serve(crate::gate::Gate::Public, |c| async move {
         let password = domain::Secret::new(password.into_inner());
         let session = c.warden.sign_in().sign_in(&login, &password, &c.meta, c.actor_if_any()).await?;
         set_cookie(c.cookies.set(session.token.expose()));
@@ -46,7 +46,7 @@ pub async fn sign_in(login: String, password: Password, next: String) -> Result<
 #[server(prefix = "/_fn", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::Public, |c| async move {
+    serve(crate::gate::Gate::Public, |c| async move {
         if let Some(actor) = c.actor_if_any() {
             c.warden.sessions().sign_out(actor, &c.meta).await?;
         }
@@ -65,7 +65,7 @@ pub async fn current_user() -> Result<Option<UserView>, ApiError> {
 #[server(prefix = "/_fn", endpoint = "list_sessions")]
 pub async fn list_sessions(page: i64) -> Result<SessionsView, ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SignedIn, |c| async move {
+    serve(crate::gate::Gate::SignedIn, |c| async move {
         let actor = c.actor()?;
         let list = c.warden.sessions().list(actor, page).await?;
         let events = c.warden.recent_events(actor, 20).await?;
@@ -78,7 +78,7 @@ pub async fn list_sessions(page: i64) -> Result<SessionsView, ApiError> {
 pub async fn end_session(session_id: String) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(
-        crate::routes::Gate::SignedIn,
+        crate::gate::Gate::SignedIn,
         |c| async move { c.warden.sessions().end_other(c.actor()?, &domain::SessionId::new(session_id), &c.meta).await },
     )
     .await
@@ -87,7 +87,7 @@ pub async fn end_session(session_id: String) -> Result<(), ApiError> {
 #[server(prefix = "/_fn", endpoint = "end_all_sessions")]
 pub async fn end_all_sessions() -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SignedIn, |c| async move {
+    serve(crate::gate::Gate::SignedIn, |c| async move {
         c.warden.sessions().end_all(c.actor()?, &c.meta).await?;
         set_cookie(c.cookies.clear());
         leptos_axum::redirect("/signin?reason=logged_out_all");

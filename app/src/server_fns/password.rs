@@ -18,7 +18,7 @@ fn reset_token(c: &crate::ssr::Call) -> Option<domain::passwords::ResetToken> {
 #[server(prefix = "/_fn", endpoint = "password_status")]
 pub async fn password_status() -> Result<PasswordView, ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SignedIn, |c| async move { Ok(views::password(c.warden.passwords().status(c.actor()?).await?)) }).await
+    serve(crate::gate::Gate::SignedIn, |c| async move { Ok(views::password(c.warden.passwords().status(c.actor()?).await?)) }).await
 }
 
 /// How strong a candidate password is, for the person choosing it: signed
@@ -26,7 +26,7 @@ pub async fn password_status() -> Result<PasswordView, ApiError> {
 #[server(prefix = "/_fn", endpoint = "password_strength")]
 pub async fn password_strength(password: Password) -> Result<StrengthView, ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::Public, |c| async move {
+    serve(crate::gate::Gate::Public, |c| async move {
         let candidate = secret(password);
         let s = match (c.actor_if_any(), reset_token(&c)) {
             (Some(actor @ domain::Actor::Session { .. }), _) => c.warden.passwords().strength(actor, &candidate).await?,
@@ -47,7 +47,7 @@ pub async fn change_password(
     sign_out_others: Option<String>,
 ) -> Result<PasswordChanged, ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SignedIn, |c| async move {
+    serve(crate::gate::Gate::SignedIn, |c| async move {
         let (current, new, confirm) = (secret(current_password), secret(new_password), secret(confirm_password));
         let changed = c.warden.passwords().change(c.actor()?, &current, &new, &confirm, sign_out_others.is_some(), &c.meta).await?;
         set_cookie(c.cookies.set(changed.session.token.expose()));
@@ -64,7 +64,7 @@ pub async fn change_password(
 #[server(prefix = "/_fn", endpoint = "request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::Public, |c| async move {
+    serve(crate::gate::Gate::Public, |c| async move {
         // The lookup and the mail run after the answer, so its timing says nothing.
         let _queued = c.warden.passwords().request_reset(&email, &c.meta).await?;
         leptos_axum::redirect("/password/forgot?sent=1");
@@ -76,7 +76,7 @@ pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
 #[server(prefix = "/_fn", endpoint = "reset_link_status")]
 pub async fn reset_link_status() -> Result<Option<ResetView>, ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::Public, |c| async move {
+    serve(crate::gate::Gate::Public, |c| async move {
         let Some(token) = reset_token(&c) else { return Ok(None) };
         let link = c.warden.passwords().reset_link(&token).await?;
         Ok(link.map(|l| ResetView { username: l.username, expires: views::stamp(l.expires_at) }))
@@ -89,7 +89,7 @@ pub async fn reset_link_status() -> Result<Option<ResetView>, ApiError> {
 #[server(prefix = "/_fn", endpoint = "complete_password_reset")]
 pub async fn complete_password_reset(new_password: Password, confirm_password: Password) -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::Public, |c| async move {
+    serve(crate::gate::Gate::Public, |c| async move {
         let token = reset_token(&c);
         c.warden.passwords().complete_reset(token.as_ref(), &secret(new_password), &secret(confirm_password), &c.meta).await?;
         set_cookie(c.cookies.clear_reset());

@@ -14,7 +14,7 @@ fn hand_over(c: &crate::ssr::Call, codes: &RecoveryCodes) -> domain::Result<()> 
         let (_, session) = c.actor()?.browser_session()?;
         let sealed = c.warden.deps().secret_box.seal(codes.0.join("\n").as_bytes(), &flash_context(session))?;
         set_cookie(c.cookies.set_flash(&sealed));
-        leptos_axum::redirect(crate::routes::paths::TWO_FACTOR);
+        leptos_axum::redirect(crate::gate::paths::TWO_FACTOR);
     }
     Ok(())
 }
@@ -27,7 +27,7 @@ fn flash_context(session: &domain::SessionId) -> Vec<u8> {
 #[server(prefix = "/_fn", endpoint = "two_factor_status")]
 pub async fn two_factor_status() -> Result<TwoFactorView, ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SignedIn, |c| async move {
+    serve(crate::gate::Gate::SignedIn, |c| async move {
         let actor = c.actor()?;
         let s = c.warden.two_factor().status(actor).await?;
         let (_, session) = actor.browser_session()?;
@@ -44,13 +44,13 @@ pub async fn two_factor_status() -> Result<TwoFactorView, ApiError> {
 #[server(prefix = "/_fn", endpoint = "start_totp")]
 pub async fn start_totp() -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SignedIn, |c| async move { c.warden.two_factor().start(c.actor()?).await.map(|_| ()) }).await
+    serve(crate::gate::Gate::SignedIn, |c| async move { c.warden.two_factor().start(c.actor()?).await.map(|_| ()) }).await
 }
 
 #[server(prefix = "/_fn", endpoint = "confirm_totp")]
 pub async fn confirm_totp(code: String) -> Result<RecoveryCodes, ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SignedIn, |c| async move {
+    serve(crate::gate::Gate::SignedIn, |c| async move {
         let codes = views::recovery_codes(c.warden.two_factor().confirm(c.actor()?, &code, &c.meta).await?);
         hand_over(&c, &codes)?;
         Ok(codes)
@@ -61,7 +61,7 @@ pub async fn confirm_totp(code: String) -> Result<RecoveryCodes, ApiError> {
 #[server(prefix = "/_fn", endpoint = "disable_totp")]
 pub async fn disable_totp(password: Password, code: String) -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SignedIn, |c| async move {
+    serve(crate::gate::Gate::SignedIn, |c| async move {
         c.warden.two_factor().disable(c.actor()?, &domain::Secret::new(password.into_inner()), &code, &c.meta).await
     })
     .await
@@ -70,7 +70,7 @@ pub async fn disable_totp(password: Password, code: String) -> Result<(), ApiErr
 #[server(prefix = "/_fn", endpoint = "regenerate_recovery_codes")]
 pub async fn regenerate_recovery_codes(password: Password, code: String) -> Result<RecoveryCodes, ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SignedIn, |c| async move {
+    serve(crate::gate::Gate::SignedIn, |c| async move {
         let password = domain::Secret::new(password.into_inner());
         let codes = views::recovery_codes(c.warden.two_factor().regenerate_recovery_codes(c.actor()?, &password, &code, &c.meta).await?);
         hand_over(&c, &codes)?;
@@ -83,7 +83,7 @@ pub async fn regenerate_recovery_codes(password: Password, code: String) -> Resu
 #[server(prefix = "/_fn", endpoint = "verify_second_factor")]
 pub async fn verify_second_factor(code: String, next: String) -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::routes::Gate::SecondStep, |c| async move {
+    serve(crate::gate::Gate::SecondStep, |c| async move {
         let session = c.warden.sign_in().complete_second_factor(c.actor()?, &code, &c.meta).await?;
         set_cookie(c.cookies.set(session.token.expose()));
         leptos_axum::redirect(safe_next(&next));

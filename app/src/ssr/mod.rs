@@ -6,7 +6,7 @@
 pub mod cookies;
 pub mod views;
 
-use crate::routes::Gate;
+use crate::gate::Gate;
 use cookies::Cookies;
 use domain::{Actor, ClientMeta, Warden};
 use http::header::{HeaderValue, ACCEPT, RETRY_AFTER, SET_COOKIE};
@@ -130,7 +130,7 @@ pub fn safe_next(next: &str) -> &str {
     if ok {
         next
     } else {
-        crate::routes::paths::SESSIONS
+        crate::gate::paths::SESSIONS
     }
 }
 

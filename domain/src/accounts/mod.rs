@@ -8,6 +8,7 @@ pub use model::{Email, Username};
 pub use store::AccountRow;
 
 use crate::actor::{AccountId, ClientMeta};
+use crate::change::Change;
 use crate::credentials::{Chooser, NewPassword};
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
@@ -78,7 +79,7 @@ impl<'w> Accounts<'w> {
         let who = Chooser { username: username.as_str().to_owned(), email: email.as_str().to_owned(), current_password: None };
         let password = NewPassword::parse(&form.password, &form.confirm_password, &who).await?;
         let hash = self.deps.hasher.hash_password(&password).await?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         let id = match store::insert(change.db(), username.as_str(), email.as_str(), &hash, at).await {
             Ok(id) => AccountId::new(id),

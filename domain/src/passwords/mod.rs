@@ -8,6 +8,7 @@ pub use reset::{ResetLink, ResetToken, RESET_COOKIE_MAX_SECS};
 
 use crate::accounts;
 use crate::actor::{Actor, ClientMeta};
+use crate::change::Change;
 use crate::credentials::policy::Strength;
 use crate::credentials::{new_password, NewPassword};
 use crate::deps::Deps;
@@ -111,7 +112,7 @@ impl<'w> Passwords<'w> {
         let hash = self.deps.hasher.hash_password(&new).await?;
         limiter.succeeded(&keys[0]).await?;
 
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         // Compare-and-set on the hash we verified against: two changes racing
         // with the same old password cannot both win.

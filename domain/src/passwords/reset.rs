@@ -11,6 +11,7 @@ use super::store::{self, Closed};
 use super::{Passwords, PasswordsConfig};
 use crate::accounts::{self, Email};
 use crate::actor::{AccountId, ClientMeta};
+use crate::change::Change;
 use crate::credentials::policy::Strength;
 use crate::credentials::{new_password, NewPassword};
 use crate::deps::Deps;
@@ -133,7 +134,7 @@ impl Passwords<'_> {
         let account = accounts::find(self.deps.pool(), account_id).await?;
         let new = NewPassword::parse(new, confirm, &account.chooser(None)).await?;
         let hash = self.deps.hasher.hash_password(&new).await?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         if !store::use_link(change.db(), account_id, &token.hash(), at).await? {
             return Err(dead_link());
@@ -156,7 +157,7 @@ async fn send_link(deps: &Deps, cfg: &PasswordsConfig, email: &Email, meta: &Cli
     let Some(account) = accounts::find_by_email(deps.pool(), email).await? else { return Ok(()) };
     let account_id = account.account_id();
     let token = random::token();
-    let mut change = deps.begin().await?;
+    let mut change = Change::begin(deps).await?;
     let at = change.at();
     store::close_open(change.db(), account_id, at, Closed::Superseded).await?;
     store::insert(change.db(), account_id, &random::token_hash(&token), at, at + cfg.reset_link_secs).await?;

@@ -9,6 +9,7 @@ pub use lifetimes::{EndReason, Lifetimes};
 pub use store::Which;
 
 use crate::actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
+use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
@@ -148,7 +149,7 @@ impl<'w> Sessions<'w> {
     /// Ends this browser's session, full or pending.
     pub async fn sign_out(&self, actor: &Actor, meta: &ClientMeta) -> Result<()> {
         let (account, session) = actor.any_browser_session();
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         store::end(change.db(), Which::One(account, session), EndReason::SignedOut, at).await?;
         change.commit(Some(account), Event::new(EventKind::SignedOut), None, meta).await
@@ -163,7 +164,7 @@ impl<'w> Sessions<'w> {
         }
         let not_found = || Error::refused(ErrorCode::NotFound, "That session has already ended or does not exist.");
         let row = store::active_one(self.deps.pool(), account, session_id).await?.ok_or_else(not_found)?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         if store::end(change.db(), Which::One(account, session_id), EndReason::EndedFromAnotherSession, at).await? == 0 {
             return Err(not_found());
@@ -177,7 +178,7 @@ impl<'w> Sessions<'w> {
     /// one included, ends at the same instant, in one transaction.
     pub async fn end_all(&self, actor: &Actor, meta: &ClientMeta) -> Result<u64> {
         let (account, _) = actor.browser_session()?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         let ended = store::end(change.db(), Which::AllOf(account), EndReason::LoggedOutAllDevices, at).await?;
         change.commit(Some(account), Event::with_detail(EventKind::LoggedOutAllDevices, format!("{ended} sessions ended")), None, meta).await?;

@@ -4,6 +4,7 @@
 
 use crate::accounts;
 use crate::actor::{Actor, ClientMeta};
+use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::events::{self, Event, EventKind};
@@ -78,7 +79,7 @@ impl<'w> SignIn<'w> {
         };
         limiter.succeeded(&account_key).await?;
         let second_factor = two_factor::is_enabled(self.deps.pool(), account_id).await?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         if let Some(old) = replacing {
             let (old_account, old_session) = old.any_browser_session();
@@ -96,7 +97,7 @@ impl<'w> SignIn<'w> {
     pub async fn complete_second_factor(&self, actor: &Actor, code: &str, meta: &ClientMeta) -> Result<NewSession> {
         let (account, session) = actor.pending_second_factor()?;
         let factor = TwoFactor::new(self.deps, self.two_factor).verify(account, code, meta).await?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         let renewed = sessions::renew(change.db(), account, session, at, true).await?;
         let detail = match factor {

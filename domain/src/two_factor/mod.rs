@@ -20,6 +20,7 @@ pub mod totp;
 
 use crate::accounts;
 use crate::actor::{AccountId, Actor, ClientMeta};
+use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
@@ -180,7 +181,7 @@ impl<'w> TwoFactor<'w> {
         };
         let (codes, hashes) = self.new_recovery_codes().await?;
         let owner = accounts::find(self.deps.pool(), account).await?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         if !store::enable(change.db(), account, step, at).await? {
             return Err(already_on());
@@ -241,7 +242,7 @@ impl<'w> TwoFactor<'w> {
 
     async fn spend_recovery_code(&self, account: AccountId, id: i64, meta: &ClientMeta) -> Result<bool> {
         let owner = accounts::find(self.deps.pool(), account).await?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         if !store::spend_recovery_code(change.db(), id, at).await? {
             return Ok(false);
@@ -271,7 +272,7 @@ impl<'w> TwoFactor<'w> {
         let account = actor.account()?;
         self.prove_both_factors(account, password, code, meta).await?;
         let owner = accounts::find(self.deps.pool(), account).await?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         store::remove(change.db(), account).await?;
         let notice = Notice {
             to: owner.email,
@@ -285,7 +286,7 @@ impl<'w> TwoFactor<'w> {
         let account = actor.account()?;
         self.prove_both_factors(account, password, code, meta).await?;
         let (codes, hashes) = self.new_recovery_codes().await?;
-        let mut change = self.deps.begin().await?;
+        let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         store::replace_recovery_codes(change.db(), account, &hashes, at).await?;
         change.commit(Some(account), Event::new(EventKind::RecoveryCodesRegenerated), None, meta).await?;
