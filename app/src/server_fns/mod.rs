@@ -13,12 +13,7 @@ use proto::{ApiError, Password};
 pub async fn sign_up(email: String, username: String, password: Password, confirm_password: Password) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::Public, |c| async move {
-        let form = domain::accounts::SignUpForm {
-            email,
-            username,
-            password: domain::Secret::new(password.into_inner()),
-            confirm_password: domain::Secret::new(confirm_password.into_inner()),
-        };
+        let form = domain::accounts::SignUpForm { email, username, password: password.into(), confirm_password: confirm_password.into() };
         c.warden.accounts().sign_up(form, &c.meta).await?;
         leptos_axum::redirect("/signin?reason=signed_up");
         Ok(())
@@ -30,7 +25,7 @@ pub async fn sign_up(email: String, username: String, password: Password, confir
 pub async fn sign_in(login: String, password: Password, next: String) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::Public, |c| async move {
-        let password = domain::Secret::new(password.into_inner());
+        let password: domain::Secret = password.into();
         let session = c.warden.sign_in().sign_in(&login, &password, &c.meta, c.actor_if_any()).await?;
         set_cookie(c.cookies.set(session.token.expose()));
         if session.second_factor_required {

@@ -4,11 +4,6 @@ use leptos::prelude::*;
 pub use proto::views::{PasswordChanged, PasswordView, ResetView, StrengthView};
 use proto::{ApiError, Password};
 
-#[cfg(feature = "ssr")]
-fn secret(p: Password) -> domain::Secret {
-    domain::Secret::new(p.into_inner())
-}
-
 /// The token an opened reset link left in its cookie.
 #[cfg(feature = "ssr")]
 fn reset_token(c: &crate::ssr::Call) -> Option<domain::passwords::ResetToken> {
@@ -27,7 +22,7 @@ pub async fn password_status() -> Result<PasswordView, ApiError> {
 pub async fn password_strength(password: Password) -> Result<StrengthView, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::Public, |c| async move {
-        let candidate = secret(password);
+        let candidate: domain::Secret = password.into();
         let s = match (c.actor_if_any(), reset_token(&c)) {
             (Some(actor @ domain::Actor::Session { .. }), _) => c.warden.passwords().strength(actor, &candidate).await?,
             (_, Some(token)) => c.warden.passwords().strength_for_reset(&token, &candidate).await?,
@@ -48,7 +43,8 @@ pub async fn change_password(
 ) -> Result<PasswordChanged, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let (current, new, confirm) = (secret(current_password), secret(new_password), secret(confirm_password));
+        let (current, new, confirm): (domain::Secret, domain::Secret, domain::Secret) =
+            (current_password.into(), new_password.into(), confirm_password.into());
         let changed = c.warden.passwords().change(c.actor()?, &current, &new, &confirm, sign_out_others.is_some(), &c.meta).await?;
         set_cookie(c.cookies.set(changed.session.token.expose()));
         if is_plain_form_post() {
@@ -91,7 +87,7 @@ pub async fn complete_password_reset(new_password: Password, confirm_password: P
     use crate::ssr::*;
     serve(crate::gate::Gate::Public, |c| async move {
         let token = reset_token(&c);
-        c.warden.passwords().complete_reset(token.as_ref(), &secret(new_password), &secret(confirm_password), &c.meta).await?;
+        c.warden.passwords().complete_reset(token.as_ref(), &new_password.into(), &confirm_password.into(), &c.meta).await?;
         set_cookie(c.cookies.clear_reset());
         // Whatever session this browser had ended with the others.
         set_cookie(c.cookies.clear());

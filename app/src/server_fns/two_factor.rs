@@ -61,17 +61,14 @@ pub async fn confirm_totp(code: String) -> Result<RecoveryCodes, ApiError> {
 #[server(prefix = "/_fn", endpoint = "disable_totp")]
 pub async fn disable_totp(password: Password, code: String) -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::gate::Gate::SignedIn, |c| async move {
-        c.warden.two_factor().disable(c.actor()?, &domain::Secret::new(password.into_inner()), &code, &c.meta).await
-    })
-    .await
+    serve(crate::gate::Gate::SignedIn, |c| async move { c.warden.two_factor().disable(c.actor()?, &password.into(), &code, &c.meta).await }).await
 }
 
 #[server(prefix = "/_fn", endpoint = "regenerate_recovery_codes")]
 pub async fn regenerate_recovery_codes(password: Password, code: String) -> Result<RecoveryCodes, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let password = domain::Secret::new(password.into_inner());
+        let password: domain::Secret = password.into();
         let codes = views::recovery_codes(c.warden.two_factor().regenerate_recovery_codes(c.actor()?, &password, &code, &c.meta).await?);
         hand_over(&c, &codes)?;
         Ok(codes)

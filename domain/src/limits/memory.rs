@@ -123,7 +123,8 @@ impl LimitStore for MemoryStore {
         };
         let (decision, next) = rate.take(tat, now_ms);
         if let Some(t) = next {
-            inner.put(key, State::Arrival(t), rate.expires_at_ms(t).div_euclid(1000) + 1, now, self.max_keys);
+            // After its arrival time a key is as good as fresh: it may go.
+            inner.put(key, State::Arrival(t), t.div_euclid(1000) + 1, now, self.max_keys);
         }
         Box::pin(async move { Ok(decision) })
     }

@@ -172,10 +172,10 @@ impl Limiter {
         }
     }
 
-    /// The longest wait among `keys`, as `Err(Throttled)`.
-    pub async fn check_all(&self, keys: &[LimitKey], rule: &Backoff, now: i64) -> Result<()> {
+    /// The longest wait among several budgets, each under its own rule, as `Err(Throttled)`.
+    pub async fn check_all(&self, budgets: &[(LimitKey, &Backoff)], now: i64) -> Result<()> {
         let mut longest = None;
-        for k in keys {
+        for (k, rule) in budgets {
             match self.check(k, rule, now).await {
                 Err(Error::Throttled(w)) => longest = longest.max(Some(w)),
                 other => other?,

@@ -47,11 +47,6 @@ impl Rate {
             (RateDecision { allowed: false, remaining: 0, reset_secs: ceil_secs(tat - now_ms), retry_after_secs: retry }, None)
         }
     }
-
-    /// How long a stored arrival time matters: after it, the key is fresh.
-    pub fn expires_at_ms(&self, tat: i64) -> i64 {
-        tat
-    }
 }
 
 #[cfg(test)]

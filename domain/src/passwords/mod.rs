@@ -98,19 +98,21 @@ impl<'w> Passwords<'w> {
         let (account_id, session) = actor.browser_session()?;
         let now = self.deps.now();
         let limiter = &self.deps.limiter;
-        let keys = [LimitKey::account(LimitKind::PasswordChangeAccount, account_id), LimitKey::ip(LimitKind::PasswordChangeIp, &meta.ip)];
-        limiter.check_all(&keys, &self.cfg.change_backoff, now).await?;
+        let rule = &self.cfg.change_backoff;
+        let budgets =
+            [(LimitKey::account(LimitKind::PasswordChangeAccount, account_id), rule), (LimitKey::ip(LimitKind::PasswordChangeIp, &meta.ip), rule)];
+        limiter.check_all(&budgets, now).await?;
         let account = accounts::find(self.deps.pool(), account_id).await?;
         if !self.deps.hasher.verify(current, Some(&account.password_hash)).await? {
-            for k in &keys {
-                limiter.failed(k, &self.cfg.change_backoff, now).await?;
+            for (k, rule) in &budgets {
+                limiter.failed(k, rule, now).await?;
             }
             events::record(self.deps.pool(), Some(account_id), &Event::new(EventKind::PasswordChangeFailed), meta, now).await?;
             return Err(wrong_current());
         }
         let new = NewPassword::parse(new, confirm, &account.chooser(Some(current))).await?;
         let hash = self.deps.hasher.hash_password(&new).await?;
-        limiter.succeeded(&keys[0]).await?;
+        limiter.succeeded(&budgets[0].0).await?;
 
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();

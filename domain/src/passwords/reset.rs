@@ -87,16 +87,7 @@ impl Passwords<'_> {
             (LimitKey::typed(LimitKind::ResetAddress, email.as_str()), &self.cfg.reset_address_backoff),
             (LimitKey::ip(LimitKind::ResetIp, &meta.ip), &self.cfg.reset_ip_backoff),
         ];
-        let mut longest = None;
-        for (key, rule) in &limits {
-            match limiter.check(key, rule, now).await {
-                Err(Error::Throttled(w)) => longest = longest.max(Some(w)),
-                other => other?,
-            }
-        }
-        if let Some(w) = longest {
-            return Err(Error::Throttled(w));
-        }
+        limiter.check_all(&limits, now).await?;
         // Every request counts: the free budget is a few links an hour.
         for (key, rule) in &limits {
             limiter.failed(key, rule, now).await?;

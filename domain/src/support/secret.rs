@@ -21,6 +21,13 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A password as it arrived over the wire.
+impl From<proto::Password> for Secret {
+    fn from(p: proto::Password) -> Self {
+        Secret(p.into_inner())
+    }
+}
+
 impl From<String> for Secret {
     fn from(s: String) -> Self {
         Secret(s)
