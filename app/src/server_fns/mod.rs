@@ -29,9 +29,9 @@ pub async fn sign_in(login: String, password: Password, next: String) -> Result<
         let session = c.warden.sign_in().sign_in(&login, &password, &c.meta, c.actor_if_any()).await?;
         set_cookie(c.cookies.set(session.token.expose()));
         if session.second_factor_required {
-            leptos_axum::redirect(&format!("/signin/2fa?next={}", crate::url::encode(safe_next(&next))));
+            leptos_axum::redirect(&format!("/signin/2fa?next={}", crate::url::encode(&c.safe_next(&next))));
         } else {
-            leptos_axum::redirect(safe_next(&next));
+            leptos_axum::redirect(&c.safe_next(&next));
         }
         Ok(())
     })

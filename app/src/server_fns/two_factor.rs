@@ -83,7 +83,7 @@ pub async fn verify_second_factor(code: String, next: String) -> Result<(), ApiE
     serve(crate::gate::Gate::SecondStep, |c| async move {
         let session = c.warden.sign_in().complete_second_factor(c.actor()?, &code, &c.meta).await?;
         set_cookie(c.cookies.set(session.token.expose()));
-        leptos_axum::redirect(safe_next(&next));
+        leptos_axum::redirect(&c.safe_next(&next));
         Ok(())
     })
     .await

@@ -56,6 +56,10 @@ impl Call {
     pub fn actor_if_any(&self) -> Option<&Actor> {
         self.actor.as_ref()
     }
+    /// [`safe_next`] against this deployment's public origin.
+    pub fn safe_next(&self, next: &str) -> String {
+        safe_next(&self.warden.deps().public_url, next)
+    }
 }
 
 /// Runs a server function's body behind `gate`: the request's actor must
@@ -124,23 +128,79 @@ fn fail(e: ApiError) -> ApiError {
     e
 }
 
-/// Only local paths: `next` must never send a person to another site.
-pub fn safe_next(next: &str) -> &str {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
-    if ok {
-        next
-    } else {
-        crate::gate::paths::SESSIONS
+/// Where to go after signing in: `next` when it is a path on this site,
+/// else Login Security. `next` is resolved against the configured public
+/// origin and only a same-origin path (with its query) comes back,
+/// re-serialised; control characters, whitespace and backslashes anywhere,
+/// typed or percent-encoded, refuse it outright: browsers strip or
+/// reinterpret them (`/\t/evil.example` becomes `//evil.example`), and a
+/// control character would not even fit in a `Location` header.
+pub fn safe_next(public_url: &str, next: &str) -> String {
+    local_path(public_url, next).unwrap_or_else(|| crate::gate::paths::SESSIONS.to_owned())
+}
+
+fn local_path(public_url: &str, next: &str) -> Option<String> {
+    let suspicious = |s: &str| s.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    let decoded = url::form_urlencoded::parse(format!("x={}", next.replace('+', "%2B")).as_bytes()).next().map(|(_, v)| v.into_owned())?;
+    if next.len() > 2048 || suspicious(next) || suspicious(&decoded) {
+        return None;
     }
+    if !next.starts_with('/') || next.starts_with("//") || decoded.starts_with("//") {
+        return None;
+    }
+    let base = url::Url::parse(public_url).ok()?;
+    let joined = base.join(next).ok()?;
+    if joined.origin() != base.origin() || !joined.username().is_empty() || joined.password().is_some() {
+        return None;
+    }
+    let mut out = joined.path().to_owned();
+    if out.starts_with("//") {
+        return None;
+    }
+    if let Some(q) = joined.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
+    const SITE: &str = "https://warden.example";
+    const HOME: &str = "/account/security/sessions";
+
+    #[test]
+    fn next_keeps_paths_of_this_site() {
+        assert_eq!(super::safe_next(SITE, "/account/security/sessions?page=2"), "/account/security/sessions?page=2");
+        assert_eq!(super::safe_next(SITE, "/account/security/2fa"), "/account/security/2fa");
+        // Re-serialised: dot segments are resolved, not passed on.
+        assert_eq!(super::safe_next(SITE, "/account/../account/security/password"), "/account/security/password");
+    }
+
     #[test]
     fn next_never_leaves_the_site() {
-        assert_eq!(super::safe_next("/account/security/sessions?page=2"), "/account/security/sessions?page=2");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "", "javascript:alert(1)"] {
-            assert_eq!(super::safe_next(bad), "/account/security/sessions", "{bad}");
+        for bad in [
+            "https://evil.example",
+            "https:evil.example",
+            "https:/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/%5Cevil.example",
+            "/%5cevil.example",
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/\u{b}/evil.example",
+            "/%0B/evil.example",
+            "/ /evil.example",
+            "/\u{1}x",
+            "/\r\nSet-Cookie: a=b",
+            "/%2F/evil.example",
+            "/\u{a0}/evil.example",
+            "",
+            "javascript:alert(1)",
+            "evil.example",
+        ] {
+            assert_eq!(super::safe_next(SITE, bad), HOME, "{bad:?}");
         }
     }
 }
