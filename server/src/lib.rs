@@ -70,11 +70,12 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
         .leptos_routes_with_context(&state, routes, provide.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide, shell))
         .layer(axum::middleware::from_fn(middleware::malformed_is_bad_request))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::own_form_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::session))
         .layer(axum::middleware::from_fn(middleware::same_origin_only))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::client))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .with_state(state)
 }
 
@@ -97,6 +98,9 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let leptos_options = conf.leptos_options;
     let addr = config.bind.unwrap_or(leptos_options.site_addr);
     let warden = Arc::new(warden(&config, Arc::new(domain::support::clock::SystemClock)).await?);
+    if let Some(warning) = middleware::public_url_warning(&warden.deps().public_url) {
+        tracing::warn!("{warning}");
+    }
     // The leaked-password list loads once; not on the first request's time.
     tokio::task::spawn_blocking(domain::credentials::policy::warm_up);
     // Mail is sent in the background from the queue, so a request never

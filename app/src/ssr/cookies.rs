@@ -107,6 +107,29 @@ impl Cookies {
     }
 }
 
+impl Cookies {
+    /// Vouches for the error a plain form post was sent back with: the
+    /// framework carries it in the page's URL (`?__path=…&__err=…`), which
+    /// anyone can write into a link, so the page only shows it when this
+    /// browser holds the digest the server set with that very redirect.
+    /// Gone after a minute, and cleared once shown.
+    pub fn form_error_name(&self) -> &'static str {
+        self.pick("__Host-warden_form_error")
+    }
+
+    pub fn set_form_error(&self, digest: &str) -> String {
+        format!("{}={}{}; Max-Age=60", self.form_error_name(), digest, self.attributes())
+    }
+
+    pub fn clear_form_error(&self) -> String {
+        format!("{}={}; Max-Age=0", self.form_error_name(), self.attributes())
+    }
+
+    pub fn read_form_error<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.form_error_name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod common;
+mod hardening;
 mod mail;
 mod password;
 mod reset_links;
