@@ -21,7 +21,7 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     /// `WARDEN_SECRET_KEY` (64 hex characters), else the key file
     /// `<data dir>/secret.key`, created (0600) on first start. Encrypts
-    /// two-factor secrets at rest.
+    /// two-factor secrets and queued mail at rest.
     pub secret_key: Option<domain::Secret>,
     /// `WARDEN_RETIRED_SECRET_KEYS` (with `WARDEN_SECRET_KEY` only): older
     /// keys, comma-separated, that still open what they sealed until

@@ -48,9 +48,7 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir)?;
-    warn_if_shared(dir);
-    Ok(())
+    builder.create(dir)
 }
 
 /// Logs a warning when group or others may reach `path`.
@@ -83,6 +81,7 @@ fn sqlite_file_to_create(url: &str) -> Option<PathBuf> {
 /// migrates.
 pub async fn connect(config: &Config) -> Result<Store, BoxError> {
     private_dir(&config.data_dir)?;
+    warn_if_shared(&config.data_dir);
     if let Some(file) = sqlite_file_to_create(&config.database_url) {
         if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             private_dir(parent)?;
