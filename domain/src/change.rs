@@ -35,7 +35,7 @@ impl<'d> Change<'d> {
 
     /// Queues a mail with the change (the reset link, say).
     pub async fn queue_mail(&mut self, mail: &Mail) -> Result<()> {
-        outbox::enqueue(&mut *self.tx, mail, self.at).await?;
+        outbox::enqueue(&mut *self.tx, &self.deps.secret_box, mail, self.at).await?;
         self.queued_mail = true;
         Ok(())
     }

@@ -17,6 +17,7 @@ pub mod events;
 pub mod limits;
 pub mod outbox;
 pub mod passwords;
+pub mod rekey;
 pub mod sessions;
 pub mod sign_in;
 pub mod support;

@@ -21,8 +21,12 @@ pub struct Config {
     pub lifetimes: Lifetimes,
     /// `WARDEN_SECRET_KEY` (64 hex characters), else the key file
     /// `<data dir>/secret.key`, created (0600) on first start. Encrypts
-    /// two-factor secrets at rest.
+    /// two-factor secrets and queued mail at rest.
     pub secret_key: Option<domain::Secret>,
+    /// `WARDEN_RETIRED_SECRET_KEYS` (with `WARDEN_SECRET_KEY` only): older
+    /// keys, comma-separated, that still open what they sealed until
+    /// `warden rotate-key --finish` has re-sealed it (see `data.rs`).
+    pub retired_secret_keys: Option<domain::Secret>,
     /// `WARDEN_TOTP_ISSUER`, default "Warden": the name authenticator apps show.
     pub totp_issuer: String,
     /// `WARDEN_PUBLIC_URL`, default `http://<bind address>`: the address in
@@ -66,6 +70,7 @@ impl Config {
             trusted_proxy: None,
             lifetimes: Lifetimes::default(),
             secret_key: None,
+            retired_secret_keys: None,
             totp_issuer: "Warden".into(),
             public_url: Some("https://warden.example".into()),
             reset_link_minutes: 30,
@@ -98,6 +103,7 @@ impl Config {
             trusted_proxy: parse("WARDEN_TRUSTED_PROXY")?,
             lifetimes,
             secret_key: var("WARDEN_SECRET_KEY").map(domain::Secret::new),
+            retired_secret_keys: var("WARDEN_RETIRED_SECRET_KEYS").map(domain::Secret::new),
             totp_issuer: var("WARDEN_TOTP_ISSUER").unwrap_or_else(|| "Warden".into()),
             public_url: match var("WARDEN_PUBLIC_URL") {
                 None => None,

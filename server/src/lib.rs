@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod config;
+pub mod data;
 pub mod mail;
 pub mod middleware;
 pub mod reset_link;
@@ -15,7 +16,6 @@ use axum::Router;
 use config::Config;
 use domain::limits::Limiter;
 use domain::support::clock::Clock;
-use domain::support::db::Store;
 use domain::Warden;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -41,12 +41,8 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// Connects the store (creating the data directory for SQLite) and builds the service.
 pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Box<dyn std::error::Error>> {
-    std::fs::create_dir_all(&config.data_dir)?;
-    let key = match &config.secret_key {
-        Some(hex) => domain::support::secret_box::key_from_hex(hex.expose())?,
-        None => domain::support::secret_box::load_or_create_key(&config.data_dir.join("secret.key"))?,
-    };
-    let store = Store::connect(&config.database_url).await?;
+    let ring = data::key_ring(config)?;
+    let store = data::connect(config).await?;
     let defaults = domain::Config::default();
     let cfg = domain::Config {
         public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind.unwrap_or(([127, 0, 0, 1], 3000).into()))),
@@ -55,7 +51,7 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
         two_factor: domain::two_factor::TwoFactorConfig { issuer: config.totp_issuer.clone(), ..defaults.two_factor },
         ..defaults
     };
-    let secret_box = domain::support::secret_box::SecretBox::new(key);
+    let secret_box = domain::support::secret_box::SecretBox::from_ring(&ring);
     Ok(Warden::new(store, clock, cfg, secret_box, Limiter::in_memory())?)
 }
 
@@ -88,10 +84,34 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
         .await
 }
 
-pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// What the binary was asked to do: serve (no arguments) or a subcommand.
+pub async fn command(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] | ["serve"] => run().await,
+        ["rotate-key"] => rotate_key(data::Rotation::Start).await,
+        ["rotate-key", "--finish"] => rotate_key(data::Rotation::Finish).await,
+        _ => Err(format!("unknown arguments {args:?}. Usage: warden [serve] | warden rotate-key [--finish]").into()),
+    }
+}
+
+fn init_logs() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
         .init();
+}
+
+/// `warden rotate-key [--finish]`: see [`data::rotate_key`].
+async fn rotate_key(step: data::Rotation) -> Result<(), Box<dyn std::error::Error>> {
+    init_logs();
+    let config = Config::from_env()?;
+    let said = data::rotate_key(&config, step).await?;
+    println!("{said}");
+    Ok(())
+}
+
+pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    init_logs();
     let config = Config::from_env()?;
     let conf =
         leptos_config::get_configuration(Some("Leptos.toml")).map_err(|e| format!("reading Leptos.toml (run from the repository root): {e}"))?;

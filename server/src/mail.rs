@@ -5,7 +5,8 @@
 //! A request only inserts a queue row and rings the outbox (`Outbox::queued`); the
 //! worker sends, each attempt bounded by [`SEND_TIMEOUT`], so a slow or absent
 //! mail server never holds a request up. Bodies, which may hold one-time
-//! links, and SMTP credentials never reach a log line.
+//! links, wait sealed in the queue and are opened only for the attempt; they
+//! and SMTP credentials never reach a log line.
 //!
 //! `SMTP_URL` forms (credentials percent-encoded):
 //!
@@ -146,7 +147,7 @@ impl Transport {
     }
 
     pub fn outbox(dir: PathBuf) -> Result<Transport, MailError> {
-        std::fs::create_dir_all(&dir).map_err(|source| MailError::Outbox { path: dir.clone(), source })?;
+        crate::data::private_dir(&dir).map_err(|source| MailError::Outbox { path: dir.clone(), source })?;
         Ok(Transport::Outbox(dir))
     }
 
@@ -288,8 +289,19 @@ impl MailWorker {
         let pool = self.warden.deps().pool();
         let now = self.warden.now();
         let Some(attempt) = queue::claim(pool, q.id, now).await? else { return Ok(false) };
+        // Opened only now, in memory, for this attempt.
+        let mail = match q.open(&self.warden.deps().secret_box) {
+            Ok(mail) => mail,
+            Err(e) => {
+                // The key that sealed it is missing from the ring: retried, so
+                // a fixed key configuration still sends it.
+                tracing::error!(mail_id = q.id, error = %e, "a queued mail's body cannot be opened with the configured keys");
+                queue::mark_retry(pool, q.id, self.warden.now(), attempt, "the sealed body cannot be opened with the configured keys").await?;
+                return Ok(false);
+            }
+        };
         let message_id = format!("<{}.{}@{}>", q.id, domain::support::random::public_id(), self.from.email.domain());
-        let message = match build_message(&self.from, &q.mail, message_id, now) {
+        let message = match build_message(&self.from, &mail, message_id, now) {
             Ok(m) => m,
             Err(e) => {
                 // No retry makes a malformed address valid.
@@ -298,7 +310,7 @@ impl MailWorker {
                 return Ok(false);
             }
         };
-        let outcome = match tokio::time::timeout(SEND_TIMEOUT, self.transport.deliver(q.id, &q.mail, message)).await {
+        let outcome = match tokio::time::timeout(SEND_TIMEOUT, self.transport.deliver(q.id, &mail, message)).await {
             Ok(r) => r,
             Err(_) => Err(format!("no answer within {} s", SEND_TIMEOUT.as_secs())),
         };

@@ -48,6 +48,11 @@ pub async fn find_by_email(db: &sqlx::AnyPool, email: &Email) -> Result<Option<A
     store::by_email(db, email.as_str()).await
 }
 
+/// Holds the account's row lock for the rest of the change; see [`store::lock`].
+pub async fn lock(db: &mut sqlx::AnyConnection, id: AccountId) -> Result<()> {
+    store::lock(db, id).await
+}
+
 /// Sets a password hash inside a change; see [`store::set_password_hash`].
 pub async fn set_password_hash(db: &mut sqlx::AnyConnection, id: AccountId, new_hash: &str, expected: Option<&str>, at: i64) -> Result<bool> {
     store::set_password_hash(db, id, new_hash, expected, at).await

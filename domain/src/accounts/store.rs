@@ -78,3 +78,13 @@ where
     };
     Ok(done.rows_affected() == 1)
 }
+
+/// Takes the account row's write lock until the transaction ends, so changes
+/// that must not interleave per account queue up behind each other. A no-op
+/// update rather than `SELECT … FOR UPDATE`, which SQLite lacks (SQLite
+/// already lets one writer at a time through); not of `id`, which
+/// PostgreSQL's `GENERATED ALWAYS` identity refuses to update.
+pub async fn lock(db: &mut sqlx::AnyConnection, id: AccountId) -> Result<()> {
+    sqlx::query("UPDATE accounts SET created_at = created_at WHERE id = $1").bind(id.get()).execute(db).await?;
+    Ok(())
+}

@@ -9,14 +9,19 @@
 //! therefore at least once, never lost; a failed attempt is retried with
 //! exponential backoff until [`MAX_ATTEMPTS`], then the mail is marked failed.
 //!
-//! Bodies may carry one-time links: they are blanked once the mail is sent or
-//! given up, never logged, and never part of `last_error`.
+//! Bodies may carry one-time links: they are sealed with the secret key
+//! (`support::secret_box`) while they wait, so the database (or a backup of
+//! it) never holds a usable link; the worker opens them just before sending.
+//! They are blanked once the mail is sent or given up, never logged, and
+//! never part of `last_error`.
 
 pub mod notices;
 pub mod store;
 
-pub use store::{claim, due, enqueue, mark_failed, mark_retry, mark_sent};
+pub use store::{claim, due, enqueue, mark_failed, mark_retry, mark_sent, reseal};
 
+use crate::support::secret_box::SecretBox;
+use crate::Result;
 use std::fmt;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -76,14 +81,70 @@ pub fn retry_delay(attempts: i64) -> Option<i64> {
     Some(FIRST_RETRY_SECS.saturating_mul(1 << doublings).min(MAX_RETRY_SECS))
 }
 
-/// A mail waiting in the queue.
+/// A mail waiting in the queue, its bodies still sealed.
 #[derive(Clone, Debug)]
 pub struct QueuedMail {
     pub id: i64,
-    pub mail: Mail,
+    pub to: String,
+    pub subject: String,
+    pub bodies: SealedBodies,
     /// Attempts started before this one.
     pub attempts: i64,
     pub created_at: i64,
+}
+
+impl QueuedMail {
+    /// The mail as it is sent: opened at the last moment, never stored open.
+    pub fn open(&self, secret_box: &SecretBox) -> Result<Mail> {
+        let (text, html) = self.bodies.open(secret_box, &self.to)?;
+        Ok(Mail { to: self.to.clone(), subject: self.subject.clone(), text, html })
+    }
+}
+
+/// The two bodies of a queued mail as `mail_queue` keeps them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedBodies {
+    /// The random id the sealing is bound to; `None` for a mail queued before
+    /// bodies were sealed, whose bodies are plain text.
+    pub body_id: Option<String>,
+    pub text: String,
+    pub html: String,
+}
+
+impl SealedBodies {
+    /// Seals both bodies of `mail` under a fresh random id.
+    pub fn seal(secret_box: &SecretBox, mail: &Mail) -> Result<SealedBodies> {
+        let body_id = crate::support::random::public_id();
+        let text = secret_box.seal(mail.text.as_bytes(), &body_context(&body_id, "text", &mail.to))?;
+        let html = secret_box.seal(mail.html.as_bytes(), &body_context(&body_id, "html", &mail.to))?;
+        Ok(SealedBodies { body_id: Some(body_id), text, html })
+    }
+
+    /// The text and HTML bodies of a mail to `to`. Bodies already blanked
+    /// (the mail was sent or given up) open as blank.
+    pub fn open(&self, secret_box: &SecretBox, to: &str) -> Result<(String, String)> {
+        let Some(id) = &self.body_id else { return Ok((self.text.clone(), self.html.clone())) };
+        let open = |sealed: &str, part: &str| -> Result<String> {
+            if sealed.is_empty() {
+                return Ok(String::new());
+            }
+            let bytes = secret_box.open(sealed, &body_context(id, part, to))?;
+            String::from_utf8(bytes).map_err(|_| crate::Error::internal("mail body: not UTF-8"))
+        };
+        Ok((open(&self.text, "text")?, open(&self.html, "html")?))
+    }
+}
+
+impl fmt::Debug for SealedBodies {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SealedBodies").field("body_id", &self.body_id).finish_non_exhaustive()
+    }
+}
+
+/// What a sealed body belongs to: its mail, its part and its recipient, so a
+/// body copied to another mail, part or address does not open.
+fn body_context(body_id: &str, part: &str, to: &str) -> Vec<u8> {
+    format!("mail_queue:{body_id}:{part}:{to}").into_bytes()
 }
 
 /// What happened to a mail whose attempt failed.
@@ -165,8 +226,37 @@ mod tests {
         let d = format!("{m:?}");
         assert!(d.contains("ann@example.com") && d.contains("Reset your password"), "{d}");
         assert!(!d.contains("SECRET"), "{d}");
-        let q = QueuedMail { id: 1, mail: m, attempts: 0, created_at: 0 };
+        let b = SecretBox::new([9; 32]);
+        let q = QueuedMail {
+            id: 1,
+            to: m.to.clone(),
+            subject: m.subject.clone(),
+            bodies: SealedBodies::seal(&b, &m).expect("seal"),
+            attempts: 0,
+            created_at: 0,
+        };
         assert!(!format!("{q:?}").contains("SECRET"));
+        assert_eq!(q.open(&b).expect("open"), m);
+    }
+
+    #[test]
+    fn sealed_bodies_hold_no_link_and_open_only_for_their_mail_and_recipient() {
+        let b = SecretBox::new([9; 32]);
+        let m = Mail { to: "ann@example.com".into(), subject: "s".into(), text: "token=SECRET1".into(), html: "token=SECRET2".into() };
+        let sealed = SealedBodies::seal(&b, &m).expect("seal");
+        assert!(!sealed.text.contains("SECRET") && !sealed.html.contains("SECRET"));
+        assert_eq!(sealed.open(&b, "ann@example.com").expect("open"), (m.text.clone(), m.html.clone()));
+        assert!(sealed.open(&b, "mallory@example.com").is_err(), "redirected to another address");
+        let swapped = SealedBodies { text: sealed.html.clone(), html: sealed.text.clone(), ..sealed.clone() };
+        assert!(swapped.open(&b, "ann@example.com").is_err(), "parts swapped");
+        let other = SealedBodies::seal(&b, &m).expect("seal");
+        let moved = SealedBodies { body_id: other.body_id.clone(), ..sealed.clone() };
+        assert!(moved.open(&b, "ann@example.com").is_err(), "moved to another mail");
+        assert!(sealed.open(&SecretBox::new([8; 32]), "ann@example.com").is_err(), "another key");
+        let blank = SealedBodies { text: String::new(), html: String::new(), ..sealed };
+        assert_eq!(blank.open(&b, "ann@example.com").expect("sent"), (String::new(), String::new()));
+        let before_sealing = SealedBodies { body_id: None, text: "plain".into(), html: "<p>plain</p>".into() };
+        assert_eq!(before_sealing.open(&b, "ann@example.com").expect("plain"), ("plain".into(), "<p>plain</p>".into()));
     }
 
     #[test]

@@ -1,8 +1,11 @@
-//! The `mail_queue` table: insert inside a change's transaction, and the
-//! worker's claim-with-a-lease, retry and give-up steps.
+//! The `mail_queue` table: insert (bodies sealed) inside a change's
+//! transaction, the worker's claim-with-a-lease, retry and give-up steps, and
+//! re-sealing the waiting bodies under a new key.
 
-use super::{retry_delay, Mail, QueuedMail, Retry, LEASE_SECS, MAX_ERROR_LEN};
+use super::{retry_delay, Mail, QueuedMail, Retry, SealedBodies, LEASE_SECS, MAX_ERROR_LEN};
+use crate::rekey::Resealed;
 use crate::support::clip;
+use crate::support::secret_box::SecretBox;
 use crate::Result;
 use sqlx::AnyPool;
 
@@ -13,25 +16,28 @@ struct Row {
     subject: String,
     text_body: String,
     html_body: String,
+    body_id: Option<String>,
     attempts: i64,
     created_at: i64,
 }
 
 /// Queues `mail` through `db`: the pool, or the transaction whose change the
-/// mail describes, so both commit together. Ring [`super::Outbox::queued`]
-/// after the commit.
-pub async fn enqueue<'c, E>(db: E, mail: &Mail, now: i64) -> Result<()>
+/// mail describes, so both commit together. Its bodies are stored sealed
+/// with `secret_box`. Ring [`super::Outbox::queued`] after the commit.
+pub async fn enqueue<'c, E>(db: E, secret_box: &SecretBox, mail: &Mail, now: i64) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
+    let sealed = SealedBodies::seal(secret_box, mail)?;
     sqlx::query(
-        "INSERT INTO mail_queue (to_addr, subject, text_body, html_body, created_at, attempts, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $5)",
+        "INSERT INTO mail_queue (to_addr, subject, text_body, html_body, body_id, created_at, attempts, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $6)",
     )
     .bind(&mail.to)
     .bind(&mail.subject)
-    .bind(&mail.text)
-    .bind(&mail.html)
+    .bind(&sealed.text)
+    .bind(&sealed.html)
+    .bind(&sealed.body_id)
     .bind(now)
     .execute(db)
     .await?;
@@ -41,7 +47,7 @@ where
 /// Mail due at `now` and not held by a live lease, oldest first.
 pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<QueuedMail>> {
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, to_addr, subject, text_body, html_body, attempts, created_at FROM mail_queue \
+        "SELECT id, to_addr, subject, text_body, html_body, body_id, attempts, created_at FROM mail_queue \
          WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
          AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at, id LIMIT $2",
     )
@@ -53,7 +59,9 @@ pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<QueuedMail>
         .into_iter()
         .map(|r| QueuedMail {
             id: r.id,
-            mail: Mail { to: r.to_addr, subject: r.subject, text: r.text_body, html: r.html_body },
+            to: r.to_addr,
+            subject: r.subject,
+            bodies: SealedBodies { body_id: r.body_id, text: r.text_body, html: r.html_body },
             attempts: r.attempts,
             created_at: r.created_at,
         })
@@ -121,4 +129,56 @@ pub async fn mark_failed(pool: &AnyPool, id: i64, now: i64, error: &str) -> Resu
     .execute(pool)
     .await?;
     Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct WaitingRow {
+    id: i64,
+    to_addr: String,
+    text_body: String,
+    html_body: String,
+    body_id: Option<String>,
+}
+
+/// Seals the bodies of every mail still waiting under the current key of
+/// `secret_box` (for a key rotation), plain bodies queued before sealing
+/// included. Compare-and-set per mail, so a mail sent meanwhile is left alone.
+pub async fn reseal(pool: &AnyPool, secret_box: &SecretBox) -> Result<Resealed> {
+    let rows: Vec<WaitingRow> =
+        sqlx::query_as("SELECT id, to_addr, text_body, html_body, body_id FROM mail_queue WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+    let mut done = Resealed::default();
+    for r in rows {
+        let bodies = SealedBodies { body_id: r.body_id.clone(), text: r.text_body.clone(), html: r.html_body.clone() };
+        let current = |s: &str| s.is_empty() || secret_box.is_current(s);
+        if bodies.body_id.is_some() && current(&bodies.text) && current(&bodies.html) && bodies.open(secret_box, &r.to_addr).is_ok() {
+            done.current += 1;
+            continue;
+        }
+        let new = match bodies.open(secret_box, &r.to_addr) {
+            Ok((text, html)) => SealedBodies::seal(secret_box, &Mail { to: r.to_addr.clone(), subject: String::new(), text, html })?,
+            Err(e) => {
+                tracing::error!(mail_id = r.id, error = %e, "a queued mail's body opens with no key of the ring");
+                done.unreadable += 1;
+                continue;
+            }
+        };
+        let updated = sqlx::query(
+            "UPDATE mail_queue SET body_id = $2, text_body = $3, html_body = $4 \
+             WHERE id = $1 AND sent_at IS NULL AND failed_at IS NULL AND text_body = $5 AND html_body = $6",
+        )
+        .bind(r.id)
+        .bind(&new.body_id)
+        .bind(&new.text)
+        .bind(&new.html)
+        .bind(&r.text_body)
+        .bind(&r.html_body)
+        .execute(pool)
+        .await?;
+        if updated.rows_affected() == 1 {
+            done.resealed += 1;
+        }
+    }
+    Ok(done)
 }

@@ -127,6 +127,9 @@ impl Passwords<'_> {
         let hash = self.deps.hasher.hash_password(&new).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
+        // The account first, as when a link is sent: the same lock order, so
+        // using a link while a new one is sent cannot deadlock.
+        accounts::lock(change.db(), account_id).await?;
         if !store::use_link(change.db(), account_id, &token.hash(), at).await? {
             return Err(dead_link());
         }
@@ -150,6 +153,13 @@ async fn send_link(deps: &Deps, cfg: &PasswordsConfig, email: &Email, meta: &Cli
     let token = random::token();
     let mut change = Change::begin(deps).await?;
     let at = change.at();
+    // "Close the older links, open this one" must not interleave with another
+    // request's: on PostgreSQL (READ COMMITTED) two requests would each close
+    // only what was committed before them and both links would stay open. The
+    // account's row lock makes them take turns; the later one then sees and
+    // closes the earlier one's link. (A partial unique index on the open link
+    // per account would refuse the second insert instead, and need a retry.)
+    accounts::lock(change.db(), account_id).await?;
     store::close_open(change.db(), account_id, at, Closed::Superseded).await?;
     store::insert(change.db(), account_id, &random::token_hash(&token), at, at + cfg.reset_link_secs).await?;
     let url = format!("{}/password/reset/open?token={}", deps.public_url, token);

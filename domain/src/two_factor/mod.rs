@@ -297,3 +297,25 @@ impl<'w> TwoFactor<'w> {
 fn already_on() -> Error {
     Error::refused(ErrorCode::TwoFactorAlreadyOn, "Two-factor authentication is already on.")
 }
+
+/// Seals every stored TOTP secret again under the current key of
+/// `secret_box` (for `warden rotate-key`; see [`crate::rekey`]).
+pub async fn reseal(db: &sqlx::AnyPool, secret_box: &crate::support::secret_box::SecretBox) -> Result<crate::rekey::Resealed> {
+    let mut done = crate::rekey::Resealed::default();
+    for (account, sealed) in store::sealed_secrets(db).await? {
+        let account = AccountId::new(account);
+        match secret_box.reseal(&sealed, &sealed_context(account)) {
+            Ok(None) => done.current += 1,
+            Ok(Some(new)) => {
+                if store::replace_sealed_secret(db, account, &sealed, &new).await? {
+                    done.resealed += 1;
+                }
+            }
+            Err(e) => {
+                tracing::error!(account = %account, error = %e, "a TOTP secret opens with no key of the ring");
+                done.unreadable += 1;
+            }
+        }
+    }
+    Ok(done)
+}

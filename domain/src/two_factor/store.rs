@@ -96,3 +96,20 @@ pub async fn remove(db: &mut sqlx::AnyConnection, account: AccountId) -> Result<
     sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account.get()).execute(&mut *db).await?;
     Ok(())
 }
+
+/// Every sealed TOTP secret, on or pending, for a key rotation.
+pub async fn sealed_secrets(db: &sqlx::AnyPool) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query_as("SELECT account_id, secret_sealed FROM totp_credentials ORDER BY account_id").fetch_all(db).await?)
+}
+
+/// Swaps a sealed secret for the same secret sealed again, only if it is
+/// still `old` (an enrolment restarted meanwhile is left alone).
+pub async fn replace_sealed_secret(db: &sqlx::AnyPool, account: AccountId, old: &str, new: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE totp_credentials SET secret_sealed = $1 WHERE account_id = $2 AND secret_sealed = $3")
+        .bind(new)
+        .bind(account.get())
+        .bind(old)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub warden: Arc<Warden>,
     pub backend: &'static str,
+    /// What it was started with: its data folder and database.
+    pub config: Config,
 }
 
 fn unique() -> String {
@@ -75,14 +77,23 @@ impl TestApp {
     async fn spawn(data_dir: PathBuf, database_url: String, backend: &'static str, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config::for_tests(data_dir, database_url);
         tweak(&mut config);
-        let clock = ManualClock::at(1_800_000_000);
+        Self::start(config, ManualClock::at(1_800_000_000), backend).await
+    }
+
+    async fn start(config: Config, clock: ManualClock, backend: &'static str) -> TestApp {
         let warden = Arc::new(server::warden(&config, Arc::new(clock.clone())).await.expect("start warden"));
         let options = LeptosOptions::builder().output_name("warden").site_root("target/site").build();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = server::router(config, options, warden.clone());
+        let router = server::router(config.clone(), options, warden.clone());
         tokio::spawn(server::serve(listener, router));
-        TestApp { addr, clock, warden, backend }
+        TestApp { addr, clock, warden, backend, config }
+    }
+
+    /// Another server on the same data folder, database and clock, as after
+    /// a restart: it reads the key file and the database afresh.
+    pub async fn restarted(&self) -> TestApp {
+        Self::start(self.config.clone(), self.clock.clone(), self.backend).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -288,21 +299,26 @@ impl TestApp {
     /// Queues a mail on its own (as a change would, without the change) and
     /// wakes the mail worker.
     pub async fn queue_mail(&self, mail: &domain::outbox::Mail) -> domain::Result<()> {
-        domain::outbox::enqueue(self.warden.deps().pool(), mail, self.warden.now()).await?;
+        domain::outbox::enqueue(self.warden.deps().pool(), &self.warden.deps().secret_box, mail, self.warden.now()).await?;
         self.warden.deps().outbox.queued();
         Ok(())
     }
 
-    /// Every mail queued for `to`, oldest first.
+    /// Every mail queued for `to`, oldest first, as it is sent: bodies
+    /// opened with this server's key (they are stored sealed).
     pub async fn mails_to(&self, to: &str) -> Vec<QueuedMail> {
         use sqlx::Row;
-        sqlx::query("SELECT to_addr, subject, text_body, html_body FROM mail_queue WHERE to_addr = $1 ORDER BY id")
+        sqlx::query("SELECT to_addr, subject, text_body, html_body, body_id FROM mail_queue WHERE to_addr = $1 ORDER BY id")
             .bind(to)
             .fetch_all(self.warden.deps().pool())
             .await
             .expect("read mail_queue")
             .iter()
-            .map(|r| QueuedMail { to: r.get("to_addr"), subject: r.get("subject"), text: r.get("text_body"), html: r.get("html_body") })
+            .map(|r| {
+                let sealed = domain::outbox::SealedBodies { body_id: r.get("body_id"), text: r.get("text_body"), html: r.get("html_body") };
+                let (text, html) = sealed.open(&self.warden.deps().secret_box, to).expect("a queued body opens with the server's key");
+                QueuedMail { to: r.get("to_addr"), subject: r.get("subject"), text, html }
+            })
             .collect()
     }
 

@@ -362,7 +362,11 @@ async fn bad_mail_settings_stop_the_start_with_a_message_that_hides_the_password
 
 // ---- the queue's claim, on both backends ------------------------------------
 
-on_both_backends!(a_claimed_mail_is_held_until_its_lease_runs_out, two_workers_never_send_the_same_mail_twice);
+on_both_backends!(
+    a_claimed_mail_is_held_until_its_lease_runs_out,
+    two_workers_never_send_the_same_mail_twice,
+    a_queued_reset_link_is_nowhere_in_the_database_yet_the_mail_brings_a_working_one,
+);
 
 async fn a_claimed_mail_is_held_until_its_lease_runs_out(app: TestApp) {
     let pool = app.warden.deps().pool();
@@ -371,7 +375,7 @@ async fn a_claimed_mail_is_held_until_its_lease_runs_out(app: TestApp) {
     let due = queue::due(pool, now, 10).await.expect("due");
     assert_eq!(due.len(), 1);
     let id = due[0].id;
-    assert_eq!(due[0].mail, reset_mail("zoe@example.com"));
+    assert_eq!(due[0].open(&app.warden.deps().secret_box).expect("opens with the server's key"), reset_mail("zoe@example.com"));
 
     assert_eq!(queue::claim(pool, id, now).await.expect("claim"), Some(1));
     assert_eq!(queue::claim(pool, id, now).await.expect("claim"), None, "a second claim loses");
@@ -415,4 +419,55 @@ async fn two_workers_never_send_the_same_mail_twice(app: TestApp) {
     let want: Vec<String> = (0..6).map(|i| format!("user{i}@example.com")).collect();
     assert_eq!(to, want, "each mail exactly once");
     assert!(rows(&app).await.iter().all(|r| r.sent_at.is_some() && r.attempts == 1));
+}
+
+/// Every column of every `mail_queue` row, as text: what someone holding a
+/// copy of the database (a replica, a backup) can read.
+async fn everything_in_the_queue(app: &TestApp) -> String {
+    use sqlx::{Column, Row};
+    let rows = sqlx::query("SELECT * FROM mail_queue").fetch_all(app.warden.deps().pool()).await.expect("read queue");
+    let mut out = String::new();
+    for row in &rows {
+        for (i, column) in row.columns().iter().enumerate() {
+            let value = match row.try_get::<Option<String>, _>(i) {
+                Ok(text) => text.unwrap_or_default(),
+                Err(_) => row.try_get::<Option<i64>, _>(i).expect("text or integer").map(|n| n.to_string()).unwrap_or_default(),
+            };
+            out.push_str(&format!("{}={value}\n", column.name()));
+        }
+    }
+    out
+}
+
+/// "Forgot your password?" queues the link sealed: no column of the queue
+/// holds the token, before or after sending, yet the delivered mail carries a
+/// link that opens the reset page and sets the new password.
+async fn a_queued_reset_link_is_nowhere_in_the_database_yet_the_mail_brings_a_working_one(app: TestApp) {
+    const PW: &str = "correct horse battery";
+    const NEW: &str = "lantern orbit meadow 42";
+    app.signed_in_user("zara", PW, CHROME_WINDOWS).await;
+    let b = app.browser(FIREFOX_ANDROID);
+    assert!(b.call("request_password_reset", &[("email", "zara@example.com")]).await.status.is_success());
+    app.wait_for_mails("zara@example.com", 1).await;
+    let queued = everything_in_the_queue(&app).await;
+    assert!(queued.contains("zara@example.com"), "the row is there: {queued}");
+
+    let smtp = SmtpServer::start();
+    assert!(worker(&app, Transport::smtp(&smtp.plain_url()).expect("transport")).run_once().await >= 1);
+    let delivered = smtp.received().into_iter().map(|m| show(&m.data)).find(|m| m.subject.contains("Reset")).expect("the reset mail arrived");
+    let start = delivered.text.find("/password/reset/open?token=").expect("a link in the mail");
+    let token: String = delivered.text[start + "/password/reset/open?token=".len()..].chars().take_while(|c| !c.is_whitespace()).collect();
+    assert!(token.len() >= 40, "{token}");
+    assert!(delivered.html.contains(&token), "the HTML part has the link too");
+
+    assert!(!queued.contains(&token), "the queued row holds the bearer token in clear:\n{queued}");
+    let after = everything_in_the_queue(&app).await;
+    assert!(!after.contains(&token), "nor once sent:\n{after}");
+
+    let owner = app.browser(CHROME_WINDOWS);
+    owner.get(&format!("/password/reset/open?token={token}")).await;
+    assert!(owner.get("/password/reset").await.body.contains("Set new password"), "the link opens the reset page");
+    let r = owner.call("complete_password_reset", &[("new_password", NEW), ("confirm_password", NEW)]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    owner.sign_in("zara", NEW).await;
 }

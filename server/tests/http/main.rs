@@ -10,4 +10,5 @@ mod mail;
 mod password;
 mod reset_links;
 mod sessions;
+mod storage;
 mod two_factor;

@@ -4,8 +4,10 @@
 //! open one; an unknown address gets no link, and the same answer.
 
 use crate::common::*;
+use domain::limits::{Backoff, Limiter};
 use domain::passwords::ResetToken;
-use domain::{ClientMeta, ErrorCode, Secret};
+use domain::{ClientMeta, ErrorCode, Secret, Warden};
+use std::sync::Arc;
 
 const PW: &str = "correct horse battery";
 const NEW: &str = "lantern orbit meadow 42";
@@ -35,6 +37,7 @@ on_both_backends!(
     a_link_works_once,
     a_newer_link_or_a_password_change_closes_the_open_one,
     an_unknown_address_gets_no_link_but_the_same_answer,
+    of_many_links_asked_for_at_once_only_the_newest_opens,
 );
 
 async fn a_link_lapses_when_its_time_is_up(app: TestApp) {
@@ -76,4 +79,60 @@ async fn an_unknown_address_gets_no_link_but_the_same_answer(app: TestApp) {
     task.await.expect("done");
     assert!(app.mails_to("nobody@example.com").await.is_empty());
     assert!(app.mails_to("ann@example.com").await.iter().all(|m| !m.subject.contains("Reset")));
+}
+
+/// "Close the older links, open a new one" is atomic: many requests racing
+/// for one account (on PostgreSQL they ran side by side under READ
+/// COMMITTED, each closing only what was committed before it) leave exactly
+/// one link open, the newest, and only it opens the reset page.
+async fn of_many_links_asked_for_at_once_only_the_newest_opens(app: TestApp) {
+    const N: usize = 24;
+    ann(&app).await;
+    // The same database, key and clock, without the reset budgets (a few an
+    // hour), so that every request goes through.
+    let unlimited = Backoff { free_failures: u32::MAX, base_secs: 0, max_secs: 0, window_secs: 1 };
+    let mut cfg = app.warden.config().clone();
+    cfg.passwords.reset_address_backoff = unlimited;
+    cfg.passwords.reset_ip_backoff = unlimited;
+    let deps = app.warden.deps();
+    let warden =
+        Arc::new(Warden::new(deps.store.clone(), Arc::new(app.clock.clone()), cfg, deps.secret_box.clone(), Limiter::in_memory()).expect("warden"));
+    let start = Arc::new(tokio::sync::Barrier::new(N));
+    let requests: Vec<_> = (0..N)
+        .map(|_| {
+            let (warden, start) = (warden.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                warden.passwords().request_reset("ann@example.com", &meta()).await.expect("not throttled").await.expect("queued")
+            })
+        })
+        .collect();
+    for r in requests {
+        r.await.expect("request");
+    }
+
+    let mails = app.wait_for_mails("ann@example.com", N).await;
+    let tokens: Vec<ResetToken> = mails
+        .iter()
+        .filter(|m| m.subject.contains("Reset"))
+        .map(|m| {
+            let at = m.text.find("token=").expect("a link") + "token=".len();
+            ResetToken::parse(m.text[at..].split_whitespace().next().expect("token")).expect("token")
+        })
+        .collect();
+    assert_eq!(tokens.len(), N, "every request sent a link");
+    let mut open = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if app.warden.passwords().reset_link(t).await.expect("read").is_some() {
+            open.push(i);
+        }
+    }
+    assert_eq!(open, vec![N - 1], "exactly one link open, the newest (mails in the order their links were made)");
+
+    for (i, t) in tokens.iter().enumerate().rev().take(3) {
+        let b = app.browser(CHROME_WINDOWS);
+        b.get(&format!("/password/reset/open?token={}", t.expose())).await;
+        let page = b.get("/password/reset").await.body;
+        assert_eq!(page.contains("Set new password"), i == N - 1, "link {i} of {N}");
+    }
 }

@@ -1,0 +1,62 @@
+//! Re-sealing every value the database keeps sealed, under the current key:
+//! the work of `warden rotate-key` (key rotation, OWASP ASVS 5.0 11.2.2).
+//! Each slice that stores sealed values re-seals its own, with its own
+//! associated data, in its own `store.rs`; a new sealed column adds its
+//! slice's `reseal` to [`reseal_all`]. Sealed values that never reach the
+//! database (the recovery-codes flash cookie) live minutes and open with any
+//! key of the ring meanwhile.
+
+use crate::support::secret_box::SecretBox;
+use crate::Result;
+use std::fmt;
+
+/// What re-sealing one kind of value did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Sealed again under the current key.
+    pub resealed: u64,
+    /// Already under the current key (and it opens them).
+    pub current: u64,
+    /// Opened by no key of the ring: left as they are, and reported.
+    pub unreadable: u64,
+}
+
+/// What [`reseal_all`] did, per kind of value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub totp_secrets: Resealed,
+    pub mail_bodies: Resealed,
+}
+
+impl Report {
+    fn kinds(&self) -> [(&'static str, Resealed); 2] {
+        [("TOTP secrets", self.totp_secrets), ("queued mails", self.mail_bodies)]
+    }
+
+    /// Values no key of the ring opens. While there are any, no retired key may go.
+    pub fn unreadable(&self) -> u64 {
+        self.kinds().iter().map(|(_, r)| r.unreadable).sum()
+    }
+
+    pub fn resealed(&self) -> u64 {
+        self.kinds().iter().map(|(_, r)| r.resealed).sum()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self
+            .kinds()
+            .iter()
+            .map(|(what, r)| format!("{what}: {} re-sealed, {} already under the current key, {} unreadable", r.resealed, r.current, r.unreadable))
+            .collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// Seals every sealed value in the database again under the current key of
+/// `secret_box`, which must hold every key they were sealed with. Safe to run
+/// again: values already under the current key are only checked.
+pub async fn reseal_all(pool: &sqlx::AnyPool, secret_box: &SecretBox) -> Result<Report> {
+    Ok(Report { totp_secrets: crate::two_factor::reseal(pool, secret_box).await?, mail_bodies: crate::outbox::reseal(pool, secret_box).await? })
+}
