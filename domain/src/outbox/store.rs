@@ -2,6 +2,7 @@
 //! worker's claim-with-a-lease, retry and give-up steps.
 
 use super::{retry_delay, Mail, QueuedMail, Retry, LEASE_SECS, MAX_ERROR_LEN};
+use crate::actor::SessionId;
 use crate::support::clip;
 use crate::Result;
 use sqlx::AnyPool;
@@ -24,15 +25,43 @@ pub async fn enqueue<'c, E>(db: E, mail: &Mail, now: i64) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
+    insert(db, mail, now, now, None).await
+}
+
+/// Queues `mail` to go out at `not_before`, unless [`withdraw_held`] takes it
+/// back for `session` first: a notice about a pending sign-in that is only
+/// true if the sign-in never completes.
+pub async fn enqueue_held<'c, E>(db: E, mail: &Mail, now: i64, not_before: i64, session: &SessionId) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    insert(db, mail, now, not_before, Some(session.as_str())).await
+}
+
+/// Takes back the unsent mail held for `session`. Returns how many.
+pub async fn withdraw_held<'c, E>(db: E, session: &SessionId) -> Result<u64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let done = sqlx::query("DELETE FROM mail_queue WHERE held_for_session = $1 AND sent_at IS NULL").bind(session.as_str()).execute(db).await?;
+    Ok(done.rows_affected())
+}
+
+async fn insert<'c, E>(db: E, mail: &Mail, now: i64, not_before: i64, held_for: Option<&str>) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     sqlx::query(
-        "INSERT INTO mail_queue (to_addr, subject, text_body, html_body, created_at, attempts, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, 0, $5)",
+        "INSERT INTO mail_queue (to_addr, subject, text_body, html_body, created_at, attempts, next_attempt_at, held_for_session) \
+         VALUES ($1, $2, $3, $4, $5, 0, $6, $7)",
     )
     .bind(&mail.to)
     .bind(&mail.subject)
     .bind(&mail.text)
     .bind(&mail.html)
     .bind(now)
+    .bind(not_before)
+    .bind(held_for)
     .execute(db)
     .await?;
     Ok(())
