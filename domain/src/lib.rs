@@ -108,7 +108,7 @@ impl Warden {
         Sessions::new(&self.deps, &self.cfg.sessions)
     }
     pub fn sign_in(&self) -> SignIn<'_> {
-        SignIn::new(&self.deps, &self.cfg.sign_in, &self.cfg.two_factor)
+        SignIn::new(&self.deps, &self.cfg.sign_in, &self.cfg.two_factor, &self.cfg.sessions)
     }
     pub fn passwords(&self) -> Passwords<'_> {
         Passwords::new(&self.deps, &self.cfg.passwords)

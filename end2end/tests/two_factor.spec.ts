@@ -37,7 +37,14 @@ test('enable 2FA by scanning the QR code, sign in with a code and a recovery cod
   await expect(toggle).toHaveAttribute('aria-checked', 'false');
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-checked', 'true');
-  await page.getByRole('button', { name: 'Authenticator App' }).click();
+  // Starting asks for the password first: a borrowed session cannot plant a second factor.
+  const method = page.getByRole('group', { name: 'Method' });
+  await method.getByLabel('Current password').fill('not my password');
+  await method.getByRole('button', { name: 'Authenticator App' }).click();
+  await expect(page.getByRole('alert')).toContainText('Your current password is not right');
+  await expect(page.locator('.qr svg')).toHaveCount(0);
+  await method.getByLabel('Current password').fill(PASSWORD);
+  await method.getByRole('button', { name: 'Authenticator App' }).click();
   await expect(page.locator('.qr svg')).toBeVisible();
 
   const uri = await readQr(page);
@@ -57,6 +64,8 @@ test('enable 2FA by scanning the QR code, sign in with a code and a recovery cod
   await expect(page.getByRole('alert')).toContainText('That code is not right');
 
   let used = await freshCode(totp, 0);
+  // Turning 2FA on signs out other devices unless the box is cleared.
+  await expect(page.getByLabel('Sign out of other devices')).toBeChecked();
   await page.getByLabel('Six-digit code').fill(used.code);
   await page.getByRole('button', { name: 'Enable', exact: true }).click();
   const codes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
@@ -99,6 +108,7 @@ test('enable 2FA by scanning the QR code, sign in with a code and a recovery cod
   await disable.getByLabel('Current password').fill(PASSWORD);
   used = await freshCode(totp, used.step);
   await disable.getByLabel('Authentication code or recovery code').fill(used.code);
+  await expect(disable.getByLabel('Sign out of other devices')).toBeChecked();
   await disable.getByRole('button', { name: 'Disable 2FA' }).click();
   await expect(page.getByText('Two-factor authentication is off.')).toBeVisible();
 

@@ -1,5 +1,7 @@
-//! Two-Factor Auth: turn on an authenticator app with a QR code, keep
-//! recovery codes, regenerate them or turn 2FA off.
+//! Two-Factor Auth: turn on an authenticator app with a QR code (after the
+//! current password), keep recovery codes, regenerate them or turn 2FA off.
+//! Each change offers "Sign out of other devices", ticked. Every form is a
+//! plain form post too, so the page works without JavaScript.
 
 use crate::components::form_error::{load_error, FormError};
 use crate::components::recovery_codes::RecoveryCodeList;
@@ -76,6 +78,7 @@ fn TwoFactorState(
                 <p class="muted">"Your old recovery codes stop working at once."</p>
                 <ActionForm action=regenerate>
                     {both_factor_fields()}
+                    {sign_out_others_box()}
                     <FormError error=Signal::derive(move || regenerate.value().get().and_then(|r| r.err()))/>
                     <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>
                         "Regenerate recovery codes"
@@ -87,6 +90,7 @@ fn TwoFactorState(
                 <p class="muted">"Signing in will ask for your password only."</p>
                 <ActionForm action=disable>
                     {both_factor_fields()}
+                    {sign_out_others_box()}
                     <FormError error=Signal::derive(move || disable.value().get().and_then(|r| r.err()))/>
                     <button type="submit" class="danger" disabled=move || disable.pending().get()>"Disable 2FA"</button>
                 </ActionForm>
@@ -114,6 +118,11 @@ fn TwoFactorState(
                     <fieldset class="methods">
                         <legend>"Method"</legend>
                         <ActionForm action=start>
+                            <p class="muted">"First confirm it is you: enter your current password, then choose a method."</p>
+                            <label>
+                                "Current password"
+                                <input type="password" name="password" autocomplete="current-password" required/>
+                            </label>
                             <button type="submit" class:selected=on aria-pressed=if on { "true" } else { "false" }>
                                 "Authenticator App"
                             </button>
@@ -151,10 +160,22 @@ fn Enrol(p: EnrolmentView, confirm: ServerAction<ConfirmTotp>) -> impl IntoView 
                     "Six-digit code"
                     <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" required/>
                 </label>
+                {sign_out_others_box()}
                 <FormError error/>
                 <button type="submit" disabled=move || confirm.pending().get()>"Enable"</button>
             </ActionForm>
         </div>
+    }
+}
+
+/// Ticked by default, as on the Password page: a change to the second factor
+/// is the moment to shut out whoever else may hold a session (ASVS 7.4.3).
+fn sign_out_others_box() -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" name="sign_out_others" checked/>
+            "Sign out of other devices"
+        </label>
     }
 }
 

@@ -24,6 +24,15 @@ fn flash_context(session: &domain::SessionId) -> Vec<u8> {
     format!("flash:{session}").into_bytes()
 }
 
+/// When the other devices were signed out, this session carries on under
+/// its new token.
+#[cfg(feature = "ssr")]
+fn keep_signed_in<T>(c: &crate::ssr::Call, applied: &domain::two_factor::Applied<T>) {
+    if let Some(renewed) = &applied.renewed {
+        crate::ssr::set_cookie(c.cookies.set(renewed.token.expose()));
+    }
+}
+
 #[server(prefix = "/_fn", endpoint = "two_factor_status")]
 pub async fn two_factor_status() -> Result<TwoFactorView, ApiError> {
     use crate::ssr::*;
@@ -41,17 +50,28 @@ pub async fn two_factor_status() -> Result<TwoFactorView, ApiError> {
     .await
 }
 
+/// Starts enrolment in this session; the current password is asked first.
 #[server(prefix = "/_fn", endpoint = "start_totp")]
-pub async fn start_totp() -> Result<(), ApiError> {
+pub async fn start_totp(password: Password) -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(crate::gate::Gate::SignedIn, |c| async move { c.warden.two_factor().start(c.actor()?).await.map(|_| ()) }).await
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let password: domain::Secret = password.into();
+        c.warden.two_factor().start(c.actor()?, &password, &c.meta).await.map(|_| ())
+    })
+    .await
 }
 
 #[server(prefix = "/_fn", endpoint = "confirm_totp")]
-pub async fn confirm_totp(code: String) -> Result<RecoveryCodes, ApiError> {
+pub async fn confirm_totp(
+    code: String,
+    // An HTML checkbox: sent (as "on") only when ticked.
+    sign_out_others: Option<String>,
+) -> Result<RecoveryCodes, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let codes = views::recovery_codes(c.warden.two_factor().confirm(c.actor()?, &code, &c.meta).await?);
+        let applied = c.warden.two_factor().confirm(c.actor()?, &code, sign_out_others.is_some(), &c.meta).await?;
+        keep_signed_in(&c, &applied);
+        let codes = views::recovery_codes(applied.value);
         hand_over(&c, &codes)?;
         Ok(codes)
     })
@@ -59,17 +79,25 @@ pub async fn confirm_totp(code: String) -> Result<RecoveryCodes, ApiError> {
 }
 
 #[server(prefix = "/_fn", endpoint = "disable_totp")]
-pub async fn disable_totp(password: Password, code: String) -> Result<(), ApiError> {
-    use crate::ssr::*;
-    serve(crate::gate::Gate::SignedIn, |c| async move { c.warden.two_factor().disable(c.actor()?, &password.into(), &code, &c.meta).await }).await
-}
-
-#[server(prefix = "/_fn", endpoint = "regenerate_recovery_codes")]
-pub async fn regenerate_recovery_codes(password: Password, code: String) -> Result<RecoveryCodes, ApiError> {
+pub async fn disable_totp(password: Password, code: String, sign_out_others: Option<String>) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let password: domain::Secret = password.into();
-        let codes = views::recovery_codes(c.warden.two_factor().regenerate_recovery_codes(c.actor()?, &password, &code, &c.meta).await?);
+        let applied = c.warden.two_factor().disable(c.actor()?, &password, &code, sign_out_others.is_some(), &c.meta).await?;
+        keep_signed_in(&c, &applied);
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "regenerate_recovery_codes")]
+pub async fn regenerate_recovery_codes(password: Password, code: String, sign_out_others: Option<String>) -> Result<RecoveryCodes, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let password: domain::Secret = password.into();
+        let applied = c.warden.two_factor().regenerate_recovery_codes(c.actor()?, &password, &code, sign_out_others.is_some(), &c.meta).await?;
+        keep_signed_in(&c, &applied);
+        let codes = views::recovery_codes(applied.value);
         hand_over(&c, &codes)?;
         Ok(codes)
     })

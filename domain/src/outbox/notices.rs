@@ -93,6 +93,36 @@ pub fn account_changed(to: &str, public_url: &str, subject: &str, what: &str, h:
     )
 }
 
+/// The subject of [`second_step_not_completed`].
+pub const SECOND_STEP_NOT_COMPLETED: &str = "Your Warden password was entered, but the two-factor step was not completed";
+
+/// Held back for a pending sign-in and sent only if its second step is not
+/// completed within `window_minutes`: whoever typed the password may not be
+/// the owner.
+pub fn second_step_not_completed(to: &str, public_url: &str, window_minutes: i64, h: &Happened) -> Mail {
+    let sessions = format!("{public_url}/account/security/sessions");
+    mail(
+        to,
+        SECOND_STEP_NOT_COMPLETED,
+        &[
+            format!(
+                "Your password was entered to sign in to your Warden account at {} from {} (IP address {}), \
+                 but the two-factor step was not completed within {window_minutes} minutes.",
+                time_fmt::display(h.at),
+                h.device(),
+                h.meta.ip
+            ),
+            format!(
+                "If this was you, there is nothing to do. If it was not, someone knows your password: \
+                 change your password at once at {public_url}/account/security/password (or reset it at \
+                 {public_url}/password/forgot), then check every session and event on Login Security. \
+                 Your two-factor authentication kept them out."
+            ),
+        ],
+        Some(("Review your sessions on Login Security", &sessions)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +149,18 @@ mod tests {
             assert!(part.contains("203.0.113.9"));
             assert!(part.contains("Chrome"));
             assert!(part.contains("https://warden.example/account/security/sessions"));
+        }
+    }
+
+    #[test]
+    fn an_unfinished_second_step_says_when_from_where_and_to_change_the_password() {
+        let m = meta();
+        let mail = second_step_not_completed("a@example.com", "https://warden.example", 5, &Happened { at: 1_700_000_000, meta: &m });
+        assert_eq!(mail.subject, SECOND_STEP_NOT_COMPLETED);
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains("2023-11-14 22:13 UTC") && part.contains("203.0.113.9") && part.contains("Chrome"), "{part}");
+            assert!(part.contains("within 5 minutes"), "{part}");
+            assert!(part.contains("change your password") && part.contains("https://warden.example/account/security/password"), "{part}");
         }
     }
 

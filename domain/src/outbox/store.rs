@@ -3,6 +3,7 @@
 //! re-sealing the waiting bodies under a new key.
 
 use super::{retry_delay, Mail, QueuedMail, Retry, SealedBodies, LEASE_SECS, MAX_ERROR_LEN};
+use crate::actor::SessionId;
 use crate::rekey::Resealed;
 use crate::support::clip;
 use crate::support::secret_box::SecretBox;
@@ -28,10 +29,36 @@ pub async fn enqueue<'c, E>(db: E, secret_box: &SecretBox, mail: &Mail, now: i64
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
+    insert(db, secret_box, mail, now, now, None).await
+}
+
+/// Queues `mail` to go out at `not_before`, unless [`withdraw_held`] takes it
+/// back for `session` first: a notice about a pending sign-in that is only
+/// true if the sign-in never completes.
+pub async fn enqueue_held<'c, E>(db: E, secret_box: &SecretBox, mail: &Mail, now: i64, not_before: i64, session: &SessionId) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    insert(db, secret_box, mail, now, not_before, Some(session.as_str())).await
+}
+
+/// Takes back the unsent mail held for `session`. Returns how many.
+pub async fn withdraw_held<'c, E>(db: E, session: &SessionId) -> Result<u64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let done = sqlx::query("DELETE FROM mail_queue WHERE held_for_session = $1 AND sent_at IS NULL").bind(session.as_str()).execute(db).await?;
+    Ok(done.rows_affected())
+}
+
+async fn insert<'c, E>(db: E, secret_box: &SecretBox, mail: &Mail, now: i64, not_before: i64, held_for: Option<&str>) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     let sealed = SealedBodies::seal(secret_box, mail)?;
     sqlx::query(
-        "INSERT INTO mail_queue (to_addr, subject, text_body, html_body, body_id, created_at, attempts, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $6)",
+        "INSERT INTO mail_queue (to_addr, subject, text_body, html_body, body_id, created_at, attempts, next_attempt_at, held_for_session) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
     )
     .bind(&mail.to)
     .bind(&mail.subject)
@@ -39,6 +66,8 @@ where
     .bind(&sealed.html)
     .bind(&sealed.body_id)
     .bind(now)
+    .bind(not_before)
+    .bind(held_for)
     .execute(db)
     .await?;
     Ok(())

@@ -44,6 +44,9 @@ pub enum EndReason {
     Expired,
     PasswordChanged,
     SecondFactorNotCompleted,
+    /// "Sign out of other devices" when 2FA was turned on or off, or
+    /// recovery codes were regenerated.
+    TwoFactorChanged,
 }
 
 impl EndReason {
@@ -55,6 +58,7 @@ impl EndReason {
             EndReason::Expired => "expired",
             EndReason::PasswordChanged => "password_changed",
             EndReason::SecondFactorNotCompleted => "second_factor_not_completed",
+            EndReason::TwoFactorChanged => "two_factor_changed",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -65,6 +69,7 @@ impl EndReason {
             Self::Expired,
             Self::PasswordChanged,
             Self::SecondFactorNotCompleted,
+            Self::TwoFactorChanged,
         ]
         .into_iter()
         .find(|r| r.code() == s)
@@ -77,6 +82,7 @@ impl EndReason {
             EndReason::Expired => "Expired",
             EndReason::PasswordChanged => "Password changed",
             EndReason::SecondFactorNotCompleted => "Two-factor step not completed",
+            EndReason::TwoFactorChanged => "Two-factor settings changed",
         }
     }
 }
@@ -116,6 +122,7 @@ mod tests {
             EndReason::Expired,
             EndReason::PasswordChanged,
             EndReason::SecondFactorNotCompleted,
+            EndReason::TwoFactorChanged,
         ] {
             assert_eq!(EndReason::from_code(r.code()), Some(r));
         }

@@ -1,6 +1,13 @@
 //! Signing in: the password step (one answer for every failure, growing
 //! delays per account and per client IP) and, when 2FA is on, the second
 //! step that turns the pending session into a full one.
+//!
+//! A right password with 2FA on also queues, in the same transaction, a
+//! notice to the owner held until the second step's window ends ("your
+//! password was entered but the two-factor step was not completed").
+//! Completing the step withdraws it, in the transaction that renews the
+//! session; signing out of the step does not (whoever holds a stolen
+//! password would).
 
 use crate::accounts;
 use crate::actor::{Actor, ClientMeta};
@@ -9,7 +16,8 @@ use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::events::{self, Event, EventKind};
 use crate::limits::{Backoff, LimitKey, LimitKind};
-use crate::sessions::{self, EndReason, NewSession, Which};
+use crate::outbox::{self, notices};
+use crate::sessions::{self, EndReason, NewSession, SessionsConfig, Which};
 use crate::support::secret::Secret;
 use crate::two_factor::{self, Factor, TwoFactor, TwoFactorConfig};
 
@@ -34,11 +42,12 @@ pub struct SignIn<'w> {
     deps: &'w Deps,
     cfg: &'w SignInConfig,
     two_factor: &'w TwoFactorConfig,
+    sessions: &'w SessionsConfig,
 }
 
 impl<'w> SignIn<'w> {
-    pub fn new(deps: &'w Deps, cfg: &'w SignInConfig, two_factor: &'w TwoFactorConfig) -> Self {
-        SignIn { deps, cfg, two_factor }
+    pub fn new(deps: &'w Deps, cfg: &'w SignInConfig, two_factor: &'w TwoFactorConfig, sessions: &'w SessionsConfig) -> Self {
+        SignIn { deps, cfg, two_factor, sessions }
     }
 
     async fn refused(&self, account: Option<crate::actor::AccountId>, kind: EventKind, meta: &ClientMeta) -> Result<()> {
@@ -87,6 +96,12 @@ impl<'w> SignIn<'w> {
             events::record(change.db(), Some(old_account), &Event::new(EventKind::SignedOut), meta, at).await?;
         }
         let session = sessions::create(change.db(), account_id, meta, second_factor, at).await?;
+        if let (true, Some(owner)) = (second_factor, &account) {
+            let window = self.sessions.second_factor_window_secs;
+            let h = notices::Happened { at, meta };
+            let notice = notices::second_step_not_completed(&owner.email, &self.deps.public_url, (window + 59) / 60, &h);
+            outbox::store::enqueue_held(change.db(), &self.deps.secret_box, &notice, at, at + window, &session.session_id).await?;
+        }
         let kind = if second_factor { EventKind::SecondFactorRequested } else { EventKind::SignedIn };
         change.commit(Some(account_id), Event::new(kind), None, meta).await?;
         Ok(session)
@@ -100,6 +115,7 @@ impl<'w> SignIn<'w> {
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         let renewed = sessions::renew(change.db(), account, session, at, true).await?;
+        outbox::store::withdraw_held(change.db(), session).await?;
         let detail = match factor {
             Factor::RecoveryCode => "with a recovery code",
             Factor::AuthenticatorApp => "with the authenticator app",

@@ -2,11 +2,18 @@
 //! recovery codes (NIST SP 800-63B §5.1.2 look-up secrets, §5.1.4.2 OTP
 //! devices; OWASP ASVS 5.0 V6.5).
 //!
-//! Enrolment: a 160-bit secret is generated and stored encrypted (AES-256-GCM,
-//! bound to the account id), unconfirmed; it is shown once as a QR code and as
-//! text. The first right code turns 2FA on and yields ten recovery codes,
-//! stored only as argon2id hashes. From then on every sign-in stops after the
-//! password at a pending session that reaches nothing until a code passes.
+//! Enrolment: starting it asks for the current password (a session thief
+//! cannot plant a second factor they know and lock the owner out). A 160-bit
+//! secret is generated and stored encrypted (AES-256-GCM, bound to the account
+//! id), unconfirmed and bound to the session that started it: only that
+//! session is shown its QR code and key, and only that session can confirm
+//! it. The first right code turns 2FA on and yields ten recovery codes, stored
+//! only as argon2id hashes. From then on every sign-in stops after the password
+//! at a pending session that reaches nothing until a code passes.
+//!
+//! Turning 2FA on or off and regenerating recovery codes can sign out every
+//! other session of the account (the page offers it, ticked); this session
+//! then carries on under a new token. Each of the three mails the owner.
 //!
 //! Each TOTP step is accepted once: the accepted step is written with a
 //! compare-and-set (`last_used_step < step`), so two requests racing with the
@@ -19,13 +26,14 @@ mod store;
 pub mod totp;
 
 use crate::accounts;
-use crate::actor::{AccountId, Actor, ClientMeta};
+use crate::actor::{AccountId, Actor, ClientMeta, SessionId};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
 use crate::limits::{Backoff, LimitKey, LimitKind};
 use crate::outbox::notices::Notice;
+use crate::sessions::{self, EndReason, NewSession, Which};
 use crate::support::secret::Secret;
 use totp::TotpSecret;
 
@@ -33,14 +41,21 @@ use totp::TotpSecret;
 pub struct TwoFactorConfig {
     /// The name authenticator apps show next to the code.
     pub issuer: String,
-    /// Wrong codes (and passwords given with them) per account: a growing
-    /// delay, then a lock of up to the cap.
+    /// Wrong codes (and passwords given with them, or given to start an
+    /// enrolment) per account: a growing delay, then a lock of up to the cap.
     pub backoff: Backoff,
+    /// How long into a 30-second step the previous step's code is still
+    /// accepted; a code therefore lives at most 30 s plus this.
+    pub previous_step_grace_secs: i64,
 }
 
 impl Default for TwoFactorConfig {
     fn default() -> Self {
-        TwoFactorConfig { issuer: "Warden".into(), backoff: Backoff { free_failures: 3, base_secs: 2, max_secs: 900, window_secs: 3600 } }
+        TwoFactorConfig {
+            issuer: "Warden".into(),
+            backoff: Backoff { free_failures: 3, base_secs: 2, max_secs: 900, window_secs: 3600 },
+            previous_step_grace_secs: totp::DEFAULT_GRACE_SECS,
+        }
     }
 }
 
@@ -50,9 +65,19 @@ pub struct TwoFactorStatus {
     /// When 2FA was turned on; `None` when off.
     pub enabled_since: Option<i64>,
     pub recovery_codes_left: i64,
-    /// An enrolment started but not confirmed yet: its QR code and key, shown
-    /// until the first right code (never again after that).
+    /// An enrolment this session started and has not confirmed yet: its QR
+    /// code and key, shown until the first right code (never again after
+    /// that) and never to another session.
     pub pending: Option<Enrolment>,
+}
+
+/// The outcome of a change to the second factor: its result, and what it
+/// did to the account's other sessions.
+pub struct Applied<T> {
+    pub value: T,
+    /// This session's new token, when the other sessions were signed out.
+    pub renewed: Option<NewSession>,
+    pub other_sessions_ended: u64,
 }
 
 #[derive(Clone)]
@@ -75,8 +100,35 @@ pub enum Factor {
     RecoveryCode,
 }
 
-/// How long an enrolment that was never confirmed stays shown.
+/// How long an enrolment that was never confirmed stays shown (and can be
+/// confirmed).
 const PENDING_ENROLMENT_SECS: i64 = 15 * 60;
+
+fn not_started() -> Error {
+    Error::refused(ErrorCode::EnrolmentNotStarted, "Start again: choose Authenticator App to get a new QR code.")
+}
+
+fn wrong_current_password() -> Error {
+    Error::refused(ErrorCode::WrongCurrentPassword, "Your current password is not right. Nothing was changed.")
+}
+
+/// With `sign_out_others`, ends every other session of the account (in the
+/// change's transaction) and gives this one a new token, as a password
+/// change does.
+async fn sign_out_others(
+    change: &mut Change<'_>,
+    account: AccountId,
+    session: &SessionId,
+    sign_out_others: bool,
+) -> Result<(Option<NewSession>, u64)> {
+    if !sign_out_others {
+        return Ok((None, 0));
+    }
+    let at = change.at();
+    let renewed = sessions::renew(change.db(), account, session, at, false).await?;
+    let ended = sessions::end(change.db(), Which::OthersOf(account, session), EndReason::TwoFactorChanged, at).await?;
+    Ok((Some(renewed), ended))
+}
 
 fn wrong_code() -> Error {
     Error::refused(ErrorCode::WrongCode, "That code is not right. Check the time on your phone and enter the newest code.")
@@ -135,66 +187,82 @@ impl<'w> TwoFactor<'w> {
         TotpSecret::from_bytes(self.deps.secret_box.open(sealed, &sealed_context(account))?)
     }
 
+    /// The enrolment `session` started and may still confirm, if any.
+    fn own_pending(&self, row: Option<store::TotpRow>, session: &SessionId) -> Option<store::TotpRow> {
+        let now = self.deps.now();
+        row.filter(|r| {
+            r.enabled_at.is_none() && r.enrolling_session_id.as_deref() == Some(session.as_str()) && now - r.created_at < PENDING_ENROLMENT_SECS
+        })
+    }
+
     pub async fn status(&self, actor: &Actor) -> Result<TwoFactorStatus> {
-        let account = actor.account()?;
+        let (account, session) = actor.browser_session()?;
         let row = store::totp(self.deps.pool(), account).await?;
         let left = store::recovery_codes_left(self.deps.pool(), account).await?;
-        let mut status = TwoFactorStatus { enabled_since: None, recovery_codes_left: left, pending: None };
-        if let Some(r) = row {
-            status.enabled_since = r.enabled_at;
-            let fresh = self.deps.now() - r.created_at < PENDING_ENROLMENT_SECS;
-            if r.enabled_at.is_none() && fresh {
-                let secret = self.open_secret(account, &r.secret_sealed)?;
-                status.pending = Some(self.enrolment(&secret, actor.username().unwrap_or_default())?);
-            }
+        let enabled_since = row.as_ref().and_then(|r| r.enabled_at);
+        let mut status = TwoFactorStatus { enabled_since, recovery_codes_left: left, pending: None };
+        if let Some(r) = self.own_pending(row, session) {
+            let secret = self.open_secret(account, &r.secret_sealed)?;
+            status.pending = Some(self.enrolment(&secret, actor.username().unwrap_or_default())?);
         }
         Ok(status)
     }
 
-    /// Starts (or restarts) enrolment with a new secret. Nothing changes for
-    /// signing in until [`TwoFactor::confirm`] succeeds.
-    pub async fn start(&self, actor: &Actor) -> Result<Enrolment> {
-        let account = actor.account()?;
+    /// Starts (or restarts) enrolment with a new secret, bound to this
+    /// session, after proving the current password. Wrong passwords count
+    /// against the account's two-factor budget, so this cannot be used to
+    /// guess it. Any enrolment another session had waiting is replaced.
+    /// Nothing changes for signing in until [`TwoFactor::confirm`] succeeds.
+    pub async fn start(&self, actor: &Actor, password: &Secret, meta: &ClientMeta) -> Result<Enrolment> {
+        let (account, session) = actor.browser_session()?;
+        self.check_throttle(account).await?;
         if is_enabled(self.deps.pool(), account).await? {
             return Err(already_on());
         }
+        let owner = accounts::find(self.deps.pool(), account).await?;
+        if !self.deps.hasher.verify(password, Some(&owner.password_hash)).await? {
+            self.factor_failed(account, meta, EventKind::TwoFactorFailed, "wrong password when starting to enable 2FA").await?;
+            return Err(wrong_current_password());
+        }
+        self.succeeded(account).await?;
         let secret = TotpSecret::generate();
         let sealed = self.deps.secret_box.seal(secret.as_bytes(), &sealed_context(account))?;
         let mut tx = self.deps.pool().begin().await?;
-        store::restart_enrolment(&mut tx, account, &sealed, self.deps.now()).await?;
+        store::restart_enrolment(&mut tx, account, session, &sealed, self.deps.now()).await?;
         tx.commit().await?;
         self.enrolment(&secret, actor.username().unwrap_or_default())
     }
 
-    /// The first right code turns 2FA on; returns the recovery codes, the only
-    /// time they exist in plain text.
-    pub async fn confirm(&self, actor: &Actor, code: &str, meta: &ClientMeta) -> Result<Vec<Secret>> {
-        let account = actor.account()?;
+    /// The first right code, in the session that started the enrolment,
+    /// turns 2FA on; returns the recovery codes, the only time they exist in
+    /// plain text. With `sign_out_others`, every other session ends.
+    pub async fn confirm(&self, actor: &Actor, code: &str, sign_out_others_too: bool, meta: &ClientMeta) -> Result<Applied<Vec<Secret>>> {
+        let (account, session) = actor.browser_session()?;
         self.check_throttle(account).await?;
-        let row = store::totp(self.deps.pool(), account)
-            .await?
-            .filter(|r| r.enabled_at.is_none())
-            .ok_or_else(|| Error::refused(ErrorCode::EnrolmentNotStarted, "Start again: choose Authenticator App to get a new QR code."))?;
+        let row = self.own_pending(store::totp(self.deps.pool(), account).await?, session).ok_or_else(not_started)?;
         let secret = self.open_secret(account, &row.secret_sealed)?;
-        let Some(step) = totp::verify(&secret, code, self.deps.now(), None) else {
+        let Some(step) = totp::verify(&secret, code, self.deps.now(), None, self.cfg.previous_step_grace_secs) else {
             return Err(self.code_failed(account, meta, EventKind::TwoFactorFailed).await?);
         };
         let (codes, hashes) = self.new_recovery_codes().await?;
         let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
-        if !store::enable(change.db(), account, step, at).await? {
-            return Err(already_on());
+        // Only the secret this code was checked against, still this session's.
+        if !store::enable(change.db(), account, session, &row.secret_sealed, step, at).await? {
+            return Err(if is_enabled(self.deps.pool(), account).await? { already_on() } else { not_started() });
         }
         store::replace_recovery_codes(change.db(), account, &hashes, at).await?;
+        let (renewed, ended) = sign_out_others(&mut change, account, session, sign_out_others_too).await?;
         let notice = Notice {
             to: owner.email,
             subject: "Two-factor authentication is on for your Warden account",
             what: "Two-factor authentication was turned on for your Warden account",
         };
-        change.commit(Some(account), Event::new(EventKind::TwoFactorEnabled), Some(notice), meta).await?;
+        let event = Event::with_detail(EventKind::TwoFactorEnabled, sessions::signed_out_detail(ended, "other "));
+        change.commit(Some(account), event, Some(notice), meta).await?;
         self.succeeded(account).await?;
-        Ok(codes)
+        Ok(Applied { value: codes, renewed, other_sessions_ended: ended })
     }
 
     async fn new_recovery_codes(&self) -> Result<(Vec<Secret>, Vec<String>)> {
@@ -229,7 +297,7 @@ impl<'w> TwoFactor<'w> {
         let secret = self.open_secret(account, &row.secret_sealed)?;
         // Verify without the replay bound first, so a replay is told apart
         // from a wrong code in the owner's event list.
-        let Some(step) = totp::verify(&secret, code, self.deps.now(), None) else {
+        let Some(step) = totp::verify(&secret, code, self.deps.now(), None, self.cfg.previous_step_grace_secs) else {
             return Err(self.code_failed(account, meta, EventKind::TwoFactorFailed).await?);
         };
         let fresh = row.last_used_step.is_none_or(|l| step > l) && store::accept_step(self.deps.pool(), account, step).await?;
@@ -268,29 +336,51 @@ impl<'w> TwoFactor<'w> {
         self.verify(account, code, meta).await.map(|_| ())
     }
 
-    pub async fn disable(&self, actor: &Actor, password: &Secret, code: &str, meta: &ClientMeta) -> Result<()> {
-        let account = actor.account()?;
+    /// Turns 2FA off (password and a code); with `sign_out_others`, every
+    /// other session ends.
+    pub async fn disable(&self, actor: &Actor, password: &Secret, code: &str, sign_out_others_too: bool, meta: &ClientMeta) -> Result<Applied<()>> {
+        let (account, session) = actor.browser_session()?;
         self.prove_both_factors(account, password, code, meta).await?;
         let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         store::remove(change.db(), account).await?;
+        let (renewed, ended) = sign_out_others(&mut change, account, session, sign_out_others_too).await?;
         let notice = Notice {
             to: owner.email,
             subject: "Two-factor authentication is off for your Warden account",
             what: "Two-factor authentication was turned off for your Warden account",
         };
-        change.commit(Some(account), Event::new(EventKind::TwoFactorDisabled), Some(notice), meta).await
+        let event = Event::with_detail(EventKind::TwoFactorDisabled, sessions::signed_out_detail(ended, "other "));
+        change.commit(Some(account), event, Some(notice), meta).await?;
+        Ok(Applied { value: (), renewed, other_sessions_ended: ended })
     }
 
-    pub async fn regenerate_recovery_codes(&self, actor: &Actor, password: &Secret, code: &str, meta: &ClientMeta) -> Result<Vec<Secret>> {
-        let account = actor.account()?;
+    /// New recovery codes (password and a code); the old ones stop working
+    /// and the owner is mailed. With `sign_out_others`, every other session ends.
+    pub async fn regenerate_recovery_codes(
+        &self,
+        actor: &Actor,
+        password: &Secret,
+        code: &str,
+        sign_out_others_too: bool,
+        meta: &ClientMeta,
+    ) -> Result<Applied<Vec<Secret>>> {
+        let (account, session) = actor.browser_session()?;
         self.prove_both_factors(account, password, code, meta).await?;
         let (codes, hashes) = self.new_recovery_codes().await?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         store::replace_recovery_codes(change.db(), account, &hashes, at).await?;
-        change.commit(Some(account), Event::new(EventKind::RecoveryCodesRegenerated), None, meta).await?;
-        Ok(codes)
+        let (renewed, ended) = sign_out_others(&mut change, account, session, sign_out_others_too).await?;
+        let notice = Notice {
+            to: owner.email,
+            subject: "New recovery codes were made for your Warden account",
+            what: "New recovery codes were made for your Warden account",
+        };
+        let event = Event::with_detail(EventKind::RecoveryCodesRegenerated, sessions::signed_out_detail(ended, "other "));
+        change.commit(Some(account), event, Some(notice), meta).await?;
+        Ok(Applied { value: codes, renewed, other_sessions_ended: ended })
     }
 }
 

@@ -1,6 +1,6 @@
 //! The `totp_credentials` and `recovery_codes` tables.
 
-use crate::actor::AccountId;
+use crate::actor::{AccountId, SessionId};
 use crate::error::Result;
 
 #[derive(sqlx::FromRow)]
@@ -9,6 +9,8 @@ pub struct TotpRow {
     pub enabled_at: Option<i64>,
     pub last_used_step: Option<i64>,
     pub created_at: i64,
+    /// The session that started a waiting enrolment.
+    pub enrolling_session_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -18,10 +20,12 @@ pub struct RecoveryRow {
 }
 
 pub async fn totp(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<TotpRow>> {
-    Ok(sqlx::query_as("SELECT secret_sealed, enabled_at, last_used_step, created_at FROM totp_credentials WHERE account_id = $1")
-        .bind(account.get())
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT secret_sealed, enabled_at, last_used_step, created_at, enrolling_session_id FROM totp_credentials WHERE account_id = $1",
+    )
+    .bind(account.get())
+    .fetch_optional(db)
+    .await?)
 }
 
 pub async fn recovery_codes_left(db: &sqlx::AnyPool, account: AccountId) -> Result<i64> {
@@ -36,27 +40,35 @@ pub async fn unused_recovery_codes(db: &sqlx::AnyPool, account: AccountId) -> Re
     Ok(sqlx::query_as("SELECT id, code_hash FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL").bind(account.get()).fetch_all(db).await?)
 }
 
-/// Replaces an unconfirmed enrolment (if any) with a new secret.
-pub async fn restart_enrolment(db: &mut sqlx::AnyConnection, account: AccountId, sealed: &str, at: i64) -> Result<()> {
+/// Replaces an unconfirmed enrolment (if any, whichever session started
+/// it) with a new secret that belongs to `session`.
+pub async fn restart_enrolment(db: &mut sqlx::AnyConnection, account: AccountId, session: &SessionId, sealed: &str, at: i64) -> Result<()> {
     sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1 AND enabled_at IS NULL").bind(account.get()).execute(&mut *db).await?;
-    sqlx::query("INSERT INTO totp_credentials (account_id, secret_sealed, created_at) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO totp_credentials (account_id, secret_sealed, created_at, enrolling_session_id) VALUES ($1, $2, $3, $4)")
         .bind(account.get())
         .bind(sealed)
         .bind(at)
+        .bind(session.as_str())
         .execute(&mut *db)
         .await?;
     Ok(())
 }
 
-/// Turns a waiting enrolment on, with its first accepted step. Returns
-/// whether there was one to turn on.
-pub async fn enable(db: &mut sqlx::AnyConnection, account: AccountId, step: i64, at: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE totp_credentials SET enabled_at = $1, last_used_step = $2 WHERE account_id = $3 AND enabled_at IS NULL")
-        .bind(at)
-        .bind(step)
-        .bind(account.get())
-        .execute(db)
-        .await?;
+/// Turns the waiting enrolment `session` started with `sealed` on, with its
+/// first accepted step (compare-and-set: an enrolment restarted meanwhile,
+/// by this session or another, is not turned on). Returns whether it did.
+pub async fn enable(db: &mut sqlx::AnyConnection, account: AccountId, session: &SessionId, sealed: &str, step: i64, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE totp_credentials SET enabled_at = $1, last_used_step = $2, enrolling_session_id = NULL \
+         WHERE account_id = $3 AND enabled_at IS NULL AND enrolling_session_id = $4 AND secret_sealed = $5",
+    )
+    .bind(at)
+    .bind(step)
+    .bind(account.get())
+    .bind(session.as_str())
+    .bind(sealed)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

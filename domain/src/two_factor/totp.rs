@@ -7,11 +7,14 @@
 //! Secrets are 160 bits from the OS CSPRNG, the length RFC 4226 §4 (R6)
 //! recommends.
 //!
-//! Window: a code is accepted for the current step and the one before it —
-//! one step back covers a phone clock a little behind the server and the
-//! seconds spent typing — and never for a future step, so a code leaked early
-//! is not good for longer than it had to be. At most two codes are valid at any
-//! moment, a 1-in-500,000 chance per guess; the caller throttles guesses.
+//! Window: a code is accepted during its own 30-second step and, for a short
+//! grace at the start of the next step (the first 10 seconds by default), as
+//! the previous step's code: that covers a phone clock a little behind the
+//! server and a code typed just as it changed. It is never accepted for a
+//! future step. So a code lives at most 30 s plus the grace (about 40 s, not
+//! the 60 s a whole previous step would give; ASVS 6.5.5), and at most two
+//! codes are valid at any moment, a 1-in-500,000 chance per guess; the caller
+//! throttles guesses.
 //!
 //! Replay: NIST requires that an OTP be accepted only once. The caller stores
 //! the step of the last accepted code and passes it in; only strictly later
@@ -34,8 +37,9 @@ use subtle::ConstantTimeEq;
 pub const STEP_SECS: i64 = 30;
 /// Digits per code; what the otpauth URI announces.
 pub const DIGITS: u32 = 6;
-/// How many steps before the current one are still accepted.
-pub const STEPS_BACK: i64 = 1;
+/// How long into a step the previous step's code is still accepted, by
+/// default (`TwoFactorConfig::previous_step_grace_secs`).
+pub const DEFAULT_GRACE_SECS: i64 = 10;
 /// 160 bits, as RFC 4226 recommends.
 pub const SECRET_BYTES: usize = 20;
 /// RFC 4226 R6 requires at least 128 bits; secrets from elsewhere may be longer.
@@ -134,19 +138,22 @@ pub fn step_of(now: i64) -> i64 {
     now.div_euclid(STEP_SECS)
 }
 
-/// Checks `code` against the current step and the one before, refusing any
-/// step not strictly after `last_used_step`. Returns the accepted step, which
-/// the caller must store as the new `last_used_step` before reporting success.
-pub fn verify(secret: &TotpSecret, code: &str, now: i64, last_used_step: Option<i64>) -> Option<i64> {
+/// Checks `code` against the current step and, during the first
+/// `grace_secs` of it, the one before; refuses any step not strictly after
+/// `last_used_step`. Returns the accepted step, which the caller must store
+/// as the new `last_used_step` before reporting success.
+pub fn verify(secret: &TotpSecret, code: &str, now: i64, last_used_step: Option<i64>, grace_secs: i64) -> Option<i64> {
     // Apps show "123 456"; people copy it with the space.
     let typed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     if typed.len() != DIGITS as usize || !typed.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let current = step_of(now);
+    let into_step = now - current * STEP_SECS;
+    let steps_back = i64::from(into_step < grace_secs.clamp(0, STEP_SECS));
     // Newest first: should a code match two steps, recording the later one
     // closes the window sooner.
-    (0..=STEPS_BACK).map(|back| current - back).filter(|&step| step >= 0 && last_used_step.is_none_or(|last| step > last)).find(|&step| {
+    (0..=steps_back).map(|back| current - back).filter(|&step| step >= 0 && last_used_step.is_none_or(|last| step > last)).find(|&step| {
         let expected = code_at(secret.as_bytes(), DIGITS, (step * STEP_SECS) as u64);
         bool::from(expected.as_bytes().ct_eq(typed.as_bytes()))
     })
@@ -157,6 +164,7 @@ mod tests {
     use super::*;
 
     const RFC_SECRET: &[u8] = b"12345678901234567890";
+    const G: i64 = DEFAULT_GRACE_SECS;
 
     fn secret() -> TotpSecret {
         TotpSecret::from_bytes(RFC_SECRET.to_vec()).expect("secret")
@@ -188,10 +196,41 @@ mod tests {
         let s = secret();
         let now = 1_234_567_890;
         let step = step_of(now);
-        assert_eq!(verify(&s, &code(&s, now), now, None), Some(step));
-        assert_eq!(verify(&s, &code(&s, now - 30), now, None), Some(step - 1));
-        assert_eq!(verify(&s, &code(&s, now - 60), now, None), None, "two steps back");
-        assert_eq!(verify(&s, &code(&s, now + 30), now, None), None, "next step");
+        assert_eq!(verify(&s, &code(&s, now), now, None, G), Some(step));
+        assert_eq!(verify(&s, &code(&s, now - 30), now, None, G), Some(step - 1));
+        assert_eq!(verify(&s, &code(&s, now - 60), now, None, G), None, "two steps back");
+        assert_eq!(verify(&s, &code(&s, now + 30), now, None, G), None, "next step");
+    }
+
+    #[test]
+    fn the_previous_step_counts_only_in_the_first_seconds_of_the_next() {
+        let s = secret();
+        let start = step_of(1_234_567_890) * STEP_SECS;
+        let old = code(&s, start - 1);
+        for into in 0..G {
+            assert_eq!(verify(&s, &old, start + into, None, G), Some(step_of(start) - 1), "{into} s into the step");
+        }
+        for into in G..STEP_SECS {
+            assert_eq!(verify(&s, &old, start + into, None, G), None, "{into} s into the step");
+        }
+        // the current step's code is good for the whole step
+        let now = code(&s, start);
+        assert!((0..STEP_SECS).all(|into| verify(&s, &now, start + into, None, G) == Some(step_of(start))));
+        // no grace: the current step only
+        assert_eq!(verify(&s, &old, start, None, 0), None);
+        // a grace longer than a step is a whole step, never two
+        assert_eq!(verify(&s, &code(&s, start - STEP_SECS - 1), start, None, 1000), None);
+    }
+
+    #[test]
+    fn a_code_lives_at_most_a_step_and_the_grace() {
+        let s = secret();
+        let first = step_of(1_234_567_890) * STEP_SECS;
+        let c = code(&s, first);
+        let accepted: Vec<i64> = (first - 60..first + 120).filter(|&t| verify(&s, &c, t, None, G).is_some()).collect();
+        assert_eq!(accepted.first(), Some(&first), "never before its step");
+        assert_eq!(accepted.last(), Some(&(first + STEP_SECS + G - 1)));
+        assert_eq!(accepted.len() as i64, STEP_SECS + G, "{accepted:?}");
     }
 
     #[test]
@@ -199,20 +238,20 @@ mod tests {
         let s = secret();
         let now = 1_234_567_890;
         let c = code(&s, now);
-        let used = verify(&s, &c, now, None).expect("first use");
-        assert_eq!(verify(&s, &c, now, Some(used)), None);
-        assert_eq!(verify(&s, &c, now + 5, Some(used)), None);
+        let used = verify(&s, &c, now, None, G).expect("first use");
+        assert_eq!(verify(&s, &c, now, Some(used), G), None);
+        assert_eq!(verify(&s, &c, now + 5, Some(used), G), None);
         // the next step's code is fine afterwards
-        assert_eq!(verify(&s, &code(&s, now + 30), now + 30, Some(used)), Some(used + 1));
+        assert_eq!(verify(&s, &code(&s, now + 30), now + 30, Some(used), G), Some(used + 1));
     }
 
     #[test]
     fn an_older_code_is_refused_after_a_newer_one() {
         let s = secret();
         let now = 1_234_567_890;
-        let used = verify(&s, &code(&s, now), now, None).expect("current");
+        let used = verify(&s, &code(&s, now), now, None, G).expect("current");
         // still inside the window, but older than what was last used
-        assert_eq!(verify(&s, &code(&s, now - 30), now, Some(used)), None);
+        assert_eq!(verify(&s, &code(&s, now - 30), now, Some(used), G), None);
     }
 
     #[test]
@@ -221,16 +260,16 @@ mod tests {
         let now = 1_234_567_890;
         let c = code(&s, now);
         let spaced = format!("{} {}", &c[..3], &c[3..]);
-        assert!(verify(&s, &spaced, now, None).is_some());
-        assert!(verify(&s, &format!(" {c} "), now, None).is_some());
-        assert!(verify(&s, &c[..5], now, None).is_none());
-        assert!(verify(&s, &format!("{c}0"), now, None).is_none());
-        assert!(verify(&s, "12a456", now, None).is_none());
-        assert!(verify(&s, "", now, None).is_none());
+        assert!(verify(&s, &spaced, now, None, G).is_some());
+        assert!(verify(&s, &format!(" {c} "), now, None, G).is_some());
+        assert!(verify(&s, &c[..5], now, None, G).is_none());
+        assert!(verify(&s, &format!("{c}0"), now, None, G).is_none());
+        assert!(verify(&s, "12a456", now, None, G).is_none());
+        assert!(verify(&s, "", now, None, G).is_none());
         // full-width digits are digits to Unicode, not to us
-        assert!(verify(&s, "１２３４５６", now, None).is_none());
+        assert!(verify(&s, "１２３４５６", now, None, G).is_none());
         // the eight-digit code contains the six-digit one; it is still refused
-        assert!(verify(&s, &code_at(s.as_bytes(), 8, now as u64), now, None).is_none());
+        assert!(verify(&s, &code_at(s.as_bytes(), 8, now as u64), now, None, G).is_none());
     }
 
     #[test]

@@ -304,12 +304,15 @@ impl TestApp {
         Ok(())
     }
 
-    /// Every mail queued for `to`, oldest first, as it is sent: bodies
-    /// opened with this server's key (they are stored sealed).
+    /// Every mail queued for `to` and due by now, oldest first, as it is
+    /// sent: bodies opened with this server's key (they are stored sealed).
+    /// A notice held for a pending sign-in is not due until its second
+    /// step's time is up.
     pub async fn mails_to(&self, to: &str) -> Vec<QueuedMail> {
         use sqlx::Row;
-        sqlx::query("SELECT to_addr, subject, text_body, html_body, body_id FROM mail_queue WHERE to_addr = $1 ORDER BY id")
+        sqlx::query("SELECT to_addr, subject, text_body, html_body, body_id FROM mail_queue WHERE to_addr = $1 AND next_attempt_at <= $2 ORDER BY id")
             .bind(to)
+            .bind(self.warden.now())
             .fetch_all(self.warden.deps().pool())
             .await
             .expect("read mail_queue")
