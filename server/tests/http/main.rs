@@ -9,4 +9,5 @@ mod mail;
 mod password;
 mod reset_links;
 mod sessions;
+mod sign_up;
 mod two_factor;
