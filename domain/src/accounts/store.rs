@@ -54,7 +54,10 @@ pub async fn by_verified_email<'c, E>(db: E, email: &str) -> Result<Option<Accou
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM accounts WHERE email = $1 AND email_verified_at IS NOT NULL")).bind(email).fetch_optional(db).await?)
+    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM accounts WHERE email = $1 AND email_verified_at IS NOT NULL"))
+        .bind(email)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// Whether `email` is the account's address, verified.

@@ -62,7 +62,8 @@ async fn sign_up_is_throttled_per_ip_after_its_budget(app: TestApp) {
     // Every attempt counts, made or refused: each costs a password hash.
     assert!(sign_up(&b, "first@example.com", "first").await.status.is_success());
     for i in 1..budget {
-        let r = b.call("sign_up", &[("email", "x@example.com"), ("username", &format!("try{i}")), ("password", PW), ("confirm_password", "nope")]).await;
+        let r =
+            b.call("sign_up", &[("email", "x@example.com"), ("username", &format!("try{i}")), ("password", PW), ("confirm_password", "nope")]).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     }
     let r = sign_up(&b, "late@example.com", "late").await;
@@ -104,8 +105,11 @@ async fn a_registered_email_gets_the_same_answer_as_a_new_one_and_its_owner_is_t
     hb.sort_by_key(|(k, _)| k.as_str().to_owned());
     assert_eq!(ha, hb);
     // Without JavaScript too.
-    let a = taken.form("/signup", "sign_up", &[("email", "olga@example.com"), ("username", "mallory2"), ("password", PW), ("confirm_password", PW)]).await;
-    let b = fresh.form("/signup", "sign_up", &[("email", "oona@example.com"), ("username", "oona"), ("password", PW), ("confirm_password", PW)]).await;
+    let a = taken
+        .form("/signup", "sign_up", &[("email", "olga@example.com"), ("username", "mallory2"), ("password", PW), ("confirm_password", PW)])
+        .await;
+    let b =
+        fresh.form("/signup", "sign_up", &[("email", "oona@example.com"), ("username", "oona"), ("password", PW), ("confirm_password", PW)]).await;
     assert_eq!((a.status, a.location(), &a.body), (b.status, b.location(), &b.body));
 
     // What each then sees is the same: signed in by username, the same banner.
@@ -282,7 +286,8 @@ async fn the_sqlite_migration_keeps_existing_accounts_and_what_references_them()
     let dir = std::env::temp_dir().join(format!("warden-migrate-{}", domain::support::random::public_id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let url = format!("sqlite://{}/warden.db?mode=rwc", dir.display());
-    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite"))).await.expect("migrations");
+    let mut before =
+        sqlx::migrate::Migrator::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite"))).await.expect("migrations");
     before.migrations = before.migrations.iter().filter(|m| m.version < 7).cloned().collect::<Vec<_>>().into();
     let mut c = sqlx::AnyConnection::connect(&url).await.expect("connect");
     before.run(&mut c).await.expect("migrate to 0006");
@@ -308,17 +313,20 @@ async fn the_sqlite_migration_keeps_existing_accounts_and_what_references_them()
     assert_eq!(count("SELECT COUNT(*) FROM password_resets WHERE account_id = 41").await, 1);
     assert_eq!(count("SELECT COUNT(*) FROM accounts WHERE id = 41 AND email_verified_at IS NULL").await, 1, "existing addresses stay unverified");
     // A deleted account's id is not handed out again.
-    let (id,): (i64,) = sqlx::query_as("INSERT INTO accounts (username, email, password_hash, created_at) VALUES ('new', 'old@example.com', 'h', 2) RETURNING id")
-        .fetch_one(&store.pool)
-        .await
-        .expect("an unverified address may be on two accounts");
+    let (id,): (i64,) =
+        sqlx::query_as("INSERT INTO accounts (username, email, password_hash, created_at) VALUES ('new', 'old@example.com', 'h', 2) RETURNING id")
+            .fetch_one(&store.pool)
+            .await
+            .expect("an unverified address may be on two accounts");
     assert!(id > 42, "{id}");
     // Only one account can hold an address verified, and references are enforced again.
     sqlx::query("UPDATE accounts SET email_verified_at = 3 WHERE id = 41").execute(&store.pool).await.expect("verify");
     assert!(sqlx::query("UPDATE accounts SET email_verified_at = 3 WHERE id = $1").bind(id).execute(&store.pool).await.is_err());
-    assert!(sqlx::query("INSERT INTO sessions (id, account_id, token_hash, user_agent, ip, created_at, last_active_at) VALUES ('s2', 999, 't2', 'ua', 'ip', 1, 1)")
-        .execute(&store.pool)
-        .await
-        .is_err());
+    assert!(sqlx::query(
+        "INSERT INTO sessions (id, account_id, token_hash, user_agent, ip, created_at, last_active_at) VALUES ('s2', 999, 't2', 'ua', 'ip', 1, 1)"
+    )
+    .execute(&store.pool)
+    .await
+    .is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
