@@ -15,6 +15,7 @@ pub mod paths {
     pub const TWO_FACTOR: &str = "/account/security/2fa";
     pub const FORGOT_PASSWORD: &str = "/password/forgot";
     pub const RESET_PASSWORD: &str = "/password/reset";
+    pub const VERIFY_EMAIL: &str = "/email/verify";
 }
 
 /// What a page (or a server function) needs from the person asking.
@@ -54,7 +55,7 @@ mod tests {
         assert_eq!(gate(paths::SIGN_IN), Gate::GuestOnly);
         assert_eq!(gate(paths::SIGN_UP), Gate::GuestOnly);
         assert_eq!(gate(paths::SECOND_STEP), Gate::SecondStep);
-        for p in [paths::HOME, paths::FORGOT_PASSWORD, paths::RESET_PASSWORD, "/accounts", "/favicon.svg"] {
+        for p in [paths::HOME, paths::FORGOT_PASSWORD, paths::RESET_PASSWORD, paths::VERIFY_EMAIL, "/accounts", "/favicon.svg"] {
             assert_eq!(gate(p), Gate::Public, "{p}");
         }
     }

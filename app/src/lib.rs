@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signup") view={Lazy::<SignUpRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("password/reset") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("email/verify") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
                     <Route
                         path=path!("account")
                         view=|| view! { <Redirect path="/account/security/sessions"/> }

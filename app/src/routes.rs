@@ -83,6 +83,18 @@ impl LazyRoute for ResetPasswordRoute {
     }
 }
 
+pub struct VerifyEmailRoute;
+
+#[lazy_route]
+impl LazyRoute for VerifyEmailRoute {
+    fn data() -> Self {
+        VerifyEmailRoute
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::email_verify::VerifyEmailPage/> }.into_any()
+    }
+}
+
 pub struct SessionsRoute;
 
 #[lazy_route]

@@ -1,8 +1,10 @@
 //! The one write path for a change that records a security event and may
 //! mail the owner: the change's statements, its event and its notice commit
 //! in one transaction, or none of them does. The mail worker is woken after
-//! the commit.
+//! the commit. A notice goes only to an address its account has verified:
+//! an unverified one may be a typo, or someone else's.
 
+use crate::accounts;
 use crate::actor::{AccountId, ClientMeta};
 use crate::deps::Deps;
 use crate::error::Result;
@@ -33,6 +35,11 @@ impl<'d> Change<'d> {
         self.at
     }
 
+    /// Where people reach Warden, for links in mail.
+    pub fn public_url(&self) -> &str {
+        &self.deps.public_url
+    }
+
     /// Queues a mail with the change (the reset link, say).
     pub async fn queue_mail(&mut self, mail: &Mail) -> Result<()> {
         outbox::enqueue(&mut *self.tx, &self.deps.secret_box, mail, self.at).await?;
@@ -43,7 +50,11 @@ impl<'d> Change<'d> {
     /// Records `event`, queues `notice` for the owner, and commits it all.
     pub async fn commit(mut self, account: Option<AccountId>, event: Event, notice: Option<Notice>, meta: &ClientMeta) -> Result<()> {
         events::record(&mut *self.tx, account, &event, meta, self.at).await?;
-        if let Some(n) = notice {
+        let verified = match (&notice, account) {
+            (Some(n), Some(id)) => accounts::is_verified_address(&mut self.tx, id, &n.to).await?,
+            _ => false,
+        };
+        if let Some(n) = notice.filter(|_| verified) {
             let mail = n.to_mail(&self.deps.public_url, &Happened { at: self.at, meta });
             self.queue_mail(&mail).await?;
         }

@@ -28,7 +28,7 @@ pub use deps::Deps;
 pub use error::{Error, ErrorCode, Result};
 pub use support::secret::Secret;
 
-use accounts::Accounts;
+use accounts::{Accounts, AccountsConfig};
 use credentials::Hasher;
 use limits::Limiter;
 use outbox::Outbox;
@@ -49,6 +49,7 @@ pub struct Config {
     /// links in mail. From configuration, never from a request's `Host`.
     pub public_url: String,
     pub hashing: HashingConfig,
+    pub accounts: AccountsConfig,
     pub sessions: SessionsConfig,
     pub sign_in: SignInConfig,
     pub passwords: PasswordsConfig,
@@ -71,6 +72,7 @@ impl Default for Config {
                 concurrency: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2),
                 wait: Duration::from_secs(5),
             },
+            accounts: AccountsConfig::default(),
             sessions: SessionsConfig::default(),
             sign_in: SignInConfig::default(),
             passwords: PasswordsConfig::default(),
@@ -102,7 +104,7 @@ impl Warden {
     }
 
     pub fn accounts(&self) -> Accounts<'_> {
-        Accounts::new(&self.deps)
+        Accounts::new(&self.deps, &self.cfg.accounts)
     }
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions::new(&self.deps, &self.cfg.sessions)

@@ -1,4 +1,5 @@
 import { expect, type Page } from '@playwright/test';
+import { waitForMail } from './mail';
 
 export const PASSWORD = 'correct horse battery staple';
 export const ANDROID_PHONE =
@@ -13,7 +14,10 @@ export async function hydrated(page: Page, js = true) {
   if (js) await page.locator('body[data-hydrated]').waitFor({ state: 'attached', timeout: 30_000 });
 }
 
-export async function signUp(page: Page, username: string, js = true) {
+/** Signs up `username` with the address `<username>@example.com` and, unless
+ * `confirm` is false, confirms the address through the mailed link: reset
+ * links, notices and signing in by email need a confirmed address. */
+export async function signUp(page: Page, username: string, js = true, confirm = true) {
   await page.goto('/signup');
   await hydrated(page, js);
   await page.getByLabel('Email').fill(`${username}@example.com`);
@@ -23,6 +27,21 @@ export async function signUp(page: Page, username: string, js = true) {
   await page.getByRole('button', { name: 'Sign up' }).click();
   await expect(page).toHaveURL(/\/signin\?reason=signed_up/);
   await expect(page.getByRole('status')).toContainText('Your account is ready');
+  if (confirm) await confirmEmail(page, `${username}@example.com`, js);
+}
+
+/** Opens the verification link mailed to `email` and presses Confirm. */
+export async function confirmEmail(page: Page, email: string, js = true) {
+  const mail = await waitForMail(email, 'Confirm your email address for Warden');
+  const link = /https?:\/\/\S+\/email\/verify\/open\?token=[A-Za-z0-9_-]+/.exec(mail)?.[0];
+  expect(link, mail).toBeTruthy();
+  await page.goto(link!);
+  // The token is traded for a cookie: the page's URL holds none.
+  await page.waitForURL((url) => url.pathname === '/email/verify' && url.search === '');
+  await hydrated(page, js);
+  await page.getByRole('button', { name: 'Confirm email address' }).click();
+  await expect(page).toHaveURL(/\/email\/verify\?confirmed=1/);
+  await expect(page.getByRole('status')).toContainText('Your email address is confirmed');
 }
 
 export async function signIn(page: Page, login: string, js = true, password = PASSWORD) {

@@ -45,6 +45,7 @@ pub enum ErrorCode {
     NoSecondStepNeeded,
     CannotEndCurrentSession,
     ResetLinkInvalid,
+    VerifyLinkInvalid,
     // 429
     Throttled,
     // 503: try again shortly
@@ -83,7 +84,8 @@ impl ErrorCode {
             | TwoFactorNotOn
             | NoSecondStepNeeded
             | CannotEndCurrentSession
-            | ResetLinkInvalid => 422,
+            | ResetLinkInvalid
+            | VerifyLinkInvalid => 422,
             Throttled => 429,
             Busy | Unavailable => 503,
             Internal => 500,
@@ -124,6 +126,7 @@ impl ErrorCode {
             NoSecondStepNeeded => "no_second_step_needed",
             CannotEndCurrentSession => "cannot_end_current_session",
             ResetLinkInvalid => "reset_link_invalid",
+            VerifyLinkInvalid => "verify_link_invalid",
             Throttled => "throttled",
             Busy => "busy",
             Unavailable => "unavailable",

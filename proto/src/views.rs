@@ -114,6 +114,22 @@ pub struct PasswordChanged {
     pub other_sessions_ended: u64,
 }
 
+/// The account's address while it is not verified yet, partly hidden
+/// (`a…@example.com`); `None` in its place once it is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UnverifiedEmailView {
+    pub email: String,
+}
+
+/// The verification page's view of its link: for which account and address.
+/// `None` in its place when the link is missing, used, superseded or expired.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerifyView {
+    pub username: String,
+    pub email: String,
+    pub expires: Stamp,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod data;
 pub mod mail;
 pub mod middleware;
 pub mod reset_link;
+pub mod verify_link;
 
 use app::ssr::cookies::Cookies;
 use app::ssr::Ctx;
@@ -63,6 +64,7 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
     let options = leptos_options.clone();
     Router::new()
         .route("/password/reset/open", axum::routing::get(reset_link::open))
+        .route("/email/verify/open", axum::routing::get(verify_link::open))
         .leptos_routes_with_context(&state, routes, provide.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide, shell))
         .layer(axum::middleware::from_fn(middleware::malformed_is_bad_request))

@@ -1,4 +1,5 @@
 //! Pieces shared by several pages.
+pub mod email_banner;
 pub mod form_error;
 pub mod header;
 pub mod new_password;

@@ -1,4 +1,5 @@
 //! One module per page.
+pub mod email_verify;
 pub mod home;
 pub mod log_out_all;
 pub mod not_found;

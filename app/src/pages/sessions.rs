@@ -1,6 +1,7 @@
 //! Login Security: every session of the account, current and ended, with a
 //! way to end one and to log out of all devices.
 
+use crate::components::email_banner::EmailBanner;
 use crate::components::form_error::{load_error, FormError};
 use crate::server_fns::{list_sessions, EndSession, SessionView, SessionsView};
 use leptos::prelude::*;
@@ -28,6 +29,7 @@ pub fn SessionsPage() -> impl IntoView {
                 </div>
                 <A href="/account/security/sessions/log-out-all">"Log out of all devices"</A>
             </div>
+            <EmailBanner/>
             <FormError error=end_error/>
             <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
                 {move || data.get().map(|r| match r {

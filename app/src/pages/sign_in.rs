@@ -12,7 +12,7 @@ fn notice(reason: &str) -> Option<&'static str> {
         "logged_out_all" => "You have been logged out of all devices. Sign in again to continue.",
         "signed_out" => "You have signed out.",
         "session_ended" => "Your session has ended. Please sign in again.",
-        "signed_up" => "Your account is ready. Sign in to continue.",
+        "signed_up" => "Your account is ready. Check your inbox: we sent a message to confirm your email address. Sign in to continue.",
         "password_reset" => "Your password has been changed and every session of your account was signed out. Sign in with your new password.",
         _ => return None,
     })

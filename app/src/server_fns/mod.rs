@@ -2,6 +2,7 @@
 //! body is one [`serve`](crate::ssr::serve) call: gate, actor, one domain
 //! operation, and the error contract.
 
+pub mod email;
 pub mod password;
 pub mod two_factor;
 

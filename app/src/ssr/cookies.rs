@@ -1,5 +1,6 @@
 //! Every cookie Warden sets or reads, built and parsed here and nowhere
-//! else: the session, the recovery-code flash and the reset link's token.
+//! else: the session, the recovery-code flash, the reset link's token and the
+//! email verification link's token.
 //! All are `__Host-` prefixed (so no subdomain can plant or read them),
 //! `HttpOnly`, `Secure`, `SameSite=Lax`, `Path=/`. Without TLS in local
 //! development `Secure` can be turned off; the `__Host-` prefix then has to
@@ -104,6 +105,24 @@ impl Cookies {
 
     pub fn read_reset<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
         read_named(cookie_header, self.reset_name())
+    }
+
+    /// Holds an email verification token between opening the emailed link
+    /// and pressing Confirm, so the page's URL never carries it.
+    pub fn verify_name(&self) -> &'static str {
+        self.pick("__Host-warden_verify")
+    }
+
+    pub fn set_verify(&self, token: &str, max_age_secs: i64) -> String {
+        format!("{}={}{}; Max-Age={}", self.verify_name(), token, self.attributes(), max_age_secs.max(1))
+    }
+
+    pub fn clear_verify(&self) -> String {
+        format!("{}={}; Max-Age=0", self.verify_name(), self.attributes())
+    }
+
+    pub fn read_verify<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.verify_name())
     }
 }
 

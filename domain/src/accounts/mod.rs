@@ -1,11 +1,20 @@
-//! Accounts: who someone is (username, email) and signing up. Owns the
-//! `accounts` table; other slices read an account through [`find`].
+//! Accounts: who someone is (username, email), signing up, and verifying
+//! the email address (`verify.rs`). Owns the `accounts` and
+//! `email_verifications` tables; other slices read an account through [`find`].
+//!
+//! Signing up answers the same whether or not the address is registered:
+//! the account is created either way (an unverified address may sit on
+//! several accounts; only one can hold it verified), and only the mail
+//! differs, which only the address's owner reads. A taken username is still
+//! said plainly: usernames are public identifiers, not secrets.
 
 pub mod model;
 mod store;
+pub mod verify;
 
 pub use model::{Email, Username};
 pub use store::AccountRow;
+pub use verify::{EmailStatus, VerifyLink, VerifyToken, VERIFY_COOKIE_MAX_SECS};
 
 use crate::actor::{AccountId, ClientMeta};
 use crate::change::Change;
@@ -13,8 +22,30 @@ use crate::credentials::{Chooser, NewPassword};
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
+use crate::limits::{Backoff, LimitKey, LimitKind};
 use crate::support::db::is_unique_violation;
 use crate::support::secret::Secret;
+
+#[derive(Clone, Debug)]
+pub struct AccountsConfig {
+    /// Sign-ups per client IP (IPv6 by /64). Every attempt counts, made or
+    /// not: each one costs a password hash.
+    pub sign_up_ip_backoff: Backoff,
+    /// How long an email verification link works.
+    pub verify_link_secs: i64,
+    /// "Send the link again", per account.
+    pub resend_backoff: Backoff,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        AccountsConfig {
+            sign_up_ip_backoff: Backoff { free_failures: 10, base_secs: 60, max_secs: 3600, window_secs: 3600 },
+            verify_link_secs: 24 * 3600,
+            resend_backoff: Backoff { free_failures: 3, base_secs: 60, max_secs: 3600, window_secs: 3600 },
+        }
+    }
+}
 
 pub struct SignUpForm {
     pub email: String,
@@ -35,7 +66,9 @@ where
     store::by_id(db, id).await?.ok_or_else(Error::not_signed_in)
 }
 
-/// By what a person typed at sign-in: username or email, folded.
+/// By what a person typed at sign-in: username, or an email address that is
+/// verified, folded. An unverified address signs nobody in: several accounts
+/// may have typed it, and none has proven it.
 pub async fn find_by_login(db: &sqlx::AnyPool, login: &str) -> Result<Option<AccountRow>> {
     let login = login.trim().to_lowercase();
     if login.is_empty() || login.len() > MAX_LOGIN {
@@ -44,8 +77,14 @@ pub async fn find_by_login(db: &sqlx::AnyPool, login: &str) -> Result<Option<Acc
     store::by_login(db, &login).await
 }
 
-pub async fn find_by_email(db: &sqlx::AnyPool, email: &Email) -> Result<Option<AccountRow>> {
-    store::by_email(db, email.as_str()).await
+/// The account that holds `email` verified: where reset links may go.
+pub async fn find_by_verified_email(db: &sqlx::AnyPool, email: &Email) -> Result<Option<AccountRow>> {
+    store::by_verified_email(db, email.as_str()).await
+}
+
+/// Whether `email` is the account's verified address: notices go only there.
+pub async fn is_verified_address(db: &mut sqlx::AnyConnection, id: AccountId, email: &str) -> Result<bool> {
+    store::is_verified_address(db, id, email).await
 }
 
 /// Holds the account's row lock for the rest of the change; see [`store::lock`].
@@ -70,15 +109,23 @@ impl AccountRow {
 
 pub struct Accounts<'w> {
     deps: &'w Deps,
+    cfg: &'w AccountsConfig,
 }
 
 impl<'w> Accounts<'w> {
-    pub fn new(deps: &'w Deps) -> Self {
-        Accounts { deps }
+    pub fn new(deps: &'w Deps, cfg: &'w AccountsConfig) -> Self {
+        Accounts { deps, cfg }
     }
 
-    /// Creates an account. The person signs in afterwards.
+    /// Creates an account, its address unverified, and mails the address a
+    /// verification link (or, if another account holds it verified, mails
+    /// that owner instead): the answer is the same either way. The person
+    /// signs in afterwards. Every attempt spends the client IP's budget.
     pub async fn sign_up(&self, form: SignUpForm, meta: &ClientMeta) -> Result<AccountId> {
+        let now = self.deps.now();
+        let key = LimitKey::ip(LimitKind::SignUpIp, &meta.ip);
+        self.deps.limiter.check(&key, &self.cfg.sign_up_ip_backoff, now).await?;
+        self.deps.limiter.failed(&key, &self.cfg.sign_up_ip_backoff, now).await?;
         let email = Email::parse(&form.email)?;
         let username = Username::parse(&form.username)?;
         let who = Chooser { username: username.as_str().to_owned(), email: email.as_str().to_owned(), current_password: None };
@@ -88,16 +135,13 @@ impl<'w> Accounts<'w> {
         let at = change.at();
         let id = match store::insert(change.db(), username.as_str(), email.as_str(), &hash, at).await {
             Ok(id) => AccountId::new(id),
+            // Only the username is unique now; the address never refuses.
             Err(e) if is_unique_violation(&e) => {
-                drop(change);
-                return Err(if store::username_exists(self.deps.pool(), username.as_str()).await? {
-                    Error::refused(ErrorCode::UsernameTaken, "That username is taken. Choose another one.")
-                } else {
-                    Error::refused(ErrorCode::EmailTaken, "An account with this email address already exists. Sign in, or reset your password.")
-                });
+                return Err(Error::refused(ErrorCode::UsernameTaken, "That username is taken. Choose another one."));
             }
             Err(e) => return Err(e.into()),
         };
+        verify::mail_for_address(&mut change, self.cfg, id, username.as_str(), &email, meta).await?;
         change.commit(Some(id), Event::new(EventKind::AccountCreated), None, meta).await?;
         Ok(id)
     }

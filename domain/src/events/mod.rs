@@ -77,9 +77,11 @@ pub enum EventKind {
     PasswordChangeFailed,
     PasswordResetRequested,
     PasswordReset,
+    EmailVerificationSent,
+    EmailVerified,
 }
 
-const ALL: [EventKind; 18] = [
+const ALL: [EventKind; 20] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -98,6 +100,8 @@ const ALL: [EventKind; 18] = [
     EventKind::PasswordChangeFailed,
     EventKind::PasswordResetRequested,
     EventKind::PasswordReset,
+    EventKind::EmailVerificationSent,
+    EventKind::EmailVerified,
 ];
 
 impl EventKind {
@@ -121,6 +125,8 @@ impl EventKind {
             EventKind::PasswordChangeFailed => "password_change_failed",
             EventKind::PasswordResetRequested => "password_reset_requested",
             EventKind::PasswordReset => "password_reset",
+            EventKind::EmailVerificationSent => "email_verification_sent",
+            EventKind::EmailVerified => "email_verified",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -147,6 +153,8 @@ impl EventKind {
             EventKind::PasswordChangeFailed => "Password change refused: wrong current password",
             EventKind::PasswordResetRequested => "Password reset link sent by email",
             EventKind::PasswordReset => "Password reset with an email link",
+            EventKind::EmailVerificationSent => "Email confirmation link sent",
+            EventKind::EmailVerified => "Email address confirmed",
         }
     }
 }

@@ -42,6 +42,10 @@ pub enum LimitKind {
     ResetIp,
     /// REST API requests, per account.
     Api,
+    /// Sign-ups per client IP, every attempt (each costs a password hash).
+    SignUpIp,
+    /// "Send the link again" for email verification, per account.
+    VerifyResend,
 }
 
 /// What happens when the limiter's store cannot be reached.
@@ -65,6 +69,8 @@ impl LimitKind {
             LimitKind::ResetAddress => "reset_address",
             LimitKind::ResetIp => "reset_ip",
             LimitKind::Api => "api",
+            LimitKind::SignUpIp => "sign_up_ip",
+            LimitKind::VerifyResend => "verify_resend",
         }
     }
 

@@ -76,6 +76,53 @@ pub fn reset_link(to: &str, username: &str, url: &str, valid_minutes: i64, h: &H
     )
 }
 
+/// The link that verifies an address. It holds the token, so it travels only
+/// in this mail.
+pub fn verify_link(to: &str, username: &str, url: &str, valid_hours: i64, h: &Happened) -> Mail {
+    mail(
+        to,
+        "Confirm your email address for Warden",
+        &[
+            format!(
+                "Someone gave this address for the Warden account \"{username}\". If it was you, open the link below \
+                 within {valid_hours} hours and confirm: from then on, password-reset links and security notices of \
+                 that account come here. The link works once."
+            ),
+            format!("Asked for at {} from {} (IP address {}).", time_fmt::display(h.at), h.device(), h.meta.ip),
+            "If it was not you, ignore this email: the address stays unconfirmed, and that account sends nothing \
+             more to it unless someone asks for a new link."
+                .to_owned(),
+        ],
+        Some(("Confirm this email address", url)),
+    )
+}
+
+/// To the owner of a verified address, when someone signs up with it (or
+/// asks to have it confirmed for another account). Says nothing to the one
+/// who tried: their answer is the same as for a new address.
+pub fn sign_up_attempt(to: &str, username: &str, public_url: &str, h: &Happened) -> Mail {
+    let sign_in = format!("{public_url}/signin");
+    mail(
+        to,
+        "Someone tried to sign up to Warden with your address",
+        &[
+            format!(
+                "Someone tried to create a Warden account with this email address, or to confirm it for another \
+                 account, at {} from {} (IP address {}). This address already belongs to your account \"{username}\", \
+                 so it was not confirmed for anyone else.",
+                time_fmt::display(h.at),
+                h.device(),
+                h.meta.ip
+            ),
+            format!(
+                "If it was you, sign in to \"{username}\" instead; if you forgot the password, reset it at \
+                 {public_url}/password/forgot. If it was not you, there is nothing to do."
+            ),
+        ],
+        Some(("Sign in to Warden", &sign_in)),
+    )
+}
+
 /// After something changed: what, when, from where, and where to look.
 pub fn account_changed(to: &str, public_url: &str, subject: &str, what: &str, h: &Happened) -> Mail {
     let sessions = format!("{public_url}/account/security/sessions");

@@ -1,5 +1,8 @@
 //! "Forgot your password?": a link by mail.
 //!
+//! Links go only to a verified address (see `accounts::verify`): an
+//! unverified one may be a typo, or someone else's.
+//!
 //! Reset links: 256-bit random tokens, only their SHA-256 stored; each works
 //! once, for `PasswordsConfig::reset_link_secs`, and closes when a newer link
 //! is sent or the password changes. Asking for a link answers the same, after
@@ -148,7 +151,7 @@ impl Passwords<'_> {
 }
 
 async fn send_link(deps: &Deps, cfg: &PasswordsConfig, email: &Email, meta: &ClientMeta) -> Result<()> {
-    let Some(account) = accounts::find_by_email(deps.pool(), email).await? else { return Ok(()) };
+    let Some(account) = accounts::find_by_verified_email(deps.pool(), email).await? else { return Ok(()) };
     let account_id = account.account_id();
     let token = random::token();
     let mut change = Change::begin(deps).await?;

@@ -49,12 +49,32 @@ impl Store {
         } else {
             opts = opts.max_connections(16);
         }
+        if backend == Backend::Sqlite {
+            migrate_sqlite(url).await?;
+        }
         let pool = opts.connect(url).await?;
-        match backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres").run(&pool).await?,
+        if backend == Backend::Postgres {
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         }
         Ok(Store { pool, backend })
+    }
+}
+
+/// SQLite migrations run on their own connection with foreign keys off, as
+/// SQLite's procedure for changing a table asks (a rebuild drops the old
+/// table, and with foreign keys on that drop would cascade into every table
+/// that references it); then every reference is checked.
+async fn migrate_sqlite(url: &str) -> Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    conn.execute("PRAGMA busy_timeout = 5000").await?;
+    conn.execute("PRAGMA foreign_keys = OFF").await?;
+    sqlx::migrate!("../migrations/sqlite").run(&mut conn).await?;
+    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(&mut conn).await?;
+    conn.close().await?;
+    match broken.first() {
+        Some((table,)) => Err(Error::internal(format!("after migrating, {} rows of {table} (and maybe others) reference nothing", broken.len()))),
+        None => Ok(()),
     }
 }
 

@@ -23,6 +23,9 @@ pub const FIREFOX_ANDROID: &str = "Mozilla/5.0 (Android 14; Mobile; rv:121.0) Ge
 /// start with it.
 pub const PUBLIC_URL: &str = "https://warden.example";
 
+/// The subject of the mail that carries an address verification link.
+pub const VERIFY_SUBJECT: &str = "Confirm your email address for Warden";
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub clock: ManualClock,
@@ -110,15 +113,26 @@ impl TestApp {
         }
     }
 
-    /// Signs up a new account with a fresh browser and returns that browser, signed in.
+    /// Signs up a new account with a fresh browser, confirms its address
+    /// `<name>@example.com` through the mailed link (so reset links and
+    /// notices reach it), and returns that browser, signed in.
     pub async fn signed_in_user(&self, name: &str, password: &str, ua: &str) -> Browser {
         let b = self.browser(ua);
-        let r = b
-            .call("sign_up", &[("email", &format!("{name}@example.com")), ("username", name), ("password", password), ("confirm_password", password)])
-            .await;
+        let email = format!("{name}@example.com");
+        let r = b.call("sign_up", &[("email", &email), ("username", name), ("password", password), ("confirm_password", password)]).await;
         assert!(r.status.is_success(), "sign up failed: {} {}", r.status, r.body);
+        self.confirm_email(&b, &email).await;
         b.sign_in(name, password).await;
         b
+    }
+
+    /// Opens the newest verification link mailed to `to` in `b` and presses Confirm.
+    pub async fn confirm_email(&self, b: &Browser, to: &str) {
+        let link = self.verify_link_path(to).await;
+        let r = b.get(&link).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = b.call("confirm_email", &[]).await;
+        assert!(r.status.is_success(), "confirming {to} failed: {} {}", r.status, r.body);
     }
 }
 
@@ -304,11 +318,18 @@ impl TestApp {
         Ok(())
     }
 
+    /// Every mail queued for `to` and due by now, oldest first, but the
+    /// address verification links (which `signed_in_user` has followed
+    /// already; see [`Self::all_mails_to`]).
+    pub async fn mails_to(&self, to: &str) -> Vec<QueuedMail> {
+        self.all_mails_to(to).await.into_iter().filter(|m| m.subject != VERIFY_SUBJECT).collect()
+    }
+
     /// Every mail queued for `to` and due by now, oldest first, as it is
     /// sent: bodies opened with this server's key (they are stored sealed).
     /// A notice held for a pending sign-in is not due until its second
     /// step's time is up.
-    pub async fn mails_to(&self, to: &str) -> Vec<QueuedMail> {
+    pub async fn all_mails_to(&self, to: &str) -> Vec<QueuedMail> {
         use sqlx::Row;
         sqlx::query("SELECT to_addr, subject, text_body, html_body, body_id FROM mail_queue WHERE to_addr = $1 AND next_attempt_at <= $2 ORDER BY id")
             .bind(to)
@@ -336,6 +357,19 @@ impl TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         panic!("expected {n} mails to {to}, found {:?}", self.mails_to(to).await);
+    }
+
+    /// The link in the newest verification mail to `to`, as a path on this server.
+    pub async fn verify_link_path(&self, to: &str) -> String {
+        for _ in 0..100 {
+            if let Some(mail) = self.all_mails_to(to).await.into_iter().rev().find(|m| m.subject == VERIFY_SUBJECT) {
+                let start = mail.text.find(&format!("{PUBLIC_URL}/email/verify/open?token=")).expect("link in the text part");
+                let link: String = mail.text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+                return link.trim_start_matches(PUBLIC_URL).to_owned();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no verification mail to {to}: {:?}", self.all_mails_to(to).await);
     }
 
     /// The reset link in the newest reset mail to `to`, as a path on this server.

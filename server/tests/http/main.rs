@@ -10,5 +10,6 @@ mod mail;
 mod password;
 mod reset_links;
 mod sessions;
+mod sign_up;
 mod storage;
 mod two_factor;

@@ -1,0 +1,35 @@
+//! "Confirm your email address" on Login Security, while the account's
+//! address is unverified: until then it receives no reset links and no
+//! security notices.
+
+use crate::components::form_error::FormError;
+use crate::server_fns::email::{email_status, ResendVerification};
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn EmailBanner() -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
+    let query = use_query_map();
+    let status = Resource::new(move || resend.version().get(), |_| email_status());
+    let sent = move || query.read().get("link_sent").is_some() && !matches!(resend.value().get(), Some(Err(_)));
+    let error = Signal::derive(move || resend.value().get().and_then(|r| r.err()));
+    view! {
+        <Transition fallback=|| ()>
+            {move || status.get().and_then(|r| r.ok()).flatten().map(|v| view! {
+                <div class="alert warning email-banner" role="status">
+                    <p>
+                        <strong>"Confirm your email address:"</strong>
+                        " we sent a link to " {v.email} ". Until you open it, password-reset links and security notices "
+                        "are not sent to this address, and you sign in with your username."
+                    </p>
+                    {move || sent().then(|| view! { <p>"We sent it again. Only the newest link works."</p> })}
+                    <ActionForm action=resend>
+                        <button type="submit" class="secondary" disabled=move || resend.pending().get()>"Send the link again"</button>
+                    </ActionForm>
+                    <FormError error/>
+                </div>
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,60 @@
+//! Confirm an email address through an emailed link. The link's token
+//! arrives in a short-lived cookie; this page's URL never holds it. Opening
+//! the link changes nothing: the address is confirmed by the button.
+
+use crate::components::form_error::{load_error, FormError};
+use crate::server_fns::email::{verify_link_status, ConfirmEmail};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let action = ServerAction::<ConfirmEmail>::new();
+    let query = use_query_map();
+    let confirmed = move || query.read().get("confirmed").is_some();
+    let link = Resource::new(|| (), |_| verify_link_status());
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    view! {
+        <Title text="Confirm your email address · Warden"/>
+        <section class="card narrow">
+            <h1>"Confirm your email address"</h1>
+            <Show
+                when=confirmed
+                fallback=move || view! {
+                    <Suspense fallback=|| view! { <p class="muted">"Checking your link…"</p> }>
+                        {move || link.get().map(|r| match r {
+                            Ok(Some(v)) => view! {
+                                <p>
+                                    "Confirm " <strong>{v.email}</strong> " as the address of the Warden account "
+                                    <strong>{v.username}</strong> ". Password-reset links and security notices of that "
+                                    "account will come to it. This link works until "
+                                    <time datetime=v.expires.iso>{v.expires.text}</time> "."
+                                </p>
+                                <ActionForm action=action>
+                                    <FormError error/>
+                                    <button type="submit" disabled=move || action.pending().get()>"Confirm email address"</button>
+                                </ActionForm>
+                                <p class="muted">"Not your account? Close this page: nothing changes."</p>
+                            }.into_any(),
+                            Ok(None) => view! {
+                                <p class="alert error" role="alert">
+                                    "This confirmation link is invalid or has expired. A link works once, for a limited time, "
+                                    "and only the newest one works."
+                                </p>
+                                <p>"Sign in and use " <strong>"Send the link again"</strong> " on " <a href="/account/security/sessions">"Login Security"</a> "."</p>
+                            }.into_any(),
+                            Err(e) => load_error(e),
+                        })}
+                    </Suspense>
+                }
+            >
+                <p class="alert success" role="status">
+                    "Your email address is confirmed. Password-reset links and security notices now go to it, "
+                    "and you can sign in with it."
+                </p>
+                <p><a href="/account/security/sessions">"Go to Login Security"</a></p>
+            </Show>
+        </section>
+    }
+}
