@@ -9,4 +9,5 @@ mod mail;
 mod password;
 mod reset_links;
 mod sessions;
+mod sign_in;
 mod two_factor;
