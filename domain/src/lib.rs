@@ -30,6 +30,7 @@ pub use support::secret::Secret;
 
 use accounts::{Accounts, AccountsConfig};
 use credentials::Hasher;
+use events::{Events, EventsConfig};
 use limits::Limiter;
 use outbox::Outbox;
 use passwords::{Passwords, PasswordsConfig};
@@ -54,6 +55,7 @@ pub struct Config {
     pub sign_in: SignInConfig,
     pub passwords: PasswordsConfig,
     pub two_factor: TwoFactorConfig,
+    pub events: EventsConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -77,8 +79,16 @@ impl Default for Config {
             sign_in: SignInConfig::default(),
             passwords: PasswordsConfig::default(),
             two_factor: TwoFactorConfig::default(),
+            events: EventsConfig::default(),
         }
     }
+}
+
+/// What a [`Warden::sweep`] removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub events: u64,
+    pub devices: u64,
 }
 
 /// The façade: the ports, the settings, and a handle per slice.
@@ -119,9 +129,16 @@ impl Warden {
         TwoFactor::new(&self.deps, &self.cfg.two_factor)
     }
 
-    /// Security events of the actor's account, newest first.
-    pub async fn recent_events(&self, actor: &Actor, limit: i64) -> Result<Vec<events::EventEntry>> {
-        events::recent(self.deps.pool(), actor.account()?, limit).await
+    pub fn events(&self) -> Events<'_> {
+        Events::new(&self.deps, &self.cfg.events)
+    }
+
+    /// Retention: old and surplus security events, stale device cookies.
+    /// The server runs this every `events.sweep_every_secs`.
+    pub async fn sweep(&self) -> Result<Swept> {
+        let events = self.events().sweep().await?;
+        let devices = self.sign_in().sweep_devices().await?;
+        Ok(Swept { events: events.events, devices })
     }
 
     pub fn deps(&self) -> &Deps {

@@ -30,6 +30,8 @@ pub struct SessionView {
     pub end_reason: Option<String>,
 }
 
+/// One security event. A counted row (refused attempts of one kind from one
+/// source within an hour) has `count > 1`, and `first` is its first attempt.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventView {
     pub what: String,
@@ -37,6 +39,8 @@ pub struct EventView {
     pub ip: String,
     pub device: String,
     pub at: Stamp,
+    pub count: i64,
+    pub first: Option<Stamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,7 +49,10 @@ pub struct SessionsView {
     pub ended: Vec<SessionView>,
     pub page: i64,
     pub has_older: bool,
+    /// One page of security activity, newest first.
     pub events: Vec<EventView>,
+    pub events_page: i64,
+    pub events_has_older: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

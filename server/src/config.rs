@@ -40,6 +40,9 @@ pub struct Config {
     pub smtp_url: Option<domain::Secret>,
     /// `WARDEN_MAIL_FROM`, default `Warden <warden@localhost>`.
     pub mail_from: String,
+    /// How long security events are kept and how many (`WARDEN_EVENT_RETENTION_DAYS`,
+    /// default 400; at most the newest 1,000 per account).
+    pub events: domain::events::EventsConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +79,7 @@ impl Config {
             reset_link_minutes: 30,
             smtp_url: None,
             mail_from: "Warden <warden@warden.example>".into(),
+            events: domain::events::EventsConfig::default(),
         }
     }
 
@@ -95,7 +99,12 @@ impl Config {
         if let Some(h) = parse::<i64>("WARDEN_SESSION_MAX_HOURS")? {
             lifetimes.absolute_secs = h.max(1) * 3600;
         }
+        let mut events = domain::events::EventsConfig::default();
+        if let Some(d) = parse::<i64>("WARDEN_EVENT_RETENTION_DAYS")? {
+            events.retention_secs = d.max(1) * 86_400;
+        }
         Ok(Config {
+            events,
             bind: parse("WARDEN_BIND")?,
             data_dir,
             database_url,

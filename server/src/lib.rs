@@ -50,6 +50,7 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
         sessions: domain::sessions::SessionsConfig { lifetimes: config.lifetimes, ..defaults.sessions },
         passwords: domain::passwords::PasswordsConfig { reset_link_secs: config.reset_link_minutes * 60, ..defaults.passwords },
         two_factor: domain::two_factor::TwoFactorConfig { issuer: config.totp_issuer.clone(), ..defaults.two_factor },
+        events: config.events.clone(),
         ..defaults
     };
     let secret_box = domain::support::secret_box::SecretBox::from_ring(&ring);
@@ -97,6 +98,25 @@ pub async fn command(args: &[String]) -> Result<(), Box<dyn std::error::Error>> 
     }
 }
 
+/// Retention, off the request path: every `events.sweep_every_secs` (and
+/// once at start) old and surplus security events and stale device cookies
+/// are removed.
+pub fn spawn_sweeper(warden: Arc<Warden>) -> tokio::task::JoinHandle<()> {
+    let every = std::time::Duration::from_secs(warden.config().events.sweep_every_secs.max(60));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match warden.sweep().await {
+                Ok(s) if s.events + s.devices > 0 => tracing::info!(events = s.events, devices = s.devices, "retention sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "retention sweep failed"),
+            }
+        }
+    })
+}
+
 fn init_logs() {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
@@ -130,6 +150,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let transport = mail::transport(&config)?;
     tracing::info!(transport = %transport, "mail worker started");
     mail::MailWorker::new(warden.clone(), transport, &config.mail_from)?.spawn();
+    spawn_sweeper(warden.clone());
     let backend = warden.deps().store.backend;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(?backend, data_dir = %config.data_dir.display(), "database ready");

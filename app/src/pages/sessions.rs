@@ -1,5 +1,7 @@
 //! Login Security: every session of the account, current and ended, with a
-//! way to end one and to log out of all devices.
+//! way to end one and to log out of all devices, and the account's security
+//! activity. Ended sessions (`?page=`) and activity (`?activity=`) page with
+//! plain links, so both work without JavaScript.
 
 use crate::components::email_banner::EmailBanner;
 use crate::components::form_error::{load_error, FormError};
@@ -13,8 +15,8 @@ use leptos_router::hooks::use_query_map;
 pub fn SessionsPage() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     let query = use_query_map();
-    let page = move || query.read().get("page").and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
-    let data = Resource::new(move || (end.version().get(), page()), |(_, p)| list_sessions(p));
+    let number = move |name: &str| query.read().get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
+    let data = Resource::new(move || (end.version().get(), number("page"), number("activity")), |(_, p, a)| list_sessions(p, Some(a)));
     let end_error = Signal::derive(move || end.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Login Security · Warden"/>
@@ -43,8 +45,9 @@ pub fn SessionsPage() -> impl IntoView {
 
 #[component]
 fn SessionLists(v: SessionsView, end: ServerAction<EndSession>) -> impl IntoView {
-    let SessionsView { active, ended, page, has_older, events } = v;
+    let SessionsView { active, ended, page, has_older, events, events_page, events_has_older } = v;
     let active_count = active.len();
+    let at = |p: i64, a: i64| format!("/account/security/sessions?page={p}&activity={a}");
     view! {
         <h3>{format!("Active sessions ({active_count})")}</h3>
         <ul class="sessions" aria-label="Active sessions">
@@ -61,21 +64,26 @@ fn SessionLists(v: SessionsView, end: ServerAction<EndSession>) -> impl IntoView
             }.into_any()
         }}
         <nav class="pager" aria-label="Ended sessions pages">
-            {(page > 0).then(|| view! { <a href=format!("/account/security/sessions?page={}", page - 1)>"Newer sessions"</a> })}
-            {has_older.then(|| view! { <a href=format!("/account/security/sessions?page={}", page + 1)>"Older sessions"</a> })}
+            {(page > 0).then(|| view! { <a href=at(page - 1, events_page)>"Newer sessions"</a> })}
+            {has_older.then(|| view! { <a href=at(page + 1, events_page)>"Older sessions"</a> })}
         </nav>
-        <h3>"Recent security activity"</h3>
+        <h3 id="activity">"Recent security activity"</h3>
         <ul class="events" aria-label="Recent security activity">
             {events.into_iter().map(|e| view! {
                 <li>
                     <strong>{e.what}</strong>
                     {(!e.detail.is_empty()).then(|| format!(" — {}", e.detail))}
                     <span class="muted">
+                        {e.first.map(|f| view! { " · first " <time datetime=f.iso>{f.text}</time> ", last" })}
                         " · " <time datetime=e.at.iso>{e.at.text}</time> " · " {e.device} " · " {e.ip}
                     </span>
                 </li>
             }).collect_view()}
         </ul>
+        <nav class="pager" aria-label="Security activity pages">
+            {(events_page > 0).then(|| view! { <a href=at(page, events_page - 1)>"Newer activity"</a> })}
+            {events_has_older.then(|| view! { <a href=at(page, events_page + 1)>"Older activity"</a> })}
+        </nav>
     }
 }
 

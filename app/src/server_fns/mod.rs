@@ -27,9 +27,11 @@ pub async fn sign_in(login: String, password: Password, next: String) -> Result<
     use crate::ssr::*;
     serve(crate::gate::Gate::Public, |c| async move {
         let password: domain::Secret = password.into();
-        let session = c.warden.sign_in().sign_in(&login, &password, &c.meta, c.actor_if_any()).await?;
-        set_cookie(c.cookies.set(session.token.expose()));
-        if session.second_factor_required {
+        let device = domain::sign_in::DeviceCookie::parse(request_cookie(|h| c.cookies.read_device(h)).as_deref());
+        let signed_in = c.warden.sign_in().sign_in(&login, &password, &c.meta, c.actor_if_any(), &device).await?;
+        set_cookie(c.cookies.set(signed_in.session.token.expose()));
+        set_device_cookie(&c, signed_in.device_cookie.as_ref());
+        if signed_in.session.second_factor_required {
             leptos_axum::redirect(&format!("/signin/2fa?next={}", crate::url::encode(&c.safe_next(&next))));
         } else {
             leptos_axum::redirect(&c.safe_next(&next));
@@ -58,13 +60,23 @@ pub async fn current_user() -> Result<Option<UserView>, ApiError> {
     Ok(crate::ssr::signed_in_username().map(|username| UserView { username }))
 }
 
+/// Sets the device cookie a completed sign-in returned.
+#[cfg(feature = "ssr")]
+pub(crate) fn set_device_cookie(c: &crate::ssr::Call, device: Option<&domain::sign_in::DeviceCookie>) {
+    if let Some(d) = device.filter(|d| !d.is_empty()) {
+        crate::ssr::set_cookie(c.cookies.set_device(&d.value(), c.warden.config().sign_in.device_max_age_secs));
+    }
+}
+
+/// Login Security: sessions (`page` of the ended ones) and security
+/// activity (`activity`, its page; 0 when left out).
 #[server(prefix = "/_fn", endpoint = "list_sessions")]
-pub async fn list_sessions(page: i64) -> Result<SessionsView, ApiError> {
+pub async fn list_sessions(page: i64, activity: Option<i64>) -> Result<SessionsView, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let actor = c.actor()?;
         let list = c.warden.sessions().list(actor, page).await?;
-        let events = c.warden.recent_events(actor, 20).await?;
+        let events = c.warden.events().page(actor, activity.unwrap_or(0)).await?;
         Ok(views::sessions(list, events))
     })
     .await

@@ -1,6 +1,6 @@
 //! Every cookie Warden sets or reads, built and parsed here and nowhere
-//! else: the session, the recovery-code flash, the reset link's token and the
-//! email verification link's token.
+//! else: the session, the recovery-code flash, the reset link's token, the
+//! email verification link's token, the form-error digest and the device cookie.
 //! All are `__Host-` prefixed (so no subdomain can plant or read them),
 //! `HttpOnly`, `Secure`, `SameSite=Lax`, `Path=/`. Without TLS in local
 //! development `Secure` can be turned off; the `__Host-` prefix then has to
@@ -149,6 +149,24 @@ impl Cookies {
     }
 }
 
+impl Cookies {
+    /// The device cookie: the tokens of the accounts this browser completed
+    /// a sign-in to (see `domain::sign_in::devices`). Long-lived on purpose,
+    /// and outlives signing out: it only lets its browser keep its own
+    /// sign-in budget, and the server revokes it with the sessions.
+    pub fn device_name(&self) -> &'static str {
+        self.pick("__Host-warden_device")
+    }
+
+    pub fn set_device(&self, value: &str, max_age_secs: i64) -> String {
+        format!("{}={}{}; Max-Age={}", self.device_name(), value, self.attributes(), max_age_secs.max(1))
+    }
+
+    pub fn read_device<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.device_name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +182,19 @@ mod tests {
         assert_eq!(c.read("x=1; __Host-warden_session=abc; y=2"), Some("abc"));
         assert_eq!(c.read("warden_session=abc"), None);
         assert!(c.clear().contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn the_device_cookie_is_long_lived_and_named_like_the_session_cookie() {
+        let c = Cookies { secure: true };
+        let s = c.set_device("a.b", 365 * 86_400);
+        assert!(s.starts_with("__Host-warden_device=a.b;"), "{s}");
+        for a in ["Path=/", "HttpOnly", "Secure", "SameSite=Lax", "Max-Age=31536000"] {
+            assert!(s.contains(a), "{a} missing in {s}");
+        }
+        assert_eq!(c.read_device("__Host-warden_session=x; __Host-warden_device=a.b"), Some("a.b"));
+        let plain = Cookies { secure: false };
+        assert!(plain.set_device("t", 60).starts_with("warden_device=t;"));
+        assert!(!plain.set_device("t", 60).contains("Secure"));
     }
 }

@@ -84,10 +84,31 @@ where
         Gate::SignedIn => matches!(actor, Some(Actor::Session { .. })),
         Gate::SecondStep => matches!(actor, Some(Actor::PendingSecondFactor { .. })),
     };
+    let (ip, account) = (meta.ip.clone(), actor.as_ref().map(|a| a.any_browser_session().0));
+    let refused = |e: ApiError| {
+        log_refusal(&e, &ip, account, p.as_ref().map_or("", |p| p.uri.path()));
+        fail(e)
+    };
     if !admitted {
-        return Err(fail(ApiError::not_signed_in()));
+        return Err(refused(ApiError::not_signed_in()));
     }
-    body(Call { warden: ctx.warden, cookies: ctx.cookies, meta, actor }).await.map_err(|e| fail(ApiError::from(e)))
+    body(Call { warden: ctx.warden, cookies: ctx.cookies, meta, actor }).await.map_err(|e| refused(ApiError::from(e)))
+}
+
+/// Authorization refusals go to the application log, target `security`
+/// (ASVS 16.3.2): who (account id, client IP), where, and which code. A
+/// missing session is routine (an expired tab), so it is `info`; asking for
+/// something that is not yours, or that does not exist, is a `warn`.
+fn log_refusal(e: &ApiError, ip: &str, account: Option<domain::AccountId>, path: &str) {
+    use proto::ErrorCode;
+    let (code, account) = (e.code.as_str(), account.map(domain::AccountId::get));
+    match e.code {
+        ErrorCode::NotSignedIn => tracing::info!(target: "security", code, account, ip, path, "request refused"),
+        ErrorCode::NotFound | ErrorCode::Forbidden | ErrorCode::CrossSiteRefused => {
+            tracing::warn!(target: "security", code, account, ip, path, "request refused")
+        }
+        _ => {}
+    }
 }
 
 /// The signed-in username, for the header; `None` for guests.

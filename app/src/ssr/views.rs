@@ -1,6 +1,6 @@
 //! Domain values into the wire views (`proto::views`), once, for every door.
 
-use domain::events::EventEntry;
+use domain::events::{EventEntry, EventPage};
 use domain::passwords::PasswordStatus;
 use domain::sessions::{SessionEntry, SessionList};
 use domain::support::time_fmt;
@@ -27,16 +27,26 @@ pub fn session(s: SessionEntry) -> SessionView {
 }
 
 pub fn event(e: EventEntry) -> EventView {
-    EventView { what: e.label().into(), device: format!("{} on {}", e.device.browser, e.device.os), detail: e.detail, ip: e.ip, at: stamp(e.at) }
+    EventView {
+        what: e.label(),
+        device: format!("{} on {}", e.device.browser, e.device.os),
+        first: (e.count > 1).then(|| stamp(e.first_at)),
+        count: e.count,
+        detail: e.detail,
+        ip: e.ip,
+        at: stamp(e.at),
+    }
 }
 
-pub fn sessions(list: SessionList, events: Vec<EventEntry>) -> SessionsView {
+pub fn sessions(list: SessionList, events: EventPage) -> SessionsView {
     SessionsView {
         active: list.active.into_iter().map(session).collect(),
         ended: list.ended.into_iter().map(session).collect(),
         page: list.page,
         has_older: list.has_older,
-        events: events.into_iter().map(event).collect(),
+        events: events.entries.into_iter().map(event).collect(),
+        events_page: events.page,
+        events_has_older: events.has_older,
     }
 }
 

@@ -1,11 +1,58 @@
 //! Security events: every sign-in attempt and every change to how an account
-//! is reached, kept so the owner can see them on Login Security.
+//! is reached, kept so the owner can see them on Login Security, and written
+//! to the application log (target `security`) for a log pipeline to keep
+//! outside Warden's own database.
+//!
+//! Refused attempts that anyone can repeat at will (wrong passwords, throttled
+//! sign-ins, wrong second-factor codes) are counted, not listed: one row per
+//! account (or none, when no account matched), kind, source (an IPv6 address
+//! by its /64) and hour, updated in place ("12 failed sign-ins from
+//! 203.0.113.9"). So a flood of attempts is one line and cannot push the
+//! owner's real events out of sight or grow the table without bound.
+//!
+//! Retention ([`EventsConfig`]): an account's events are kept for
+//! `retention_secs` and at most its newest `per_account_cap`; events of no
+//! account for `anonymous_retention_secs` and at most `anonymous_cap` rows.
+//! [`Events::sweep`] enforces it; the server runs it periodically.
 
 pub mod store;
 
-use crate::actor::{AccountId, ClientMeta};
+use crate::actor::{AccountId, Actor, ClientMeta};
+use crate::deps::Deps;
 use crate::support::user_agent::{self, Device};
 use crate::Result;
+
+/// Refused attempts of one kind from one source count into one row per this many seconds.
+pub const AGGREGATE_WINDOW_SECS: i64 = 3600;
+
+#[derive(Clone, Debug)]
+pub struct EventsConfig {
+    /// Events shown per page on Login Security.
+    pub page_size: i64,
+    /// How long an account's events are kept (400 days).
+    pub retention_secs: i64,
+    /// The newest events kept per account (1,000).
+    pub per_account_cap: i64,
+    /// How long events of no account (unknown logins, throttled addresses) are kept (30 days).
+    pub anonymous_retention_secs: i64,
+    /// The newest events of no account kept (100,000).
+    pub anonymous_cap: i64,
+    /// How often the server sweeps (hourly).
+    pub sweep_every_secs: u64,
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        EventsConfig {
+            page_size: 20,
+            retention_secs: 400 * 86_400,
+            per_account_cap: 1_000,
+            anonymous_retention_secs: 30 * 86_400,
+            anonymous_cap: 100_000,
+            sweep_every_secs: 3_600,
+        }
+    }
+}
 
 /// One thing that happened, as it is recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,7 +70,8 @@ impl Event {
     }
 }
 
-/// An event as the owner reads it.
+/// An event as the owner reads it. A counted row (`count > 1`) covers the
+/// attempts from `first_at` to `at`.
 #[derive(Clone, Debug)]
 pub struct EventEntry {
     pub kind: Option<EventKind>,
@@ -31,30 +79,119 @@ pub struct EventEntry {
     pub device: Device,
     pub detail: String,
     pub at: i64,
+    pub first_at: i64,
+    pub count: i64,
 }
 
 impl EventEntry {
-    pub fn label(&self) -> &'static str {
-        self.kind.map_or("Security event", EventKind::label)
+    /// "Failed sign-in attempt", or for a counted row "12 failed sign-ins from 203.0.113.9".
+    pub fn label(&self) -> String {
+        match self.kind {
+            None => "Security event".into(),
+            Some(k) if self.count > 1 => match k.counted_label() {
+                Some(what) => format!("{} {what} from {}", self.count, self.ip),
+                None => k.label().into(),
+            },
+            Some(k) => k.label().into(),
+        }
     }
 }
 
+/// One page of an account's events, newest first.
+#[derive(Clone, Debug)]
+pub struct EventPage {
+    pub entries: Vec<EventEntry>,
+    /// 0-based.
+    pub page: i64,
+    pub has_older: bool,
+}
+
+/// What a sweep removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub events: u64,
+}
+
 /// Records `event` through `db`: the pool, or the transaction of the change
-/// it describes, so both commit together.
+/// it describes, so both commit together. Refused attempts count into their
+/// hour's row. Every event also goes to the application log, target
+/// `security`: kind, account id, client IP and the event's detail (details
+/// never hold a password, token, code or email address).
 pub async fn record<'c, E>(db: E, account: Option<AccountId>, event: &Event, meta: &ClientMeta, at: i64) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    store::insert(db, account, event.kind.code(), meta, &event.detail, at).await
+    log(account, event, meta);
+    let key = event.kind.counted_label().map(|_| aggregate_key(account, event.kind, &meta.ip, at));
+    store::insert(db, account, event.kind.code(), meta, &event.detail, at, key.as_deref()).await
 }
 
-/// The newest events of an account, newest first.
-pub async fn recent(db: &sqlx::AnyPool, account: AccountId, limit: i64) -> Result<Vec<EventEntry>> {
-    let rows = store::recent(db, account, limit.clamp(1, 200)).await?;
-    Ok(rows
+fn log(account: Option<AccountId>, event: &Event, meta: &ClientMeta) {
+    let account = account.map(AccountId::get);
+    let (kind, ip, detail) = (event.kind.code(), meta.ip.as_str(), event.detail.as_str());
+    if event.kind.is_refusal() {
+        tracing::warn!(target: "security", kind, account, ip, detail, "security event");
+    } else {
+        tracing::info!(target: "security", kind, account, ip, detail, "security event");
+    }
+}
+
+/// The row a refused attempt counts into: its account, kind, source and hour.
+fn aggregate_key(account: Option<AccountId>, kind: EventKind, ip: &str, at: i64) -> String {
+    let window = at - at.rem_euclid(AGGREGATE_WINDOW_SECS);
+    let account = account.map_or_else(|| "-".to_owned(), |a| a.to_string());
+    format!("{account}|{}|{}|{window}", kind.code(), crate::limits::ip_block(ip))
+}
+
+/// The account's events: one page, newest first.
+pub async fn page(db: &sqlx::AnyPool, account: AccountId, page: i64, size: i64) -> Result<EventPage> {
+    let page = page.clamp(0, 10_000);
+    let size = size.clamp(1, 200);
+    let rows = store::page(db, account, size + 1, page * size).await?;
+    let has_older = rows.len() as i64 > size;
+    let entries = rows
         .into_iter()
-        .map(|r| EventEntry { kind: EventKind::from_code(&r.kind), device: user_agent::parse(&r.user_agent), ip: r.ip, detail: r.detail, at: r.at })
-        .collect())
+        .take(size as usize)
+        .map(|r| EventEntry {
+            kind: EventKind::from_code(&r.kind),
+            device: user_agent::parse(&r.user_agent),
+            ip: r.ip,
+            detail: r.detail,
+            at: r.at,
+            first_at: r.first_at,
+            count: r.count,
+        })
+        .collect();
+    Ok(EventPage { entries, page, has_older })
+}
+
+pub struct Events<'w> {
+    deps: &'w Deps,
+    cfg: &'w EventsConfig,
+}
+
+impl<'w> Events<'w> {
+    pub fn new(deps: &'w Deps, cfg: &'w EventsConfig) -> Self {
+        Events { deps, cfg }
+    }
+
+    /// One page of the actor's events, newest first.
+    pub async fn page(&self, actor: &Actor, page: i64) -> Result<EventPage> {
+        self::page(self.deps.pool(), actor.account()?, page, self.cfg.page_size).await
+    }
+
+    /// Removes what retention no longer keeps: events past their age, then
+    /// each account's beyond its newest `per_account_cap`, then events of no
+    /// account beyond the newest `anonymous_cap`.
+    pub async fn sweep(&self) -> Result<Swept> {
+        let now = self.deps.now();
+        let c = self.cfg;
+        let db = self.deps.pool();
+        let mut n = store::delete_older(db, now - c.retention_secs, now - c.anonymous_retention_secs).await?;
+        n += store::delete_beyond_account_cap(db, c.per_account_cap.max(1)).await?;
+        n += store::delete_beyond_anonymous_cap(db, c.anonymous_cap.max(1)).await?;
+        Ok(Swept { events: n })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +270,29 @@ impl EventKind {
         ALL.into_iter().find(|k| k.code() == code)
     }
 
+    /// Refused attempts anyone can repeat at will are counted per hour and
+    /// source; this is how a count of them reads ("12 failed sign-ins").
+    pub fn counted_label(self) -> Option<&'static str> {
+        match self {
+            EventKind::SignInFailed => Some("failed sign-ins"),
+            EventKind::SignInThrottled => Some("sign-in attempts refused (too many failures)"),
+            EventKind::TwoFactorFailed => Some("wrong two-factor codes"),
+            _ => None,
+        }
+    }
+
+    /// A refused attempt or a failure: logged as a warning.
+    pub fn is_refusal(self) -> bool {
+        matches!(
+            self,
+            EventKind::SignInFailed
+                | EventKind::SignInThrottled
+                | EventKind::TwoFactorFailed
+                | EventKind::TwoFactorReplayRefused
+                | EventKind::PasswordChangeFailed
+        )
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             EventKind::AccountCreated => "Account created",
@@ -170,5 +330,35 @@ mod tests {
             assert_ne!(k.label(), "Security event");
         }
         assert_eq!(EventKind::from_code("nope"), None);
+    }
+
+    #[test]
+    fn refused_attempts_count_per_account_kind_source_and_hour() {
+        let a = Some(AccountId::new(7));
+        let t = 1_800_000_000 - 1_800_000_000 % AGGREGATE_WINDOW_SECS;
+        let k = |acc, kind, ip, at| aggregate_key(acc, kind, ip, at);
+        assert_eq!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(a, EventKind::SignInFailed, "203.0.113.9", t + 3599));
+        assert_ne!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(a, EventKind::SignInFailed, "203.0.113.9", t + 3600));
+        assert_ne!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(a, EventKind::SignInThrottled, "203.0.113.9", t));
+        assert_ne!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(None, EventKind::SignInFailed, "203.0.113.9", t));
+        assert_ne!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(a, EventKind::SignInFailed, "203.0.113.10", t));
+        // One /64 is one source: walking it gains nothing.
+        assert_eq!(k(a, EventKind::SignInFailed, "2001:db8::1", t), k(a, EventKind::SignInFailed, "2001:db8::ffff:2", t));
+    }
+
+    #[test]
+    fn a_counted_row_says_how_many_and_from_where() {
+        let e = |kind, count| EventEntry {
+            kind: Some(kind),
+            ip: "203.0.113.9".into(),
+            device: user_agent::parse(""),
+            detail: String::new(),
+            at: 0,
+            first_at: 0,
+            count,
+        };
+        assert_eq!(e(EventKind::SignInFailed, 12).label(), "12 failed sign-ins from 203.0.113.9");
+        assert_eq!(e(EventKind::SignInFailed, 1).label(), "Failed sign-in attempt");
+        assert_eq!(e(EventKind::SignedIn, 3).label(), "Signed in");
     }
 }

@@ -32,6 +32,9 @@ pub enum LimitKind {
     SignInLogin,
     /// Wrong passwords at sign-in, per client IP across accounts.
     SignInIp,
+    /// Wrong passwords at sign-in from a browser that holds the account's
+    /// device cookie: its own budget instead of the account's.
+    SignInDevice,
     /// Wrong second-factor codes (and passwords given with them), per account.
     SecondFactor,
     /// Wrong current passwords on the Password page, per account and per IP.
@@ -63,6 +66,7 @@ impl LimitKind {
             LimitKind::SignInAccount => "sign_in_account",
             LimitKind::SignInLogin => "sign_in_login",
             LimitKind::SignInIp => "sign_in_ip",
+            LimitKind::SignInDevice => "sign_in_device",
             LimitKind::SecondFactor => "second_factor",
             LimitKind::PasswordChangeAccount => "password_change_account",
             LimitKind::PasswordChangeIp => "password_change_ip",
@@ -98,6 +102,10 @@ impl LimitKey {
     pub fn ip(kind: LimitKind, ip: &str) -> Self {
         LimitKey { kind, id: ip_block(ip) }
     }
+    /// A device cookie, by its row id (never by its token).
+    pub fn device(kind: LimitKind, device_id: i64) -> Self {
+        LimitKey { kind, id: device_id.to_string() }
+    }
     /// Something a person typed (a login, an email address), folded.
     pub fn typed(kind: LimitKind, typed: &str) -> Self {
         LimitKey { kind, id: crate::support::random::token_hash(&typed.trim().to_lowercase()) }
@@ -111,7 +119,9 @@ impl LimitKey {
     }
 }
 
-fn ip_block(ip: &str) -> String {
+/// The block a client address counts by: an IPv6 address by its /64, an
+/// IPv4 (or IPv4-mapped) address by itself.
+pub fn ip_block(ip: &str) -> String {
     match ip.parse::<std::net::IpAddr>() {
         Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
             let s = v6.segments();

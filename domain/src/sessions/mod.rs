@@ -74,12 +74,13 @@ where
     Ok(NewSession { session_id: id, token, second_factor_required: second_factor_pending })
 }
 
-/// Ends the sessions `which` names; see [`Which`].
-pub async fn end<'c, E>(db: E, which: Which<'_>, reason: EndReason, at: i64) -> Result<u64>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Any>,
-{
-    store::end(db, which, reason, at).await
+/// Ends the sessions `which` names (see [`Which`]) and revokes the device
+/// cookies that go with them (see [`crate::sign_in::devices::revoke_with`]),
+/// so a browser signed out from elsewhere loses its sign-in budget too.
+pub async fn end(db: &mut sqlx::AnyConnection, which: Which<'_>, reason: EndReason, at: i64) -> Result<u64> {
+    let ended = store::end(&mut *db, which, reason, at).await?;
+    crate::sign_in::devices::revoke_with(db, which, reason, at).await?;
+    Ok(ended)
 }
 
 /// A new token for an active session (after a password change, or when a
@@ -166,7 +167,7 @@ impl<'w> Sessions<'w> {
         let row = store::active_one(self.deps.pool(), account, session_id).await?.ok_or_else(not_found)?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
-        if store::end(change.db(), Which::One(account, session_id), EndReason::EndedFromAnotherSession, at).await? == 0 {
+        if end(change.db(), Which::One(account, session_id), EndReason::EndedFromAnotherSession, at).await? == 0 {
             return Err(not_found());
         }
         let d = user_agent::parse(&row.user_agent);
@@ -175,12 +176,13 @@ impl<'w> Sessions<'w> {
     }
 
     /// "Log out of all devices": every active session of the account, this
-    /// one included, ends at the same instant, in one transaction.
+    /// one included, ends at the same instant, in one transaction, and every
+    /// device cookie of the account is revoked.
     pub async fn end_all(&self, actor: &Actor, meta: &ClientMeta) -> Result<u64> {
         let (account, _) = actor.browser_session()?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
-        let ended = store::end(change.db(), Which::AllOf(account), EndReason::LoggedOutAllDevices, at).await?;
+        let ended = end(change.db(), Which::AllOf(account), EndReason::LoggedOutAllDevices, at).await?;
         change.commit(Some(account), Event::with_detail(EventKind::LoggedOutAllDevices, format!("{ended} sessions ended")), None, meta).await?;
         Ok(ended)
     }

@@ -8,9 +8,23 @@
 //! Completing the step withdraws it, in the transaction that renews the
 //! session; signing out of the step does not (whoever holds a stolen
 //! password would).
+//!
+//! The lock: after `account_backoff.free_failures` wrong passwords for an
+//! account within its window, each further attempt must wait, doubling up to
+//! `max_secs`; the right password is refused too while it waits, from any
+//! browser that does not hold the account's device cookie. A browser that
+//! completed a sign-in to the account before holds one ([`devices`]): its
+//! attempts count against that device's own budget, not the account's, so an
+//! attacker's guesses keep the account locked for everyone else while the
+//! owner still gets in. The per-IP budget applies to every attempt.
+
+pub mod devices;
+mod store;
+
+pub use devices::DeviceCookie;
 
 use crate::accounts;
-use crate::actor::{Actor, ClientMeta};
+use crate::actor::{AccountId, Actor, ClientMeta};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
@@ -27,6 +41,12 @@ pub struct SignInConfig {
     pub account_backoff: Backoff,
     /// Failures per client IP, across accounts: slows spraying.
     pub ip_backoff: Backoff,
+    /// Failures from a browser holding the account's device cookie. After
+    /// its free failures the device stops counting as known (its attempts
+    /// fall back to the account's budget) until a quiet window passes.
+    pub device_backoff: Backoff,
+    /// How long a device cookie lives, unused, in the browser and here.
+    pub device_max_age_secs: i64,
 }
 
 impl Default for SignInConfig {
@@ -34,8 +54,18 @@ impl Default for SignInConfig {
         SignInConfig {
             account_backoff: Backoff { free_failures: 5, base_secs: 1, max_secs: 300, window_secs: 3600 },
             ip_backoff: Backoff { free_failures: 20, base_secs: 1, max_secs: 900, window_secs: 3600 },
+            device_backoff: Backoff { free_failures: 5, base_secs: 3600, max_secs: 3600, window_secs: 3600 },
+            device_max_age_secs: 365 * 86_400,
         }
     }
+}
+
+/// A sign-in that went through: the session for the session cookie and,
+/// once the sign-in is complete (second factor included), the device cookie
+/// to set.
+pub struct SignedIn {
+    pub session: NewSession,
+    pub device_cookie: Option<DeviceCookie>,
 }
 
 pub struct SignIn<'w> {
@@ -50,7 +80,7 @@ impl<'w> SignIn<'w> {
         SignIn { deps, cfg, two_factor, sessions }
     }
 
-    async fn refused(&self, account: Option<crate::actor::AccountId>, kind: EventKind, meta: &ClientMeta) -> Result<()> {
+    async fn refused(&self, account: Option<AccountId>, kind: EventKind, meta: &ClientMeta) -> Result<()> {
         events::record(self.deps.pool(), account, &Event::new(kind), meta, self.deps.now()).await
     }
 
@@ -58,7 +88,15 @@ impl<'w> SignIn<'w> {
     /// `invalid_credentials`, after the same amount of hashing work. A
     /// success always starts a new session; `replacing`, the session this
     /// browser held before (full or pending), ends: nothing is carried over.
-    pub async fn sign_in(&self, login: &str, password: &Secret, meta: &ClientMeta, replacing: Option<&Actor>) -> Result<NewSession> {
+    /// `device` is the browser's device cookie (see [`devices`]).
+    pub async fn sign_in(
+        &self,
+        login: &str,
+        password: &Secret,
+        meta: &ClientMeta,
+        replacing: Option<&Actor>,
+        device: &DeviceCookie,
+    ) -> Result<SignedIn> {
         let now = self.deps.now();
         let limiter = &self.deps.limiter;
         let ip_key = LimitKey::ip(LimitKind::SignInIp, &meta.ip);
@@ -68,25 +106,43 @@ impl<'w> SignIn<'w> {
         }
         let account = accounts::find_by_login(self.deps.pool(), login).await?;
         let account_id = account.as_ref().map(accounts::AccountRow::account_id);
+        let known = devices::Known::lookup(self.deps.pool(), device, now, self.cfg.device_max_age_secs).await?;
         // Keyed by account when one matches, so "alice" and her email share a
         // budget; by the typed login otherwise, so unknown names are throttled
-        // exactly like known ones.
-        let account_key = match account_id {
-            Some(id) => LimitKey::account(LimitKind::SignInAccount, id),
-            None => LimitKey::typed(LimitKind::SignInLogin, login),
+        // exactly like known ones. A browser with the account's device cookie
+        // uses its device's budget instead, while that has failures to spare.
+        let device_key = match account_id.and_then(|a| known.device_of(a)) {
+            Some(d) => {
+                let key = LimitKey::device(LimitKind::SignInDevice, d);
+                match limiter.check(&key, &self.cfg.device_backoff, now).await {
+                    Ok(()) => Some(key),
+                    Err(Error::Throttled(_)) => None,
+                    Err(e) => return Err(e),
+                }
+            }
+            None => None,
         };
-        if let Err(e) = limiter.check(&account_key, &self.cfg.account_backoff, now).await {
-            self.refused(account_id, EventKind::SignInThrottled, meta).await?;
-            return Err(e);
+        let (budget, rule) = match (&device_key, account_id) {
+            (Some(key), _) => (key.clone(), &self.cfg.device_backoff),
+            (None, Some(id)) => (LimitKey::account(LimitKind::SignInAccount, id), &self.cfg.account_backoff),
+            (None, None) => (LimitKey::typed(LimitKind::SignInLogin, login), &self.cfg.account_backoff),
+        };
+        if device_key.is_none() {
+            if let Err(e) = limiter.check(&budget, rule, now).await {
+                self.refused(account_id, EventKind::SignInThrottled, meta).await?;
+                return Err(e);
+            }
         }
         let ok = self.deps.hasher.verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
         let Some(account_id) = account_id.filter(|_| ok) else {
-            limiter.failed(&account_key, &self.cfg.account_backoff, now).await?;
+            limiter.failed(&budget, rule, now).await?;
             limiter.failed(&ip_key, &self.cfg.ip_backoff, now).await?;
             self.refused(account_id, EventKind::SignInFailed, meta).await?;
             return Err(Error::invalid_credentials());
         };
-        limiter.succeeded(&account_key).await?;
+        // A known device's success clears its own budget only: the owner
+        // signing in does not hand an attacker a fresh set of guesses.
+        limiter.succeeded(&budget).await?;
         let second_factor = two_factor::is_enabled(self.deps.pool(), account_id).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
@@ -96,31 +152,42 @@ impl<'w> SignIn<'w> {
             events::record(change.db(), Some(old_account), &Event::new(EventKind::SignedOut), meta, at).await?;
         }
         let session = sessions::create(change.db(), account_id, meta, second_factor, at).await?;
-        if let (true, Some(owner)) = (second_factor, &account) {
+        // Like every notice, only to an address the owner has confirmed.
+        if let (true, Some(owner)) = (second_factor, account.as_ref().filter(|a| a.email_verified_at.is_some())) {
             let window = self.sessions.second_factor_window_secs;
             let h = notices::Happened { at, meta };
             let notice = notices::second_step_not_completed(&owner.email, &self.deps.public_url, (window + 59) / 60, &h);
             outbox::store::enqueue_held(change.db(), &self.deps.secret_box, &notice, at, at + window, &session.session_id).await?;
         }
+        // With a second factor the browser is remembered once that is given.
+        let device_cookie = if second_factor { None } else { Some(known.remember(change.db(), account_id, &session.session_id, at).await?) };
         let kind = if second_factor { EventKind::SecondFactorRequested } else { EventKind::SignedIn };
         change.commit(Some(account_id), Event::new(kind), None, meta).await?;
-        Ok(session)
+        Ok(SignedIn { session, device_cookie })
     }
 
     /// The second step of signing in. On success the pending session becomes
-    /// a full one under a new token (the old token only ever opened this step).
-    pub async fn complete_second_factor(&self, actor: &Actor, code: &str, meta: &ClientMeta) -> Result<NewSession> {
+    /// a full one under a new token (the old token only ever opened this
+    /// step), and the browser is remembered as a device of the account.
+    pub async fn complete_second_factor(&self, actor: &Actor, code: &str, meta: &ClientMeta, device: &DeviceCookie) -> Result<SignedIn> {
         let (account, session) = actor.pending_second_factor()?;
         let factor = TwoFactor::new(self.deps, self.two_factor).verify(account, code, meta).await?;
+        let known = devices::Known::lookup(self.deps.pool(), device, self.deps.now(), self.cfg.device_max_age_secs).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         let renewed = sessions::renew(change.db(), account, session, at, true).await?;
         outbox::store::withdraw_held(change.db(), session).await?;
+        let device_cookie = known.remember(change.db(), account, session, at).await?;
         let detail = match factor {
             Factor::RecoveryCode => "with a recovery code",
             Factor::AuthenticatorApp => "with the authenticator app",
         };
         change.commit(Some(account), Event::with_detail(EventKind::SignedIn, detail), None, meta).await?;
-        Ok(renewed)
+        Ok(SignedIn { session: renewed, device_cookie: Some(device_cookie) })
+    }
+
+    /// Forgets device cookies revoked or unused for their whole lifetime.
+    pub async fn sweep_devices(&self) -> Result<u64> {
+        devices::sweep(self.deps.pool(), self.deps.now(), self.cfg.device_max_age_secs).await
     }
 }

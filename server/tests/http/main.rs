@@ -10,6 +10,7 @@ mod mail;
 mod password;
 mod reset_links;
 mod sessions;
+mod sign_in;
 mod sign_up;
 mod storage;
 mod two_factor;

@@ -65,7 +65,7 @@ async fn a_newer_link_or_a_password_change_closes_the_open_one(app: TestApp) {
     assert!(app.warden.passwords().reset_link(&older).await.expect("read").is_none(), "superseded");
     assert!(app.warden.passwords().reset_link(&newer).await.expect("read").is_some());
 
-    let s = app.warden.sign_in().sign_in("ann", &Secret::new(PW), &meta(), None).await.expect("sign in");
+    let s = app.warden.sign_in().sign_in("ann", &Secret::new(PW), &meta(), None, &Default::default()).await.expect("sign in").session;
     let actor = app.warden.sessions().authenticate(&s.token).await.expect("auth").expect("session");
     let other = Secret::new("quiet river stones 7");
     app.warden.passwords().change(&actor, &Secret::new(PW), &other, &other, true, &meta()).await.expect("change");
