@@ -112,16 +112,11 @@ fn wrong_current_password() -> Error {
     Error::refused(ErrorCode::WrongCurrentPassword, "Your current password is not right. Nothing was changed.")
 }
 
-/// With `sign_out_others`, ends every other session of the account (in the
-/// change's transaction) and gives this one a new token, as a password
-/// change does.
-async fn sign_out_others(
-    change: &mut Change<'_>,
-    account: AccountId,
-    session: &SessionId,
-    sign_out_others: bool,
-) -> Result<(Option<NewSession>, u64)> {
-    if !sign_out_others {
+/// When `wanted`, ends every other session of the account (in the change's
+/// transaction, reason "Two-factor settings changed") and gives this one a
+/// new token, as a password change does.
+async fn sign_out_others(change: &mut Change<'_>, account: AccountId, session: &SessionId, wanted: bool) -> Result<(Option<NewSession>, u64)> {
+    if !wanted {
         return Ok((None, 0));
     }
     let at = change.at();
