@@ -601,3 +601,16 @@ async fn a_password_left_without_its_second_step_mails_the_owner(app: TestApp) {
     assert_eq!(not_finished(&delivered(&dir, to)), 1, "and only once");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+on_both_backends!(after_the_second_step_next_is_still_only_a_local_path);
+
+/// The open redirect of the review (F1) through the second step: `next`
+/// is carried to `/signin/2fa` already made safe, and checked again there.
+async fn after_the_second_step_next_is_still_only_a_local_path(app: TestApp) {
+    let (b, key, _) = with_2fa(&app, "ines").await;
+    let r = b.call("sign_in", &[("login", "ines"), ("password", PW), ("next", "/%09/evil.example")]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert_eq!(r.location(), Some("/signin/2fa?next=/account/security/sessions"));
+    let r = b.form("/signin/2fa", "verify_second_factor", &[("code", &code(&key, app.clock.now_secs())), ("next", "/\t/evil.example")]).await;
+    assert_eq!(r.location(), Some("/account/security/sessions"));
+}
