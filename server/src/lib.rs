@@ -5,9 +5,8 @@
 pub mod config;
 pub mod data;
 pub mod mail;
+pub mod mailed_links;
 pub mod middleware;
-pub mod reset_link;
-pub mod verify_link;
 
 use app::ssr::cookies::Cookies;
 use app::ssr::Ctx;
@@ -64,8 +63,8 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
     let provide = move || provide_context(ctx.clone());
     let options = leptos_options.clone();
     Router::new()
-        .route("/password/reset/open", axum::routing::get(reset_link::open))
-        .route("/email/verify/open", axum::routing::get(verify_link::open))
+        .route("/password/reset/open", axum::routing::get(mailed_links::open_reset))
+        .route("/email/verify/open", axum::routing::get(mailed_links::open_verify))
         .leptos_routes_with_context(&state, routes, provide.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide, shell))
         .layer(axum::middleware::from_fn(middleware::malformed_is_bad_request))

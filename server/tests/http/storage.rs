@@ -4,8 +4,8 @@
 //! noticing (2FA sign-in and queued mail keep working).
 
 use crate::common::*;
+use crate::two_factor::code;
 use domain::support::secret_box::{self, KeyRing};
-use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use server::data::{rotate_key, Rotation};
 use std::path::Path;
@@ -38,16 +38,6 @@ async fn a_fresh_data_folder_and_its_files_are_the_owners_alone(app: TestApp) {
             assert_eq!(mode(&path), want, "{}: {:o}, not {want:o}", path.display(), mode(&path));
         }
     }
-}
-
-fn code(key_grouped: &str, unix: i64) -> String {
-    let key = data_encoding::BASE32_NOPAD.decode(key_grouped.replace(' ', "").as_bytes()).expect("base32 key");
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).expect("hmac");
-    mac.update(&((unix / 30) as u64).to_be_bytes());
-    let h = mac.finalize().into_bytes();
-    let o = (h[19] & 0xf) as usize;
-    let bin = u32::from_be_bytes([h[o] & 0x7f, h[o + 1], h[o + 2], h[o + 3]]);
-    format!("{:06}", bin % 1_000_000)
 }
 
 fn now(app: &TestApp) -> i64 {

@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 
 const PW: &str = "correct horse battery";
 
-fn code(key_grouped: &str, unix: i64) -> String {
+/// The code of `unix`'s 30 s step for a base32 key as the page shows it.
+pub(crate) fn code(key_grouped: &str, unix: i64) -> String {
     let key = data_encoding::BASE32_NOPAD.decode(key_grouped.replace(' ', "").as_bytes()).expect("base32 key");
     let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).expect("hmac");
     mac.update(&((unix / 30) as u64).to_be_bytes());
