@@ -48,7 +48,10 @@ test('change the password, sign out, and only the new one works', async ({ page 
 
 test('forgot password: the emailed link sets a new password, then sign in with it', async ({ page }) => {
   const user = uniqueName('fp');
+  // Signing up ends on the page that confirmed the address (reset links go
+  // only to a confirmed one); "Forgot your password?" is on the sign-in page.
   await signUp(page, user);
+  await page.goto('/signin');
   await hydrated(page);
   await page.getByRole('link', { name: 'Forgot your password?' }).click();
   await expect(page).toHaveURL(/\/password\/forgot$/);
