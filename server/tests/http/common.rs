@@ -106,7 +106,12 @@ impl TestApp {
     pub fn browser(&self, user_agent: &str) -> Browser {
         Browser {
             base: format!("http://{}", self.addr),
-            http: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            // A request that never comes back fails its test instead of holding the whole run.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(120))
+                .build()
+                .expect("client"),
             cookies: Mutex::new(BTreeMap::new()),
             user_agent: user_agent.to_owned(),
             extra: Mutex::new(HeaderMap::new()),
