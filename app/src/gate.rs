@@ -13,6 +13,11 @@ pub mod paths {
     pub const LOG_OUT_ALL: &str = "/account/security/sessions/log-out-all";
     pub const PASSWORD: &str = "/account/security/password";
     pub const TWO_FACTOR: &str = "/account/security/2fa";
+    pub const PROTECTION: &str = "/account/security/protection";
+    pub const TIME_ZONE: &str = "/account/time-zone";
+    pub const REPORTS: &str = "/reports";
+    /// The calls of a report range as CSV (served by the server, not a page).
+    pub const REPORTS_EXPORT: &str = "/reports/export.csv";
     pub const FORGOT_PASSWORD: &str = "/password/forgot";
     pub const RESET_PASSWORD: &str = "/password/reset";
     pub const VERIFY_EMAIL: &str = "/email/verify";
@@ -39,6 +44,7 @@ pub fn gate(path: &str) -> Gate {
         paths::SIGN_IN | paths::SIGN_UP => Gate::GuestOnly,
         paths::SECOND_STEP => Gate::SecondStep,
         _ if path == paths::ACCOUNT || path.starts_with("/account/") => Gate::SignedIn,
+        _ if path == paths::REPORTS || path.starts_with("/reports/") => Gate::SignedIn,
         _ => Gate::Public,
     }
 }
@@ -49,7 +55,19 @@ mod tests {
 
     #[test]
     fn every_account_page_needs_a_session_and_nothing_else_does() {
-        for p in [paths::ACCOUNT, paths::SESSIONS, paths::LOG_OUT_ALL, paths::PASSWORD, paths::TWO_FACTOR, "/account/"] {
+        for p in [
+            paths::ACCOUNT,
+            paths::SESSIONS,
+            paths::LOG_OUT_ALL,
+            paths::PASSWORD,
+            paths::TWO_FACTOR,
+            paths::PROTECTION,
+            paths::TIME_ZONE,
+            paths::REPORTS,
+            paths::REPORTS_EXPORT,
+            "/account/",
+            "/reports/",
+        ] {
             assert_eq!(gate(p), Gate::SignedIn, "{p}");
         }
         assert_eq!(gate(paths::SIGN_IN), Gate::GuestOnly);

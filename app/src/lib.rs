@@ -71,6 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("password/reset") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("email/verify") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("reports") view={Lazy::<ReportsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("account/time-zone") view={Lazy::<TimeZoneRoute>::new()} ssr=SsrMode::Async/>
                     <Route
                         path=path!("account")
                         view=|| view! { <Redirect path="/account/security/sessions"/> }
@@ -81,6 +83,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("sessions/log-out-all") view={Lazy::<LogOutAllRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("password") view={Lazy::<PasswordRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("2fa") view={Lazy::<TwoFactorRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("protection") view={Lazy::<ProtectionRoute>::new()} ssr=SsrMode::Async/>
                         <Route
                             path=path!("")
                             view=|| view! { <Redirect path="/account/security/sessions"/> }

@@ -142,3 +142,39 @@ impl LazyRoute for TwoFactorRoute {
         view! { <pages::two_factor::TwoFactorPage/> }.into_any()
     }
 }
+
+pub struct ProtectionRoute;
+
+#[lazy_route]
+impl LazyRoute for ProtectionRoute {
+    fn data() -> Self {
+        ProtectionRoute
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::protection::ProtectionPage/> }.into_any()
+    }
+}
+
+pub struct ReportsRoute;
+
+#[lazy_route]
+impl LazyRoute for ReportsRoute {
+    fn data() -> Self {
+        ReportsRoute
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::reports::ReportsPage/> }.into_any()
+    }
+}
+
+pub struct TimeZoneRoute;
+
+#[lazy_route]
+impl LazyRoute for TimeZoneRoute {
+    fn data() -> Self {
+        TimeZoneRoute
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::time_zone::TimeZonePage/> }.into_any()
+    }
+}

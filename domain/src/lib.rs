@@ -29,6 +29,8 @@ pub use actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
 pub use deps::Deps;
 pub use error::{Error, ErrorCode, Result};
 pub use support::secret::Secret;
+/// Dates of the person's days, for the doors that show them.
+pub use jiff;
 
 use accounts::{Accounts, AccountsConfig};
 use credentials::Hasher;
@@ -36,6 +38,7 @@ use events::{Events, EventsConfig};
 use limits::Limiter;
 use outbox::Outbox;
 use passwords::{Passwords, PasswordsConfig};
+use protection::{Protection, ProtectionConfig};
 use sessions::{Sessions, SessionsConfig};
 use sign_in::{SignIn, SignInConfig};
 use std::sync::Arc;
@@ -58,6 +61,7 @@ pub struct Config {
     pub passwords: PasswordsConfig,
     pub two_factor: TwoFactorConfig,
     pub events: EventsConfig,
+    pub protection: ProtectionConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +86,7 @@ impl Default for Config {
             passwords: PasswordsConfig::default(),
             two_factor: TwoFactorConfig::default(),
             events: EventsConfig::default(),
+            protection: ProtectionConfig::default(),
         }
     }
 }
@@ -129,6 +134,10 @@ impl Warden {
     }
     pub fn two_factor(&self) -> TwoFactor<'_> {
         TwoFactor::new(&self.deps, &self.cfg.two_factor)
+    }
+
+    pub fn protection(&self) -> Protection<'_> {
+        Protection::new(&self.deps, &self.cfg.protection, &self.cfg.two_factor)
     }
 
     pub fn events(&self) -> Events<'_> {

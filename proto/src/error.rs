@@ -18,12 +18,16 @@ pub enum ErrorCode {
     // 403
     CrossSiteRefused,
     Forbidden,
+    /// Earlier days' reports need this session unlocked with the PIN.
+    PinRequired,
     // 404
     NotFound,
     // 409: the state of things says no
     UsernameTaken,
     EmailTaken,
     TwoFactorAlreadyOn,
+    PinAlreadySet,
+    PinNotSet,
     // 422: the input is refused, and the message says why
     InvalidInput,
     InvalidUsername,
@@ -46,6 +50,8 @@ pub enum ErrorCode {
     CannotEndCurrentSession,
     ResetLinkInvalid,
     VerifyLinkInvalid,
+    InvalidPin,
+    WrongPin,
     // 429
     Throttled,
     // 503: try again shortly
@@ -62,9 +68,9 @@ impl ErrorCode {
         match self {
             BadRequest => 400,
             InvalidCredentials | NotSignedIn => 401,
-            CrossSiteRefused | Forbidden => 403,
+            CrossSiteRefused | Forbidden | PinRequired => 403,
             NotFound => 404,
-            UsernameTaken | EmailTaken | TwoFactorAlreadyOn => 409,
+            UsernameTaken | EmailTaken | TwoFactorAlreadyOn | PinAlreadySet | PinNotSet => 409,
             InvalidInput
             | InvalidUsername
             | InvalidEmail
@@ -85,7 +91,9 @@ impl ErrorCode {
             | NoSecondStepNeeded
             | CannotEndCurrentSession
             | ResetLinkInvalid
-            | VerifyLinkInvalid => 422,
+            | VerifyLinkInvalid
+            | InvalidPin
+            | WrongPin => 422,
             Throttled => 429,
             Busy | Unavailable => 503,
             Internal => 500,
@@ -127,6 +135,11 @@ impl ErrorCode {
             CannotEndCurrentSession => "cannot_end_current_session",
             ResetLinkInvalid => "reset_link_invalid",
             VerifyLinkInvalid => "verify_link_invalid",
+            PinRequired => "pin_required",
+            PinAlreadySet => "pin_already_set",
+            PinNotSet => "pin_not_set",
+            InvalidPin => "invalid_pin",
+            WrongPin => "wrong_pin",
             Throttled => "throttled",
             Busy => "busy",
             Unavailable => "unavailable",

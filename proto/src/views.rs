@@ -137,6 +137,90 @@ pub struct VerifyView {
     pub expires: Stamp,
 }
 
+/// The Protection tab and the PIN line on Reporting.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProtectionView {
+    pub set_since: Option<Stamp>,
+    /// This session's unlock: when it ends, and that moment on the person's clock ("14:32").
+    pub unlocked_until: Option<Stamp>,
+    pub unlocked_until_clock: Option<String>,
+    /// Seconds until the PIN takes another guess, while it is delayed or locked.
+    pub wait_secs: Option<i64>,
+    pub two_factor_on: bool,
+    pub unlock_minutes: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignView {
+    pub id: i64,
+    pub name: String,
+    pub tracking_number: String,
+    pub status: String,
+}
+
+/// What Reporting shows before any figure: no call data, so never gated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportsContextView {
+    pub zone: String,
+    /// The person's today, `YYYY-MM-DD`.
+    pub today: String,
+    pub campaigns: Vec<CampaignView>,
+    pub pin: ProtectionView,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TotalsView {
+    pub calls: i64,
+    pub answered: i64,
+    pub missed: i64,
+    pub voicemail: i64,
+    /// "82%", or "–" without calls.
+    pub answer_rate: String,
+    /// "3:12", or "–".
+    pub average_duration: String,
+    /// "$1,234.50".
+    pub revenue: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DayView {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// "Mon 23 Nov".
+    pub label: String,
+    pub calls: i64,
+    pub answered: i64,
+    pub missed: i64,
+    pub voicemail: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CampaignTotalsView {
+    pub id: i64,
+    pub name: String,
+    pub totals: TotalsView,
+}
+
+/// A report that passed the PIN gate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportView {
+    pub from: String,
+    pub to: String,
+    /// "Last 7 days · 22–28 Nov 2026".
+    pub title: String,
+    pub zone: String,
+    pub totals: TotalsView,
+    pub days: Vec<DayView>,
+    pub campaigns: Vec<CampaignTotalsView>,
+}
+
+/// The time-zone page: the account's zone and every zone there is to choose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimeZoneView {
+    pub zone: String,
+    pub zones: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

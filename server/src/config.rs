@@ -34,6 +34,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `WARDEN_RESET_LINK_MINUTES` (30): how long a password-reset link works.
     pub reset_link_minutes: i64,
+    /// How long entering the Protection PIN unlocks previous days' reports (minutes).
+    pub pin_unlock_minutes: i64,
     /// `SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS) or
     /// `smtps://user:pass@host:465` (TLS). Unset: mail goes to `.eml` files in
     /// `<data dir>/outbox`.
@@ -77,6 +79,7 @@ impl Config {
             totp_issuer: "Warden".into(),
             public_url: Some("https://warden.example".into()),
             reset_link_minutes: 30,
+            pin_unlock_minutes: 15,
             smtp_url: None,
             mail_from: "Warden <warden@warden.example>".into(),
             events: domain::events::EventsConfig::default(),
@@ -120,6 +123,7 @@ impl Config {
                 Some(u) => return Err(ConfigError(format!("WARDEN_PUBLIC_URL={u:?}: use http(s)://host[:port]"))),
             },
             reset_link_minutes: parse::<i64>("WARDEN_RESET_LINK_MINUTES")?.unwrap_or(30).clamp(5, 24 * 60),
+            pin_unlock_minutes: parse::<i64>("WARDEN_PIN_UNLOCK_MINUTES")?.unwrap_or(15).clamp(1, 12 * 60),
             smtp_url: var("SMTP_URL").map(domain::Secret::new),
             mail_from: var("WARDEN_MAIL_FROM").unwrap_or_else(|| "Warden <warden@localhost>".into()),
         })

@@ -7,6 +7,7 @@ pub mod data;
 pub mod mail;
 pub mod mailed_links;
 pub mod middleware;
+pub mod reports_export;
 
 use app::ssr::cookies::Cookies;
 use app::ssr::Ctx;
@@ -50,6 +51,7 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
         passwords: domain::passwords::PasswordsConfig { reset_link_secs: config.reset_link_minutes * 60, ..defaults.passwords },
         two_factor: domain::two_factor::TwoFactorConfig { issuer: config.totp_issuer.clone(), ..defaults.two_factor },
         events: config.events.clone(),
+        protection: domain::protection::ProtectionConfig { unlock_secs: config.pin_unlock_minutes * 60, ..defaults.protection },
         ..defaults
     };
     let secret_box = domain::support::secret_box::SecretBox::from_ring(&ring);
@@ -65,6 +67,7 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
     Router::new()
         .route("/password/reset/open", axum::routing::get(mailed_links::open_reset))
         .route("/email/verify/open", axum::routing::get(mailed_links::open_verify))
+        .route(app::gate::paths::REPORTS_EXPORT, axum::routing::get(reports_export::export_csv))
         .leptos_routes_with_context(&state, routes, provide.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide, shell))
         .layer(axum::middleware::from_fn(middleware::malformed_is_bad_request))

@@ -23,6 +23,10 @@ pub fn Header() -> impl IntoView {
                         .map(|u| match u {
                             Ok(Some(u)) => {
                                 view! {
+                                    <nav class="mainnav" aria-label="Main">
+                                        <A href="/reports">"Reporting"</A>
+                                        <A href="/account/security/sessions">"Security"</A>
+                                    </nav>
                                     // Closed again after every navigation.
                                     <details class="profile-menu" prop:open=move || { location.pathname.track(); false }>
                                         <summary aria-label=format!("Profile menu for {}", u.username)>
@@ -34,6 +38,7 @@ pub fn Header() -> impl IntoView {
                                         <div class="menu">
                                             <p class="menu-heading">"Account"</p>
                                             <A href="/account/security/sessions">"Security"</A>
+                                            <A href="/account/time-zone">"Time zone"</A>
                                             <ActionForm action=sign_out>
                                                 <button type="submit" class="linklike">"Sign out"</button>
                                             </ActionForm>

@@ -4,3 +4,4 @@ pub mod form_error;
 pub mod header;
 pub mod new_password;
 pub mod recovery_codes;
+pub mod time_zone;

@@ -14,6 +14,7 @@ pub fn SecurityLayout() -> impl IntoView {
                 <A href="/account/security/sessions">"Login Security"</A>
                 <A href="/account/security/password">"Password"</A>
                 <A href="/account/security/2fa">"Two-Factor Auth"</A>
+                <A href="/account/security/protection">"Protection"</A>
             </nav>
             <Outlet/>
         </div>

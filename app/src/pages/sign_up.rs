@@ -9,6 +9,10 @@ use leptos_meta::Title;
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    // Days in Reporting are the person's: the browser says its zone once
+    // JavaScript runs; without it the account starts on UTC.
+    let zone = RwSignal::new(String::new());
+    Effect::new(move |_| zone.set(crate::components::time_zone::browser_time_zone().unwrap_or_default()));
     view! {
         <Title text="Sign up · Warden"/>
         <section class="card narrow">
@@ -28,6 +32,7 @@ pub fn SignUpPage() -> impl IntoView {
                     "Confirm password"
                     <input type="password" name="confirm_password" autocomplete="new-password" required minlength="8"/>
                 </label>
+                <input type="hidden" name="time_zone" prop:value=move || zone.get()/>
                 <FormError error/>
                 <button type="submit" disabled=move || action.pending().get()>"Sign up"</button>
             </ActionForm>

@@ -4,6 +4,8 @@
 
 pub mod email;
 pub mod password;
+pub mod protection;
+pub mod reports;
 pub mod two_factor;
 
 use leptos::prelude::*;
@@ -11,10 +13,18 @@ pub use proto::views::{SessionView, SessionsView, UserView};
 use proto::{ApiError, Password};
 
 #[server(prefix = "/_fn", endpoint = "sign_up")]
-pub async fn sign_up(email: String, username: String, password: Password, confirm_password: Password) -> Result<(), ApiError> {
+pub async fn sign_up(
+    email: String,
+    username: String,
+    password: Password,
+    confirm_password: Password,
+    // The browser's IANA zone, filled in by the page once JavaScript runs.
+    time_zone: Option<String>,
+) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::Public, |c| async move {
-        let form = domain::accounts::SignUpForm { email, username, password: password.into(), confirm_password: confirm_password.into() };
+        let form =
+            domain::accounts::SignUpForm { email, username, password: password.into(), confirm_password: confirm_password.into(), time_zone };
         c.warden.accounts().sign_up(form, &c.meta).await?;
         leptos_axum::redirect("/signin?reason=signed_up");
         Ok(())

@@ -66,3 +66,106 @@ pub fn password(s: PasswordStatus) -> PasswordView {
 pub fn recovery_codes(codes: Vec<domain::Secret>) -> RecoveryCodes {
     RecoveryCodes(codes.iter().map(|c| c.expose().to_owned()).collect())
 }
+
+pub fn protection(s: &domain::protection::PinStatus, zone: &domain::reporting::days::Zone) -> ProtectionView {
+    ProtectionView {
+        set_since: s.set_since.map(stamp),
+        unlocked_until: s.unlocked_until.map(stamp),
+        unlocked_until_clock: s.unlocked_until.map(|u| zone.clock(u)),
+        wait_secs: s.wait_secs,
+        two_factor_on: s.two_factor_on,
+        unlock_minutes: s.unlock_minutes,
+    }
+}
+
+pub fn reports_context(c: domain::reporting::ReportsContext) -> ReportsContextView {
+    ReportsContextView {
+        pin: protection(&c.pin, &c.zone),
+        zone: c.zone.name().to_owned(),
+        today: c.today.to_string(),
+        campaigns: c
+            .campaigns
+            .into_iter()
+            .map(|r| CampaignView { id: r.id, name: r.name, tracking_number: r.tracking_number, status: r.status.code().to_owned() })
+            .collect(),
+    }
+}
+
+/// `1234567` cents as "$12,345.67".
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let c = cents.unsigned_abs();
+    let whole = (c / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}${grouped}.{:02}", c % 100)
+}
+
+pub fn totals(t: &domain::reporting::store::Totals) -> TotalsView {
+    TotalsView {
+        calls: t.calls,
+        answered: t.answered,
+        missed: t.missed,
+        voicemail: t.voicemail,
+        answer_rate: t.answer_rate_percent().map_or_else(|| "–".to_owned(), |p| format!("{p:.0}%")),
+        average_duration: t.average_duration_secs().map_or_else(|| "–".to_owned(), |s| format!("{}:{:02}", s / 60, s % 60)),
+        revenue: money(t.revenue_cents),
+    }
+}
+
+fn range_title(range: &domain::reporting::RangeChoice, from: domain::jiff::civil::Date, to: domain::jiff::civil::Date) -> String {
+    use domain::reporting::RangeChoice::*;
+    let day = |d: domain::jiff::civil::Date| d.strftime("%a %-d %b %Y").to_string();
+    let name = match range {
+        Today => "Today",
+        Yesterday => "Yesterday",
+        Last7 => "Last 7 days",
+        Last30 => "Last 30 days",
+        Custom { .. } => "Custom range",
+    };
+    if from == to {
+        format!("{name} · {}", day(from))
+    } else {
+        format!("{name} · {} – {}", day(from), day(to))
+    }
+}
+
+pub fn report(range: &domain::reporting::RangeChoice, r: domain::reporting::ReportResult) -> ReportView {
+    ReportView {
+        title: range_title(range, r.from, r.to),
+        from: r.from.to_string(),
+        to: r.to.to_string(),
+        zone: r.zone.name().to_owned(),
+        totals: totals(&r.report.totals),
+        days: r
+            .report
+            .days
+            .iter()
+            .map(|d| DayView {
+                date: d.date.to_string(),
+                label: d.date.strftime("%a %-d %b").to_string(),
+                calls: d.totals.calls,
+                answered: d.totals.answered,
+                missed: d.totals.missed,
+                voicemail: d.totals.voicemail,
+            })
+            .collect(),
+        campaigns: r.report.campaigns.iter().map(|c| CampaignTotalsView { id: c.id, name: c.name.clone(), totals: totals(&c.totals) }).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_reads_like_money() {
+        assert_eq!(super::money(0), "$0.00");
+        assert_eq!(super::money(5), "$0.05");
+        assert_eq!(super::money(123_456_789), "$1,234,567.89");
+        assert_eq!(super::money(-1050), "-$10.50");
+    }
+}

@@ -23,6 +23,7 @@ use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
 use crate::limits::{Backoff, LimitKey, LimitKind};
+use crate::reporting::days::Zone;
 use crate::support::db::is_unique_violation;
 use crate::support::secret::Secret;
 
@@ -52,6 +53,8 @@ pub struct SignUpForm {
     pub username: String,
     pub password: Secret,
     pub confirm_password: Secret,
+    /// The browser's IANA zone, when it said (JavaScript); else UTC.
+    pub time_zone: Option<String>,
 }
 
 /// Longest login (username or email) looked up at sign-in.
@@ -133,7 +136,8 @@ impl<'w> Accounts<'w> {
         let hash = self.deps.hasher.hash_password(&password).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
-        let id = match store::insert(change.db(), username.as_str(), email.as_str(), &hash, at).await {
+        let zone = form.time_zone.as_deref().and_then(Zone::parse).unwrap_or_else(Zone::utc);
+        let id = match store::insert(change.db(), username.as_str(), email.as_str(), &hash, zone.name(), at).await {
             Ok(id) => AccountId::new(id),
             // Only the username is unique now; the address never refuses.
             Err(e) if is_unique_violation(&e) => {
@@ -145,4 +149,15 @@ impl<'w> Accounts<'w> {
         change.commit(Some(id), Event::new(EventKind::AccountCreated), None, meta).await?;
         Ok(id)
     }
+}
+
+/// The account's time zone (UTC if what is stored is no longer known).
+pub async fn time_zone(db: &sqlx::AnyPool, id: AccountId) -> Result<Zone> {
+    let row = find(db, id).await?;
+    Ok(Zone::parse(&row.time_zone).unwrap_or_else(Zone::utc))
+}
+
+/// Stores a new time zone; the caller checks who may (see `reporting`).
+pub async fn set_time_zone(db: &sqlx::AnyPool, id: AccountId, zone: &Zone) -> Result<()> {
+    store::set_time_zone(db, id, zone.name()).await
 }

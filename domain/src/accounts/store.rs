@@ -14,19 +14,23 @@ pub struct AccountRow {
     pub password_changed_at: Option<i64>,
     /// When the address was proven by a mailed link; `None` until then.
     pub email_verified_at: Option<i64>,
+    /// The IANA zone the person's days are counted in.
+    pub time_zone: String,
 }
 
-const COLS: &str = "id, username, email, password_hash, created_at, password_changed_at, email_verified_at";
+const COLS: &str = "id, username, email, password_hash, created_at, password_changed_at, email_verified_at, time_zone";
 
-pub async fn insert<'c, E>(db: E, username: &str, email: &str, password_hash: &str, at: i64) -> std::result::Result<i64, sqlx::Error>
+pub async fn insert<'c, E>(db: E, username: &str, email: &str, password_hash: &str, time_zone: &str, at: i64) -> std::result::Result<i64, sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let (id,): (i64,) = sqlx::query_as("INSERT INTO accounts (username, email, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-        .bind(username)
-        .bind(email)
-        .bind(password_hash)
-        .bind(at)
+    let (id,): (i64,) =
+        sqlx::query_as("INSERT INTO accounts (username, email, password_hash, created_at, time_zone) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(username)
+            .bind(email)
+            .bind(password_hash)
+            .bind(at)
+            .bind(time_zone)
         .fetch_one(db)
         .await?;
     Ok(id)
@@ -207,5 +211,10 @@ where
 /// PostgreSQL's `GENERATED ALWAYS` identity refuses to update.
 pub async fn lock(db: &mut sqlx::AnyConnection, id: AccountId) -> Result<()> {
     sqlx::query("UPDATE accounts SET created_at = created_at WHERE id = $1").bind(id.get()).execute(db).await?;
+    Ok(())
+}
+
+pub async fn set_time_zone(db: &sqlx::AnyPool, id: AccountId, zone: &str) -> Result<()> {
+    sqlx::query("UPDATE accounts SET time_zone = $1 WHERE id = $2").bind(zone).bind(id.get()).execute(db).await?;
     Ok(())
 }

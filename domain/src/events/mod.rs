@@ -216,9 +216,16 @@ pub enum EventKind {
     PasswordReset,
     EmailVerificationSent,
     EmailVerified,
+    PinSet,
+    PinChanged,
+    PinRemoved,
+    ReportsUnlocked,
+    PinFailed,
+    PinLocked,
+    TimeZoneChanged,
 }
 
-const ALL: [EventKind; 20] = [
+const ALL: [EventKind; 27] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -239,6 +246,13 @@ const ALL: [EventKind; 20] = [
     EventKind::PasswordReset,
     EventKind::EmailVerificationSent,
     EventKind::EmailVerified,
+    EventKind::PinSet,
+    EventKind::PinChanged,
+    EventKind::PinRemoved,
+    EventKind::ReportsUnlocked,
+    EventKind::PinFailed,
+    EventKind::PinLocked,
+    EventKind::TimeZoneChanged,
 ];
 
 impl EventKind {
@@ -264,6 +278,13 @@ impl EventKind {
             EventKind::PasswordReset => "password_reset",
             EventKind::EmailVerificationSent => "email_verification_sent",
             EventKind::EmailVerified => "email_verified",
+            EventKind::PinSet => "pin_set",
+            EventKind::PinChanged => "pin_changed",
+            EventKind::PinRemoved => "pin_removed",
+            EventKind::ReportsUnlocked => "reports_unlocked",
+            EventKind::PinFailed => "pin_failed",
+            EventKind::PinLocked => "pin_locked",
+            EventKind::TimeZoneChanged => "time_zone_changed",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -277,6 +298,7 @@ impl EventKind {
             EventKind::SignInFailed => Some("failed sign-ins"),
             EventKind::SignInThrottled => Some("sign-in attempts refused (too many failures)"),
             EventKind::TwoFactorFailed => Some("wrong two-factor codes"),
+            EventKind::PinFailed => Some("wrong PINs"),
             _ => None,
         }
     }
@@ -290,6 +312,8 @@ impl EventKind {
                 | EventKind::TwoFactorFailed
                 | EventKind::TwoFactorReplayRefused
                 | EventKind::PasswordChangeFailed
+                | EventKind::PinFailed
+                | EventKind::PinLocked
         )
     }
 
@@ -315,6 +339,13 @@ impl EventKind {
             EventKind::PasswordReset => "Password reset with an email link",
             EventKind::EmailVerificationSent => "Email confirmation link sent",
             EventKind::EmailVerified => "Email address confirmed",
+            EventKind::PinSet => "Protection PIN set",
+            EventKind::PinChanged => "Protection PIN changed",
+            EventKind::PinRemoved => "Protection PIN removed",
+            EventKind::ReportsUnlocked => "Previous days' reports unlocked with the PIN",
+            EventKind::PinFailed => "Wrong PIN",
+            EventKind::PinLocked => "PIN locked for an hour after 10 wrong PINs",
+            EventKind::TimeZoneChanged => "Time zone changed",
         }
     }
 }

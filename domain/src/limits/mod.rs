@@ -49,6 +49,12 @@ pub enum LimitKind {
     SignUpIp,
     /// "Send the link again" for email verification, per account.
     VerifyResend,
+    /// Wrong Protection PINs, per account: growing delays.
+    PinDelay,
+    /// Wrong Protection PINs, per account: the hour-long lock after ten.
+    PinLock,
+    /// Wrong passwords (or codes) when setting, changing or removing the PIN.
+    PinSettings,
 }
 
 /// What happens when the limiter's store cannot be reached.
@@ -75,6 +81,9 @@ impl LimitKind {
             LimitKind::Api => "api",
             LimitKind::SignUpIp => "sign_up_ip",
             LimitKind::VerifyResend => "verify_resend",
+            LimitKind::PinDelay => "pin_delay",
+            LimitKind::PinLock => "pin_lock",
+            LimitKind::PinSettings => "pin_settings",
         }
     }
 
@@ -209,6 +218,12 @@ impl Limiter {
                 Outage::FailOpen => Ok(()),
             },
         }
+    }
+
+    /// Counts a failure and returns the record it made: how many failures
+    /// the key now holds. Fails closed for the guesses (the only users).
+    pub async fn count_failure(&self, key: &LimitKey, rule: &Backoff, now: i64) -> Result<Record> {
+        self.store.fail(&key.render(), *rule, now).await.map_err(|e| Self::outage(key, &e))
     }
 
     /// A success forgets the key's failures.

@@ -1,4 +1,389 @@
-//! Protection: a PIN that guards the reports of earlier days (issue 9, work
-//! in progress: the policy exists; storage, unlocking and the gate do not yet).
+//! Protection: a PIN that guards the reports of earlier days (the help
+//! article: "requires the entry of a unique PIN code if someone needs to
+//! check the reporting for the previous days").
+//!
+//! - Setting, changing and removing the PIN take the account password, and
+//!   the authenticator code too when 2FA is on: whoever holds only a session
+//!   cannot set a PIN the owner does not know, nor take it away. Forgetting
+//!   the PIN is handled the same way: remove it with the password.
+//! - The PIN is stored only as an argon2id hash ([`pin`] holds the policy).
+//! - Entering it unlocks earlier days for the session that entered it, for
+//!   `unlock_secs` (15 minutes). The unlock is a column of that session, so
+//!   ending the session ends it; a new session token (password change, 2FA
+//!   change), Lock now, and a PIN change or removal end it too.
+//! - 4 to 8 digits is a small space, so the throttle is the real protection:
+//!   three wrong PINs free, then growing delays, and the tenth wrong PIN
+//!   within an hour locks the PIN for an hour and mails the owner. Both
+//!   budgets live in the limiter port (shared by every instance when the
+//!   limiter is), and a limiter that cannot be reached refuses the guess.
+//! - [`ReportsUnlocked`] is the gate: the only way to it is
+//!   [`Protection::reports_gate`], and every read of a report range takes one.
 
 pub mod pin;
+mod store;
+
+use crate::accounts;
+use crate::actor::{AccountId, Actor, ClientMeta};
+use crate::change::Change;
+use crate::deps::Deps;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::{self, Event, EventKind};
+use crate::limits::{Backoff, LimitKey, LimitKind};
+use crate::outbox::notices::Notice;
+use crate::reporting::days::Zone;
+use crate::sessions;
+use crate::support::secret::Secret;
+use crate::two_factor::{self, TwoFactor, TwoFactorConfig};
+use jiff::civil::Date;
+use pin::NewPin;
+
+#[derive(Clone, Debug)]
+pub struct ProtectionConfig {
+    /// How long entering the PIN unlocks earlier days, for that session.
+    pub unlock_secs: i64,
+    /// Wrong PINs per account: a few free, then growing delays.
+    pub wrong_pin_delay: Backoff,
+    /// Wrong PINs per account: after `free_failures` within `window_secs`,
+    /// the PIN is locked for `max_secs` and the owner is mailed.
+    pub wrong_pin_lock: Backoff,
+    /// Wrong passwords (or codes) when setting, changing or removing the PIN.
+    pub settings_backoff: Backoff,
+}
+
+impl Default for ProtectionConfig {
+    fn default() -> Self {
+        ProtectionConfig {
+            unlock_secs: 15 * 60,
+            wrong_pin_delay: Backoff { free_failures: 3, base_secs: 2, max_secs: 300, window_secs: 3600 },
+            wrong_pin_lock: Backoff { free_failures: 10, base_secs: 3600, max_secs: 3600, window_secs: 3600 },
+            settings_backoff: Backoff { free_failures: 3, base_secs: 2, max_secs: 900, window_secs: 3600 },
+        }
+    }
+}
+
+/// What the Protection tab and Reporting show about the PIN.
+#[derive(Clone, Debug)]
+pub struct PinStatus {
+    /// When the PIN was set (or last changed); `None` when there is none.
+    pub set_since: Option<i64>,
+    /// Until when this session has earlier days unlocked.
+    pub unlocked_until: Option<i64>,
+    /// Seconds until the PIN takes guesses again, when it is locked or delayed.
+    pub wait_secs: Option<i64>,
+    /// Whether changing the PIN also asks for a 2FA code.
+    pub two_factor_on: bool,
+    pub unlock_minutes: i64,
+}
+
+/// What a person typed to prove it is them: the password, and the
+/// authenticator (or recovery) code when 2FA is on.
+pub struct Proof<'a> {
+    pub password: &'a Secret,
+    pub code: Option<&'a str>,
+}
+
+/// A report range that may leave the server: made only by
+/// [`Protection::reports_gate`], which checked that the range holds only
+/// today, or that no PIN is set, or that this session holds a live unlock.
+#[derive(Clone, Debug)]
+pub struct ReportsUnlocked {
+    account: AccountId,
+    zone: Zone,
+    from: Date,
+    to: Date,
+}
+
+impl ReportsUnlocked {
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+    pub fn from(&self) -> Date {
+        self.from
+    }
+    pub fn to(&self) -> Date {
+        self.to
+    }
+}
+
+fn pin_required() -> Error {
+    Error::refused(ErrorCode::PinRequired, "Reports of previous days are protected: enter your PIN to see them.")
+}
+
+fn not_set() -> Error {
+    Error::refused(ErrorCode::PinNotSet, "No PIN is set. Nothing was changed.")
+}
+
+fn wrong_password() -> Error {
+    Error::refused(ErrorCode::WrongCurrentPassword, "Your password is not right. Nothing was changed.")
+}
+
+pub struct Protection<'w> {
+    deps: &'w Deps,
+    cfg: &'w ProtectionConfig,
+    two_factor: &'w TwoFactorConfig,
+}
+
+impl<'w> Protection<'w> {
+    pub fn new(deps: &'w Deps, cfg: &'w ProtectionConfig, two_factor: &'w TwoFactorConfig) -> Self {
+        Protection { deps, cfg, two_factor }
+    }
+
+    fn delay_key(account: AccountId) -> LimitKey {
+        LimitKey::account(LimitKind::PinDelay, account)
+    }
+    fn lock_key(account: AccountId) -> LimitKey {
+        LimitKey::account(LimitKind::PinLock, account)
+    }
+
+    /// The wait before the PIN takes another guess, as `Err(Throttled)`.
+    async fn check_pin_budget(&self, account: AccountId) -> Result<()> {
+        let budgets = [(Self::delay_key(account), &self.cfg.wrong_pin_delay), (Self::lock_key(account), &self.cfg.wrong_pin_lock)];
+        self.deps.limiter.check_all(&budgets, self.deps.now()).await
+    }
+
+    pub async fn status(&self, actor: &Actor) -> Result<PinStatus> {
+        let (account, session) = actor.browser_session()?;
+        let db = self.deps.pool();
+        let set_since = store::pin(db, account).await?.map(|(_, at)| at);
+        let now = self.deps.now();
+        let unlocked_until = match set_since {
+            Some(_) => sessions::reports_unlocked_until(db, account, session).await?.filter(|&u| u > now),
+            None => None,
+        };
+        let wait_secs = match self.check_pin_budget(account).await {
+            Err(Error::Throttled(w)) => Some(w),
+            _ => None,
+        };
+        Ok(PinStatus {
+            set_since,
+            unlocked_until,
+            wait_secs,
+            two_factor_on: two_factor::is_enabled(db, account).await?,
+            unlock_minutes: self.cfg.unlock_secs / 60,
+        })
+    }
+
+    /// The password, and the 2FA code when 2FA is on. Wrong passwords count
+    /// against their own per-account budget; wrong codes against 2FA's.
+    async fn prove(&self, account: AccountId, proof: &Proof<'_>, meta: &ClientMeta) -> Result<accounts::AccountRow> {
+        let key = LimitKey::account(LimitKind::PinSettings, account);
+        let now = self.deps.now();
+        self.deps.limiter.check(&key, &self.cfg.settings_backoff, now).await?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
+        if !self.deps.hasher.verify(proof.password, Some(&owner.password_hash)).await? {
+            self.deps.limiter.failed(&key, &self.cfg.settings_backoff, now).await?;
+            let event = Event::with_detail(EventKind::PinFailed, "wrong password on the Protection page");
+            events::record(self.deps.pool(), Some(account), &event, meta, now).await?;
+            return Err(wrong_password());
+        }
+        if two_factor::is_enabled(self.deps.pool(), account).await? {
+            let code = proof.code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
+                Error::refused(ErrorCode::WrongPasswordOrCode, "Two-factor authentication is on: enter the code from your authenticator app too.")
+            })?;
+            TwoFactor::new(self.deps, self.two_factor).verify(account, code, meta).await?;
+        }
+        self.deps.limiter.succeeded(&key).await?;
+        Ok(owner)
+    }
+
+    fn new_pin(actor: &Actor, pin: &Secret, confirm: &Secret) -> Result<NewPin> {
+        NewPin::parse(pin, confirm, actor.username().unwrap_or_default()).map_err(|why| Error::refused(ErrorCode::InvalidPin, why.message()))
+    }
+
+    /// Turns the PIN on. Mails the owner.
+    pub async fn set_pin(&self, actor: &Actor, proof: &Proof<'_>, pin: &Secret, confirm: &Secret, meta: &ClientMeta) -> Result<()> {
+        let (account, _) = actor.browser_session()?;
+        let new = Self::new_pin(actor, pin, confirm)?;
+        if store::pin(self.deps.pool(), account).await?.is_some() {
+            return Err(Error::refused(ErrorCode::PinAlreadySet, "A PIN is already set: change it or remove it."));
+        }
+        let owner = self.prove(account, proof, meta).await?;
+        let hash = self.deps.hasher.hash_secret(new.secret()).await?;
+        let mut change = Change::begin(self.deps).await?;
+        let at = change.at();
+        if !store::insert(change.db(), account, &hash, at).await? {
+            return Err(Error::refused(ErrorCode::PinAlreadySet, "A PIN is already set: change it or remove it."));
+        }
+        let notice = Notice {
+            to: owner.email,
+            subject: "A PIN now protects your Warden reports",
+            what: "A PIN was set to protect the reports of previous days on your Warden account",
+        };
+        change.commit(Some(account), Event::new(EventKind::PinSet), Some(notice), meta).await
+    }
+
+    /// A new PIN in place of the old; every session's unlock ends. Mails the owner.
+    pub async fn change_pin(&self, actor: &Actor, proof: &Proof<'_>, pin: &Secret, confirm: &Secret, meta: &ClientMeta) -> Result<()> {
+        let (account, _) = actor.browser_session()?;
+        let new = Self::new_pin(actor, pin, confirm)?;
+        let (old, _) = store::pin(self.deps.pool(), account).await?.ok_or_else(not_set)?;
+        let owner = self.prove(account, proof, meta).await?;
+        let hash = self.deps.hasher.hash_secret(new.secret()).await?;
+        let mut change = Change::begin(self.deps).await?;
+        let at = change.at();
+        if !store::replace(change.db(), account, &old, &hash, at).await? {
+            return Err(not_set());
+        }
+        sessions::lock_reports(change.db(), account, None).await?;
+        let notice = Notice {
+            to: owner.email,
+            subject: "Your Warden PIN was changed",
+            what: "The PIN that protects the reports of previous days on your Warden account was changed",
+        };
+        change.commit(Some(account), Event::new(EventKind::PinChanged), Some(notice), meta).await
+    }
+
+    /// Turns the PIN off (also the way out of a forgotten PIN); every
+    /// session's unlock ends. Mails the owner.
+    pub async fn remove_pin(&self, actor: &Actor, proof: &Proof<'_>, meta: &ClientMeta) -> Result<()> {
+        let (account, _) = actor.browser_session()?;
+        if store::pin(self.deps.pool(), account).await?.is_none() {
+            return Err(not_set());
+        }
+        let owner = self.prove(account, proof, meta).await?;
+        let mut change = Change::begin(self.deps).await?;
+        if !store::remove(change.db(), account).await? {
+            return Err(not_set());
+        }
+        sessions::lock_reports(change.db(), account, None).await?;
+        let notice = Notice {
+            to: owner.email,
+            subject: "The PIN on your Warden reports was removed",
+            what: "The PIN that protected the reports of previous days on your Warden account was removed",
+        };
+        change.commit(Some(account), Event::new(EventKind::PinRemoved), Some(notice), meta).await
+    }
+
+    /// The right PIN unlocks earlier days for this session until the
+    /// returned moment.
+    pub async fn unlock(&self, actor: &Actor, typed: &Secret, meta: &ClientMeta) -> Result<i64> {
+        let (account, session) = actor.browser_session()?;
+        self.check_pin_budget(account).await?;
+        let (hash, _) = store::pin(self.deps.pool(), account).await?.ok_or_else(not_set)?;
+        let t = typed.expose();
+        if !(pin::MIN_DIGITS..=pin::MAX_DIGITS).contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::refused(ErrorCode::InvalidPin, pin::PinRefusal::Length.message()));
+        }
+        if !self.deps.hasher.verify(typed, Some(&hash)).await? {
+            return Err(self.wrong_pin(account, meta).await?);
+        }
+        self.deps.limiter.succeeded(&Self::delay_key(account)).await?;
+        self.deps.limiter.succeeded(&Self::lock_key(account)).await?;
+        let now = self.deps.now();
+        let until = now + self.cfg.unlock_secs;
+        if !sessions::unlock_reports(self.deps.pool(), account, session, until).await? {
+            return Err(Error::not_signed_in());
+        }
+        let minutes = self.cfg.unlock_secs / 60;
+        let event = Event::with_detail(EventKind::ReportsUnlocked, format!("for this session, {minutes} minutes"));
+        events::record(self.deps.pool(), Some(account), &event, meta, now).await?;
+        Ok(until)
+    }
+
+    /// Counts a wrong PIN; the one that reaches the lock mails the owner.
+    async fn wrong_pin(&self, account: AccountId, meta: &ClientMeta) -> Result<Error> {
+        let now = self.deps.now();
+        let lock = &self.cfg.wrong_pin_lock;
+        self.deps.limiter.failed(&Self::delay_key(account), &self.cfg.wrong_pin_delay, now).await?;
+        let record = self.deps.limiter.count_failure(&Self::lock_key(account), lock, now).await?;
+        if record.failures == lock.free_failures {
+            let owner = accounts::find(self.deps.pool(), account).await?;
+            let notice = Notice {
+                to: owner.email,
+                subject: "Your Warden PIN is locked after 10 wrong PINs",
+                what: "Someone entered a wrong PIN 10 times on your Warden account, and the PIN is now locked for an hour; the last attempt was",
+            };
+            let detail = format!("{} wrong PINs within an hour", lock.free_failures);
+            Change::begin(self.deps).await?.commit(Some(account), Event::with_detail(EventKind::PinLocked, detail), Some(notice), meta).await?;
+            return Ok(Error::Throttled(lock.max_secs));
+        }
+        events::record(self.deps.pool(), Some(account), &Event::new(EventKind::PinFailed), meta, now).await?;
+        let left = lock.free_failures.saturating_sub(record.failures);
+        let more = if left == 1 { "One more wrong PIN locks it".to_owned() } else { format!("{left} more wrong PINs lock it") };
+        Ok(Error::refused(ErrorCode::WrongPin, format!("That PIN is not right. {more} for an hour.")))
+    }
+
+    /// Lock now: this session's unlock ends.
+    pub async fn lock(&self, actor: &Actor) -> Result<()> {
+        let (account, session) = actor.browser_session()?;
+        sessions::lock_reports(self.deps.pool(), account, Some(session)).await
+    }
+
+    /// The gate of every report read: a range within today always passes;
+    /// one that reaches an earlier day passes only when no PIN is set or
+    /// this session holds a live unlock. Refused: [`ErrorCode::PinRequired`].
+    pub async fn reports_gate(&self, actor: &Actor, zone: Zone, from: Date, to: Date) -> Result<ReportsUnlocked> {
+        let (account, session) = actor.browser_session()?;
+        let now = self.deps.now();
+        if zone.reaches_an_earlier_day(from, now) || zone.reaches_an_earlier_day(to, now) {
+            let db = self.deps.pool();
+            if store::pin(db, account).await?.is_some() && !sessions::reports_unlocked_until(db, account, session).await?.is_some_and(|u| u > now) {
+                return Err(pin_required());
+            }
+        }
+        Ok(ReportsUnlocked { account, zone, from, to })
+    }
+
+    /// Whether a PIN is set and this session is not unlocked: what changing
+    /// the time zone (which moves "today") must not get around.
+    pub async fn is_locked(&self, actor: &Actor) -> Result<bool> {
+        let (account, session) = actor.browser_session()?;
+        let db = self.deps.pool();
+        let now = self.deps.now();
+        Ok(store::pin(db, account).await?.is_some() && !sessions::reports_unlocked_until(db, account, session).await?.is_some_and(|u| u > now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limiter;
+
+    /// Counts one wrong PIN the way [`Protection::wrong_pin`] does; returns the lock record's count.
+    async fn wrong(l: &Limiter, cfg: &ProtectionConfig, a: AccountId, now: i64) -> u32 {
+        l.failed(&Protection::delay_key(a), &cfg.wrong_pin_delay, now).await.expect("delay");
+        l.count_failure(&Protection::lock_key(a), &cfg.wrong_pin_lock, now).await.expect("lock").failures
+    }
+
+    async fn wait(l: &Limiter, cfg: &ProtectionConfig, a: AccountId, now: i64) -> Option<i64> {
+        let budgets = [(Protection::delay_key(a), &cfg.wrong_pin_delay), (Protection::lock_key(a), &cfg.wrong_pin_lock)];
+        match l.check_all(&budgets, now).await {
+            Err(Error::Throttled(w)) => Some(w),
+            Ok(()) => None,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn three_wrong_pins_are_free_then_delays_grow_and_the_tenth_locks_for_an_hour() {
+        let cfg = ProtectionConfig::default();
+        let l = Limiter::in_memory();
+        let a = AccountId::new(1);
+        let mut t = 1_000_000;
+        for _ in 0..2 {
+            wrong(&l, &cfg, a, t).await;
+            assert_eq!(wait(&l, &cfg, a, t).await, None);
+        }
+        wrong(&l, &cfg, a, t).await;
+        assert_eq!(wait(&l, &cfg, a, t).await, Some(2), "the third starts the delays");
+        let mut last = 2;
+        for n in 4..=9 {
+            t += 300;
+            assert_eq!(wait(&l, &cfg, a, t).await, None, "a delay is over after at most five minutes");
+            assert_eq!(wrong(&l, &cfg, a, t).await, n);
+            let w = wait(&l, &cfg, a, t).await.expect("a delay");
+            assert!(w > last && w <= 300, "growing: {w} after {last}");
+            last = w;
+        }
+        t += 300;
+        assert_eq!(wrong(&l, &cfg, a, t).await, cfg.wrong_pin_lock.free_failures, "the tenth wrong PIN");
+        assert_eq!(wait(&l, &cfg, a, t).await, Some(3600), "locked for an hour");
+        assert_eq!(wait(&l, &cfg, a, t + 3599).await, Some(1));
+        assert_eq!(wait(&l, &cfg, a, t + 3601).await, None, "and open again after it");
+        // Another account's budget is its own.
+        assert_eq!(wait(&l, &cfg, AccountId::new(2), t).await, None);
+    }
+}

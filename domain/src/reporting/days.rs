@@ -32,6 +32,19 @@ impl Zone {
         &self.name
     }
 
+    /// The time of day of `at` on this zone's clock, `HH:MM`.
+    pub fn clock(&self, at: i64) -> String {
+        Timestamp::from_second(at).map(|t| t.to_zoned(self.tz.clone()).strftime("%H:%M").to_string()).unwrap_or_default()
+    }
+
+    /// Every zone name the tz database knows, sorted.
+    pub fn all_names() -> Vec<String> {
+        let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.to_string()).collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// The calendar date of the Unix second `at` in this zone.
     pub fn date_of(&self, at: i64) -> Option<Date> {
         Some(Timestamp::from_second(at).ok()?.to_zoned(self.tz.clone()).date())

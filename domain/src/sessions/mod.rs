@@ -6,7 +6,7 @@ pub mod lifetimes;
 mod store;
 
 pub use lifetimes::{EndReason, Lifetimes};
-pub use store::Which;
+pub use store::{lock_reports, reports_unlocked_until, unlock_reports, Which};
 
 use crate::actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
 use crate::change::Change;

@@ -160,11 +160,52 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     let sql = if complete_second_factor {
-        "UPDATE sessions SET token_hash = $1, last_active_at = $2, second_factor_pending = 0 \
+        "UPDATE sessions SET token_hash = $1, last_active_at = $2, second_factor_pending = 0, reports_unlocked_until = NULL \
          WHERE id = $3 AND account_id = $4 AND ended_at IS NULL AND second_factor_pending = 1"
     } else {
-        "UPDATE sessions SET token_hash = $1, last_active_at = $2 WHERE id = $3 AND account_id = $4 AND ended_at IS NULL"
+        "UPDATE sessions SET token_hash = $1, last_active_at = $2, reports_unlocked_until = NULL WHERE id = $3 AND account_id = $4 AND ended_at IS NULL"
     };
     let done = sqlx::query(sql).bind(token_hash).bind(at).bind(id.as_str()).bind(account.get()).execute(db).await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Unlocks earlier days' reports for one active session until `until`.
+pub async fn unlock_reports(db: &sqlx::AnyPool, account: AccountId, id: &SessionId, until: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE sessions SET reports_unlocked_until = $1 WHERE id = $2 AND account_id = $3 AND ended_at IS NULL")
+        .bind(until)
+        .bind(id.as_str())
+        .bind(account.get())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Until when this active session has earlier days unlocked, if it has.
+pub async fn reports_unlocked_until(db: &sqlx::AnyPool, account: AccountId, id: &SessionId) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT reports_unlocked_until FROM sessions WHERE id = $1 AND account_id = $2 AND ended_at IS NULL")
+            .bind(id.as_str())
+            .bind(account.get())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.and_then(|(u,)| u))
+}
+
+/// Ends the unlock of one session (`Some`) or of every session of the account.
+pub async fn lock_reports<'c, E>(db: E, account: AccountId, id: Option<&SessionId>) -> Result<()>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    match id {
+        Some(id) => sqlx::query("UPDATE sessions SET reports_unlocked_until = NULL WHERE account_id = $1 AND id = $2")
+            .bind(account.get())
+            .bind(id.as_str())
+            .execute(db)
+            .await?,
+        None => sqlx::query("UPDATE sessions SET reports_unlocked_until = NULL WHERE account_id = $1 AND reports_unlocked_until IS NOT NULL")
+            .bind(account.get())
+            .execute(db)
+            .await?,
+    };
+    Ok(())
 }

@@ -1,0 +1,168 @@
+//! Protection: a PIN that guards the reports of previous days. Setting,
+//! changing and removing it take the account password (and the 2FA code when
+//! 2FA is on). Every form is a plain form post too, so the page works
+//! without JavaScript.
+
+use crate::components::form_error::{load_error, FormError};
+use crate::server_fns::protection::{protection_status, ChangePin, LockReports, ProtectionView, RemovePin, SetPin};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn ProtectionPage() -> impl IntoView {
+    let set = ServerAction::<SetPin>::new();
+    let change = ServerAction::<ChangePin>::new();
+    let remove = ServerAction::<RemovePin>::new();
+    let lock = ServerAction::<LockReports>::new();
+    let status = Resource::new(
+        move || (set.version().get(), change.version().get(), remove.version().get(), lock.version().get()),
+        |_| protection_status(),
+    );
+    view! {
+        <Title text="Protection · Warden"/>
+        <section class="panel" aria-labelledby="protection">
+            <h2 id="protection">"Protection"</h2>
+            <p class="muted">
+                "Enabling a personal identification number (PIN) code adds an extra layer of security. Once activated, "
+                "this feature requires the entry of a unique PIN code if someone needs to check the reporting for the previous days. "
+                "Today's figures never ask for it."
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || status.get().map(|r| match r {
+                    Ok(v) => view! { <PinState v set change remove lock/> }.into_any(),
+                    Err(e) => load_error(e),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn PinState(
+    v: ProtectionView,
+    set: ServerAction<SetPin>,
+    change: ServerAction<ChangePin>,
+    remove: ServerAction<RemovePin>,
+    lock: ServerAction<LockReports>,
+) -> impl IntoView {
+    let query = use_query_map();
+    let two_factor_on = v.two_factor_on;
+    let minutes = v.unlock_minutes;
+    match v.set_since {
+        Some(since) => view! {
+            <div class="switch-row">
+                <span role="switch" aria-checked="true" aria-disabled="true" class="switch on">"Enable PIN"</span>
+                <p>
+                    <strong>"A PIN protects the reports of previous days"</strong>
+                    " since " <time datetime=since.iso>{since.text}</time> "."
+                </p>
+            </div>
+            <p class="muted">{format!("Entering it on Reporting unlocks previous days for that session only, for {minutes} minutes.")}</p>
+            {v.unlocked_until_clock.map(|clock| view! {
+                <div class="unlock-line">
+                    <span>{format!("This session: unlocked until {clock}")}</span>
+                    " · "
+                    <ActionForm action=lock attr:class="inline">
+                        <button type="submit" class="linklike">"Lock now"</button>
+                    </ActionForm>
+                </div>
+            })}
+            {v.wait_secs.map(|w| view! {
+                <p class="alert warning" role="status">{format!("After wrong PINs, the PIN takes no guesses for {}.", wait_words(w))}</p>
+            })}
+            <section class="subpanel" aria-labelledby="change-pin-title">
+                <h3 id="change-pin-title">"Change PIN"</h3>
+                <ActionForm action=change>
+                    {proof_fields(two_factor_on)}
+                    {pin_fields("New PIN")}
+                    <FormError error=Signal::derive(move || change.value().get().and_then(|r| r.err()))/>
+                    <p class="alert success" role="status" hidden=move || !matches!(change.value().get(), Some(Ok(())))>"Your PIN was changed."</p>
+                    <button type="submit" disabled=move || change.pending().get()>"Change PIN"</button>
+                </ActionForm>
+            </section>
+            <section class="subpanel" aria-labelledby="remove-pin-title">
+                <h3 id="remove-pin-title">"Remove PIN"</h3>
+                <p class="muted">
+                    "Forgot your PIN? Remove it with your password, then set a new one. "
+                    "Without a PIN, the reports of previous days open without one."
+                </p>
+                <ActionForm action=remove>
+                    {proof_fields(two_factor_on)}
+                    <FormError error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
+                    <button type="submit" class="danger" disabled=move || remove.pending().get()>"Remove PIN"</button>
+                </ActionForm>
+            </section>
+        }
+        .into_any(),
+        None => {
+            let choosing = move || query.read().get("enable").is_some();
+            view! {
+                <div class="switch-row">
+                    {move || {
+                        let checked = choosing();
+                        let href = if checked { "/account/security/protection" } else { "/account/security/protection?enable=1" };
+                        view! {
+                            <A href=href attr:role="switch" attr:aria-checked=if checked { "true" } else { "false" } attr:class="switch">
+                                "Enable PIN"
+                            </A>
+                        }
+                    }}
+                    <p class="muted">"No PIN is set: the reports of previous days open without one."</p>
+                </div>
+                {move || choosing().then(|| view! {
+                    <section class="subpanel" aria-labelledby="set-pin-title">
+                        <h3 id="set-pin-title">"Set a PIN"</h3>
+                        <p class="muted">
+                            "4 to 8 digits: short enough to type often, and guarded by a lock: after 10 wrong PINs in an hour "
+                            "the PIN locks for an hour and we email you. A PIN of one digit repeated, a straight run (1234, 9876), "
+                            "one of the most common PINs or digits from your username is refused."
+                        </p>
+                        <ActionForm action=set>
+                            {proof_fields(two_factor_on)}
+                            {pin_fields("PIN")}
+                            <FormError error=Signal::derive(move || set.value().get().and_then(|r| r.err()))/>
+                            <button type="submit" disabled=move || set.pending().get()>"Enable PIN"</button>
+                        </ActionForm>
+                    </section>
+                })}
+            }
+            .into_any()
+        }
+    }
+}
+
+/// "12 seconds", "4 minutes".
+fn wait_words(secs: i64) -> String {
+    match secs {
+        s if s < 90 => format!("{s} seconds"),
+        s => format!("{} minutes", (s + 59) / 60),
+    }
+}
+
+/// The account password, and the 2FA code when 2FA is on.
+fn proof_fields(two_factor_on: bool) -> impl IntoView {
+    view! {
+        <label>"Account password" <input type="password" name="password" autocomplete="current-password" required/></label>
+        {two_factor_on.then(|| view! {
+            <label>
+                "Authentication code or recovery code"
+                <input type="text" name="code" autocomplete="one-time-code" required/>
+            </label>
+        })}
+    }
+}
+
+fn pin_fields(label: &'static str) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <input type="password" name="pin" inputmode="numeric" autocomplete="off" pattern="[0-9]{4,8}" minlength="4" maxlength="8" required/>
+        </label>
+        <label>
+            {format!("Confirm {}", label.to_lowercase().replace("pin", "PIN"))}
+            <input type="password" name="confirm_pin" inputmode="numeric" autocomplete="off" pattern="[0-9]{4,8}" minlength="4" maxlength="8" required/>
+        </label>
+    }
+}

@@ -1,0 +1,62 @@
+//! The account's time zone: the days Reporting counts in, and the clock
+//! times are shown on. Set at sign-up from the browser's zone; changed here.
+
+use crate::components::form_error::{load_error, FormError};
+use crate::server_fns::reports::{time_zone_status, SetTimeZone};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+#[component]
+pub fn TimeZonePage() -> impl IntoView {
+    let save = ServerAction::<SetTimeZone>::new();
+    let status = Resource::new(move || save.version().get(), |_| time_zone_status());
+    // Only the hydrated page knows the browser's zone.
+    let browser = RwSignal::new(None::<String>);
+    Effect::new(move |_| browser.set(crate::components::time_zone::browser_time_zone()));
+    view! {
+        <Title text="Time zone · Warden"/>
+        <section class="card narrow" aria-labelledby="tz-title">
+            <p class="breadcrumb">"Account"</p>
+            <h1 id="tz-title">"Time zone"</h1>
+            <p class="muted">
+                "Reporting counts calls by your days: “Today” and “previous days” start at midnight in this zone, "
+                "daylight saving included."
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || status.get().map(|r| match r {
+                    Ok(v) => {
+                        let current = v.zone.clone();
+                        view! {
+                            <p>"Your time zone: " <strong>{v.zone.clone()}</strong></p>
+                            <ActionForm action=save>
+                                <label>
+                                    "Time zone"
+                                    <select name="zone" required>
+                                        {v.zones.into_iter().map(|z| {
+                                            let selected = z == current;
+                                            let label = z.clone();
+                                            view! { <option value=z selected=selected>{label}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                </label>
+                                <FormError error=Signal::derive(move || save.value().get().and_then(|r| r.err()))/>
+                                <p class="alert success" role="status" hidden=move || !matches!(save.value().get(), Some(Ok(())))>"Saved."</p>
+                                <button type="submit" disabled=move || save.pending().get()>"Save"</button>
+                            </ActionForm>
+                            {move || browser.get().filter(|b| *b != v.zone).map(|b| view! {
+                                <ActionForm action=save>
+                                    <input type="hidden" name="zone" value=b.clone()/>
+                                    <button type="submit" class="secondary">{format!("Use this browser's zone ({b})")}</button>
+                                </ActionForm>
+                            })}
+                        }
+                        .into_any()
+                    }
+                    Err(e) => load_error(e),
+                })}
+            </Transition>
+            <p class="muted"><A href="/reports">"Back to Reporting"</A></p>
+        </section>
+    }
+}

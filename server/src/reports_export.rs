@@ -1,0 +1,54 @@
+//! `GET /reports/export.csv`: the calls of a report range as a download.
+//! The session layer has already held the path to its gate (signed in);
+//! the range passes the same PIN gate as the page through
+//! `domain::reporting`, so earlier days never leave without an unlock.
+
+use crate::AppState;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use domain::{Actor, ClientMeta};
+use std::collections::HashMap;
+
+pub async fn export_csv(
+    State(state): State<AppState>,
+    actor: Option<Extension<Actor>>,
+    meta: Option<Extension<ClientMeta>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(Extension(actor)) = actor else {
+        return refusal(proto::ApiError::not_signed_in());
+    };
+    let get = |k: &str| q.get(k).map(String::as_str);
+    let query = match app::server_fns::reports::query(get("range").unwrap_or(""), get("from"), get("to"), get("campaign")) {
+        Ok(query) => query,
+        Err(e) => return refusal(e.into()),
+    };
+    match state.ctx.warden.reporting().export_csv(&actor, query).await {
+        Ok((name, body)) => {
+            let mut res = body.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            res
+        }
+        Err(e) => {
+            let e = proto::ApiError::from(e);
+            if e.code == proto::ErrorCode::PinRequired {
+                let ip = meta.map(|Extension(m)| m.ip).unwrap_or_default();
+                tracing::warn!(target: "security", code = e.code.as_str(), account = actor.any_browser_session().0.get(), ip, "CSV export refused");
+            }
+            refusal(e)
+        }
+    }
+}
+
+/// The error contract's JSON with its status, as every door answers.
+fn refusal(e: proto::ApiError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(e)).into_response()
+}
