@@ -28,9 +28,9 @@ pub mod two_factor;
 pub use actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
 pub use deps::Deps;
 pub use error::{Error, ErrorCode, Result};
-pub use support::secret::Secret;
 /// Dates of the person's days, for the doors that show them.
 pub use jiff;
+pub use support::secret::Secret;
 
 use accounts::{Accounts, AccountsConfig};
 use credentials::Hasher;
@@ -138,6 +138,10 @@ impl Warden {
 
     pub fn protection(&self) -> Protection<'_> {
         Protection::new(&self.deps, &self.cfg.protection, &self.cfg.two_factor)
+    }
+
+    pub fn reporting(&self) -> reporting::Reporting<'_> {
+        reporting::Reporting::new(&self.deps, self.protection())
     }
 
     pub fn events(&self) -> Events<'_> {

@@ -16,10 +16,8 @@ pub fn ProtectionPage() -> impl IntoView {
     let change = ServerAction::<ChangePin>::new();
     let remove = ServerAction::<RemovePin>::new();
     let lock = ServerAction::<LockReports>::new();
-    let status = Resource::new(
-        move || (set.version().get(), change.version().get(), remove.version().get(), lock.version().get()),
-        |_| protection_status(),
-    );
+    let status =
+        Resource::new(move || (set.version().get(), change.version().get(), remove.version().get(), lock.version().get()), |_| protection_status());
     view! {
         <Title text="Protection · Warden"/>
         <section class="panel" aria-labelledby="protection">

@@ -303,11 +303,7 @@ fn Chart(days: Vec<DayView>) -> impl IntoView {
     let plot = H - BOTTOM - TOP;
     let y = move |v: i64| TOP + plot - plot * v as f64 / scale_max as f64;
     let every = ((days.len() as f64) / 8.0).ceil().max(1.0) as usize;
-    let summary = format!(
-        "Calls per day, {} days, at most {} in a day",
-        days.len(),
-        max
-    );
+    let summary = format!("Calls per day, {} days, at most {} in a day", days.len(), max);
     let bars = days
         .iter()
         .enumerate()

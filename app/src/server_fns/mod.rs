@@ -23,8 +23,7 @@ pub async fn sign_up(
 ) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::Public, |c| async move {
-        let form =
-            domain::accounts::SignUpForm { email, username, password: password.into(), confirm_password: confirm_password.into(), time_zone };
+        let form = domain::accounts::SignUpForm { email, username, password: password.into(), confirm_password: confirm_password.into(), time_zone };
         c.warden.accounts().sign_up(form, &c.meta).await?;
         leptos_axum::redirect("/signin?reason=signed_up");
         Ok(())

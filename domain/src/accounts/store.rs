@@ -31,8 +31,8 @@ where
             .bind(password_hash)
             .bind(at)
             .bind(time_zone)
-        .fetch_one(db)
-        .await?;
+            .fetch_one(db)
+            .await?;
     Ok(id)
 }
 

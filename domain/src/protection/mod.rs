@@ -316,13 +316,10 @@ impl<'w> Protection<'w> {
     /// one that reaches an earlier day passes only when no PIN is set or
     /// this session holds a live unlock. Refused: [`ErrorCode::PinRequired`].
     pub async fn reports_gate(&self, actor: &Actor, zone: Zone, from: Date, to: Date) -> Result<ReportsUnlocked> {
-        let (account, session) = actor.browser_session()?;
+        let (account, _) = actor.browser_session()?;
         let now = self.deps.now();
-        if zone.reaches_an_earlier_day(from, now) || zone.reaches_an_earlier_day(to, now) {
-            let db = self.deps.pool();
-            if store::pin(db, account).await?.is_some() && !sessions::reports_unlocked_until(db, account, session).await?.is_some_and(|u| u > now) {
-                return Err(pin_required());
-            }
+        if (zone.reaches_an_earlier_day(from, now) || zone.reaches_an_earlier_day(to, now)) && self.is_locked(actor).await? {
+            return Err(pin_required());
         }
         Ok(ReportsUnlocked { account, zone, from, to })
     }
@@ -333,7 +330,7 @@ impl<'w> Protection<'w> {
         let (account, session) = actor.browser_session()?;
         let db = self.deps.pool();
         let now = self.deps.now();
-        Ok(store::pin(db, account).await?.is_some() && !sessions::reports_unlocked_until(db, account, session).await?.is_some_and(|u| u > now))
+        Ok(store::pin(db, account).await?.is_some() && sessions::reports_unlocked_until(db, account, session).await?.is_none_or(|u| u <= now))
     }
 }
 

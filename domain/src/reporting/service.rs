@@ -94,7 +94,6 @@ pub struct ReportQuery {
 }
 
 /// What the Reporting page needs before any figure: no call data.
-#[derive(Clone, Debug)]
 pub struct ReportsContext {
     pub zone: Zone,
     pub today: Date,

@@ -197,15 +197,19 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     match id {
-        Some(id) => sqlx::query("UPDATE sessions SET reports_unlocked_until = NULL WHERE account_id = $1 AND id = $2")
-            .bind(account.get())
-            .bind(id.as_str())
-            .execute(db)
-            .await?,
-        None => sqlx::query("UPDATE sessions SET reports_unlocked_until = NULL WHERE account_id = $1 AND reports_unlocked_until IS NOT NULL")
-            .bind(account.get())
-            .execute(db)
-            .await?,
+        Some(id) => {
+            sqlx::query("UPDATE sessions SET reports_unlocked_until = NULL WHERE account_id = $1 AND id = $2")
+                .bind(account.get())
+                .bind(id.as_str())
+                .execute(db)
+                .await?
+        }
+        None => {
+            sqlx::query("UPDATE sessions SET reports_unlocked_until = NULL WHERE account_id = $1 AND reports_unlocked_until IS NOT NULL")
+                .bind(account.get())
+                .execute(db)
+                .await?
+        }
     };
     Ok(())
 }
