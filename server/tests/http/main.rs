@@ -8,6 +8,7 @@ mod common;
 mod hardening;
 mod mail;
 mod password;
+mod reports_data;
 mod reset_links;
 mod sessions;
 mod sign_in;
