@@ -198,10 +198,14 @@ mod tests {
     // 2026-11-28 23:30 UTC, a Saturday evening in New York.
     const NOW: i64 = 1_795_908_600;
 
-    fn fingerprint(d: &SampleData) -> Vec<(usize, String, i64, i64, &'static str, Option<i64>, String)> {
+    /// Every field of every call, in a form that compares.
+    fn fingerprint(d: &SampleData) -> Vec<String> {
         d.calls
             .iter()
-            .map(|c| (c.campaign, c.caller.as_str().to_owned(), c.started_at, c.duration_secs, c.outcome.code(), c.revenue_cents, c.tags.join(",")))
+            .map(|c| {
+                let what = (c.campaign, c.caller.as_str(), c.started_at, c.duration_secs, c.outcome.code(), c.revenue_cents, c.tags.join(","));
+                format!("{what:?}")
+            })
             .collect()
     }
 
