@@ -27,5 +27,7 @@ CREATE TABLE calls (
     revenue_cents INTEGER,
     tags TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX calls_by_account_time ON calls(account_id, started_at);
+-- A report reads every call of an account's range: the account index
+-- carries what it adds up, so the table itself is never visited.
+CREATE INDEX calls_by_account_time ON calls(account_id, started_at, campaign_id, outcome, duration_secs, revenue_cents);
 CREATE INDEX calls_by_campaign_time ON calls(campaign_id, started_at);

@@ -166,6 +166,11 @@ pub async fn report(db: &sqlx::AnyPool, account: AccountId, zone: &Zone, from: D
         list.retain(|c| c.id == id);
     }
 
+    // The order of the GROUP BY, and the unary plus on the filter, keep
+    // SQLite's planner on the covering index of (account_id, started_at):
+    // grouping by campaign first, or a bare campaign_id = $5, sends it to
+    // the campaign index and a table lookup per call (five times slower at
+    // 100,000 calls). PostgreSQL reads `+campaign_id` as campaign_id.
     let sql = format!(
         "SELECT campaign_id, started_at / $4 AS bucket, COUNT(*) AS calls, \
          CAST(COALESCE(SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END), 0) AS BIGINT) AS answered, \
@@ -174,8 +179,8 @@ pub async fn report(db: &sqlx::AnyPool, account: AccountId, zone: &Zone, from: D
          CAST(COALESCE(SUM(duration_secs), 0) AS BIGINT) AS duration_secs, \
          CAST(COALESCE(SUM(revenue_cents), 0) AS BIGINT) AS revenue_cents \
          FROM calls WHERE account_id = $1 AND started_at >= $2 AND started_at < $3{} \
-         GROUP BY campaign_id, bucket",
-        if campaign.is_some() { " AND campaign_id = $5" } else { "" }
+         GROUP BY bucket, campaign_id",
+        if campaign.is_some() { " AND +campaign_id = $5" } else { "" }
     );
     let mut q = sqlx::query(&sql).bind(account.get()).bind(start).bind(end).bind(bucket);
     if let Some(id) = campaign {
