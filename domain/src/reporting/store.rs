@@ -3,11 +3,12 @@
 //!
 //! A report's days are calendar days in the account's zone, 23, 24 or 25
 //! hours long. SQL cannot know the zone's rules on both backends, so it
-//! counts by a fine UTC bucket (`started_at / 900`: every day boundary of
-//! every zone in use today falls on a quarter hour) and by campaign, and
-//! [`report`] folds those buckets into days here. The bucket shrinks to
-//! whatever divides every boundary of the range (historic zones had odd
-//! offsets), so a bucket never straddles two days.
+//! counts by UTC bucket (`started_at / bucket`) and by campaign, and
+//! [`report`] folds those buckets into days here. The bucket is the largest
+//! that divides every day boundary of the range, so none straddles two days:
+//! an hour in Berlin or New York, a quarter hour in Kathmandu (every zone in
+//! use today starts its days on a quarter hour), a whole day in UTC, less
+//! for the odd offsets of history.
 
 use super::days::Zone;
 use super::entities::{CampaignStatus, Outcome};
@@ -20,8 +21,8 @@ use sqlx::Row;
 pub const MAX_REPORT_DAYS: i64 = 400;
 /// The most calls one page of [`calls_between`] returns.
 pub const MAX_PAGE: i64 = 10_000;
-/// The UTC bucket the database counts by, in seconds.
-const BUCKET_SECS: i64 = 900;
+/// The largest UTC bucket the database counts by, in seconds.
+const MAX_BUCKET_SECS: i64 = 86_400;
 
 pub struct CampaignRow {
     pub id: i64,
@@ -157,9 +158,9 @@ pub async fn report(db: &sqlx::AnyPool, account: AccountId, zone: &Zone, from: D
         (Some(f), Some(l)) => (f.1, l.2),
         _ => return Err(Error::internal("a report range without days")),
     };
-    // The largest bucket that divides every day boundary: 900 s in any zone
-    // of today, smaller for a historic offset like Monrovia's -0:44:30.
-    let bucket = days.iter().fold(BUCKET_SECS, |g, d| gcd(gcd(g, d.1), d.2)).max(1);
+    // The largest bucket that divides every day boundary (fewer groups to
+    // send back): at least 900 s in any zone of today.
+    let bucket = days.iter().fold(MAX_BUCKET_SECS, |g, d| gcd(gcd(g, d.1), d.2)).max(1);
 
     let mut list = campaigns(db, account).await?;
     if let Some(id) = campaign {
@@ -346,12 +347,17 @@ mod tests {
         for name in ["Europe/Berlin", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "Asia/Kolkata"] {
             let z = Zone::parse(name).expect("zone");
             let days = days_of(&z, date(2026, 1, 1), date(2026, 12, 31)).expect("a year");
-            assert!(days.iter().all(|d| d.1 % BUCKET_SECS == 0), "{name}");
+            assert!(days.iter().all(|d| d.1 % 900 == 0), "{name}");
         }
+        let bucket = |z: &str| {
+            let days = days_of(&Zone::parse(z).expect("zone"), date(2026, 3, 1), date(2026, 11, 30)).expect("days");
+            days.iter().fold(MAX_BUCKET_SECS, |g, d| gcd(gcd(g, d.1), d.2))
+        };
+        assert_eq!((bucket("UTC"), bucket("Europe/Berlin"), bucket("Asia/Kolkata"), bucket("Asia/Kathmandu")), (86_400, 3600, 1800, 900));
         let monrovia = Zone::parse("Africa/Monrovia").expect("zone");
         let days = days_of(&monrovia, date(1960, 1, 1), date(1960, 1, 3)).expect("days");
-        let bucket = days.iter().fold(BUCKET_SECS, |g, d| gcd(gcd(g, d.1), d.2));
-        assert!(bucket < BUCKET_SECS && days.iter().all(|d| d.1 % bucket == 0), "-0:44:30 needs {bucket}");
+        let bucket = days.iter().fold(MAX_BUCKET_SECS, |g, d| gcd(gcd(g, d.1), d.2));
+        assert!(bucket < 900 && days.iter().all(|d| d.1 % bucket == 0), "-0:44:30 needs {bucket}");
     }
 
     #[test]
