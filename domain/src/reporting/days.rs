@@ -3,9 +3,12 @@
 //! "previous days" are the days the person lives, daylight saving included:
 //! a day is 23, 24 or 25 hours long. The tz database is jiff's bundled copy.
 
-use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
+
+/// The calendar types of Reporting's API, so a crate without its own jiff
+/// can name them (`"2026-03-29".parse::<Date>()`).
+pub use jiff::civil::{Date, Time};
 
 /// An account's time zone, by its IANA name (`Europe/Berlin`).
 #[derive(Clone, Debug)]
@@ -56,6 +59,19 @@ impl Zone {
         let start = date.to_zoned(self.tz.clone()).ok()?.start_of_day().ok()?;
         let next = date.tomorrow().ok()?.to_zoned(self.tz.clone()).ok()?.start_of_day().ok()?;
         Some((start.timestamp().as_second(), next.timestamp().as_second()))
+    }
+
+    /// The Unix second `at` as a date and time on this zone's clocks (for
+    /// showing it, with its offset).
+    pub fn zoned(&self, at: i64) -> Option<jiff::Zoned> {
+        Some(Timestamp::from_second(at).ok()?.to_zoned(self.tz.clone()))
+    }
+
+    /// The Unix second at which this zone's clocks read `time` on `date`. A
+    /// time skipped by daylight saving is read as after the jump, a repeated
+    /// one as its first occurrence (jiff's "compatible" rule, as RFC 5545).
+    pub fn at(&self, date: Date, time: jiff::civil::Time) -> Option<i64> {
+        Some(date.to_datetime(time).to_zoned(self.tz.clone()).ok()?.timestamp().as_second())
     }
 
     /// Whether `[from, to]` (calendar dates) reaches before the day of `now`:

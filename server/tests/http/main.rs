@@ -9,6 +9,7 @@ mod hardening;
 mod mail;
 mod password;
 mod protection;
+mod reports_data;
 mod reset_links;
 mod sessions;
 mod sign_in;
