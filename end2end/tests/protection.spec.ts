@@ -54,6 +54,15 @@ test('set a PIN, unlock previous days with it, lock now; wrong PINs; then withou
   await expect(page.locator('figure.chart svg rect').first()).toBeVisible();
   await expect(page.getByText(/Unlocked until \d\d:\d\d/)).toBeVisible();
   await expect(page.getByRole('link', { name: 'Export CSV' })).toBeVisible();
+  // The unlock holds across ranges: the last 30 days, a bar group per day.
+  await page.getByRole('link', { name: 'Last 30 days' }).click();
+  await expect(page.getByRole('heading', { name: /^Last 30 days/ })).toBeVisible();
+  await expect(page.locator('figure.chart svg g')).toHaveCount(30);
+  if (process.env.WARDEN_SCREENSHOTS) {
+    // `WARDEN_SCREENSHOTS=../docs npx playwright test protection` refreshes the README's picture.
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.screenshot({ path: `${process.env.WARDEN_SCREENSHOTS}/reporting.png`, fullPage: true });
+  }
 
   await page.getByRole('button', { name: 'Lock now' }).click();
   await expect(page.getByRole('heading', { name: 'Previous days are protected' })).toBeVisible();
