@@ -1,7 +1,8 @@
 //! Warden's rules. Requests enter as an [`Actor`]; features live in slices
 //! that own their tables (`accounts`, `sessions`, `sign_in`, `passwords`,
-//! `two_factor`, `events`, `outbox`); the world is reached only through
-//! ports ([`Deps`]: store, limiter, outbox, clock). [`Warden`] is the thin
+//! `two_factor`, `protection`, `reporting`, `api_tokens`, `events`,
+//! `outbox`); the world is reached only through ports ([`Deps`]: store,
+//! limiter, outbox, clock). [`Warden`] is the thin
 //! façade that wires them: `warden.sessions().end_all(&actor, &meta)`.
 //! No web framework lives here; time comes in through the clock, so every
 //! rule is testable without sleeping.
@@ -9,6 +10,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod api_tokens;
 pub mod change;
 pub mod credentials;
 pub mod deps;
@@ -33,6 +35,7 @@ pub use jiff;
 pub use support::secret::Secret;
 
 use accounts::{Accounts, AccountsConfig};
+use api_tokens::{ApiTokens, ApiTokensConfig};
 use credentials::Hasher;
 use events::{Events, EventsConfig};
 use limits::Limiter;
@@ -62,6 +65,7 @@ pub struct Config {
     pub two_factor: TwoFactorConfig,
     pub events: EventsConfig,
     pub protection: ProtectionConfig,
+    pub api_tokens: ApiTokensConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -87,6 +91,7 @@ impl Default for Config {
             two_factor: TwoFactorConfig::default(),
             events: EventsConfig::default(),
             protection: ProtectionConfig::default(),
+            api_tokens: ApiTokensConfig::default(),
         }
     }
 }
@@ -142,6 +147,10 @@ impl Warden {
 
     pub fn reporting(&self) -> reporting::Reporting<'_> {
         reporting::Reporting::new(&self.deps, self.protection())
+    }
+
+    pub fn api_tokens(&self) -> ApiTokens<'_> {
+        ApiTokens::new(&self.deps, &self.cfg.api_tokens, &self.cfg.two_factor)
     }
 
     pub fn events(&self) -> Events<'_> {

@@ -15,11 +15,15 @@ pub enum ErrorCode {
     // 401: who is asking is not established
     InvalidCredentials,
     NotSignedIn,
+    /// A bearer token that is malformed, unknown, deleted or expired.
+    InvalidToken,
     // 403
     CrossSiteRefused,
     Forbidden,
     /// Earlier days' reports need this session unlocked with the PIN.
     PinRequired,
+    /// The API token's access does not reach this (a read-only token writing).
+    InsufficientScope,
     // 404
     NotFound,
     // 409: the state of things says no
@@ -28,6 +32,8 @@ pub enum ErrorCode {
     TwoFactorAlreadyOn,
     PinAlreadySet,
     PinNotSet,
+    TokenNameTaken,
+    TokenLimitReached,
     // 422: the input is refused, and the message says why
     InvalidInput,
     InvalidUsername,
@@ -52,6 +58,7 @@ pub enum ErrorCode {
     VerifyLinkInvalid,
     InvalidPin,
     WrongPin,
+    InvalidTokenName,
     // 429
     Throttled,
     // 503: try again shortly
@@ -67,10 +74,10 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             BadRequest => 400,
-            InvalidCredentials | NotSignedIn => 401,
-            CrossSiteRefused | Forbidden | PinRequired => 403,
+            InvalidCredentials | NotSignedIn | InvalidToken => 401,
+            CrossSiteRefused | Forbidden | PinRequired | InsufficientScope => 403,
             NotFound => 404,
-            UsernameTaken | EmailTaken | TwoFactorAlreadyOn | PinAlreadySet | PinNotSet => 409,
+            UsernameTaken | EmailTaken | TwoFactorAlreadyOn | PinAlreadySet | PinNotSet | TokenNameTaken | TokenLimitReached => 409,
             InvalidInput
             | InvalidUsername
             | InvalidEmail
@@ -93,7 +100,8 @@ impl ErrorCode {
             | ResetLinkInvalid
             | VerifyLinkInvalid
             | InvalidPin
-            | WrongPin => 422,
+            | WrongPin
+            | InvalidTokenName => 422,
             Throttled => 429,
             Busy | Unavailable => 503,
             Internal => 500,
@@ -140,6 +148,11 @@ impl ErrorCode {
             PinNotSet => "pin_not_set",
             InvalidPin => "invalid_pin",
             WrongPin => "wrong_pin",
+            InvalidToken => "invalid_token",
+            InsufficientScope => "insufficient_scope",
+            TokenNameTaken => "token_name_taken",
+            TokenLimitReached => "token_limit_reached",
+            InvalidTokenName => "invalid_token_name",
             Throttled => "throttled",
             Busy => "busy",
             Unavailable => "unavailable",
@@ -234,5 +247,21 @@ mod tests {
         assert_eq!(ErrorCode::Throttled.status(), 429);
         assert_eq!(ErrorCode::Busy.status(), 503);
         assert_eq!(ErrorCode::Internal.status(), 500);
+    }
+
+    #[test]
+    fn api_token_refusals_are_401_and_403_as_bearer_clients_expect() {
+        // RFC 6750 §3.1: invalid_token → 401, insufficient_scope → 403.
+        assert_eq!((ErrorCode::InvalidToken.status(), ErrorCode::InvalidToken.as_str()), (401, "invalid_token"));
+        assert_eq!((ErrorCode::InsufficientScope.status(), ErrorCode::InsufficientScope.as_str()), (403, "insufficient_scope"));
+        for code in [
+            ErrorCode::InvalidToken,
+            ErrorCode::InsufficientScope,
+            ErrorCode::TokenNameTaken,
+            ErrorCode::TokenLimitReached,
+            ErrorCode::InvalidTokenName,
+        ] {
+            assert_eq!(serde_json::to_string(&code).ok(), Some(format!("\"{}\"", code.as_str())));
+        }
     }
 }

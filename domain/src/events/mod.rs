@@ -223,9 +223,13 @@ pub enum EventKind {
     PinFailed,
     PinLocked,
     TimeZoneChanged,
+    ApiTokenCreated,
+    ApiTokenDeleted,
+    /// Creating an API token was refused: wrong username or password.
+    ApiTokenCreateRefused,
 }
 
-const ALL: [EventKind; 27] = [
+const ALL: [EventKind; 30] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -253,6 +257,9 @@ const ALL: [EventKind; 27] = [
     EventKind::PinFailed,
     EventKind::PinLocked,
     EventKind::TimeZoneChanged,
+    EventKind::ApiTokenCreated,
+    EventKind::ApiTokenDeleted,
+    EventKind::ApiTokenCreateRefused,
 ];
 
 impl EventKind {
@@ -285,6 +292,9 @@ impl EventKind {
             EventKind::PinFailed => "pin_failed",
             EventKind::PinLocked => "pin_locked",
             EventKind::TimeZoneChanged => "time_zone_changed",
+            EventKind::ApiTokenCreated => "api_token_created",
+            EventKind::ApiTokenDeleted => "api_token_deleted",
+            EventKind::ApiTokenCreateRefused => "api_token_create_refused",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -299,6 +309,7 @@ impl EventKind {
             EventKind::SignInThrottled => Some("sign-in attempts refused (too many failures)"),
             EventKind::TwoFactorFailed => Some("wrong two-factor codes"),
             EventKind::PinFailed => Some("wrong PINs"),
+            EventKind::ApiTokenCreateRefused => Some("API token requests refused (wrong username or password)"),
             _ => None,
         }
     }
@@ -314,6 +325,7 @@ impl EventKind {
                 | EventKind::PasswordChangeFailed
                 | EventKind::PinFailed
                 | EventKind::PinLocked
+                | EventKind::ApiTokenCreateRefused
         )
     }
 
@@ -346,6 +358,9 @@ impl EventKind {
             EventKind::PinFailed => "Wrong PIN",
             EventKind::PinLocked => "PIN locked for an hour after 10 wrong PINs",
             EventKind::TimeZoneChanged => "Time zone changed",
+            EventKind::ApiTokenCreated => "API token created",
+            EventKind::ApiTokenDeleted => "API token deleted",
+            EventKind::ApiTokenCreateRefused => "API token refused: wrong username or password",
         }
     }
 }
@@ -361,6 +376,10 @@ mod tests {
             assert_ne!(k.label(), "Security event");
         }
         assert_eq!(EventKind::from_code("nope"), None);
+        let mut codes: Vec<_> = ALL.iter().map(|k| k.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ALL.len(), "every kind has its own code");
     }
 
     #[test]

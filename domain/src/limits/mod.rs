@@ -55,6 +55,8 @@ pub enum LimitKind {
     PinLock,
     /// Wrong passwords (or codes) when setting, changing or removing the PIN.
     PinSettings,
+    /// Wrong usernames, passwords (or codes) when creating an API token, per account.
+    ApiTokenCreate,
 }
 
 /// What happens when the limiter's store cannot be reached.
@@ -84,6 +86,7 @@ impl LimitKind {
             LimitKind::PinDelay => "pin_delay",
             LimitKind::PinLock => "pin_lock",
             LimitKind::PinSettings => "pin_settings",
+            LimitKind::ApiTokenCreate => "api_token_create",
         }
     }
 

@@ -5,19 +5,22 @@
 use super::{html_escape, Mail};
 use crate::actor::ClientMeta;
 use crate::support::{time_fmt, user_agent};
+use std::borrow::Cow;
 
 /// A notice to the account's owner about a change: "`what` at <time> from
 /// <device>", under `subject`. Built into a mail when its change commits.
+/// `what` is usually a fixed sentence; a change that names what it made (an
+/// API token's name, access and expiry) builds its own.
 #[derive(Clone, Debug)]
 pub struct Notice {
     pub to: String,
     pub subject: &'static str,
-    pub what: &'static str,
+    pub what: Cow<'static, str>,
 }
 
 impl Notice {
     pub fn to_mail(&self, public_url: &str, h: &Happened) -> Mail {
-        account_changed(&self.to, public_url, self.subject, self.what, h)
+        account_changed(&self.to, public_url, self.subject, &self.what, h)
     }
 }
 

@@ -126,7 +126,7 @@ impl<'w> Passwords<'w> {
         let ended =
             if sign_out_others { sessions::end(change.db(), Which::OthersOf(account_id, session), EndReason::PasswordChanged, at).await? } else { 0 };
         let notice =
-            Notice { to: account.email, subject: "Your Warden password was changed", what: "The password of your Warden account was changed" };
+            Notice { to: account.email, subject: "Your Warden password was changed", what: "The password of your Warden account was changed".into() };
         let event = Event::with_detail(EventKind::PasswordChanged, sessions::signed_out_detail(ended, "other "));
         change.commit(Some(account_id), event, Some(notice), meta).await?;
         Ok(Changed { session: renewed, other_sessions_ended: ended })

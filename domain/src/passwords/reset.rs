@@ -142,7 +142,7 @@ impl Passwords<'_> {
         let notice = Notice {
             to: account.email,
             subject: "Your Warden password was reset",
-            what: "The password of your Warden account was reset with a link sent to this address",
+            what: "The password of your Warden account was reset with a link sent to this address".into(),
         };
         let event = Event::with_detail(EventKind::PasswordReset, sessions::signed_out_detail(ended, ""));
         change.commit(Some(account_id), event, Some(notice), meta).await?;

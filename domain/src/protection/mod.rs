@@ -210,7 +210,7 @@ impl<'w> Protection<'w> {
         let notice = Notice {
             to: owner.email,
             subject: "A PIN now protects your Warden reports",
-            what: "A PIN was set to protect the reports of previous days on your Warden account",
+            what: "A PIN was set to protect the reports of previous days on your Warden account".into(),
         };
         change.commit(Some(account), Event::new(EventKind::PinSet), Some(notice), meta).await
     }
@@ -231,7 +231,7 @@ impl<'w> Protection<'w> {
         let notice = Notice {
             to: owner.email,
             subject: "Your Warden PIN was changed",
-            what: "The PIN that protects the reports of previous days on your Warden account was changed",
+            what: "The PIN that protects the reports of previous days on your Warden account was changed".into(),
         };
         change.commit(Some(account), Event::new(EventKind::PinChanged), Some(notice), meta).await
     }
@@ -252,7 +252,7 @@ impl<'w> Protection<'w> {
         let notice = Notice {
             to: owner.email,
             subject: "The PIN on your Warden reports was removed",
-            what: "The PIN that protected the reports of previous days on your Warden account was removed",
+            what: "The PIN that protected the reports of previous days on your Warden account was removed".into(),
         };
         change.commit(Some(account), Event::new(EventKind::PinRemoved), Some(notice), meta).await
     }
@@ -294,7 +294,8 @@ impl<'w> Protection<'w> {
             let notice = Notice {
                 to: owner.email,
                 subject: "Your Warden PIN is locked after 10 wrong PINs",
-                what: "Someone entered a wrong PIN 10 times on your Warden account, and the PIN is now locked for an hour; the last attempt was",
+                what: "Someone entered a wrong PIN 10 times on your Warden account, and the PIN is now locked for an hour; the last attempt was"
+                    .into(),
             };
             let detail = format!("{} wrong PINs within an hour", lock.free_failures);
             Change::begin(self.deps).await?.commit(Some(account), Event::with_detail(EventKind::PinLocked, detail), Some(notice), meta).await?;

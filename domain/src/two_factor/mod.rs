@@ -252,7 +252,7 @@ impl<'w> TwoFactor<'w> {
         let notice = Notice {
             to: owner.email,
             subject: "Two-factor authentication is on for your Warden account",
-            what: "Two-factor authentication was turned on for your Warden account",
+            what: "Two-factor authentication was turned on for your Warden account".into(),
         };
         let event = Event::with_detail(EventKind::TwoFactorEnabled, sessions::signed_out_detail(ended, "other "));
         change.commit(Some(account), event, Some(notice), meta).await?;
@@ -313,7 +313,7 @@ impl<'w> TwoFactor<'w> {
         let notice = Notice {
             to: owner.email,
             subject: "A recovery code was used on your Warden account",
-            what: "One of your recovery codes was used to sign in to your Warden account",
+            what: "One of your recovery codes was used to sign in to your Warden account".into(),
         };
         change.commit(Some(account), Event::new(EventKind::RecoveryCodeUsed), Some(notice), meta).await?;
         Ok(true)
@@ -343,7 +343,7 @@ impl<'w> TwoFactor<'w> {
         let notice = Notice {
             to: owner.email,
             subject: "Two-factor authentication is off for your Warden account",
-            what: "Two-factor authentication was turned off for your Warden account",
+            what: "Two-factor authentication was turned off for your Warden account".into(),
         };
         let event = Event::with_detail(EventKind::TwoFactorDisabled, sessions::signed_out_detail(ended, "other "));
         change.commit(Some(account), event, Some(notice), meta).await?;
@@ -371,7 +371,7 @@ impl<'w> TwoFactor<'w> {
         let notice = Notice {
             to: owner.email,
             subject: "New recovery codes were made for your Warden account",
-            what: "New recovery codes were made for your Warden account",
+            what: "New recovery codes were made for your Warden account".into(),
         };
         let event = Event::with_detail(EventKind::RecoveryCodesRegenerated, sessions::signed_out_detail(ended, "other "));
         change.commit(Some(account), event, Some(notice), meta).await?;

@@ -1,0 +1,486 @@
+//! API Access Tokens: named bearer tokens that open the REST API for their
+//! account. Owns the `api_tokens` table.
+//!
+//! - A token is `wdn_` + 178 random bits + a checksum ([`format`]), shown
+//!   to its owner once; only its SHA-256 is stored, with the 8-character
+//!   prefix that tells it apart in the list and in logs.
+//! - Creating one takes the account's username and password typed again
+//!   (and the authenticator code when 2FA is on), as GitHub and the help
+//!   article ask: a session left open is not enough to mint a credential
+//!   that outlives it. Wrong answers count against a per-account budget
+//!   (growing delays, like sign-in); wrong codes against 2FA's own.
+//! - A name is unique among the account's live tokens, ignoring case; a
+//!   deleted token's name may be used again.
+//! - Expiry is 30, 90 (the default) or 365 days, or never; access is read
+//!   only, or read and write.
+//! - Deleting takes effect on the next request: every request looks its
+//!   token up ([`ApiTokens::authenticate`]); nothing is cached.
+//! - Last use (time, IP, user agent) is written at most once a minute per
+//!   token, by a compare-and-set, never on every request.
+//! - Creating and deleting are security events; creating mails the owner.
+//!   A password change keeps tokens (they were made with a password the
+//!   owner knew); [`delete_all`] is "Also delete all API tokens".
+
+pub mod format;
+mod store;
+
+pub use format::{ApiToken, Malformed};
+
+use crate::accounts;
+use crate::actor::{AccountId, Actor, ClientMeta};
+use crate::change::Change;
+use crate::deps::Deps;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::{self, Event, EventKind};
+use crate::limits::{Backoff, LimitKey, LimitKind};
+use crate::outbox::notices::Notice;
+use crate::support::db::is_unique_violation;
+use crate::support::secret::Secret;
+use crate::support::time_fmt;
+use crate::support::user_agent::{self, Device};
+use crate::two_factor::{self, TwoFactor, TwoFactorConfig};
+use std::fmt;
+
+#[derive(Clone, Debug)]
+pub struct ApiTokensConfig {
+    /// Wrong usernames or passwords when creating a token, per account:
+    /// the sign-in rule (five free, then growing delays up to five minutes).
+    pub create_backoff: Backoff,
+    /// Last use is written at most this often per token.
+    pub last_used_every_secs: i64,
+    /// Live tokens an account may hold.
+    pub max_per_account: i64,
+}
+
+impl Default for ApiTokensConfig {
+    fn default() -> Self {
+        ApiTokensConfig {
+            create_backoff: Backoff { free_failures: 5, base_secs: 1, max_secs: 300, window_secs: 3600 },
+            last_used_every_secs: 60,
+            max_per_account: 50,
+        }
+    }
+}
+
+/// An API token's database id: what the list shows and delete takes. It
+/// opens nothing by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ApiTokenId(i64);
+
+impl ApiTokenId {
+    pub fn new(id: i64) -> Self {
+        ApiTokenId(id)
+    }
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ApiTokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a token may do. Any token may read every report (see DESIGN.md:
+/// the PIN guards the dashboard, never the API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    ReadWrite,
+}
+
+impl Access {
+    /// As stored and sent: `read`, `read_write`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::ReadWrite => "read_write",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" => Some(Access::Read),
+            "read_write" => Some(Access::ReadWrite),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::Read => "Read only",
+            Access::ReadWrite => "Read and write",
+        }
+    }
+}
+
+/// How long a new token works.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Expiry {
+    Days30,
+    #[default]
+    Days90,
+    Days365,
+    Never,
+}
+
+impl Expiry {
+    /// Every choice, in the order the form offers them.
+    pub const CHOICES: [Expiry; 4] = [Expiry::Days30, Expiry::Days90, Expiry::Days365, Expiry::Never];
+
+    /// As a form sends it: `30`, `90`, `365`, `never`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expiry::Days30 => "30",
+            Expiry::Days90 => "90",
+            Expiry::Days365 => "365",
+            Expiry::Never => "never",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::CHOICES.into_iter().find(|e| e.as_str() == s.trim())
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Expiry::Days30 => "30 days",
+            Expiry::Days90 => "90 days",
+            Expiry::Days365 => "365 days",
+            Expiry::Never => "No expiry",
+        }
+    }
+    /// When a token made at `now` stops working; `None` for never.
+    pub fn expires_at(self, now: i64) -> Option<i64> {
+        let days = match self {
+            Expiry::Days30 => 30,
+            Expiry::Days90 => 90,
+            Expiry::Days365 => 365,
+            Expiry::Never => return None,
+        };
+        Some(now + days * 86_400)
+    }
+}
+
+/// Longest token name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// A token's name as its owner typed it (trimmed): 1 to 64 characters, no
+/// control characters. Two names that differ only in case are one name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let s = raw.trim();
+        let refuse = |why: &'static str| Err(Error::refused(ErrorCode::InvalidTokenName, why));
+        if s.is_empty() {
+            return refuse("Give the token a name, so you can tell it apart later.");
+        }
+        if s.chars().count() > MAX_NAME_CHARS {
+            return refuse("A token name can be at most 64 characters.");
+        }
+        if s.chars().any(char::is_control) {
+            return refuse("A token name cannot hold control characters such as line breaks.");
+        }
+        Ok(TokenName(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// What uniqueness compares: the name in lower case.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// What the create form sends. The password (and code) prove it is the
+/// owner typing, not only their open session.
+pub struct CreateForm {
+    pub name: String,
+    pub username: String,
+    pub password: Secret,
+    /// The authenticator (or recovery) code, when 2FA is on.
+    pub code: Option<String>,
+    pub expiry: Expiry,
+    pub access: Access,
+}
+
+/// A token just made: the only time its text exists outside the request
+/// that presents it. `Debug` hides it.
+#[derive(Debug)]
+pub struct Created {
+    pub id: ApiTokenId,
+    pub name: String,
+    pub prefix: String,
+    pub access: Access,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    /// Show once, with a copy button; never store or log it.
+    pub token: ApiToken,
+}
+
+/// When and from where a token was last used (to the minute).
+#[derive(Clone, Debug)]
+pub struct LastUse {
+    pub at: i64,
+    pub ip: String,
+    pub user_agent: String,
+    pub device: Device,
+}
+
+/// A live token as its list shows it.
+#[derive(Clone, Debug)]
+pub struct TokenEntry {
+    pub id: ApiTokenId,
+    pub name: String,
+    /// The first 8 characters after `wdn_`.
+    pub prefix: String,
+    pub access: Access,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    /// Past its expiry: it opens nothing, and stays listed until deleted.
+    pub expired: bool,
+    pub last_used: Option<LastUse>,
+}
+
+/// Who a bearer token speaks for: what [`ApiTokens::authenticate`] returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bearer {
+    pub account: AccountId,
+    pub token: ApiTokenId,
+    pub access: Access,
+    /// For log lines: the token's prefix, never the token.
+    pub prefix: String,
+}
+
+impl Bearer {
+    /// For what changes something: a read-only token is refused with
+    /// `insufficient_scope` (403).
+    pub fn require_write(&self) -> Result<()> {
+        match self.access {
+            Access::ReadWrite => Ok(()),
+            Access::Read => Err(Error::refused(ErrorCode::InsufficientScope, "This API token is read only: create a read and write token for this.")),
+        }
+    }
+}
+
+fn invalid_token(message: &'static str) -> Error {
+    Error::refused(ErrorCode::InvalidToken, message)
+}
+
+fn name_taken() -> Error {
+    Error::refused(ErrorCode::TokenNameTaken, "You already have a token with this name: choose another.")
+}
+
+fn not_found() -> Error {
+    Error::refused(ErrorCode::NotFound, "There is no such API token.")
+}
+
+/// A user agent is stored for the list; a hostile one is not stored whole.
+const MAX_USER_AGENT: usize = 512;
+
+/// Deletes every live token of `account` within the caller's change (Log
+/// out of all devices, "Also delete all API tokens"); how many it deleted.
+/// The caller records the event.
+pub async fn delete_all(db: &mut sqlx::AnyConnection, account: AccountId, at: i64) -> Result<u64> {
+    store::delete_all(db, account, at).await
+}
+
+pub struct ApiTokens<'w> {
+    deps: &'w Deps,
+    cfg: &'w ApiTokensConfig,
+    two_factor: &'w TwoFactorConfig,
+}
+
+impl<'w> ApiTokens<'w> {
+    pub fn new(deps: &'w Deps, cfg: &'w ApiTokensConfig, two_factor: &'w TwoFactorConfig) -> Self {
+        ApiTokens { deps, cfg, two_factor }
+    }
+
+    /// The actor's live tokens, newest first, expired ones marked.
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<TokenEntry>> {
+        let account = actor.account()?;
+        let now = self.deps.now();
+        let rows = store::live(self.deps.pool(), account).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TokenEntry {
+                id: ApiTokenId(r.id),
+                access: Access::parse(&r.access).unwrap_or(Access::Read),
+                expired: r.expires_at.is_some_and(|e| now >= e),
+                last_used: r.last_used_at.map(|at| {
+                    let user_agent = r.last_used_user_agent.unwrap_or_default();
+                    LastUse { at, ip: r.last_used_ip.unwrap_or_default(), device: user_agent::parse(&user_agent), user_agent }
+                }),
+                name: r.name,
+                prefix: r.prefix,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+            })
+            .collect())
+    }
+
+    /// Makes a token after the username and password (and the 2FA code when
+    /// it is on) are typed again; the token's text is in the answer, once.
+    /// Mails the owner.
+    pub async fn create(&self, actor: &Actor, form: &CreateForm, meta: &ClientMeta) -> Result<Created> {
+        let (account, _) = actor.browser_session()?;
+        let name = TokenName::parse(&form.name)?;
+        let db = self.deps.pool();
+        if store::name_taken(db, account, &name.key()).await? {
+            return Err(name_taken());
+        }
+        if store::count_live(db, account).await? >= self.cfg.max_per_account {
+            return Err(Error::refused(
+                ErrorCode::TokenLimitReached,
+                format!("You have {} API tokens, the most an account can hold: delete one you no longer use first.", self.cfg.max_per_account),
+            ));
+        }
+        let owner = self.prove(account, form, meta).await?;
+
+        let token = ApiToken::generate();
+        let mut change = Change::begin(self.deps).await?;
+        let at = change.at();
+        let expires_at = form.expiry.expires_at(at);
+        let (key, hash) = (name.key(), token.hash());
+        let new = store::NewToken {
+            account,
+            name: name.as_str(),
+            name_key: &key,
+            prefix: token.prefix(),
+            token_hash: &hash,
+            access: form.access.as_str(),
+            created_at: at,
+            expires_at,
+        };
+        let id = match store::insert(change.db(), &new).await {
+            Ok(id) => id,
+            Err(e) if is_unique_violation(&e) => return Err(name_taken()),
+            Err(e) => return Err(e.into()),
+        };
+        let until = match expires_at {
+            Some(t) => format!("expires {}", time_fmt::display(t)),
+            None => "never expires".to_owned(),
+        };
+        let notice = Notice {
+            to: owner.email,
+            subject: "A new API token was created for your Warden account",
+            what: format!(
+                "An API token named \"{}\" (wdn_{}…, {}, {until}) was created for your Warden account",
+                name.as_str(),
+                token.prefix(),
+                form.access.label().to_lowercase()
+            )
+            .into(),
+        };
+        let detail = format!("\"{}\" (wdn_{}…), {}, {}", name.as_str(), token.prefix(), form.access.label().to_lowercase(), until);
+        change.commit(Some(account), Event::with_detail(EventKind::ApiTokenCreated, detail), Some(notice), meta).await?;
+        Ok(Created {
+            id: ApiTokenId(id),
+            name: name.as_str().to_owned(),
+            prefix: token.prefix().to_owned(),
+            access: form.access,
+            created_at: at,
+            expires_at,
+            token,
+        })
+    }
+
+    /// The username and password, and the 2FA code when 2FA is on. A wrong
+    /// username costs the same password hash as a wrong password, and both
+    /// get one answer. Wrong ones count against this budget; wrong codes
+    /// against 2FA's.
+    async fn prove(&self, account: AccountId, form: &CreateForm, meta: &ClientMeta) -> Result<accounts::AccountRow> {
+        let key = LimitKey::account(LimitKind::ApiTokenCreate, account);
+        let now = self.deps.now();
+        self.deps.limiter.check(&key, &self.cfg.create_backoff, now).await?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
+        let password_ok = self.deps.hasher.verify(&form.password, Some(&owner.password_hash)).await?;
+        let username_ok = form.username.trim().to_lowercase() == owner.username;
+        if !(password_ok && username_ok) {
+            self.deps.limiter.failed(&key, &self.cfg.create_backoff, now).await?;
+            events::record(self.deps.pool(), Some(account), &Event::new(EventKind::ApiTokenCreateRefused), meta, now).await?;
+            return Err(Error::invalid_credentials());
+        }
+        if two_factor::is_enabled(self.deps.pool(), account).await? {
+            let code = form.code.as_deref().map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
+                Error::refused(ErrorCode::WrongPasswordOrCode, "Two-factor authentication is on: enter the code from your authenticator app too.")
+            })?;
+            TwoFactor::new(self.deps, self.two_factor).verify(account, code, meta).await?;
+        }
+        self.deps.limiter.succeeded(&key).await?;
+        Ok(owner)
+    }
+
+    /// Deletes one of the actor's tokens; it opens nothing from the next
+    /// request on. Another account's id answers like an unknown one.
+    pub async fn delete(&self, actor: &Actor, id: ApiTokenId, meta: &ClientMeta) -> Result<()> {
+        let (account, _) = actor.browser_session()?;
+        let mut change = Change::begin(self.deps).await?;
+        let at = change.at();
+        let name = store::delete(change.db(), account, id.get(), at).await?.ok_or_else(not_found)?;
+        change.commit(Some(account), Event::with_detail(EventKind::ApiTokenDeleted, format!("\"{name}\"")), None, meta).await
+    }
+
+    /// Who a presented bearer token speaks for: its text must parse (prefix,
+    /// length, checksum; no lookup otherwise), its hash must belong to a
+    /// live token, and it must not have expired. Every refusal is
+    /// `invalid_token` (401). Records the use at most once a minute.
+    pub async fn authenticate(&self, raw: &str, meta: &ClientMeta) -> Result<Bearer> {
+        let token = ApiToken::parse(raw).map_err(|m| invalid_token(m.message()))?;
+        let now = self.deps.now();
+        let db = self.deps.pool();
+        let row = store::by_hash(db, &token.hash())
+            .await?
+            .ok_or_else(|| invalid_token("This API token is not valid: it was deleted, or never existed."))?;
+        if row.expires_at.is_some_and(|e| now >= e) {
+            return Err(invalid_token("This API token has expired: create a new one on the API Access Tokens tab."));
+        }
+        let access = Access::parse(&row.access).ok_or_else(|| Error::internal(format!("api token {} has access {:?}", row.id, row.access)))?;
+        if row.last_used_at.is_none_or(|last| last <= now - self.cfg.last_used_every_secs) {
+            let ua: String = meta.user_agent.chars().take(MAX_USER_AGENT).collect();
+            store::touch(db, row.id, now, &meta.ip, &ua, now - self.cfg.last_used_every_secs).await?;
+        }
+        Ok(Bearer { account: AccountId::new(row.account_id), token: ApiTokenId(row.id), access, prefix: row.prefix })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_one_to_64_characters_and_compared_ignoring_case() {
+        assert_eq!(TokenName::parse("  CI deploy ").map(|n| n.as_str().to_owned()).ok().as_deref(), Some("CI deploy"));
+        assert_eq!(TokenName::parse("CI Deploy").map(|n| n.key()).ok(), TokenName::parse("ci deploy").map(|n| n.key()).ok());
+        for bad in ["", "   ", "line\nbreak", "tab\there"] {
+            assert_eq!(TokenName::parse(bad).map_err(|e| e.code()).err(), Some(ErrorCode::InvalidTokenName), "{bad:?}");
+        }
+        assert!(TokenName::parse(&"é".repeat(64)).is_ok(), "64 characters, whatever their bytes");
+        assert_eq!(TokenName::parse(&"a".repeat(65)).map_err(|e| e.code()).err(), Some(ErrorCode::InvalidTokenName));
+    }
+
+    #[test]
+    fn expiry_defaults_to_90_days_and_never_means_none() {
+        assert_eq!(Expiry::default(), Expiry::Days90);
+        assert_eq!(Expiry::Days30.expires_at(1_000), Some(1_000 + 30 * 86_400));
+        assert_eq!(Expiry::Days365.expires_at(0), Some(365 * 86_400));
+        assert_eq!(Expiry::Never.expires_at(1_000), None);
+        for e in Expiry::CHOICES {
+            assert_eq!(Expiry::parse(e.as_str()), Some(e));
+            assert!(!e.label().is_empty());
+        }
+        assert_eq!(Expiry::parse("7"), None);
+    }
+
+    #[test]
+    fn access_round_trips_and_a_read_only_token_cannot_write() {
+        for a in [Access::Read, Access::ReadWrite] {
+            assert_eq!(Access::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(Access::parse("admin"), None);
+        let bearer = |access| Bearer { account: AccountId::new(1), token: ApiTokenId::new(2), access, prefix: "abcdefgh".into() };
+        assert_eq!(bearer(Access::Read).require_write().map_err(|e| e.code()), Err(ErrorCode::InsufficientScope));
+        assert!(bearer(Access::ReadWrite).require_write().is_ok());
+        assert_eq!(ErrorCode::InsufficientScope.status(), 403);
+        assert_eq!(ApiTokenId::new(7).to_string(), "7");
+    }
+}

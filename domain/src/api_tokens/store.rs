@@ -1,0 +1,126 @@
+//! The `api_tokens` table: a token's SHA-256, never the token; its prefix,
+//! name, access and times. Deleting sets `deleted_at`; every read of a live
+//! token says `deleted_at IS NULL`.
+
+use crate::actor::AccountId;
+use crate::error::Result;
+
+#[derive(sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub name: String,
+    pub prefix: String,
+    /// `read` or `read_write`.
+    pub access: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: Option<String>,
+    pub last_used_user_agent: Option<String>,
+}
+
+const COLS: &str = "id, account_id, name, prefix, access, created_at, expires_at, last_used_at, last_used_ip, last_used_user_agent";
+
+pub struct NewToken<'a> {
+    pub account: AccountId,
+    pub name: &'a str,
+    pub name_key: &'a str,
+    pub prefix: &'a str,
+    pub token_hash: &'a str,
+    pub access: &'a str,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// Inserts a live token; a live token of the same account and `name_key`
+/// fails it with a unique violation.
+pub async fn insert(db: &mut sqlx::AnyConnection, t: &NewToken<'_>) -> std::result::Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO api_tokens (account_id, name, name_key, prefix, token_hash, access, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(t.account.get())
+    .bind(t.name)
+    .bind(t.name_key)
+    .bind(t.prefix)
+    .bind(t.token_hash)
+    .bind(t.access)
+    .bind(t.created_at)
+    .bind(t.expires_at)
+    .fetch_one(db)
+    .await?;
+    Ok(id)
+}
+
+/// The account's live tokens (expired ones too, until deleted), newest first.
+pub async fn live(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<TokenRow>> {
+    let sql = format!("SELECT {COLS} FROM api_tokens WHERE account_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC");
+    Ok(sqlx::query_as(&sql).bind(account.get()).fetch_all(db).await?)
+}
+
+pub async fn count_live<'c, E>(db: E, account: AccountId) -> Result<i64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM api_tokens WHERE account_id = $1 AND deleted_at IS NULL").bind(account.get()).fetch_one(db).await?;
+    Ok(n)
+}
+
+pub async fn name_taken<'c, E>(db: E, account: AccountId, name_key: &str) -> Result<bool>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM api_tokens WHERE account_id = $1 AND name_key = $2 AND deleted_at IS NULL")
+        .bind(account.get())
+        .bind(name_key)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The live token with this hash, of any account.
+pub async fn by_hash(db: &sqlx::AnyPool, token_hash: &str) -> Result<Option<TokenRow>> {
+    let sql = format!("SELECT {COLS} FROM api_tokens WHERE token_hash = $1 AND deleted_at IS NULL");
+    Ok(sqlx::query_as(&sql).bind(token_hash).fetch_optional(db).await?)
+}
+
+/// Deletes the account's live token `id`; its name when it did. Another
+/// account's id, or one deleted already, changes nothing.
+pub async fn delete(db: &mut sqlx::AnyConnection, account: AccountId, id: i64, at: i64) -> Result<Option<String>> {
+    Ok(sqlx::query_as("UPDATE api_tokens SET deleted_at = $1 WHERE id = $2 AND account_id = $3 AND deleted_at IS NULL RETURNING name")
+        .bind(at)
+        .bind(id)
+        .bind(account.get())
+        .fetch_optional(db)
+        .await?
+        .map(|(name,): (String,)| name))
+}
+
+/// Deletes every live token of the account; how many.
+pub async fn delete_all(db: &mut sqlx::AnyConnection, account: AccountId, at: i64) -> Result<u64> {
+    let done = sqlx::query("UPDATE api_tokens SET deleted_at = $1 WHERE account_id = $2 AND deleted_at IS NULL")
+        .bind(at)
+        .bind(account.get())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Records a use, unless one was recorded after `not_after` (a compare and
+/// set: of many requests in the same minute, one writes). Whether it wrote.
+pub async fn touch(db: &sqlx::AnyPool, id: i64, at: i64, ip: &str, user_agent: &str, not_after: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET last_used_at = $1, last_used_ip = $2, last_used_user_agent = $3 \
+         WHERE id = $4 AND deleted_at IS NULL AND (last_used_at IS NULL OR last_used_at <= $5)",
+    )
+    .bind(at)
+    .bind(ip)
+    .bind(user_agent)
+    .bind(id)
+    .bind(not_after)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
