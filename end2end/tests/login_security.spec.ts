@@ -14,7 +14,7 @@ test('two browsers: see both, end one, then log out of all devices', async ({ br
 
   // Profile menu (top right, shows the username) → Account → Security.
   await desk.getByText(user, { exact: true }).click();
-  await desk.getByRole('link', { name: 'Security', exact: true }).click();
+  await desk.locator('.profile-menu').getByRole('link', { name: 'Security', exact: true }).click();
   await expect(desk.getByRole('heading', { name: 'Security', level: 1 })).toBeVisible();
   await expect(desk.getByRole('navigation', { name: 'Security' }).getByRole('link', { name: 'Login Security' }))
     .toHaveAttribute('aria-current', 'page');

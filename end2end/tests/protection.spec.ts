@@ -9,7 +9,7 @@ test.setTimeout(180_000);
 const PIN = '40719';
 
 test('set a PIN, unlock previous days with it, lock now; wrong PINs; then without JavaScript', async ({ page, browser }) => {
-  const user = uniqueName('pin');
+  const user = uniqueName('rep');
   await signUp(page, user);
   await signIn(page, user);
   await hydrated(page);
@@ -35,6 +35,8 @@ test('set a PIN, unlock previous days with it, lock now; wrong PINs; then withou
   await page.getByLabel('Confirm PIN').fill('1234');
   await page.getByRole('button', { name: 'Enable PIN' }).click();
   await expect(page.getByRole('alert')).toContainText('straight run');
+  // A refused form comes back empty of secrets: the password is typed again.
+  await page.getByLabel('Account password').fill(PASSWORD);
   await page.getByLabel('PIN', { exact: true }).fill(PIN);
   await page.getByLabel('Confirm PIN').fill(PIN);
   await page.getByRole('button', { name: 'Enable PIN' }).click();
@@ -45,10 +47,10 @@ test('set a PIN, unlock previous days with it, lock now; wrong PINs; then withou
   await hydrated(page);
   await expect(page.getByRole('heading', { name: 'Previous days are protected' })).toBeVisible();
   await expect(page.locator('figure.chart')).toHaveCount(0);
-  await page.getByLabel('PIN').fill('51907');
+  await page.getByLabel('PIN', { exact: true }).fill('51907');
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByRole('alert')).toContainText('That PIN is not right');
-  await page.getByLabel('PIN').fill(PIN);
+  await page.getByLabel('PIN', { exact: true }).fill(PIN);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByRole('heading', { name: /^Yesterday/ })).toBeVisible();
   await expect(page.locator('figure.chart svg rect').first()).toBeVisible();
@@ -75,10 +77,10 @@ test('set a PIN, unlock previous days with it, lock now; wrong PINs; then withou
   await signIn(plain, user, false);
   await plain.goto('/reports?range=7d');
   await expect(plain.getByRole('heading', { name: 'Previous days are protected' })).toBeVisible();
-  await plain.getByLabel('PIN').fill('51907');
+  await plain.getByLabel('PIN', { exact: true }).fill('51907');
   await plain.getByRole('button', { name: 'Unlock' }).click();
   await expect(plain.getByRole('alert')).toContainText('That PIN is not right');
-  await plain.getByLabel('PIN').fill(PIN);
+  await plain.getByLabel('PIN', { exact: true }).fill(PIN);
   await plain.getByRole('button', { name: 'Unlock' }).click();
   await expect(plain.getByRole('heading', { name: /^Last 7 days/ })).toBeVisible();
   await expect(plain.locator('figure.chart svg rect').first()).toBeVisible();

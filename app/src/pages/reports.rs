@@ -319,7 +319,9 @@ fn Chart(days: Vec<DayView>) -> impl IntoView {
             let answered = segment("bar-answered", d.answered, &mut base);
             let voicemail = segment("bar-voicemail", d.voicemail, &mut base);
             let missed = segment("bar-missed", d.missed, &mut base);
-            let label = (i % every == 0 || i + 1 == days.len()).then(|| {
+            // Every `every`-th day and the last, without crowding the last one.
+            let last = i + 1 == days.len();
+            let label = (last || (i % every == 0 && days.len() - 1 - i >= every)).then(|| {
                 let cx = x + bar / 2.0;
                 view! { <text class="axis" x=format!("{cx:.1}") y=format!("{:.1}", H - 6.0) text-anchor="middle">{d.label.clone()}</text> }
             });
