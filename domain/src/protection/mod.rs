@@ -355,6 +355,33 @@ mod tests {
         }
     }
 
+    /// A limiter store that cannot be reached.
+    struct Down;
+    impl crate::limits::LimitStore for Down {
+        fn failures(&self, _: &str) -> crate::limits::StoreFuture<'_, Option<crate::limits::Record>> {
+            Box::pin(async { Err(crate::limits::StoreError("down".into())) })
+        }
+        fn fail(&self, _: &str, _: Backoff, _: i64) -> crate::limits::StoreFuture<'_, crate::limits::Record> {
+            Box::pin(async { Err(crate::limits::StoreError("down".into())) })
+        }
+        fn clear(&self, _: &str) -> crate::limits::StoreFuture<'_, ()> {
+            Box::pin(async { Err(crate::limits::StoreError("down".into())) })
+        }
+        fn take(&self, _: &str, _: crate::limits::Rate, _: i64) -> crate::limits::StoreFuture<'_, crate::limits::RateDecision> {
+            Box::pin(async { Err(crate::limits::StoreError("down".into())) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pin_guess_that_cannot_be_counted_is_refused() {
+        let cfg = ProtectionConfig::default();
+        let l = Limiter::new(std::sync::Arc::new(Down));
+        let a = AccountId::new(1);
+        let budgets = [(Protection::delay_key(a), &cfg.wrong_pin_delay), (Protection::lock_key(a), &cfg.wrong_pin_lock)];
+        assert_eq!(l.check_all(&budgets, 0).await.map_err(|e| e.code()).err(), Some(ErrorCode::Unavailable));
+        assert_eq!(l.count_failure(&Protection::lock_key(a), &cfg.wrong_pin_lock, 0).await.map_err(|e| e.code()).err(), Some(ErrorCode::Unavailable));
+    }
+
     #[tokio::test]
     async fn three_wrong_pins_are_free_then_delays_grow_and_the_tenth_locks_for_an_hour() {
         let cfg = ProtectionConfig::default();
