@@ -21,7 +21,7 @@ pub async fn export_csv(
         return refusal(proto::ApiError::not_signed_in());
     };
     let get = |k: &str| q.get(k).map(String::as_str);
-    let query = match app::server_fns::reports::query(get("range").unwrap_or(""), get("from"), get("to"), get("campaign")) {
+    let query = match domain::reporting::ReportQuery::parse(get("range").unwrap_or(""), get("from"), get("to"), get("campaign")) {
         Ok(query) => query,
         Err(e) => return refusal(e.into()),
     };

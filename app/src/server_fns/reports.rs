@@ -5,17 +5,6 @@ use leptos::prelude::*;
 pub use proto::views::{ReportView, ReportsContextView, TimeZoneView};
 use proto::ApiError;
 
-/// The range and campaign as the page's address says them.
-#[cfg(feature = "ssr")]
-pub fn query(range: &str, from: Option<&str>, to: Option<&str>, campaign: Option<&str>) -> domain::Result<domain::reporting::ReportQuery> {
-    let range = domain::reporting::RangeChoice::parse(range, from.unwrap_or(""), to.unwrap_or(""))?;
-    let campaign = match campaign.map(str::trim).filter(|c| !c.is_empty() && *c != "all") {
-        None => None,
-        Some(c) => Some(c.parse::<i64>().map_err(|_| domain::Error::refused(domain::ErrorCode::NotFound, "That campaign does not exist."))?),
-    };
-    Ok(domain::reporting::ReportQuery { range, campaign })
-}
-
 #[server(prefix = "/_fn", endpoint = "reports_context")]
 pub async fn reports_context() -> Result<ReportsContextView, ApiError> {
     use crate::ssr::*;
@@ -28,7 +17,7 @@ pub async fn reports_context() -> Result<ReportsContextView, ApiError> {
 pub async fn report(range: String, from: Option<String>, to: Option<String>, campaign: Option<String>) -> Result<ReportView, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let q = query(&range, from.as_deref(), to.as_deref(), campaign.as_deref())?;
+        let q = domain::reporting::ReportQuery::parse(&range, from.as_deref(), to.as_deref(), campaign.as_deref())?;
         let r = c.warden.reporting().report(c.actor()?, q).await?;
         Ok(views::report(&q.range, r))
     })

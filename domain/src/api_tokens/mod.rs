@@ -38,7 +38,7 @@ use crate::support::db::is_unique_violation;
 use crate::support::secret::Secret;
 use crate::support::time_fmt;
 use crate::support::user_agent::{self, Device};
-use crate::two_factor::{self, TwoFactor, TwoFactorConfig};
+use crate::two_factor::{TwoFactor, TwoFactorConfig};
 use std::fmt;
 
 #[derive(Clone, Debug)]
@@ -400,12 +400,7 @@ impl<'w> ApiTokens<'w> {
             events::record(self.deps.pool(), Some(account), &Event::new(EventKind::ApiTokenCreateRefused), meta, now).await?;
             return Err(Error::invalid_credentials());
         }
-        if two_factor::is_enabled(self.deps.pool(), account).await? {
-            let code = form.code.as_deref().map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
-                Error::refused(ErrorCode::WrongPasswordOrCode, "Two-factor authentication is on: enter the code from your authenticator app too.")
-            })?;
-            TwoFactor::new(self.deps, self.two_factor).verify(account, code, meta).await?;
-        }
+        TwoFactor::new(self.deps, self.two_factor).verify_if_on(account, form.code.as_deref(), meta).await?;
         self.deps.limiter.succeeded(&key).await?;
         Ok(owner)
     }

@@ -250,13 +250,12 @@ impl Limiter {
     }
 }
 
+/// A store that cannot be reached, for the outage tests of every slice.
 #[cfg(test)]
-mod tests {
+pub(crate) mod unreachable {
     use super::*;
 
-    const RULE: Backoff = Backoff { free_failures: 2, base_secs: 10, max_secs: 60, window_secs: 600 };
-
-    struct Down;
+    pub(crate) struct Down;
     impl LimitStore for Down {
         fn failures(&self, _: &str) -> StoreFuture<'_, Option<Record>> {
             Box::pin(async { Err(StoreError("down".into())) })
@@ -271,6 +270,15 @@ mod tests {
             Box::pin(async { Err(StoreError("down".into())) })
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: Backoff = Backoff { free_failures: 2, base_secs: 10, max_secs: 60, window_secs: 600 };
+
+    use unreachable::Down;
 
     #[test]
     fn keys_are_namespaced_by_kind() {

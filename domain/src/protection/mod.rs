@@ -112,6 +112,10 @@ fn pin_required() -> Error {
     Error::refused(ErrorCode::PinRequired, "Reports of previous days are protected: enter your PIN to see them.")
 }
 
+fn already_set() -> Error {
+    Error::refused(ErrorCode::PinAlreadySet, "A PIN is already set: change it or remove it.")
+}
+
 fn not_set() -> Error {
     Error::refused(ErrorCode::PinNotSet, "No PIN is set. Nothing was changed.")
 }
@@ -179,12 +183,7 @@ impl<'w> Protection<'w> {
             events::record(self.deps.pool(), Some(account), &event, meta, now).await?;
             return Err(wrong_password());
         }
-        if two_factor::is_enabled(self.deps.pool(), account).await? {
-            let code = proof.code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
-                Error::refused(ErrorCode::WrongPasswordOrCode, "Two-factor authentication is on: enter the code from your authenticator app too.")
-            })?;
-            TwoFactor::new(self.deps, self.two_factor).verify(account, code, meta).await?;
-        }
+        TwoFactor::new(self.deps, self.two_factor).verify_if_on(account, proof.code, meta).await?;
         self.deps.limiter.succeeded(&key).await?;
         Ok(owner)
     }
@@ -198,14 +197,14 @@ impl<'w> Protection<'w> {
         let (account, _) = actor.browser_session()?;
         let new = Self::new_pin(actor, pin, confirm)?;
         if store::pin(self.deps.pool(), account).await?.is_some() {
-            return Err(Error::refused(ErrorCode::PinAlreadySet, "A PIN is already set: change it or remove it."));
+            return Err(already_set());
         }
         let owner = self.prove(account, proof, meta).await?;
         let hash = self.deps.hasher.hash_secret(new.secret()).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         if !store::insert(change.db(), account, &hash, at).await? {
-            return Err(Error::refused(ErrorCode::PinAlreadySet, "A PIN is already set: change it or remove it."));
+            return Err(already_set());
         }
         let notice = Notice {
             to: owner.email,
@@ -355,27 +354,10 @@ mod tests {
         }
     }
 
-    /// A limiter store that cannot be reached.
-    struct Down;
-    impl crate::limits::LimitStore for Down {
-        fn failures(&self, _: &str) -> crate::limits::StoreFuture<'_, Option<crate::limits::Record>> {
-            Box::pin(async { Err(crate::limits::StoreError("down".into())) })
-        }
-        fn fail(&self, _: &str, _: Backoff, _: i64) -> crate::limits::StoreFuture<'_, crate::limits::Record> {
-            Box::pin(async { Err(crate::limits::StoreError("down".into())) })
-        }
-        fn clear(&self, _: &str) -> crate::limits::StoreFuture<'_, ()> {
-            Box::pin(async { Err(crate::limits::StoreError("down".into())) })
-        }
-        fn take(&self, _: &str, _: crate::limits::Rate, _: i64) -> crate::limits::StoreFuture<'_, crate::limits::RateDecision> {
-            Box::pin(async { Err(crate::limits::StoreError("down".into())) })
-        }
-    }
-
     #[tokio::test]
     async fn a_pin_guess_that_cannot_be_counted_is_refused() {
         let cfg = ProtectionConfig::default();
-        let l = Limiter::new(std::sync::Arc::new(Down));
+        let l = Limiter::new(std::sync::Arc::new(crate::limits::unreachable::Down));
         let a = AccountId::new(1);
         let budgets = [(Protection::delay_key(a), &cfg.wrong_pin_delay), (Protection::lock_key(a), &cfg.wrong_pin_lock)];
         assert_eq!(l.check_all(&budgets, 0).await.map_err(|e| e.code()).err(), Some(ErrorCode::Unavailable));

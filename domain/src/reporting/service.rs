@@ -93,6 +93,23 @@ pub struct ReportQuery {
     pub campaign: Option<i64>,
 }
 
+impl ReportQuery {
+    /// The range and campaign as a page's address or a form says them
+    /// (`campaign` empty or `all`: every campaign). Every door reads them here.
+    pub fn parse(range: &str, from: Option<&str>, to: Option<&str>, campaign: Option<&str>) -> Result<ReportQuery> {
+        let range = RangeChoice::parse(range, from.unwrap_or(""), to.unwrap_or(""))?;
+        let campaign = match campaign.map(str::trim).filter(|c| !c.is_empty() && *c != "all") {
+            None => None,
+            Some(c) => Some(c.parse::<i64>().map_err(|_| no_such_campaign())?),
+        };
+        Ok(ReportQuery { range, campaign })
+    }
+}
+
+fn no_such_campaign() -> Error {
+    Error::refused(ErrorCode::NotFound, "That campaign does not exist.")
+}
+
 /// What the Reporting page needs before any figure: no call data.
 pub struct ReportsContext {
     pub zone: Zone,
@@ -141,7 +158,7 @@ impl<'w> Reporting<'w> {
         let (from, to) = query.range.dates(self.today(&zone)?)?;
         if let Some(c) = query.campaign {
             if !store::campaign_belongs(self.deps.pool(), account, c).await? {
-                return Err(Error::refused(ErrorCode::NotFound, "That campaign does not exist."));
+                return Err(no_such_campaign());
             }
         }
         self.protection.reports_gate(actor, zone, from, to).await

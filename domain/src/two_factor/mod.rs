@@ -273,6 +273,19 @@ impl<'w> TwoFactor<'w> {
     /// Checks a six-digit code or a recovery code against an account with
     /// 2FA on, and spends it. A recovery code is spent, recorded and
     /// announced to the owner in one transaction.
+    /// For changes that take the password and, when 2FA is on, a code too
+    /// (the PIN, API tokens): checks and spends the code if 2FA is on;
+    /// without 2FA there is nothing to check.
+    pub async fn verify_if_on(&self, account: AccountId, code: Option<&str>, meta: &ClientMeta) -> Result<()> {
+        if !is_enabled(self.deps.pool(), account).await? {
+            return Ok(());
+        }
+        let code = code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
+            Error::refused(ErrorCode::WrongPasswordOrCode, "Two-factor authentication is on: enter the code from your authenticator app too.")
+        })?;
+        self.verify(account, code, meta).await.map(|_| ())
+    }
+
     pub async fn verify(&self, account: AccountId, code: &str, meta: &ClientMeta) -> Result<Factor> {
         self.check_throttle(account).await?;
         let row = store::totp(self.deps.pool(), account)
