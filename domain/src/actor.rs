@@ -4,7 +4,8 @@
 //! A sign-in waiting for its second factor is its own variant, so it cannot
 //! be mistaken for a signed-in session anywhere.
 
-use crate::{Error, Result, Secret};
+use crate::api_tokens::Bearer;
+use crate::{Error, ErrorCode, Result, Secret};
 use std::fmt;
 
 /// An account's database id.
@@ -87,6 +88,10 @@ pub enum Actor {
     /// The password was right, the second factor not given yet: this opens
     /// the two-factor step and nothing else.
     PendingSecondFactor { account: AccountId, session: SessionId },
+    /// A REST request with a bearer API token (resolved by the REST door):
+    /// it reads its account, and writes only when its access allows. It is
+    /// no session: no second step, no PIN, nothing browser-only.
+    ApiToken(Bearer),
 }
 
 impl Actor {
@@ -96,14 +101,25 @@ impl Actor {
         match self {
             Actor::Session { account, session, .. } => Ok((*account, session)),
             Actor::PendingSecondFactor { .. } => Err(Error::not_signed_in()),
+            Actor::ApiToken(_) => Err(browser_only()),
         }
     }
 
-    /// The account of any fully authenticated caller.
+    /// The account of any fully authenticated caller, to read it.
     pub fn account(&self) -> Result<AccountId> {
         match self {
             Actor::Session { account, .. } => Ok(*account),
+            Actor::ApiToken(bearer) => Ok(bearer.account),
             Actor::PendingSecondFactor { .. } => Err(Error::not_signed_in()),
+        }
+    }
+
+    /// The account of a caller that may change its data: a full session, or
+    /// a read-and-write token (a read-only one is `insufficient_scope`, 403).
+    pub fn account_to_write(&self) -> Result<AccountId> {
+        match self {
+            Actor::ApiToken(bearer) => bearer.require_write().map(|()| bearer.account),
+            _ => self.account(),
         }
     }
 
@@ -111,24 +127,30 @@ impl Actor {
     pub fn pending_second_factor(&self) -> Result<(AccountId, &SessionId)> {
         match self {
             Actor::PendingSecondFactor { account, session } => Ok((*account, session)),
-            Actor::Session { .. } => Err(Error::refused(crate::ErrorCode::NoSecondStepNeeded, "This sign-in needs no second step.")),
+            Actor::Session { .. } => Err(Error::refused(ErrorCode::NoSecondStepNeeded, "This sign-in needs no second step.")),
+            Actor::ApiToken(_) => Err(Error::not_signed_in()),
         }
     }
 
     /// The browser session behind this actor, full or pending: what signing
-    /// out or signing in again ends.
-    pub fn any_browser_session(&self) -> (AccountId, &SessionId) {
+    /// out or signing in again ends. `None` for an API token.
+    pub fn any_browser_session(&self) -> Option<(AccountId, &SessionId)> {
         match self {
-            Actor::Session { account, session, .. } | Actor::PendingSecondFactor { account, session } => (*account, session),
+            Actor::Session { account, session, .. } | Actor::PendingSecondFactor { account, session } => Some((*account, session)),
+            Actor::ApiToken(_) => None,
         }
     }
 
     pub fn username(&self) -> Option<&str> {
         match self {
             Actor::Session { username, .. } => Some(username),
-            Actor::PendingSecondFactor { .. } => None,
+            Actor::PendingSecondFactor { .. } | Actor::ApiToken(_) => None,
         }
     }
+}
+
+fn browser_only() -> Error {
+    Error::refused(ErrorCode::Forbidden, "This can only be done from a signed-in browser, not with an API token.")
 }
 
 #[cfg(test)]
@@ -144,6 +166,21 @@ mod tests {
         let full = Actor::Session { account: AccountId::new(1), session: SessionId::new("s"), username: "ann".into() };
         assert!(full.pending_second_factor().is_err());
         assert_eq!(full.account().ok(), Some(AccountId::new(1)));
+    }
+
+    #[test]
+    fn an_api_token_reads_its_account_writes_only_with_write_access_and_is_no_session() {
+        use crate::api_tokens::{Access, ApiTokenId};
+        let token = |access| Actor::ApiToken(Bearer { account: AccountId::new(3), token: ApiTokenId::new(9), access, prefix: "abcdefgh".into() });
+        let read = token(Access::Read);
+        assert_eq!(read.account().ok(), Some(AccountId::new(3)));
+        assert_eq!(read.account_to_write().map_err(|e| e.code()).err(), Some(ErrorCode::InsufficientScope));
+        assert_eq!(token(Access::ReadWrite).account_to_write().ok(), Some(AccountId::new(3)));
+        assert_eq!(read.browser_session().map_err(|e| e.code()).err(), Some(ErrorCode::Forbidden));
+        assert!(read.pending_second_factor().is_err());
+        assert!(read.any_browser_session().is_none());
+        let pending = Actor::PendingSecondFactor { account: AccountId::new(1), session: SessionId::new("s") };
+        assert_eq!(pending.account_to_write().map_err(|e| e.code()).err(), Some(ErrorCode::NotSignedIn));
     }
 
     #[test]

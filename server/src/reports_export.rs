@@ -40,7 +40,7 @@ pub async fn export_csv(
             let e = proto::ApiError::from(e);
             if e.code == proto::ErrorCode::PinRequired {
                 let ip = meta.map(|Extension(m)| m.ip).unwrap_or_default();
-                tracing::warn!(target: "security", code = e.code.as_str(), account = actor.any_browser_session().0.get(), ip, "CSV export refused");
+                tracing::warn!(target: "security", code = e.code.as_str(), account = actor.account().map(|a| a.get()).unwrap_or_default(), ip, "CSV export refused");
             }
             refusal(e)
         }

@@ -84,7 +84,7 @@ where
         Gate::SignedIn => matches!(actor, Some(Actor::Session { .. })),
         Gate::SecondStep => matches!(actor, Some(Actor::PendingSecondFactor { .. })),
     };
-    let (ip, account) = (meta.ip.clone(), actor.as_ref().map(|a| a.any_browser_session().0));
+    let (ip, account) = (meta.ip.clone(), actor.as_ref().and_then(|a| a.any_browser_session()).map(|(a, _)| a));
     let refused = |e: ApiError| {
         log_refusal(&e, &ip, account, p.as_ref().map_or("", |p| p.uri.path()));
         fail(e)

@@ -149,7 +149,7 @@ impl<'w> Sessions<'w> {
 
     /// Ends this browser's session, full or pending.
     pub async fn sign_out(&self, actor: &Actor, meta: &ClientMeta) -> Result<()> {
-        let (account, session) = actor.any_browser_session();
+        let (account, session) = actor.any_browser_session().ok_or_else(Error::not_signed_in)?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         store::end(change.db(), Which::One(account, session), EndReason::SignedOut, at).await?;

@@ -146,8 +146,7 @@ impl<'w> SignIn<'w> {
         let second_factor = two_factor::is_enabled(self.deps.pool(), account_id).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
-        if let Some(old) = replacing {
-            let (old_account, old_session) = old.any_browser_session();
+        if let Some((old_account, old_session)) = replacing.and_then(Actor::any_browser_session) {
             sessions::end(change.db(), Which::One(old_account, old_session), EndReason::SignedOut, at).await?;
             events::record(change.db(), Some(old_account), &Event::new(EventKind::SignedOut), meta, at).await?;
         }
