@@ -5,6 +5,8 @@
 
 #[macro_use]
 mod common;
+mod api;
+mod api_contract;
 mod api_tokens;
 mod hardening;
 mod mail;
