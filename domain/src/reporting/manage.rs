@@ -146,6 +146,7 @@ pub struct CallPage {
 }
 
 /// Per-day totals in the account's zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DailyReport {
     pub from: Date,
     pub to: Date,

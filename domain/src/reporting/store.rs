@@ -178,6 +178,7 @@ impl Totals {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DayTotals {
     pub date: Date,
     pub totals: Totals,
