@@ -83,7 +83,15 @@ impl ErrorCode {
             InvalidCredentials | NotSignedIn | InvalidToken => 401,
             CrossSiteRefused | Forbidden | PinRequired | InsufficientScope => 403,
             NotFound => 404,
-            UsernameTaken | EmailTaken | TwoFactorAlreadyOn | PinAlreadySet | PinNotSet | TokenNameTaken | TokenLimitReached | CampaignNameTaken | IdempotencyKeyInProgress => 409,
+            UsernameTaken
+            | EmailTaken
+            | TwoFactorAlreadyOn
+            | PinAlreadySet
+            | PinNotSet
+            | TokenNameTaken
+            | TokenLimitReached
+            | CampaignNameTaken
+            | IdempotencyKeyInProgress => 409,
             InvalidInput
             | InvalidUsername
             | InvalidEmail

@@ -189,7 +189,7 @@ mod tests {
             assert_eq!(IdempotencyKey::parse(ok).map(|k| k.as_str().to_owned()).ok().as_deref(), Some(ok));
         }
         for bad in ["", " ", "a b", "tab\there", "ключ", "new\nline", &"k".repeat(256)] {
-            let e = IdempotencyKey::parse(bad).err().expect("refused");
+            let e = IdempotencyKey::parse(bad).expect_err("refused");
             assert_eq!((e.code(), e.field()), (ErrorCode::InvalidInput, Some("Idempotency-Key")), "{bad:?}");
         }
     }

@@ -13,7 +13,5 @@ pub mod sample;
 mod service;
 pub mod store;
 
-pub use manage::{
-    Call, CallId, CallPage, CallPatch, CallQuery, Campaign, CampaignId, CampaignPatch, DailyReport, NewCall, NewCampaign,
-};
+pub use manage::{Call, CallId, CallPage, CallPatch, CallQuery, Campaign, CampaignId, CampaignPatch, DailyReport, NewCall, NewCampaign};
 pub use service::*;

@@ -137,12 +137,7 @@ pub async fn update_campaign(db: &sqlx::AnyPool, account: AccountId, id: i64, c:
 /// on; this does not depend on it). The campaigns deleted: 0 or 1.
 pub async fn delete_campaign(tx: &mut sqlx::AnyConnection, account: AccountId, id: i64) -> Result<u64> {
     sqlx::query("DELETE FROM calls WHERE campaign_id = $1 AND account_id = $2").bind(id).bind(account.get()).execute(&mut *tx).await?;
-    Ok(sqlx::query("DELETE FROM campaigns WHERE id = $1 AND account_id = $2")
-        .bind(id)
-        .bind(account.get())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query("DELETE FROM campaigns WHERE id = $1 AND account_id = $2").bind(id).bind(account.get()).execute(&mut *tx).await?.rows_affected())
 }
 
 /// What a set of calls adds up to.

@@ -32,14 +32,7 @@ async fn browser_actor(app: &TestApp, b: &Browser) -> Actor {
 
 /// The actor the REST door resolves for a new token of `access`.
 async fn token_actor(app: &TestApp, owner: &Actor, username: &str, name: &str, access: Access) -> Actor {
-    let form = CreateForm {
-        name: name.into(),
-        username: username.into(),
-        password: Secret::new(PW),
-        code: None,
-        expiry: Expiry::default(),
-        access,
-    };
+    let form = CreateForm { name: name.into(), username: username.into(), password: Secret::new(PW), code: None, expiry: Expiry::default(), access };
     let created = app.warden.api_tokens().create(owner, &form, &here()).await.expect("token created");
     let meta = ClientMeta { ip: "198.51.100.4".into(), user_agent: "curl/8.5.0".into() };
     Actor::ApiToken(app.warden.api_tokens().authenticate(created.token.expose(), &meta).await.expect("a live token"))
@@ -114,10 +107,17 @@ async fn campaigns_and_calls_round_trip_for_a_browser_and_a_read_write_token(app
     assert_eq!(r.campaigns(&token).await.expect("list").iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Autumn", "Spring Sale"]);
 
     let renamed = r
-        .update_campaign(&token, made.id, CampaignPatch { name: Some("Spring Sale 2027".into()), status: Some("paused".into()), ..Default::default() })
+        .update_campaign(
+            &token,
+            made.id,
+            CampaignPatch { name: Some("Spring Sale 2027".into()), status: Some("paused".into()), ..Default::default() },
+        )
         .await
         .expect("updated");
-    assert_eq!((renamed.name.as_str(), renamed.status, renamed.tracking_number.as_str()), ("Spring Sale 2027", CampaignStatus::Paused, "+14155550100"));
+    assert_eq!(
+        (renamed.name.as_str(), renamed.status, renamed.tracking_number.as_str()),
+        ("Spring Sale 2027", CampaignStatus::Paused, "+14155550100")
+    );
     assert_eq!(r.campaign(&browser, made.id).await.expect("read"), renamed);
     // Renaming to its own name in another case is no clash with itself.
     r.update_campaign(&browser, made.id, CampaignPatch { name: Some("SPRING SALE 2027".into()), ..Default::default() }).await.expect("same campaign");
@@ -386,10 +386,10 @@ async fn daily_totals_across_a_daylight_saving_change_agree_with_the_calls(app: 
     let other = r.create_campaign(&t, campaign("Other")).await.expect("created");
     // Clocks went back on 2026-10-25 at 03:00 CEST: that day has 25 hours.
     let calls = [
-        (at(date(2026, 10, 24), 23, 30), c.id, 60, Some(100)), // the 24th, 21:30 UTC
-        (at(date(2026, 10, 25), 0, 30), c.id, 30, None),       // the 25th, but the 24th in UTC
+        (at(date(2026, 10, 24), 23, 30), c.id, 60, Some(100)),   // the 24th, 21:30 UTC
+        (at(date(2026, 10, 25), 0, 30), c.id, 30, None),         // the 25th, but the 24th in UTC
         (at(date(2026, 10, 25), 23, 30), other.id, 10, Some(5)), // the 25th, 22:30 UTC
-        (at(date(2026, 10, 26), 0, 30), c.id, 20, None),       // the 26th, but the 25th in UTC
+        (at(date(2026, 10, 26), 0, 30), c.id, 20, None),         // the 26th, but the 25th in UTC
     ];
     for (started_at, campaign_id, duration_secs, revenue_cents) in calls {
         let new = NewCall { duration_secs, revenue_cents, outcome: "missed".into(), ..call(campaign_id, started_at) };
