@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod common;
+mod api_data;
 mod api_tokens;
 mod hardening;
 mod mail;
