@@ -12,7 +12,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub enum Error {
     /// The request is refused for a reason the person can act on.
     #[error("{message}")]
-    Refused { code: ErrorCode, message: Cow<'static, str> },
+    /// `field` names the input the refusal is about, when there is one
+    /// (`name`, `campaign_id`, `Idempotency-Key`).
+    Refused { code: ErrorCode, message: Cow<'static, str>, field: Option<&'static str> },
     #[error("Too many attempts. Try again in {0} seconds.")]
     Throttled(i64),
     #[error("Something went wrong on our side. Please try again.")]
@@ -21,7 +23,15 @@ pub enum Error {
 
 impl Error {
     pub fn refused(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
-        Error::Refused { code, message: message.into() }
+        Error::Refused { code, message: message.into(), field: None }
+    }
+    /// Input refused (`invalid_input`, 422), naming the field it is about.
+    pub fn invalid(field: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Error::refused_field(ErrorCode::InvalidInput, field, message)
+    }
+    /// A refusal with its own code that is about one field (a name taken).
+    pub fn refused_field(code: ErrorCode, field: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Error::Refused { code, message: message.into(), field: Some(field) }
     }
     /// Every sign-in failure looks the same, so nobody learns which accounts exist.
     pub fn invalid_credentials() -> Self {
@@ -46,6 +56,14 @@ impl Error {
             Error::Refused { code, .. } => *code,
             Error::Throttled(_) => ErrorCode::Throttled,
             Error::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The input field a refusal names, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Refused { field, .. } => *field,
+            _ => None,
         }
     }
 
@@ -76,7 +94,7 @@ impl From<Error> for proto::ApiError {
         if let Error::Internal(source) = &e {
             tracing::error!(error = %source, "internal error");
         }
-        proto::ApiError { code: e.code(), message: e.to_string(), retry_after: e.retry_after(), field: None }
+        proto::ApiError { code: e.code(), message: e.to_string(), retry_after: e.retry_after(), field: e.field().map(str::to_owned) }
     }
 }
 
@@ -91,6 +109,13 @@ mod tests {
         assert_eq!(std::error::Error::source(&e).map(|s| s.to_string()).as_deref(), Some("database: connection refused"));
         let wire = proto::ApiError::from(e);
         assert_eq!((wire.code, wire.message.contains("database")), (ErrorCode::Internal, false));
+    }
+
+    #[test]
+    fn a_refusal_about_a_field_names_it_on_the_wire() {
+        let wire = proto::ApiError::from(Error::invalid("tracking_number", "That is not a phone number."));
+        assert_eq!((wire.code, wire.field.as_deref()), (ErrorCode::InvalidInput, Some("tracking_number")));
+        assert_eq!(proto::ApiError::from(Error::not_signed_in()).field, None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Warden's rules. Requests enter as an [`Actor`]; features live in slices
 //! that own their tables (`accounts`, `sessions`, `sign_in`, `passwords`,
-//! `two_factor`, `protection`, `reporting`, `api_tokens`, `events`,
-//! `outbox`); the world is reached only through ports ([`Deps`]: store,
+//! `two_factor`, `protection`, `reporting`, `api_tokens`, `idempotency`,
+//! `events`, `outbox`); the world is reached only through ports ([`Deps`]: store,
 //! limiter, outbox, clock). [`Warden`] is the thin
 //! façade that wires them: `warden.sessions().end_all(&actor, &meta)`.
 //! No web framework lives here; time comes in through the clock, so every
@@ -16,6 +16,7 @@ pub mod credentials;
 pub mod deps;
 pub mod error;
 pub mod events;
+pub mod idempotency;
 pub mod limits;
 pub mod outbox;
 pub mod passwords;
@@ -101,6 +102,8 @@ impl Default for Config {
 pub struct Swept {
     pub events: u64,
     pub devices: u64,
+    /// Idempotency keys older than 24 hours.
+    pub idempotency_keys: u64,
 }
 
 /// The façade: the ports, the settings, and a handle per slice.
@@ -153,16 +156,22 @@ impl Warden {
         ApiTokens::new(&self.deps, &self.cfg.api_tokens, &self.cfg.two_factor)
     }
 
+    pub fn idempotency(&self) -> idempotency::Idempotency<'_> {
+        idempotency::Idempotency::new(&self.deps)
+    }
+
     pub fn events(&self) -> Events<'_> {
         Events::new(&self.deps, &self.cfg.events)
     }
 
-    /// Retention: old and surplus security events, stale device cookies.
+    /// Retention: old and surplus security events, stale device cookies,
+    /// idempotency keys past their 24 hours.
     /// The server runs this every `events.sweep_every_secs`.
     pub async fn sweep(&self) -> Result<Swept> {
         let events = self.events().sweep().await?;
         let devices = self.sign_in().sweep_devices().await?;
-        Ok(Swept { events: events.events, devices })
+        let idempotency_keys = self.idempotency().sweep().await?;
+        Ok(Swept { events: events.events, devices, idempotency_keys })
     }
 
     pub fn deps(&self) -> &Deps {

@@ -38,6 +38,10 @@ pub enum ErrorCode {
     PinNotSet,
     TokenNameTaken,
     TokenLimitReached,
+    /// Another campaign of the account has this name (ignoring case).
+    CampaignNameTaken,
+    /// The first request with this `Idempotency-Key` has not finished yet.
+    IdempotencyKeyInProgress,
     // 422: the input is refused, and the message says why
     InvalidInput,
     InvalidUsername,
@@ -63,6 +67,8 @@ pub enum ErrorCode {
     InvalidPin,
     WrongPin,
     InvalidTokenName,
+    /// This `Idempotency-Key` was used with a different request.
+    IdempotencyKeyReused,
     // 429
     Throttled,
     // 503: try again shortly
@@ -84,7 +90,15 @@ impl ErrorCode {
             InvalidCredentials | NotSignedIn | InvalidToken => 401,
             CrossSiteRefused | Forbidden | PinRequired | InsufficientScope => 403,
             NotFound => 404,
-            UsernameTaken | EmailTaken | TwoFactorAlreadyOn | PinAlreadySet | PinNotSet | TokenNameTaken | TokenLimitReached => 409,
+            UsernameTaken
+            | EmailTaken
+            | TwoFactorAlreadyOn
+            | PinAlreadySet
+            | PinNotSet
+            | TokenNameTaken
+            | TokenLimitReached
+            | CampaignNameTaken
+            | IdempotencyKeyInProgress => 409,
             InvalidInput
             | InvalidUsername
             | InvalidEmail
@@ -108,7 +122,8 @@ impl ErrorCode {
             | VerifyLinkInvalid
             | InvalidPin
             | WrongPin
-            | InvalidTokenName => 422,
+            | InvalidTokenName
+            | IdempotencyKeyReused => 422,
             Throttled => 429,
             Busy | Unavailable => 503,
             Internal => 500,
@@ -163,6 +178,9 @@ impl ErrorCode {
             TokenNameTaken => "token_name_taken",
             TokenLimitReached => "token_limit_reached",
             InvalidTokenName => "invalid_token_name",
+            CampaignNameTaken => "campaign_name_taken",
+            IdempotencyKeyInProgress => "idempotency_key_in_progress",
+            IdempotencyKeyReused => "idempotency_key_reused",
             Throttled => "throttled",
             Busy => "busy",
             Unavailable => "unavailable",
@@ -278,6 +296,18 @@ mod tests {
             ErrorCode::InvalidTokenName,
         ] {
             assert_eq!(serde_json::to_string(&code).ok(), Some(format!("\"{}\"", code.as_str())));
+        }
+    }
+
+    #[test]
+    fn campaign_and_idempotency_refusals_have_their_codes_and_statuses() {
+        for (code, wire, status) in [
+            (ErrorCode::CampaignNameTaken, "campaign_name_taken", 409),
+            (ErrorCode::IdempotencyKeyInProgress, "idempotency_key_in_progress", 409),
+            (ErrorCode::IdempotencyKeyReused, "idempotency_key_reused", 422),
+        ] {
+            assert_eq!((code.as_str(), code.status()), (wire, status));
+            assert_eq!(serde_json::to_string(&code).ok(), Some(format!("\"{wire}\"")));
         }
     }
 }

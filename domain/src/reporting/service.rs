@@ -127,8 +127,8 @@ pub struct ReportResult {
 }
 
 pub struct Reporting<'w> {
-    deps: &'w Deps,
-    protection: Protection<'w>,
+    pub(super) deps: &'w Deps,
+    pub(super) protection: Protection<'w>,
 }
 
 impl<'w> Reporting<'w> {

@@ -69,6 +69,77 @@ pub async fn campaign_belongs(db: &sqlx::AnyPool, account: AccountId, campaign: 
     Ok(one.is_some())
 }
 
+fn campaign_row(r: &sqlx::any::AnyRow) -> Result<CampaignRow> {
+    let status: String = r.try_get("status")?;
+    Ok(CampaignRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        tracking_number: r.try_get("tracking_number")?,
+        status: CampaignStatus::from_code(&status).ok_or_else(|| Error::internal(format!("campaign status {status:?}")))?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// One of the account's campaigns; `None` for an unknown id and for
+/// another account's alike.
+pub async fn campaign(db: &sqlx::AnyPool, account: AccountId, id: i64) -> Result<Option<CampaignRow>> {
+    let row = sqlx::query("SELECT id, name, tracking_number, status, created_at FROM campaigns WHERE id = $1 AND account_id = $2")
+        .bind(id)
+        .bind(account.get())
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(campaign_row).transpose()
+}
+
+/// A campaign as it is written: `name_key` is [`super::entities::CampaignName::key`].
+pub struct CampaignWrite<'a> {
+    pub name: &'a str,
+    pub name_key: &'a str,
+    pub tracking_number: &'a str,
+    pub status: CampaignStatus,
+}
+
+/// Inserts a campaign; a name taken in the account (ignoring case) fails
+/// it with a unique violation.
+pub async fn insert_campaign(db: &sqlx::AnyPool, account: AccountId, c: &CampaignWrite<'_>, now: i64) -> std::result::Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO campaigns (account_id, name, name_key, tracking_number, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(account.get())
+    .bind(c.name)
+    .bind(c.name_key)
+    .bind(c.tracking_number)
+    .bind(c.status.code())
+    .bind(now)
+    .fetch_one(db)
+    .await?;
+    Ok(id)
+}
+
+/// Rewrites one of the account's campaigns; the rows changed (0: not the
+/// account's). A taken name fails it with a unique violation.
+pub async fn update_campaign(db: &sqlx::AnyPool, account: AccountId, id: i64, c: &CampaignWrite<'_>) -> std::result::Result<u64, sqlx::Error> {
+    Ok(sqlx::query("UPDATE campaigns SET name = $1, name_key = $2, tracking_number = $3, status = $4 WHERE id = $5 AND account_id = $6")
+        .bind(c.name)
+        .bind(c.name_key)
+        .bind(c.tracking_number)
+        .bind(c.status.code())
+        .bind(id)
+        .bind(account.get())
+        .execute(db)
+        .await?
+        .rows_affected())
+}
+
+/// Deletes one of the account's campaigns and, first, its calls, in the
+/// caller's transaction (SQLite enforces the cascade only with foreign keys
+/// on; this does not depend on it). The campaigns deleted: 0 or 1.
+pub async fn delete_campaign(tx: &mut sqlx::AnyConnection, account: AccountId, id: i64) -> Result<u64> {
+    sqlx::query("DELETE FROM calls WHERE campaign_id = $1 AND account_id = $2").bind(id).bind(account.get()).execute(&mut *tx).await?;
+    Ok(sqlx::query("DELETE FROM campaigns WHERE id = $1 AND account_id = $2").bind(id).bind(account.get()).execute(&mut *tx).await?.rows_affected())
+}
+
 /// What a set of calls adds up to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
@@ -102,6 +173,7 @@ impl Totals {
     }
 }
 
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DayTotals {
     pub date: Date,
     pub totals: Totals,
@@ -291,6 +363,126 @@ pub async fn calls_between(
             })
         })
         .collect()
+}
+
+fn call_row(r: &sqlx::any::AnyRow) -> Result<CallRow> {
+    let outcome: String = r.try_get("outcome")?;
+    let tags: String = r.try_get("tags")?;
+    Ok(CallRow {
+        id: r.try_get("id")?,
+        campaign_id: r.try_get("campaign_id")?,
+        campaign_name: r.try_get("campaign_name")?,
+        caller: r.try_get("caller")?,
+        started_at: r.try_get("started_at")?,
+        duration_secs: r.try_get("duration_secs")?,
+        outcome: Outcome::from_code(&outcome).ok_or_else(|| Error::internal(format!("call outcome {outcome:?}")))?,
+        revenue_cents: r.try_get("revenue_cents")?,
+        tags: split_tags(&tags),
+    })
+}
+
+const CALL_COLS: &str = "c.id, c.campaign_id, k.name AS campaign_name, c.caller, c.started_at, c.duration_secs, c.outcome, c.revenue_cents, c.tags";
+
+/// One of the account's calls; `None` for an unknown id and for another
+/// account's alike.
+pub async fn call(db: &sqlx::AnyPool, account: AccountId, id: i64) -> Result<Option<CallRow>> {
+    let sql = format!("SELECT {CALL_COLS} FROM calls c JOIN campaigns k ON k.id = c.campaign_id WHERE c.id = $1 AND c.account_id = $2");
+    let row = sqlx::query(&sql).bind(id).bind(account.get()).fetch_optional(db).await?;
+    row.as_ref().map(call_row).transpose()
+}
+
+/// The account's calls with `start <= started_at < end`, newest first
+/// (started_at, then id, descending), keyset-paged: only those before
+/// `before` (a (started_at, id) pair), at most `limit`.
+pub async fn calls_newest_first(
+    db: &sqlx::AnyPool,
+    account: AccountId,
+    start: i64,
+    end: i64,
+    campaign: Option<i64>,
+    before: Option<(i64, i64)>,
+    limit: i64,
+) -> Result<Vec<CallRow>> {
+    let mut sql = format!(
+        "SELECT {CALL_COLS} FROM calls c JOIN campaigns k ON k.id = c.campaign_id \
+         WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3"
+    );
+    let mut n = 4;
+    if campaign.is_some() {
+        sql.push_str(&format!(" AND c.campaign_id = ${n}"));
+        n += 1;
+    }
+    if before.is_some() {
+        // (started_at, id) < (a, b), written so the index on started_at serves it.
+        sql.push_str(&format!(" AND c.started_at <= ${n} AND (c.started_at < ${n} OR c.id < ${})", n + 1));
+        n += 2;
+    }
+    sql.push_str(&format!(" ORDER BY c.started_at DESC, c.id DESC LIMIT ${n}"));
+    let mut q = sqlx::query(&sql).bind(account.get()).bind(start).bind(end);
+    if let Some(id) = campaign {
+        q = q.bind(id);
+    }
+    if let Some((at, id)) = before {
+        q = q.bind(at).bind(id);
+    }
+    let rows = q.bind(limit.clamp(0, MAX_PAGE)).fetch_all(db).await?;
+    rows.iter().map(call_row).collect()
+}
+
+/// A call as it is written; `campaign_id` must be one of the account's
+/// (checked by the caller).
+pub struct CallWrite<'a> {
+    pub campaign_id: i64,
+    pub caller: &'a str,
+    pub started_at: i64,
+    pub duration_secs: i64,
+    pub outcome: Outcome,
+    pub revenue_cents: Option<i64>,
+    /// As [`join_tags`] writes them.
+    pub tags: &'a str,
+}
+
+pub async fn insert_call(db: &sqlx::AnyPool, account: AccountId, c: &CallWrite<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO calls (account_id, campaign_id, caller, started_at, duration_secs, outcome, revenue_cents, tags) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(account.get())
+    .bind(c.campaign_id)
+    .bind(c.caller)
+    .bind(c.started_at)
+    .bind(c.duration_secs)
+    .bind(c.outcome.code())
+    .bind(c.revenue_cents)
+    .bind(c.tags)
+    .fetch_one(db)
+    .await?;
+    Ok(id)
+}
+
+/// Rewrites one of the account's calls; the rows changed (0: not the account's).
+pub async fn update_call(db: &sqlx::AnyPool, account: AccountId, id: i64, c: &CallWrite<'_>) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE calls SET campaign_id = $1, caller = $2, started_at = $3, duration_secs = $4, outcome = $5, revenue_cents = $6, tags = $7 \
+         WHERE id = $8 AND account_id = $9",
+    )
+    .bind(c.campaign_id)
+    .bind(c.caller)
+    .bind(c.started_at)
+    .bind(c.duration_secs)
+    .bind(c.outcome.code())
+    .bind(c.revenue_cents)
+    .bind(c.tags)
+    .bind(id)
+    .bind(account.get())
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Deletes one of the account's calls; the rows deleted (0: not the account's).
+pub async fn delete_call(db: &sqlx::AnyPool, account: AccountId, id: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM calls WHERE id = $1 AND account_id = $2").bind(id).bind(account.get()).execute(db).await?.rows_affected())
 }
 
 /// Tags as stored: comma-separated, blanks dropped.

@@ -7,6 +7,7 @@
 mod common;
 mod api;
 mod api_contract;
+mod api_data;
 mod api_tokens;
 mod hardening;
 mod mail;
