@@ -12,9 +12,13 @@
 
 pub mod account;
 pub mod auth;
+pub mod calls;
+pub mod campaigns;
 pub mod docs;
+pub mod idempotency;
 pub mod json;
 pub mod problem;
+pub mod reports;
 pub mod sessions;
 
 use crate::config::ApiLimits;
@@ -70,6 +74,9 @@ Times are Unix seconds."
     tags(
         (name = "account", description = "The token's account"),
         (name = "sessions", description = "Browser sessions (Login Security)"),
+        (name = "campaigns", description = "Campaigns: a name and a tracking number"),
+        (name = "calls", description = "Calls to a campaign's tracking number"),
+        (name = "reports", description = "Call statistics per day"),
         (name = "meta", description = "This document and its reference page"),
     )
 )]
@@ -94,11 +101,18 @@ fn routes(state: &ApiState) -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::get_account))
         .routes(routes!(sessions::list_sessions))
         .routes(routes!(sessions::end_session))
+        .routes(routes!(campaigns::list_campaigns, campaigns::create_campaign))
+        .routes(routes!(campaigns::get_campaign, campaigns::update_campaign, campaigns::delete_campaign))
+        .routes(routes!(calls::list_calls, calls::create_call))
+        .routes(routes!(calls::get_call, calls::update_call, calls::delete_call))
+        .routes(routes!(reports::daily))
         .split_for_parts();
     let (public, public_doc) = OpenApiRouter::new().routes(routes!(docs::openapi_json)).routes(routes!(docs::docs_page)).split_for_parts();
     doc.merge(public_doc);
     every_operation_may_refuse(&mut doc);
     let router = resources
+        // Inside the bearer check: a key is per account.
+        .route_layer(from_fn_with_state(state.clone(), idempotency::idempotent))
         .route_layer(from_fn_with_state(state.clone(), auth::bearer))
         .merge(public)
         .route("/docs", get(docs::docs_redirect))

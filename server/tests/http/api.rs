@@ -188,7 +188,7 @@ pub async fn user_with_token(app: &TestApp, user: &str) -> (Browser, String) {
     (b, t)
 }
 
-fn assert_problem(r: &Resp, status: StatusCode, code: &str) -> Value {
+pub fn assert_problem(r: &Resp, status: StatusCode, code: &str) -> Value {
     assert_eq!(r.status, status, "{}", r.body);
     assert!(r.header("content-type").is_some_and(|c| c.starts_with("application/problem+json")), "{:?}", r.headers);
     let p = r.json();

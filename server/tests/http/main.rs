@@ -8,6 +8,7 @@ mod common;
 mod api;
 mod api_contract;
 mod api_data;
+mod api_resources;
 mod api_tokens;
 mod hardening;
 mod mail;
