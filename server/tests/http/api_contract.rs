@@ -5,7 +5,7 @@
 //! own CSP. (Every answer of the API tests is checked against the document
 //! too: `api::contract`.)
 
-use crate::api::{user_with_token, Api};
+use crate::api::{user_with_token, Api, Exchange};
 use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -83,6 +83,22 @@ async fn the_document_is_valid_openapi_3_1_and_lists_every_route(app: TestApp) {
     }
     assert!(count >= ROUTES.len(), "{count} operations");
     api.check_contract().await;
+
+    // The contract check itself fails on an answer the document does not allow.
+    let wrong = |status: u16, body: &str| Exchange {
+        method: "get".into(),
+        path: "/api/v1/account".into(),
+        status,
+        content_type: "application/json".into(),
+        body: body.into(),
+    };
+    let account = api.get("/api/v1/account", &token).await.body;
+    crate::api::contract::check(&doc, &wrong(200, &account));
+    for (status, body) in [(200, r#"{"id": "seven"}"#.to_owned()), (200, account.replace("\"username\"", "\"user\"")), (201, account.clone())] {
+        let x = wrong(status, &body);
+        let failed = std::panic::catch_unwind(|| crate::api::contract::check(&doc, &x)).is_err();
+        assert!(failed, "the contract check let through {status} {body}");
+    }
 }
 
 async fn the_reference_page_is_served_from_here_under_its_own_csp(app: TestApp) {
