@@ -56,7 +56,9 @@ pub async fn docs_file(Path(file): Path<String>) -> Response {
 }
 
 fn serve(file: &str) -> Response {
-    let config = Arc::new(utoipa_swagger_ui::Config::new([format!("{}/openapi.json", super::PREFIX)]).try_it_out_enabled(true));
+    // No online validator badge: it would send the document's address elsewhere.
+    // The token typed into "Authorize" is kept in the page's memory only (not persisted).
+    let config = Arc::new(utoipa_swagger_ui::Config::new([format!("{}/openapi.json", super::PREFIX)]).try_it_out_enabled(true).validator_url("none"));
     match utoipa_swagger_ui::serve(file, config) {
         Ok(Some(f)) => {
             let mut res = (StatusCode::OK, f.bytes.into_owned()).into_response();

@@ -118,6 +118,7 @@ async fn the_reference_page_is_served_from_here_under_its_own_csp(app: TestApp) 
     assert!(js.body.len() > 100_000, "the renderer itself, from this server");
     let init = api.send("GET", "/api/v1/docs/swagger-initializer.js", &[], None).await;
     assert!(init.body.contains("/api/v1/openapi.json"), "{}", init.body);
+    assert!(init.body.contains("\"validatorUrl\": \"none\""), "no online validator: {}", init.body);
     assert!(!init.body.contains("petstore"));
     let missing = api.send("GET", "/api/v1/docs/nope.js", &[], None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
