@@ -129,9 +129,33 @@ fn every_operation_may_refuse(doc: &mut utoipa::openapi::OpenApi) {
         .description("A refusal (RFC 9457 problem)")
         .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name("ProblemBody"))).build())
         .build();
+    let header = |schema: utoipa::openapi::schema::Type, description: &str| {
+        let mut h = utoipa::openapi::header::Header::new(utoipa::openapi::ObjectBuilder::new().schema_type(schema).build());
+        h.description = Some(description.to_owned());
+        h
+    };
+    use utoipa::openapi::schema::Type;
+    let rate_headers = [
+        ("RateLimit-Policy", header(Type::String, "The account's quota: `\"account\";q=60;w=60` (q=30 while the server is busy)")),
+        ("RateLimit", header(Type::String, "`\"account\";r=<remaining>;t=<seconds until the full quota is back>`")),
+        ("X-RateLimit-Limit", header(Type::Integer, "Requests a minute for this account now")),
+        ("X-RateLimit-Remaining", header(Type::Integer, "Requests left right now")),
+        ("X-RateLimit-Reset", header(Type::Integer, "Seconds until the full quota is back")),
+    ];
     for item in doc.paths.paths.values_mut() {
         for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
             op.responses.responses.entry("default".into()).or_insert_with(|| problem.clone().into());
+            // Operations of the bearer scheme (the document's default) answer with the quota.
+            if op.security.is_some() {
+                continue;
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let (true, utoipa::openapi::RefOr::T(r)) = (status != "401", response) {
+                    for (name, h) in &rate_headers {
+                        r.headers.insert((*name).to_owned(), h.clone().into());
+                    }
+                }
+            }
         }
     }
 }

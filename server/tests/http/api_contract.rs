@@ -61,6 +61,8 @@ async fn the_document_is_valid_openapi_3_1_and_lists_every_route(app: TestApp) {
         let public = op["security"].as_array().is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
         assert_eq!(!public, *needs_token, "{method} {path}: security {}", op["security"]);
         assert!(op["responses"]["default"]["content"]["application/problem+json"].is_object(), "{method} {path} documents its refusals");
+        let ok = op["responses"].as_object().and_then(|r| r.iter().find(|(s, _)| s.starts_with('2'))).map(|(_, r)| r).expect("a success");
+        assert_eq!(ok["headers"]["RateLimit-Policy"].is_object(), *needs_token, "{method} {path} documents its rate headers");
     }
     // And every operation the document lists is served: none is a 404 of
     // the router or a 405.
