@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 mod api_tokens;
+mod api_tokens_page;
 mod hardening;
 mod mail;
 mod password;
