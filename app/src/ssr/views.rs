@@ -159,17 +159,6 @@ pub fn report(range: &domain::reporting::RangeChoice, r: domain::reporting::Repo
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn money_reads_like_money() {
-        assert_eq!(super::money(0), "$0.00");
-        assert_eq!(super::money(5), "$0.05");
-        assert_eq!(super::money(123_456_789), "$1,234,567.89");
-        assert_eq!(super::money(-1050), "-$10.50");
-    }
-}
-
 pub fn api_token(t: domain::api_tokens::TokenEntry) -> ApiTokenView {
     ApiTokenView {
         id: t.id.get(),
@@ -198,5 +187,16 @@ pub fn new_api_token(c: &domain::api_tokens::Created) -> NewApiToken {
         token: c.token.expose().to_owned(),
         access: c.access.label().to_owned(),
         expires: c.expires_at.map(stamp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_reads_like_money() {
+        assert_eq!(super::money(0), "$0.00");
+        assert_eq!(super::money(5), "$0.05");
+        assert_eq!(super::money(123_456_789), "$1,234,567.89");
+        assert_eq!(super::money(-1050), "-$10.50");
     }
 }

@@ -64,7 +64,7 @@ mod tests {
     #[test]
     fn a_held_token_is_shown_once_to_its_own_session_within_two_minutes() {
         let h = Handover::default();
-        let (mine, other) = (SessionId::new("s1".into()), SessionId::new("s2".into()));
+        let (mine, other) = (SessionId::new("s1"), SessionId::new("s2"));
         h.hold(&mine, created(), 1_000);
         assert!(h.take(&other, 1_001).is_none(), "another session gets nothing");
         assert!(h.take(&mine, 1_001).is_some());

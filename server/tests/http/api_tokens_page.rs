@@ -258,10 +258,11 @@ async fn a_token_expiring_within_7_days_mails_its_owner_once(app: TestApp) {
     assert_eq!(app.warden.sweep().await.expect("sweep").expiry_warnings, 0);
     let mails = expiring(&app).await;
     assert_eq!(mails.len(), 1, "{mails:?}");
-    let prefix = &soon["prefix"].as_str().expect("prefix");
+    let prefix = soon["prefix"].as_str().expect("prefix");
+    let expires = soon["expires"]["text"].as_str().expect("expiry");
     for part in [&mails[0].text, &mails[0].html] {
         assert!(part.contains("monthly report") && part.contains(&format!("wdn_{prefix}")), "{part}");
-        assert!(part.contains(&soon["expires"]["text"].as_str().expect("expiry").to_owned()), "the expiry: {part}");
+        assert!(part.contains(expires), "the expiry: {part}");
         assert!(part.contains(&format!("{PUBLIC_URL}{TAB}")), "where to make a new one: {part}");
     }
     b.sign_in("zed", PW).await;
