@@ -7,8 +7,9 @@
 //! process's memory, under the session that made it, for two minutes, and
 //! taken (removed) by the first page that shows it, so a reload shows only
 //! the prefix. Behind a load balancer without sticky sessions the page may
-//! land on another instance: it then says the token was made but cannot be
-//! shown, and to delete it and make another.
+//! land on another instance, which holds nothing: the new token is then
+//! listed (by its prefix) but never shown, and must be deleted and made
+//! again. With JavaScript on, none of this applies.
 
 use super::Created;
 use crate::actor::SessionId;
