@@ -7,6 +7,7 @@
 mod common;
 mod api_data;
 mod api_tokens;
+mod api_tokens_page;
 mod hardening;
 mod mail;
 mod password;
