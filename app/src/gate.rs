@@ -14,6 +14,10 @@ pub mod paths {
     pub const PASSWORD: &str = "/account/security/password";
     pub const TWO_FACTOR: &str = "/account/security/2fa";
     pub const PROTECTION: &str = "/account/security/protection";
+    pub const API_TOKENS: &str = "/account/security/api-tokens";
+    /// The REST API's reference page and its OpenAPI document (served by the server).
+    pub const API_DOCS: &str = "/api/v1/docs";
+    pub const API_OPENAPI: &str = "/api/v1/openapi.json";
     pub const TIME_ZONE: &str = "/account/time-zone";
     pub const REPORTS: &str = "/reports";
     /// The calls of a report range as CSV (served by the server, not a page).
@@ -62,6 +66,7 @@ mod tests {
             paths::PASSWORD,
             paths::TWO_FACTOR,
             paths::PROTECTION,
+            paths::API_TOKENS,
             paths::TIME_ZONE,
             paths::REPORTS,
             paths::REPORTS_EXPORT,

@@ -84,6 +84,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("password") view={Lazy::<PasswordRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("2fa") view={Lazy::<TwoFactorRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("protection") view={Lazy::<ProtectionRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("api-tokens") view={Lazy::<ApiTokensRoute>::new()} ssr=SsrMode::Async/>
                         <Route
                             path=path!("")
                             view=|| view! { <Redirect path="/account/security/sessions"/> }

@@ -155,6 +155,18 @@ impl LazyRoute for ProtectionRoute {
     }
 }
 
+pub struct ApiTokensRoute;
+
+#[lazy_route]
+impl LazyRoute for ApiTokensRoute {
+    fn data() -> Self {
+        ApiTokensRoute
+    }
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::api_tokens::ApiTokensPage/> }.into_any()
+    }
+}
+
 pub struct ReportsRoute;
 
 #[lazy_route]

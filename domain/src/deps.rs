@@ -2,6 +2,8 @@
 //! password hasher, the limiter, the sealing box and the mail outbox. Built
 //! once by [`crate::Warden::new`]; slices borrow it.
 
+use crate::api_tokens::handover::Handover;
+use crate::api_tokens::usage::Meter;
 use crate::credentials::hasher::Hasher;
 use crate::limits::Limiter;
 use crate::outbox::Outbox;
@@ -17,6 +19,10 @@ pub struct Deps {
     pub limiter: Limiter,
     pub secret_box: SecretBox,
     pub outbox: Outbox,
+    /// API token requests counted in this process, not yet in the store.
+    pub meter: Meter,
+    /// New API tokens waiting for the page that shows them (JavaScript off).
+    pub handover: Handover,
     /// Where people reach Warden (`https://host`, no trailing slash), for
     /// links in mail. From configuration, never from a request's `Host`.
     pub public_url: String,

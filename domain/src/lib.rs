@@ -3,7 +3,7 @@
 //! `two_factor`, `protection`, `reporting`, `api_tokens`, `idempotency`,
 //! `events`, `outbox`); the world is reached only through ports ([`Deps`]: store,
 //! limiter, outbox, clock). [`Warden`] is the thin
-//! façade that wires them: `warden.sessions().end_all(&actor, &meta)`.
+//! façade that wires them: `warden.sessions().end_all(&actor, false, &meta)`.
 //! No web framework lives here; time comes in through the clock, so every
 //! rule is testable without sleeping.
 #![deny(clippy::unwrap_used)]
@@ -97,13 +97,15 @@ impl Default for Config {
     }
 }
 
-/// What a [`Warden::sweep`] removed.
+/// What a [`Warden::sweep`] removed (and the expiry warnings it queued).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Swept {
     pub events: u64,
     pub devices: u64,
     /// Idempotency keys older than 24 hours.
     pub idempotency_keys: u64,
+    /// Owners emailed that an API token expires within 7 days.
+    pub expiry_warnings: u64,
 }
 
 /// The façade: the ports, the settings, and a handle per slice.
@@ -121,6 +123,8 @@ impl Warden {
             limiter,
             secret_box,
             outbox: Outbox::default(),
+            meter: Default::default(),
+            handover: Default::default(),
             public_url: cfg.public_url.clone(),
             store,
             clock,
@@ -165,13 +169,17 @@ impl Warden {
     }
 
     /// Retention: old and surplus security events, stale device cookies,
-    /// idempotency keys past their 24 hours.
-    /// The server runs this every `events.sweep_every_secs`.
+    /// idempotency keys past their 24 hours, old API token usage; and the mail to owners of API tokens that expire
+    /// within 7 days (once per token). The server runs this every
+    /// `events.sweep_every_secs`.
     pub async fn sweep(&self) -> Result<Swept> {
         let events = self.events().sweep().await?;
         let devices = self.sign_in().sweep_devices().await?;
+        let tokens = self.api_tokens();
+        let expiry_warnings = tokens.warn_expiring().await?;
+        tokens.sweep_usage().await?;
         let idempotency_keys = self.idempotency().sweep().await?;
-        Ok(Swept { events: events.events, devices, idempotency_keys })
+        Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings })
     }
 
     pub fn deps(&self) -> &Deps {

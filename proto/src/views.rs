@@ -233,3 +233,72 @@ mod tests {
         assert_eq!(format!("{c:?}"), "RecoveryCodes(<2 hidden>)");
     }
 }
+
+/// The API Access Tokens tab: the live tokens, and whether the create form
+/// asks for a 2FA code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiTokensView {
+    pub tokens: Vec<ApiTokenView>,
+    pub two_factor_on: bool,
+    /// A token made by a plain form post (JavaScript off), shown on this
+    /// page once: taken from the server's memory by this very request.
+    pub fresh: Option<NewApiToken>,
+}
+
+/// One live token. Never its text: only its prefix.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiTokenView {
+    pub id: i64,
+    pub name: String,
+    /// The first 8 characters after `wdn_`.
+    pub prefix: String,
+    /// "Read only", "Read and write".
+    pub access: String,
+    pub created: Stamp,
+    /// `None`: never expires.
+    pub expires: Option<Stamp>,
+    pub expired: bool,
+    pub last_used: Option<LastUsedView>,
+    /// Requests per UTC day over the last 30 days, oldest first.
+    pub usage: Vec<UsageDayView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LastUsedView {
+    pub at: Stamp,
+    pub ip: String,
+    /// "Firefox on Linux".
+    pub device: String,
+}
+
+/// One UTC day of a token's usage.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UsageDayView {
+    /// `2026-11-29`.
+    pub date: String,
+    pub requests: i64,
+    /// Of `requests`, those refused by the rate limit (429).
+    pub limited: i64,
+}
+
+/// A token just made, with its text: shown once. `Debug` hides the token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub token: String,
+    pub access: String,
+    pub expires: Option<Stamp>,
+}
+
+impl fmt::Debug for NewApiToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewApiToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("prefix", &self.prefix)
+            .field("token", &"<hidden>")
+            .finish()
+    }
+}

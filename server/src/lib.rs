@@ -116,9 +116,27 @@ pub fn spawn_sweeper(warden: Arc<Warden>) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             match warden.sweep().await {
-                Ok(s) if s.events + s.devices > 0 => tracing::info!(events = s.events, devices = s.devices, "retention sweep"),
+                Ok(s) if s.events + s.devices + s.expiry_warnings > 0 => {
+                    tracing::info!(events = s.events, devices = s.devices, expiry_warnings = s.expiry_warnings, "retention sweep")
+                }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "retention sweep failed"),
+            }
+        }
+    })
+}
+
+/// API token usage is counted in memory ([`domain::api_tokens::usage`]);
+/// this adds it to the store every minute, so the usage charts of every
+/// instance add up. [`run`] flushes once more on shutdown.
+pub fn spawn_usage_flusher(warden: Arc<Warden>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = warden.api_tokens().flush_usage().await {
+                tracing::warn!(error = %e, "API token usage not flushed; kept for the next try");
             }
         }
     })
@@ -158,10 +176,15 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!(transport = %transport, "mail worker started");
     mail::MailWorker::new(warden.clone(), transport, &config.mail_from)?.spawn();
     spawn_sweeper(warden.clone());
+    spawn_usage_flusher(warden.clone());
     let backend = warden.deps().store.backend;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(?backend, data_dir = %config.data_dir.display(), "database ready");
     tracing::info!("Warden is running at http://{}", listener.local_addr()?);
-    serve(listener, router(config, leptos_options, warden)).await?;
+    serve(listener, router(config, leptos_options, warden.clone())).await?;
+    // The last minute's API token usage, before the process goes.
+    if let Err(e) = warden.api_tokens().flush_usage().await {
+        tracing::error!(error = %e, "API token usage not flushed at shutdown");
+    }
     Ok(())
 }

@@ -5,3 +5,4 @@ pub mod header;
 pub mod new_password;
 pub mod recovery_codes;
 pub mod time_zone;
+pub mod usage_chart;

@@ -26,6 +26,16 @@ pub fn LogOutAllPage() -> impl IntoView {
             <FormError error/>
             <div class="actions">
                 <ActionForm action=action>
+                    <label class="check">
+                        <input type="checkbox" name="also_delete_api_tokens"/>
+                        "Also delete all API tokens"
+                    </label>
+                    <p class="hint">
+                        "API tokens are not sessions: without this, scripts and services that use one keep working. "
+                        "Tick it if a token may have leaked; you can also delete tokens one by one on "
+                        <A href="/account/security/api-tokens">"API Access Tokens"</A>
+                        "."
+                    </p>
                     <button type="submit" class="danger" disabled=move || action.pending().get()>
                         "Log out of all devices"
                     </button>

@@ -1,4 +1,5 @@
 //! One module per page.
+pub mod api_tokens;
 pub mod email_verify;
 pub mod home;
 pub mod log_out_all;

@@ -74,6 +74,13 @@ pub fn PasswordPage() -> impl IntoView {
                 <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
             </ActionForm>
             <p><a href="/password/forgot">"Forgot your password?"</a></p>
+            <p class="muted">
+                "Changing the password does not delete your API tokens: they keep working. To stop one, delete it on "
+                <a href="/account/security/api-tokens">"API Access Tokens"</a>
+                ", or tick “Also delete all API tokens” when you "
+                <a href="/account/security/sessions/log-out-all">"log out of all devices"</a>
+                "."
+            </p>
         </section>
     }
 }

@@ -27,6 +27,12 @@ pub fn ProtectionPage() -> impl IntoView {
                 "this feature requires the entry of a unique PIN code if someone needs to check the reporting for the previous days. "
                 "Today's figures never ask for it."
             </p>
+            <p class="muted">
+                "The PIN guards this dashboard only. API tokens are not PIN-gated: any token may read the reports of "
+                "every day, because it was created with your password. Manage them on "
+                <A href="/account/security/api-tokens">"API Access Tokens"</A>
+                "."
+            </p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || status.get().map(|r| match r {
                     Ok(v) => view! { <PinState v set change remove lock/> }.into_any(),

@@ -15,6 +15,7 @@ pub fn SecurityLayout() -> impl IntoView {
                 <A href="/account/security/password">"Password"</A>
                 <A href="/account/security/2fa">"Two-Factor Auth"</A>
                 <A href="/account/security/protection">"Protection"</A>
+                <A href="/account/security/api-tokens">"API Access Tokens"</A>
             </nav>
             <Outlet/>
         </div>

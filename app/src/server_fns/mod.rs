@@ -2,6 +2,7 @@
 //! body is one [`serve`](crate::ssr::serve) call: gate, actor, one domain
 //! operation, and the error contract.
 
+pub mod api_tokens;
 pub mod email;
 pub mod password;
 pub mod protection;
@@ -102,10 +103,13 @@ pub async fn end_session(session_id: String) -> Result<(), ApiError> {
 }
 
 #[server(prefix = "/_fn", endpoint = "end_all_sessions")]
-pub async fn end_all_sessions() -> Result<(), ApiError> {
+pub async fn end_all_sessions(
+    // An HTML checkbox: sent (as "on") only when ticked.
+    also_delete_api_tokens: Option<String>,
+) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        c.warden.sessions().end_all(c.actor()?, &c.meta).await?;
+        c.warden.sessions().end_all(c.actor()?, also_delete_api_tokens.is_some(), &c.meta).await?;
         set_cookie(c.cookies.clear());
         leptos_axum::redirect("/signin?reason=logged_out_all");
         Ok(())

@@ -159,6 +159,37 @@ pub fn report(range: &domain::reporting::RangeChoice, r: domain::reporting::Repo
     }
 }
 
+pub fn api_token(t: domain::api_tokens::TokenEntry) -> ApiTokenView {
+    ApiTokenView {
+        id: t.id.get(),
+        name: t.name,
+        prefix: t.prefix,
+        access: t.access.label().to_owned(),
+        created: stamp(t.created_at),
+        expires: t.expires_at.map(stamp),
+        expired: t.expired,
+        last_used: t.last_used.map(|u| LastUsedView { at: stamp(u.at), ip: u.ip, device: format!("{} on {}", u.device.browser, u.device.os) }),
+        usage: t.usage.iter().map(usage_day).collect(),
+    }
+}
+
+pub fn usage_day(d: &domain::api_tokens::usage::DayUsage) -> UsageDayView {
+    let date = time_fmt::iso(domain::api_tokens::usage::day_start(d.day)).chars().take(10).collect();
+    UsageDayView { date, requests: d.requests, limited: d.limited }
+}
+
+/// A token just made: its text, for the one time it is shown.
+pub fn new_api_token(c: &domain::api_tokens::Created) -> NewApiToken {
+    NewApiToken {
+        id: c.id.get(),
+        name: c.name.clone(),
+        prefix: c.prefix.clone(),
+        token: c.token.expose().to_owned(),
+        access: c.access.label().to_owned(),
+        expires: c.expires_at.map(stamp),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -20,9 +20,14 @@
 //! - Creating and deleting are security events; creating mails the owner.
 //!   A password change keeps tokens (they were made with a password the
 //!   owner knew); [`delete_all`] is "Also delete all API tokens".
+//! - Usage (requests per UTC day, 429s among them) is counted in memory and
+//!   added to the store about once a minute ([`usage`]); a token expiring
+//!   within 7 days mails its owner once ([`ApiTokens::warn_expiring`]).
 
 pub mod format;
+pub mod handover;
 mod store;
+pub mod usage;
 
 pub use format::{ApiToken, Malformed};
 
@@ -40,6 +45,10 @@ use crate::support::time_fmt;
 use crate::support::user_agent::{self, Device};
 use crate::two_factor::{TwoFactor, TwoFactorConfig};
 use std::fmt;
+use usage::{DayUsage, Tally};
+
+/// A token expiring within this many seconds mails its owner (once).
+pub const EXPIRY_WARNING_SECS: i64 = 7 * 86_400;
 
 #[derive(Clone, Debug)]
 pub struct ApiTokensConfig {
@@ -239,6 +248,8 @@ pub struct TokenEntry {
     /// Past its expiry: it opens nothing, and stays listed until deleted.
     pub expired: bool,
     pub last_used: Option<LastUse>,
+    /// Requests per UTC day over the last [`usage::DAYS`] days, oldest first.
+    pub usage: Vec<DayUsage>,
 }
 
 /// Who a bearer token speaks for: what [`ApiTokens::authenticate`] returns.
@@ -295,14 +306,24 @@ impl<'w> ApiTokens<'w> {
         ApiTokens { deps, cfg, two_factor }
     }
 
-    /// The actor's live tokens, newest first, expired ones marked.
+    /// The actor's live tokens, newest first, expired ones marked, each with
+    /// its usage over the last 30 days (this instance's counts flushed first).
     pub async fn list(&self, actor: &Actor) -> Result<Vec<TokenEntry>> {
         let account = actor.account()?;
+        self.flush_usage().await?;
         let now = self.deps.now();
+        let today = usage::day_of(now);
         let rows = store::live(self.deps.pool(), account).await?;
+        let counts = store::usage_since(self.deps.pool(), account, today - usage::DAYS + 1).await?;
+        let usage_of = |id: i64| {
+            let mine: Vec<(i64, Tally)> =
+                counts.iter().filter(|u| u.token_id == id).map(|u| (u.day, Tally { requests: u.requests, limited: u.limited })).collect();
+            usage::last_days(&mine, today)
+        };
         Ok(rows
             .into_iter()
             .map(|r| TokenEntry {
+                usage: usage_of(r.id),
                 id: ApiTokenId(r.id),
                 access: Access::parse(&r.access).unwrap_or(Access::Read),
                 expired: r.expires_at.is_some_and(|e| now >= e),
@@ -316,6 +337,94 @@ impl<'w> ApiTokens<'w> {
                 expires_at: r.expires_at,
             })
             .collect())
+    }
+
+    /// One of the actor's tokens' requests per UTC day over the last 30
+    /// days, oldest first. Another account's id answers like an unknown one.
+    pub async fn usage(&self, actor: &Actor, id: ApiTokenId) -> Result<Vec<DayUsage>> {
+        self.list(actor).await?.into_iter().find(|t| t.id == id).map(|t| t.usage).ok_or_else(not_found)
+    }
+
+    /// Counts one request made with `token` (for the usage chart);
+    /// `limited` when the rate limit refused it (429). In memory only, cheap
+    /// and synchronous: the REST door calls it on every request it
+    /// authenticated. See [`usage`].
+    pub fn record(&self, token: ApiTokenId, limited: bool) {
+        self.deps.meter.record(token, limited, self.deps.now());
+    }
+
+    /// Adds this process's counted requests to the store, in one
+    /// transaction; on failure they stay counted for the next flush. The
+    /// server calls this every minute and on shutdown; [`Self::list`] before
+    /// it reads.
+    pub async fn flush_usage(&self) -> Result<()> {
+        let taken = self.deps.meter.take();
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let write = async {
+            let mut tx = self.deps.pool().begin().await?;
+            for (token, day, t) in &taken {
+                store::add_usage(&mut tx, token.get(), *day, t.requests, t.limited).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, Error>(())
+        };
+        if let Err(e) = write.await {
+            self.deps.meter.give_back(taken);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Removes usage counts older than [`usage::KEEP_DAYS`] days.
+    pub async fn sweep_usage(&self) -> Result<u64> {
+        store::delete_usage_before(self.deps.pool(), usage::day_of(self.deps.now()) - usage::KEEP_DAYS).await
+    }
+
+    /// Mails the owner of every live token that expires within 7 days, once
+    /// per token (a compare-and-set on `expiry_warned_at`, so several
+    /// instances send one mail), through the change path: the mark, the
+    /// event and the queued mail commit together. Only to a verified
+    /// address, like every notice. How many tokens were marked.
+    pub async fn warn_expiring(&self) -> Result<u64> {
+        let now = self.deps.now();
+        let due = store::expiring_unwarned(self.deps.pool(), now, now + EXPIRY_WARNING_SECS).await?;
+        let system = ClientMeta { ip: String::new(), user_agent: String::new() };
+        let mut warned = 0;
+        for t in due {
+            let Some(expires_at) = t.expires_at else { continue };
+            let account = AccountId::new(t.account_id);
+            let mut change = Change::begin(self.deps).await?;
+            let at = change.at();
+            if !store::mark_expiry_warned(change.db(), t.id, at).await? {
+                continue;
+            }
+            let owner = accounts::find(&mut *change.db(), account).await?;
+            if accounts::is_verified_address(change.db(), account, &owner.email).await? {
+                let mail = crate::outbox::notices::api_token_expiring(&owner.email, &self.deps.public_url, &t.name, &t.prefix, expires_at);
+                change.queue_mail(&mail).await?;
+            }
+            let detail = format!("\"{}\" (wdn_{}…) expires {}", t.name, t.prefix, time_fmt::display(expires_at));
+            change.commit(Some(account), Event::with_detail(EventKind::ApiTokenExpiring, detail), None, &system).await?;
+            warned += 1;
+        }
+        Ok(warned)
+    }
+
+    /// Keeps a token just made for the next page of the actor's session,
+    /// which shows it once (a plain form post, JavaScript off; see
+    /// [`handover`]).
+    pub fn hand_over(&self, actor: &Actor, created: Created) -> Result<()> {
+        let (_, session) = actor.browser_session()?;
+        self.deps.handover.hold(session, created, self.deps.now());
+        Ok(())
+    }
+
+    /// The token [`Self::hand_over`] kept for the actor's session, once.
+    pub fn take_handed_over(&self, actor: &Actor) -> Result<Option<Created>> {
+        let (_, session) = actor.browser_session()?;
+        Ok(self.deps.handover.take(session, self.deps.now()))
     }
 
     /// Makes a token after the username and password (and the 2FA code when

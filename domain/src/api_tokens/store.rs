@@ -124,3 +124,66 @@ pub async fn touch(db: &sqlx::AnyPool, id: i64, at: i64, ip: &str, user_agent: &
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Adds `requests` and `limited` to a token's day (the `api_token_usage`
+/// table): additive, so counts flushed by several instances add up.
+pub async fn add_usage(db: &mut sqlx::AnyConnection, token: i64, day: i64, requests: i64, limited: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_token_usage (token_id, day, requests, limited) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (token_id, day) DO UPDATE SET requests = api_token_usage.requests + excluded.requests, \
+         limited = api_token_usage.limited + excluded.limited",
+    )
+    .bind(token)
+    .bind(day)
+    .bind(requests)
+    .bind(limited)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+pub struct UsageRow {
+    pub token_id: i64,
+    pub day: i64,
+    pub requests: i64,
+    pub limited: i64,
+}
+
+/// The usage of the account's live tokens from UTC day `from_day` on.
+pub async fn usage_since(db: &sqlx::AnyPool, account: AccountId, from_day: i64) -> Result<Vec<UsageRow>> {
+    Ok(sqlx::query_as(
+        "SELECT u.token_id, u.day, u.requests, u.limited FROM api_token_usage u JOIN api_tokens t ON t.id = u.token_id \
+         WHERE t.account_id = $1 AND t.deleted_at IS NULL AND u.day >= $2",
+    )
+    .bind(account.get())
+    .bind(from_day)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Removes the counts of days before `day`; how many rows.
+pub async fn delete_usage_before(db: &sqlx::AnyPool, day: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM api_token_usage WHERE day < $1").bind(day).execute(db).await?.rows_affected())
+}
+
+/// Live tokens that expire after `now` and by `until`, whose owner was not
+/// yet warned.
+pub async fn expiring_unwarned(db: &sqlx::AnyPool, now: i64, until: i64) -> Result<Vec<TokenRow>> {
+    let sql = format!(
+        "SELECT {COLS} FROM api_tokens WHERE deleted_at IS NULL AND expiry_warned_at IS NULL \
+         AND expires_at IS NOT NULL AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id"
+    );
+    Ok(sqlx::query_as(&sql).bind(now).bind(until).fetch_all(db).await?)
+}
+
+/// Marks the warning sent, unless another instance did first (a compare
+/// and set): whether this one did.
+pub async fn mark_expiry_warned(db: &mut sqlx::AnyConnection, id: i64, at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE api_tokens SET expiry_warned_at = $1 WHERE id = $2 AND expiry_warned_at IS NULL AND deleted_at IS NULL")
+        .bind(at)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

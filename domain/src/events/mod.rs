@@ -227,9 +227,11 @@ pub enum EventKind {
     ApiTokenDeleted,
     /// Creating an API token was refused: wrong username or password.
     ApiTokenCreateRefused,
+    /// The owner was emailed that a token expires within 7 days.
+    ApiTokenExpiring,
 }
 
-const ALL: [EventKind; 30] = [
+const ALL: [EventKind; 31] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -260,6 +262,7 @@ const ALL: [EventKind; 30] = [
     EventKind::ApiTokenCreated,
     EventKind::ApiTokenDeleted,
     EventKind::ApiTokenCreateRefused,
+    EventKind::ApiTokenExpiring,
 ];
 
 impl EventKind {
@@ -295,6 +298,7 @@ impl EventKind {
             EventKind::ApiTokenCreated => "api_token_created",
             EventKind::ApiTokenDeleted => "api_token_deleted",
             EventKind::ApiTokenCreateRefused => "api_token_create_refused",
+            EventKind::ApiTokenExpiring => "api_token_expiring",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -361,6 +365,7 @@ impl EventKind {
             EventKind::ApiTokenCreated => "API token created",
             EventKind::ApiTokenDeleted => "API token deleted",
             EventKind::ApiTokenCreateRefused => "API token refused: wrong username or password",
+            EventKind::ApiTokenExpiring => "Emailed: an API token expires within 7 days",
         }
     }
 }

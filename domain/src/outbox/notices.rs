@@ -143,6 +143,30 @@ pub fn account_changed(to: &str, public_url: &str, subject: &str, what: &str, h:
     )
 }
 
+/// The subject of [`api_token_expiring`].
+pub const API_TOKEN_EXPIRING: &str = "A Warden API token expires soon";
+
+/// Sent once, by the retention sweep, when a token expires within 7 days:
+/// which token, when, and where to make its successor.
+pub fn api_token_expiring(to: &str, public_url: &str, name: &str, prefix: &str, expires_at: i64) -> Mail {
+    let tab = format!("{public_url}/account/security/api-tokens");
+    mail(
+        to,
+        API_TOKEN_EXPIRING,
+        &[
+            format!(
+                "Your Warden API token \"{name}\" (wdn_{prefix}…) expires at {}. From then on, every request made with it \
+                 is refused.",
+                time_fmt::display(expires_at)
+            ),
+            "If a script or service still uses it, create a new token on the API Access Tokens tab, put it in place \
+             of this one, then delete the old one. If nothing uses it, there is nothing to do."
+                .to_owned(),
+        ],
+        Some(("Create a new token on API Access Tokens", &tab)),
+    )
+}
+
 /// The subject of [`second_step_not_completed`].
 pub const SECOND_STEP_NOT_COMPLETED: &str = "Your Warden password was entered, but the two-factor step was not completed";
 
@@ -211,6 +235,17 @@ mod tests {
             assert!(part.contains("2023-11-14 22:13 UTC") && part.contains("203.0.113.9") && part.contains("Chrome"), "{part}");
             assert!(part.contains("within 5 minutes"), "{part}");
             assert!(part.contains("change your password") && part.contains("https://warden.example/account/security/password"), "{part}");
+        }
+    }
+
+    #[test]
+    fn an_expiry_warning_names_the_token_its_expiry_and_where_to_make_another() {
+        let mail = api_token_expiring("a@example.com", "https://warden.example", "CI <deploy>", "abcdefgh", 1_700_000_000);
+        assert_eq!(mail.subject, API_TOKEN_EXPIRING);
+        assert!(mail.text.contains("\"CI <deploy>\" (wdn_abcdefgh…)") && mail.text.contains("2023-11-14 22:13 UTC"), "{}", mail.text);
+        assert!(mail.html.contains("CI &lt;deploy&gt;"));
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains("https://warden.example/account/security/api-tokens"), "{part}");
         }
     }
 

@@ -63,6 +63,14 @@ pub struct SessionList {
     pub has_older: bool,
 }
 
+/// What "Log out of all devices" ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndedAll {
+    pub sessions: u64,
+    /// API tokens deleted with them ("Also delete all API tokens"); 0 when not asked.
+    pub api_tokens: u64,
+}
+
 /// Starts a session for `account` (pending its second factor, or not).
 pub async fn create<'c, E>(db: E, account: AccountId, meta: &ClientMeta, second_factor_pending: bool, at: i64) -> Result<NewSession>
 where
@@ -184,14 +192,24 @@ impl<'w> Sessions<'w> {
 
     /// "Log out of all devices": every active session of the account, this
     /// one included, ends at the same instant, in one transaction, and every
-    /// device cookie of the account is revoked.
-    pub async fn end_all(&self, actor: &Actor, meta: &ClientMeta) -> Result<u64> {
+    /// device cookie of the account is revoked. With `also_api_tokens`
+    /// ("Also delete all API tokens") every live API token of the account is
+    /// deleted in the same change, and the event says how many.
+    pub async fn end_all(&self, actor: &Actor, also_api_tokens: bool, meta: &ClientMeta) -> Result<EndedAll> {
         let (account, _) = actor.browser_session()?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
-        let ended = end(change.db(), Which::AllOf(account), EndReason::LoggedOutAllDevices, at).await?;
-        change.commit(Some(account), Event::with_detail(EventKind::LoggedOutAllDevices, format!("{ended} sessions ended")), None, meta).await?;
-        Ok(ended)
+        let sessions = end(change.db(), Which::AllOf(account), EndReason::LoggedOutAllDevices, at).await?;
+        let api_tokens = if also_api_tokens { crate::api_tokens::delete_all(change.db(), account, at).await? } else { 0 };
+        let mut detail = format!("{sessions} sessions ended");
+        if also_api_tokens {
+            detail.push_str(&match api_tokens {
+                1 => "; 1 API token deleted".to_owned(),
+                n => format!("; {n} API tokens deleted"),
+            });
+        }
+        change.commit(Some(account), Event::with_detail(EventKind::LoggedOutAllDevices, detail), None, meta).await?;
+        Ok(EndedAll { sessions, api_tokens })
     }
 
     /// Active sessions ("This device" first, then the most recently active),

@@ -1,6 +1,7 @@
 //! API Access Tokens, on SQLite and PostgreSQL: the domain façade
 //! (`warden.api_tokens()`) driven as the doors will drive it, with the
-//! actor of a real signed-in browser. Not wired to pages or routes yet.
+//! actor of a real signed-in browser. The tab itself (server functions,
+//! pages, forms without JavaScript) is tested in `api_tokens_page`.
 
 use crate::common::*;
 use domain::api_tokens::{self, Access, ApiTokenId, CreateForm, Created, Expiry};

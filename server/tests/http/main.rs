@@ -10,6 +10,7 @@ mod api_contract;
 mod api_data;
 mod api_resources;
 mod api_tokens;
+mod api_tokens_page;
 mod hardening;
 mod mail;
 mod password;

@@ -1,0 +1,296 @@
+//! API Access Tokens: make a named token (after the username and password,
+//! and the 2FA code when 2FA is on, typed again), see it once, see every
+//! token's last use and usage, delete one. Every form is a plain form post
+//! too: without JavaScript the new token is shown once on the page the post
+//! lands on, and Delete asks on a confirm step (`?delete=<id>`) instead of a
+//! dialog.
+
+use crate::components::form_error::{load_error, FormError};
+use crate::components::usage_chart::UsageChart;
+use crate::gate::paths;
+use crate::server_fns::api_tokens::{api_tokens_status, ApiTokenView, CreateApiToken, DeleteApiToken, NewApiToken};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn ApiTokensPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiToken>::new();
+    let delete = ServerAction::<DeleteApiToken>::new();
+    let status = Resource::new(move || (create.version().get(), delete.version().get()), |_| api_tokens_status());
+    let query = use_query_map();
+    // The token this page's own form just made; lives only in this page's
+    // memory, and is dropped when its dialog closes.
+    let made = Signal::derive(move || create.value().get().and_then(Result::ok).flatten());
+    let drop_made = move || create.value().set(None);
+    // A fresh, empty form after each token made.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(_)), Some(f)) = (create.value().get(), form.get_untracked()) {
+            f.reset();
+        }
+    });
+    // With JavaScript, Delete asks in a dialog; without, on `?delete=<id>`.
+    let confirming = RwSignal::new(None::<(i64, String)>);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            confirming.set(None);
+        }
+    });
+    let deleted = move || matches!(delete.value().get(), Some(Ok(()))) || query.read().get("deleted").is_some();
+    view! {
+        <Title text="API Access Tokens · Warden"/>
+        <section class="panel" aria-labelledby="api-tokens">
+            <h2 id="api-tokens">"API Access Tokens"</h2>
+            <p class="muted">
+                "Access tokens allow you to interact with Warden's API: to retrieve account information, to create, "
+                "delete and modify campaigns and calls, and to build your own applications on it. "
+                "Treat a token as you would treat your password: do not share it, and if you suspect it was "
+                "compromised, delete it and create a new one."
+            </p>
+            <ul class="facts">
+                <li>
+                    <strong>"Rate limiting: "</strong>
+                    "all requests are subject to rate limiting: at most 60 requests per minute per account "
+                    "(all its tokens together), fewer when the server is under heavy load. Over the limit, "
+                    "a request is refused with 429 and says when to try again."
+                </li>
+                <li>
+                    <strong>"Not PIN-gated: "</strong>
+                    "any token may read reports of every day, even with a Protection PIN set: the PIN guards "
+                    "this dashboard, not the API. Give a token only to what you would trust with your password."
+                </li>
+                <li>
+                    "How to call it: the "
+                    <a href=paths::API_DOCS>"API reference"</a>
+                    " and its "
+                    <a href=paths::API_OPENAPI>"OpenAPI document"</a>
+                    ". Send the token as "
+                    <code>"Authorization: Bearer wdn_…"</code>
+                    "."
+                </li>
+            </ul>
+            {move || made.get().map(|t| view! { <NewTokenDialog t on_close=drop_made/> })}
+            <p class="alert success" role="status" hidden=move || !deleted()>"The token was deleted: it opens nothing from now on."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || status.get().map(|r| match r {
+                    Ok(v) => {
+                        let two_factor_on = v.two_factor_on;
+                        let asked = query.read_untracked().get("delete").and_then(|id| id.parse::<i64>().ok());
+                        let confirm_step = asked.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
+                        view! {
+                            // A token made by a plain form post (JavaScript off), shown once.
+                            {v.fresh.filter(|_| made.get_untracked().is_none()).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
+                            {confirm_step.map(|t| view! { <DeleteConfirm t delete confirming/> })}
+                            <TokenList tokens=v.tokens confirming/>
+                            <CreateForm create form two_factor_on/>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => load_error(e),
+                })}
+            </Transition>
+            {move || confirming.get().map(|(id, name)| view! {
+                <Modal on_close=move || confirming.set(None) labelled_by="delete-dialog-title">
+                    <DeleteForm id name delete on_cancel=move || confirming.set(None)/>
+                </Modal>
+            })}
+        </section>
+    }
+}
+
+/// The new token, with Copy and the warning that this is the only time it
+/// is shown. Closing it leaves only the prefix in the list.
+#[component]
+fn NewTokenDialog(t: NewApiToken, on_close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let token = t.token.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().navigator().clipboard().write_text(&token);
+            copied.set(true);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &token;
+    };
+    let expires = match t.expires {
+        Some(e) => format!("expires {}", e.text),
+        None => "never expires".to_owned(),
+    };
+    view! {
+        <Modal on_close labelled_by="new-token-title">
+            <h3 id="new-token-title">{format!("Your new API token “{}”", t.name)}</h3>
+            <p class="alert warning">
+                <strong>"This is the only time the token is shown."</strong>
+                " Copy it now and store it somewhere safe, like a password manager: after you close this window, "
+                "only its beginning is listed."
+            </p>
+            <p><code class="token-text" id="new-token">{t.token.clone()}</code></p>
+            <p class="muted">{format!("{}, {expires}.", t.access)}</p>
+            <div class="actions">
+                <button type="button" on:click=copy>"Copy"</button>
+                {move || copied.get().then(|| view! { <span role="status">"Copied."</span> })}
+                <form method="dialog">
+                    <button type="submit" class="secondary">"Close"</button>
+                </form>
+            </div>
+        </Modal>
+    }
+}
+
+/// A `<dialog>`: open (not modal) as the server renders it, so it shows
+/// without JavaScript; with JavaScript it becomes modal (focus stays in it,
+/// Escape closes it) and `on_close` runs when it closes.
+#[component]
+fn Modal(on_close: impl Fn() + Clone + Send + Sync + 'static, labelled_by: &'static str, children: Children) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(d) = dialog.get() {
+            if !d.matches(":modal").unwrap_or(false) {
+                // Open as the server rendered it: reopen as a modal, without a close event.
+                let _ = d.remove_attribute("open");
+                let _ = d.show_modal();
+            }
+        }
+    });
+    view! {
+        <dialog node_ref=dialog open class="dialog" aria-labelledby=labelled_by on:close=move |_| on_close()>
+            {children()}
+        </dialog>
+    }
+}
+
+#[component]
+fn DeleteForm(id: i64, name: String, delete: ServerAction<DeleteApiToken>, on_cancel: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    view! {
+        <h3 id="delete-dialog-title">{format!("Delete the token “{name}”?")}</h3>
+        <p>"Anything that uses it is refused from its next request on. This cannot be undone."</p>
+        <FormError error=Signal::derive(move || delete.value().get().and_then(|r| r.err()))/>
+        <div class="actions">
+            <ActionForm action=delete>
+                <input type="hidden" name="id" value=id.to_string()/>
+                <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete token"</button>
+            </ActionForm>
+            <button type="button" class="secondary" on:click=move |_| on_cancel()>"Cancel"</button>
+        </div>
+    }
+}
+
+/// The confirm step without JavaScript (`?delete=<id>`).
+#[component]
+fn DeleteConfirm(t: ApiTokenView, delete: ServerAction<DeleteApiToken>, confirming: RwSignal<Option<(i64, String)>>) -> impl IntoView {
+    let hidden = move || confirming.get().is_some() || matches!(delete.value().get(), Some(Ok(())));
+    view! {
+        <section class="subpanel confirm" role="region" aria-labelledby="delete-confirm-title" hidden=hidden>
+            <h3 id="delete-confirm-title">{format!("Delete the token “{}” (wdn_{}…)?", t.name, t.prefix)}</h3>
+            <p>"Anything that uses it is refused from its next request on. This cannot be undone."</p>
+            <FormError error=Signal::derive(move || delete.value().get().and_then(|r| r.err()))/>
+            <div class="actions">
+                <ActionForm action=delete>
+                    <input type="hidden" name="id" value=t.id.to_string()/>
+                    <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete token"</button>
+                </ActionForm>
+                <a href=paths::API_TOKENS>"Cancel"</a>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn TokenList(tokens: Vec<ApiTokenView>, confirming: RwSignal<Option<(i64, String)>>) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <p class="muted">"You have no API tokens yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="tokens" aria-label="Your API tokens">
+            {tokens.into_iter().map(|t| view! { <TokenItem t confirming/> }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> impl IntoView {
+    let (id, name) = (t.id, t.name.clone());
+    let ask = move |ev: leptos::ev::MouseEvent| {
+        // With JavaScript the dialog asks; the form is the way without.
+        ev.prevent_default();
+        confirming.set(Some((id, name.clone())));
+    };
+    let expires = match (t.expires, t.expired) {
+        (Some(e), true) => view! { <span class="expired">"Expired " <time datetime=e.iso>{e.text}</time></span> }.into_any(),
+        (Some(e), false) => view! { <time datetime=e.iso>{e.text}</time> }.into_any(),
+        (None, _) => view! { "Never" }.into_any(),
+    };
+    let last_used = match t.last_used {
+        Some(u) => view! { <time datetime=u.at.iso>{u.at.text}</time> {format!(" · {} · {}", u.ip, u.device)} }.into_any(),
+        None => view! { "Never used" }.into_any(),
+    };
+    let title_id = format!("token-{}", t.id);
+    view! {
+        <li class="session token-item" aria-labelledby=title_id.clone()>
+            <div class="token-main">
+                <strong id=title_id.clone()>{t.name.clone()}</strong>
+                <code class="prefix">{format!("wdn_{}…", t.prefix)}</code>
+                <span class="badge">{t.access}</span>
+                {t.expired.then(|| view! { <span class="badge badge-expired">"Expired"</span> })}
+                <dl>
+                    <dt>"Created"</dt>
+                    <dd><time datetime=t.created.iso>{t.created.text}</time></dd>
+                    <dt>"Expires"</dt>
+                    <dd>{expires}</dd>
+                    <dt>"Last used"</dt>
+                    <dd>{last_used}</dd>
+                </dl>
+                <UsageChart days=t.usage name=t.name.clone()/>
+            </div>
+            // A plain GET form: without JavaScript it opens the confirm step.
+            <form method="get" action=paths::API_TOKENS class="inline">
+                <input type="hidden" name="delete" value=t.id.to_string()/>
+                <button type="submit" class="danger-outline" on:click=ask aria-label=format!("Delete {}", t.name)>"Delete"</button>
+            </form>
+        </li>
+    }
+}
+
+#[component]
+fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::Form>, two_factor_on: bool) -> impl IntoView {
+    view! {
+        <section class="subpanel" aria-labelledby="create-token-title">
+            <h3 id="create-token-title">"Create a token"</h3>
+            <p class="muted">
+                "Enter a unique name for the token, one that tells you what it is for. Then confirm it is you "
+                "by entering your username and password."
+            </p>
+            <ActionForm action=create node_ref=form attr:class="stack">
+                <label>"Token name" <input type="text" name="name" maxlength="64" required autocomplete="off"/></label>
+                <label>"Username" <input type="text" name="username" autocomplete="username" required/></label>
+                <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
+                {two_factor_on.then(|| view! {
+                    <label>
+                        "Authentication code or recovery code"
+                        <input type="text" name="code" autocomplete="one-time-code" required/>
+                    </label>
+                })}
+                <label>
+                    "Expiry"
+                    <select name="expiry">
+                        <option value="30">"30 days"</option>
+                        <option value="90" selected>"90 days"</option>
+                        <option value="365">"365 days"</option>
+                        <option value="never">"No expiry"</option>
+                    </select>
+                </label>
+                <fieldset class="methods">
+                    <legend>"Access"</legend>
+                    <label class="check"><input type="radio" name="access" value="read" checked/>"Read only"</label>
+                    <label class="check"><input type="radio" name="access" value="read_write"/>"Read and write"</label>
+                </fieldset>
+                <FormError error=Signal::derive(move || create.value().get().and_then(|r| r.err()))/>
+                <button type="submit" disabled=move || create.pending().get()>"Create token"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,68 @@
+//! Server functions of the API Access Tokens tab.
+
+use leptos::prelude::*;
+pub use proto::views::{ApiTokenView, ApiTokensView, NewApiToken, UsageDayView};
+use proto::{ApiError, Password};
+
+/// The live tokens (each with its usage), whether the create form asks for
+/// a 2FA code, and a token a plain form post just made (taken: shown once).
+#[server(prefix = "/_fn", endpoint = "api_tokens_status")]
+pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let actor = c.actor()?;
+        let tokens = c.warden.api_tokens();
+        let list = tokens.list(actor).await?;
+        let two_factor_on = domain::two_factor::is_enabled(c.warden.deps().pool(), actor.account()?).await?;
+        let fresh = tokens.take_handed_over(actor)?.map(|t| views::new_api_token(&t));
+        Ok(ApiTokensView { tokens: list.into_iter().map(views::api_token).collect(), two_factor_on, fresh })
+    })
+    .await
+}
+
+/// Makes a token (after the username and password, and the 2FA code when
+/// 2FA is on, typed again). With JavaScript the answer carries the token,
+/// once; a plain form post leaves it in the server's memory for the page
+/// the redirect lands on (never in the URL or a cookie), and answers `None`.
+#[server(prefix = "/_fn", endpoint = "create_api_token")]
+pub async fn create_api_token(
+    name: String,
+    username: String,
+    password: Password,
+    code: Option<String>,
+    expiry: String,
+    access: String,
+) -> Result<Option<NewApiToken>, ApiError> {
+    use crate::ssr::*;
+    use domain::api_tokens::{Access, CreateForm, Expiry};
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let refuse = |what: &'static str| domain::Error::refused(domain::ErrorCode::InvalidInput, what);
+        let expiry = Expiry::parse(&expiry).ok_or_else(|| refuse("Choose when the token expires: 30, 90 or 365 days, or no expiry."))?;
+        let access = Access::parse(&access).ok_or_else(|| refuse("Choose the token's access: read only, or read and write."))?;
+        let code = code.filter(|c| !c.trim().is_empty());
+        let form = CreateForm { name, username, password: password.into(), code, expiry, access };
+        let actor = c.actor()?;
+        let created = c.warden.api_tokens().create(actor, &form, &c.meta).await?;
+        if is_plain_form_post() {
+            c.warden.api_tokens().hand_over(actor, created)?;
+            leptos_axum::redirect(crate::gate::paths::API_TOKENS);
+            return Ok(None);
+        }
+        Ok(Some(views::new_api_token(&created)))
+    })
+    .await
+}
+
+/// Deletes one of the caller's tokens: it opens nothing from the next request on.
+#[server(prefix = "/_fn", endpoint = "delete_api_token")]
+pub async fn delete_api_token(id: i64) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        c.warden.api_tokens().delete(c.actor()?, domain::api_tokens::ApiTokenId::new(id), &c.meta).await?;
+        if is_plain_form_post() {
+            leptos_axum::redirect(&format!("{}?deleted=1", crate::gate::paths::API_TOKENS));
+        }
+        Ok(())
+    })
+    .await
+}
