@@ -108,10 +108,9 @@ fn presented(headers: &HeaderMap) -> Option<Result<&str, ()>> {
 
 /// The place every authenticated API request passes, once, knowing its
 /// token and whether the rate limit refused it: the per-token usage
-/// counter (API Tokens tab) records here.
+/// counter of the API Tokens tab (in memory; flushed every minute).
 fn on_authenticated_request(state: &ApiState, token: ApiTokenId, limited: bool) {
-    tracing::debug!(target: "api_usage", token = token.get(), limited, "api request");
-    let _ = state;
+    state.warden.api_tokens().record(token, limited);
 }
 
 /// Resolves the bearer token into the request's [`Actor`], applies the

@@ -428,6 +428,12 @@ async fn the_61st_request_in_a_minute_is_refused_until_the_quota_comes_back(app:
     app.clock.advance(60);
     let r = api.get("/api/v1/account", &token).await;
     assert_eq!((r.status, rate_headers(&r).2), (StatusCode::OK, 59), "after a quiet minute the whole quota is back");
+    // Each token's requests today, and its 429s, are on the API Tokens tab.
+    let a = actor(&app, &b).await;
+    let list = app.warden.api_tokens().list(&a).await.expect("list");
+    let today = |name: &str| list.iter().find(|t| t.name == name).and_then(|t| t.usage.last().copied()).map(|d| (d.requests, d.limited));
+    assert_eq!(today("script"), Some((34, 2)));
+    assert_eq!(today("second"), Some((31, 1)));
     api.check_contract().await;
 }
 
