@@ -33,6 +33,11 @@ impl Deps {
         self.clock.now()
     }
 
+    /// Unix milliseconds from the same clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     pub fn pool(&self) -> &sqlx::AnyPool {
         &self.store.pool
     }

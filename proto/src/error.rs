@@ -12,6 +12,10 @@ use std::fmt;
 pub enum ErrorCode {
     // 400: the request itself is malformed
     BadRequest,
+    // 405, 413, 415: the REST API's refusals of a request's shape
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
     // 401: who is asking is not established
     InvalidCredentials,
     NotSignedIn,
@@ -80,6 +84,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             BadRequest => 400,
+            MethodNotAllowed => 405,
+            PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
             InvalidCredentials | NotSignedIn | InvalidToken => 401,
             CrossSiteRefused | Forbidden | PinRequired | InsufficientScope => 403,
             NotFound => 404,
@@ -129,6 +136,9 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             BadRequest => "bad_request",
+            MethodNotAllowed => "method_not_allowed",
+            PayloadTooLarge => "payload_too_large",
+            UnsupportedMediaType => "unsupported_media_type",
             InvalidCredentials => "invalid_credentials",
             NotSignedIn => "not_signed_in",
             CrossSiteRefused => "cross_site_refused",
@@ -265,6 +275,12 @@ mod tests {
         assert_eq!(ErrorCode::Throttled.status(), 429);
         assert_eq!(ErrorCode::Busy.status(), 503);
         assert_eq!(ErrorCode::Internal.status(), 500);
+        assert_eq!(ErrorCode::MethodNotAllowed.status(), 405);
+        assert_eq!(ErrorCode::PayloadTooLarge.status(), 413);
+        assert_eq!(ErrorCode::UnsupportedMediaType.status(), 415);
+        for code in [ErrorCode::MethodNotAllowed, ErrorCode::PayloadTooLarge, ErrorCode::UnsupportedMediaType] {
+            assert_eq!(serde_json::to_string(&code).ok(), Some(format!("\"{}\"", code.as_str())));
+        }
     }
 
     #[test]

@@ -45,6 +45,27 @@ pub struct Config {
     /// How long security events are kept and how many (`WARDEN_EVENT_RETENTION_DAYS`,
     /// default 400; at most the newest 1,000 per account).
     pub events: domain::events::EventsConfig,
+    /// The REST API's rate limit and load policy (`WARDEN_API_*`).
+    pub api: ApiLimits,
+}
+
+/// The REST API's rate limit: `quota` requests a minute per account (all
+/// its tokens together), `busy_quota` while the server is busy, which is
+/// while more than `busy_in_flight` API requests are being served at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiLimits {
+    /// `WARDEN_API_QUOTA`, default 60.
+    pub quota: u32,
+    /// `WARDEN_API_BUSY_QUOTA`, default 30.
+    pub busy_quota: u32,
+    /// `WARDEN_API_BUSY_IN_FLIGHT`, default 64.
+    pub busy_in_flight: usize,
+}
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        ApiLimits { quota: 60, busy_quota: 30, busy_in_flight: 64 }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +104,7 @@ impl Config {
             smtp_url: None,
             mail_from: "Warden <warden@warden.example>".into(),
             events: domain::events::EventsConfig::default(),
+            api: ApiLimits::default(),
         }
     }
 
@@ -106,7 +128,14 @@ impl Config {
         if let Some(d) = parse::<i64>("WARDEN_EVENT_RETENTION_DAYS")? {
             events.retention_secs = d.max(1) * 86_400;
         }
+        let quota = parse::<u32>("WARDEN_API_QUOTA")?.unwrap_or(60).clamp(1, 100_000);
+        let api = ApiLimits {
+            quota,
+            busy_quota: parse::<u32>("WARDEN_API_BUSY_QUOTA")?.unwrap_or(quota / 2).clamp(1, quota),
+            busy_in_flight: parse::<usize>("WARDEN_API_BUSY_IN_FLIGHT")?.unwrap_or(64),
+        };
         Ok(Config {
+            api,
             events,
             bind: parse("WARDEN_BIND")?,
             data_dir,

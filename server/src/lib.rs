@@ -2,6 +2,7 @@
 //! and start-up. `main.rs` only calls [`run`].
 #![deny(clippy::unwrap_used)]
 
+pub mod api;
 pub mod config;
 pub mod data;
 pub mod mail;
@@ -64,6 +65,7 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
     let routes = generate_route_list(App);
     let provide = move || provide_context(ctx.clone());
     let options = leptos_options.clone();
+    let api = api::router(&state);
     Router::new()
         .route("/password/reset/open", axum::routing::get(mailed_links::open_reset))
         .route("/email/verify/open", axum::routing::get(mailed_links::open_verify))
@@ -78,6 +80,9 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .with_state(state)
+        // After the cookie door's layers, so none of them wraps the REST
+        // door: it has its own (see `api`).
+        .nest(api::PREFIX, api)
 }
 
 /// Serves `router` on `listener` until the process is told to stop.

@@ -16,7 +16,7 @@ pub use model::{Email, Username};
 pub use store::AccountRow;
 pub use verify::{EmailStatus, VerifyLink, VerifyToken, VERIFY_COOKIE_MAX_SECS};
 
-use crate::actor::{AccountId, ClientMeta};
+use crate::actor::{AccountId, Actor, ClientMeta};
 use crate::change::Change;
 use crate::credentials::{Chooser, NewPassword};
 use crate::deps::Deps;
@@ -148,6 +148,46 @@ impl<'w> Accounts<'w> {
         verify::mail_for_address(&mut change, self.cfg, id, username.as_str(), &email, meta).await?;
         change.commit(Some(id), Event::new(EventKind::AccountCreated), None, meta).await?;
         Ok(id)
+    }
+}
+
+/// What an account is, as its owner (or its API token) reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overview {
+    pub id: AccountId,
+    pub username: String,
+    pub email: String,
+    /// When the address was confirmed by its mailed link; `None` until then.
+    pub email_verified_at: Option<i64>,
+    /// The IANA zone the person's days are counted in.
+    pub time_zone: String,
+    pub created_at: i64,
+    pub password_changed_at: Option<i64>,
+    /// Since when sign-in asks for an authenticator code, if it does.
+    pub two_factor_since: Option<i64>,
+    /// Since when earlier days' reports ask for the Protection PIN (in the
+    /// dashboard only: never for an API token), if they do.
+    pub pin_since: Option<i64>,
+}
+
+impl Accounts<'_> {
+    /// The actor's account: who it is and how it is protected. Never a
+    /// secret (no hash, no key).
+    pub async fn overview(&self, actor: &Actor) -> Result<Overview> {
+        let id = actor.account()?;
+        let db = self.deps.pool();
+        let row = find(db, id).await?;
+        Ok(Overview {
+            id,
+            two_factor_since: crate::two_factor::enabled_since(db, id).await?,
+            pin_since: crate::protection::pin_set_since(db, id).await?,
+            username: row.username,
+            email: row.email,
+            email_verified_at: row.email_verified_at,
+            time_zone: row.time_zone,
+            created_at: row.created_at,
+            password_changed_at: row.password_changed_at,
+        })
     }
 }
 

@@ -57,6 +57,9 @@ pub enum LimitKind {
     PinSettings,
     /// Wrong usernames, passwords (or codes) when creating an API token, per account.
     ApiTokenCreate,
+    /// Bearer tokens the REST API refused (malformed, unknown, expired,
+    /// deleted), per client IP: growing delays, failing closed.
+    ApiTokenIp,
 }
 
 /// What happens when the limiter's store cannot be reached.
@@ -87,6 +90,7 @@ impl LimitKind {
             LimitKind::PinLock => "pin_lock",
             LimitKind::PinSettings => "pin_settings",
             LimitKind::ApiTokenCreate => "api_token_create",
+            LimitKind::ApiTokenIp => "api_token_ip",
         }
     }
 

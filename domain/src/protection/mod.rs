@@ -124,6 +124,12 @@ fn wrong_password() -> Error {
     Error::refused(ErrorCode::WrongCurrentPassword, "Your password is not right. Nothing was changed.")
 }
 
+/// Since when the account's PIN is set, if it is (for the account's
+/// overview; changing it is [`Protection`]'s).
+pub async fn pin_set_since(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<i64>> {
+    Ok(store::pin(db, account).await?.map(|(_, at)| at))
+}
+
 pub struct Protection<'w> {
     deps: &'w Deps,
     cfg: &'w ProtectionConfig,

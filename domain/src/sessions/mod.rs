@@ -164,11 +164,14 @@ impl<'w> Sessions<'w> {
         change.commit(Some(account), Event::new(EventKind::SignedOut), None, meta).await
     }
 
-    /// Ends one other active session of the same account. Another account's
-    /// session id is "not found", exactly like an unknown one.
+    /// Ends one other active session of the same account: from a browser
+    /// session (never itself: that is Sign out), or with a read-and-write
+    /// API token (any session of its account; a token is no session).
+    /// Another account's session id is "not found", exactly like an
+    /// unknown one.
     pub async fn end_other(&self, actor: &Actor, session_id: &SessionId, meta: &ClientMeta) -> Result<()> {
-        let (account, current) = actor.browser_session()?;
-        if session_id == current {
+        let account = actor.account_to_write()?;
+        if actor.any_browser_session().is_some_and(|(_, current)| current == session_id) {
             return Err(Error::refused(ErrorCode::CannotEndCurrentSession, "This is the session you are using. Use Sign out to end it."));
         }
         let not_found = || Error::refused(ErrorCode::NotFound, "That session has already ended or does not exist.");
@@ -179,7 +182,11 @@ impl<'w> Sessions<'w> {
             return Err(not_found());
         }
         let d = user_agent::parse(&row.user_agent);
-        let detail = format!("{} on {}, {}", d.browser, d.os, row.ip);
+        let by = match actor {
+            Actor::ApiToken(bearer) => format!(", with API token wdn_{}…", bearer.prefix),
+            _ => String::new(),
+        };
+        let detail = format!("{} on {}, {}{by}", d.browser, d.os, row.ip);
         change.commit(Some(account), Event::with_detail(EventKind::SessionEnded, detail), None, meta).await
     }
 
@@ -206,9 +213,11 @@ impl<'w> Sessions<'w> {
     }
 
     /// Active sessions ("This device" first, then the most recently active),
-    /// then one page of ended ones, newest first.
+    /// then one page of ended ones, newest first. An API token reads the
+    /// list too; none of its sessions is "this device".
     pub async fn list(&self, actor: &Actor, page: i64) -> Result<SessionList> {
-        let (account, current) = actor.browser_session()?;
+        let account = actor.account()?;
+        let current = actor.any_browser_session().map(|(_, s)| s.as_str()).unwrap_or("");
         let now = self.deps.now();
         store::expire_lapsed(self.deps.pool(), account, &self.cfg.lifetimes, self.cfg.second_factor_window_secs, now).await?;
         let active = store::active(self.deps.pool(), account).await?;
@@ -216,7 +225,7 @@ impl<'w> Sessions<'w> {
         let size = self.cfg.ended_page_size;
         let ended = store::ended(self.deps.pool(), account, size + 1, page * size).await?;
         let entry = |r: store::SessionRow| SessionEntry {
-            current: r.id == current.as_str(),
+            current: !current.is_empty() && r.id == current,
             device: user_agent::parse(&r.user_agent),
             ip: r.ip,
             started_at: r.created_at,

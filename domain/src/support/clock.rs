@@ -5,6 +5,11 @@ use std::sync::Arc;
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> i64;
+    /// Unix milliseconds, for what counts faster than once a second (the
+    /// API's rate). A clock without finer time says `now() * 1000`.
+    fn now_ms(&self) -> i64 {
+        self.now().saturating_mul(1000)
+    }
 }
 
 pub struct SystemClock;
@@ -12,6 +17,9 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    }
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
     }
 }
 

@@ -139,7 +139,12 @@ fn limit_key(account: AccountId) -> LimitKey {
 
 /// Whether the account asks for a second factor at sign-in.
 pub async fn is_enabled(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
-    Ok(store::totp(db, account).await?.is_some_and(|r| r.enabled_at.is_some()))
+    Ok(enabled_since(db, account).await?.is_some())
+}
+
+/// Since when the account asks for a second factor at sign-in, if it does.
+pub async fn enabled_since(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<i64>> {
+    Ok(store::totp(db, account).await?.and_then(|r| r.enabled_at))
 }
 
 pub struct TwoFactor<'w> {

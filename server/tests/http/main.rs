@@ -5,7 +5,10 @@
 
 #[macro_use]
 mod common;
+mod api;
+mod api_contract;
 mod api_data;
+mod api_resources;
 mod api_tokens;
 mod api_tokens_page;
 mod hardening;

@@ -1,0 +1,213 @@
+//! Who a REST request speaks for, and whether it may be served now.
+//!
+//! - **Bearer only** (RFC 6750): `Authorization: Bearer wdn_…`, looked up on
+//!   every request by `warden.api_tokens().authenticate` (so a deleted
+//!   token is refused on the next request, on every instance). Cookies are
+//!   never read here. No header: 401 with `WWW-Authenticate: Bearer
+//!   realm="warden"`; anything else wrong (malformed, bad checksum, unknown,
+//!   expired, deleted): 401 with `error="invalid_token"`.
+//! - **Guessing**: refused tokens count against the client IP
+//!   (`LimitKind::ApiTokenIp`, growing delays, fails closed): 429.
+//! - **Rate**: `quota` requests a minute per account, all its tokens
+//!   together (GCRA through the limiter port, `LimitKind::Api`, failing
+//!   open). While the server is busy — more than `busy_in_flight` API
+//!   requests being served at once, counted by [`Load`] — the quota is
+//!   `busy_quota`, and the headers say so; it comes back by itself when
+//!   the load falls. Every authenticated answer carries `RateLimit-Policy`,
+//!   `RateLimit` (draft-ietf-httpapi-ratelimit-headers) and
+//!   `X-RateLimit-Limit/Remaining/Reset`; over it: 429 with `Retry-After`.
+
+use super::problem::Problem;
+use super::ApiState;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domain::api_tokens::{ApiTokenId, Bearer};
+use domain::limits::{Backoff, LimitKey, LimitKind, Rate, RateDecision};
+use domain::{Actor, ClientMeta, ErrorCode};
+use http::header::{self, HeaderMap, HeaderValue};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Refused tokens per client IP: ten free, then 1 s doubling up to a
+/// minute; ten quiet minutes forget them. A client with a typo learns at
+/// once; a guesser gets a handful a minute.
+pub const REFUSED_TOKEN_BACKOFF: Backoff = Backoff { free_failures: 10, base_secs: 1, max_secs: 60, window_secs: 600 };
+
+/// API requests being served right now: the load the quota follows.
+#[derive(Debug, Default)]
+pub struct Load {
+    in_flight: AtomicUsize,
+}
+
+/// One request counted while it lives.
+pub struct InFlight<'a>(&'a Load);
+
+impl Load {
+    pub fn enter(&self) -> InFlight<'_> {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self)
+    }
+    /// Requests in flight, this one included.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Counts every API request (answered or refused) while it is served.
+pub async fn count_load(State(state): State<ApiState>, req: Request, next: Next) -> Response {
+    let _counted = state.load.enter();
+    next.run(req).await
+}
+
+/// What an authenticated request learned about its account's quota.
+#[derive(Clone, Copy, Debug)]
+pub struct Quota {
+    pub limit: u32,
+    pub decision: RateDecision,
+}
+
+impl Quota {
+    fn write(&self, h: &mut HeaderMap) {
+        let d = self.decision;
+        let mut set = |name: &'static str, value: String| {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                h.insert(name, v);
+            }
+        };
+        set("ratelimit-policy", format!("\"account\";q={};w=60", self.limit));
+        set("ratelimit", format!("\"account\";r={};t={}", d.remaining, d.reset_secs));
+        set("x-ratelimit-limit", self.limit.to_string());
+        set("x-ratelimit-remaining", d.remaining.to_string());
+        set("x-ratelimit-reset", d.reset_secs.to_string());
+    }
+}
+
+fn unauthenticated(detail: &str, challenge: &str) -> Response {
+    Problem::new(ErrorCode::InvalidToken, detail).with_header(header::WWW_AUTHENTICATE, challenge).into_response()
+}
+
+const INVALID_TOKEN: &str = r#"Bearer realm="warden", error="invalid_token""#;
+
+/// The token a request presents: `Some(Ok(raw))`, `Some(Err(()))` for an
+/// `Authorization` header that is not a bearer token, `None` for none.
+fn presented(headers: &HeaderMap) -> Option<Result<&str, ()>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    let text = value.to_str().map_err(|_| ());
+    Some(text.and_then(|t| {
+        let (scheme, token) = t.trim().split_once(' ').ok_or(())?;
+        let token = token.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token).ok_or(())
+    }))
+}
+
+/// The place every authenticated API request passes, once, knowing its
+/// token and whether the rate limit refused it: the per-token usage
+/// counter of the API Tokens tab (in memory; flushed every minute).
+fn on_authenticated_request(state: &ApiState, token: ApiTokenId, limited: bool) {
+    state.warden.api_tokens().record(token, limited);
+}
+
+/// Resolves the bearer token into the request's [`Actor`], applies the
+/// per-IP guessing budget and the per-account rate, and puts the rate
+/// headers on the answer.
+pub async fn bearer(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
+    let meta = req.extensions().get::<ClientMeta>().cloned().unwrap_or(ClientMeta { ip: "unknown".into(), user_agent: String::new() });
+    let raw = match presented(req.headers()) {
+        None => {
+            return unauthenticated(
+                "This request needs an API token: send it as Authorization: Bearer wdn_… (create one on the API Access Tokens tab).",
+                r#"Bearer realm="warden""#,
+            )
+        }
+        Some(Err(())) => None,
+        Some(Ok(raw)) => Some(raw.to_owned()),
+    };
+    let warden = &state.warden;
+    let limiter = &warden.deps().limiter;
+    let ip_key = LimitKey::ip(LimitKind::ApiTokenIp, &meta.ip);
+    if let Err(e) = limiter.check(&ip_key, &REFUSED_TOKEN_BACKOFF, warden.now()).await {
+        return Problem::from(e).into_response();
+    }
+    let authenticated = match raw {
+        Some(raw) => warden.api_tokens().authenticate(&raw, &meta).await,
+        None => Err(domain::Error::refused(ErrorCode::InvalidToken, "The Authorization header must be: Bearer wdn_…")),
+    };
+    let bearer: Bearer = match authenticated {
+        Ok(b) => b,
+        Err(e) if e.code() == ErrorCode::InvalidToken => {
+            if let Err(e) = limiter.failed(&ip_key, &REFUSED_TOKEN_BACKOFF, warden.now()).await {
+                return Problem::from(e).into_response();
+            }
+            tracing::info!(target: "security", code = "invalid_token", ip = %meta.ip, path = req.uri().path(), "api token refused");
+            return unauthenticated(&e.to_string(), INVALID_TOKEN);
+        }
+        Err(e) => return Problem::from(e).into_response(),
+    };
+
+    let busy = state.load.in_flight() > state.limits.busy_in_flight;
+    let limit = if busy { state.limits.busy_quota } else { state.limits.quota };
+    let key = LimitKey::account(LimitKind::Api, bearer.account);
+    let decision = match limiter.take(&key, Rate { max: limit, per_secs: 60 }, warden.deps().now_ms()).await {
+        Ok(d) => d,
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    let quota = Quota { limit, decision };
+    on_authenticated_request(&state, bearer.token, !decision.allowed);
+    let mut res = if decision.allowed {
+        req.extensions_mut().insert(Actor::ApiToken(bearer));
+        next.run(req).await
+    } else {
+        let mut p = Problem::new(
+            ErrorCode::Throttled,
+            format!(
+                "This account made more than {limit} API requests in a minute{}. Try again in {} seconds.",
+                if busy { " (the limit is lower while the server is busy)" } else { "" },
+                decision.retry_after_secs
+            ),
+        )
+        .with_header(header::RETRY_AFTER, &decision.retry_after_secs.to_string());
+        p.retry_after = Some(decision.retry_after_secs);
+        p.into_response()
+    };
+    quota.write(res.headers_mut());
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).expect("header"));
+        h
+    }
+
+    #[test]
+    fn only_a_bearer_scheme_presents_a_token() {
+        assert_eq!(presented(&HeaderMap::new()), None);
+        assert_eq!(presented(&headers("Bearer wdn_abc")), Some(Ok("wdn_abc")));
+        assert_eq!(presented(&headers("bearer   wdn_abc ")), Some(Ok("wdn_abc")));
+        assert_eq!(presented(&headers("Basic dXNlcjpwdw==")), Some(Err(())));
+        assert_eq!(presented(&headers("Bearer")), Some(Err(())));
+        assert_eq!(presented(&headers("wdn_abc")), Some(Err(())));
+    }
+
+    #[test]
+    fn the_load_counts_requests_while_they_live() {
+        let load = Load::default();
+        let a = load.enter();
+        let b = load.enter();
+        assert_eq!(load.in_flight(), 2);
+        drop(a);
+        assert_eq!(load.in_flight(), 1);
+        drop(b);
+        assert_eq!(load.in_flight(), 0);
+    }
+}

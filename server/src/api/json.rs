@@ -1,0 +1,163 @@
+//! JSON request bodies: `Content-Type: application/json` or 415; a body
+//! that is not JSON at all is 400; a value of the wrong type, a missing
+//! field or a field the resource does not have (every body type is
+//! `deny_unknown_fields`) is 422 naming the field, found with
+//! `serde_path_to_error`. Bodies over the API's limit are 413.
+
+use super::problem::Problem;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use proto::ErrorCode;
+use serde::de::DeserializeOwned;
+
+/// A JSON body, read as the API reads every body.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let ct = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !is_json(ct) {
+            return Err(Problem::new(ErrorCode::UnsupportedMediaType, "Send the body as JSON, with Content-Type: application/json."));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                Problem::new(ErrorCode::BadRequest, "The request body could not be read.")
+            }
+        })?;
+        parse(&bytes).map(ApiJson)
+    }
+}
+
+pub fn too_large() -> Problem {
+    Problem::new(ErrorCode::PayloadTooLarge, format!("The request body is larger than the API accepts ({} KB).", crate::MAX_BODY_BYTES / 1024))
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads `bytes` as a `T`, or says which field is wrong.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(de);
+    let e = match result {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if !matches!(inner.classify(), serde_json::error::Category::Data) {
+        return Err(Problem::new(ErrorCode::BadRequest, "The body is not valid JSON."));
+    }
+    Err(refusal(&path, &inner.to_string()))
+}
+
+/// A deserializer's refusal at `path` as a 422 naming the field: serde
+/// names a missing or unknown field in its message (`missing field
+/// `name``), one level below the path it reached.
+pub fn refusal(path: &str, message: &str) -> Problem {
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|start| message.strip_prefix(start).and_then(|rest| rest.split('`').next()))
+        .map(str::to_owned);
+    let field = match (named, path) {
+        (Some(name), "." | "") => name,
+        // Some deserializers have already stepped into the field they refuse.
+        (Some(name), at) if at == name || at.ends_with(&format!(".{name}")) => at.to_owned(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, "." | "") => "body".to_owned(),
+        (None, p) => p.to_owned(),
+    };
+    // The message without serde's position suffix (" at line 1 column 9").
+    let plain = message.split(" at line ").next().unwrap_or(message);
+    let detail = if plain.starts_with("unknown field") {
+        format!("{field}: there is no such field here.")
+    } else if plain.starts_with("missing field") {
+        format!("{field}: this field is required.")
+    } else {
+        format!("{field}: {plain}.")
+    };
+    Problem::invalid(ErrorCode::InvalidInput, field, detail)
+}
+
+/// A query string, read like a body: an unknown parameter or a value of
+/// the wrong type is 422 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut http::request::Parts, _: &S) -> Result<Self, Problem> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
+            let path = e.path().to_string();
+            let message = e.into_inner().to_string();
+            let mut p = refusal(&path, &message);
+            if p.field.as_deref() == Some("body") {
+                p.field = Some("query".into());
+            }
+            p
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Thing {
+        name: String,
+        count: u32,
+        inner: Option<Inner>,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        tags: Vec<String>,
+    }
+
+    fn field(body: &str) -> (ErrorCode, Option<String>) {
+        let p = parse::<Thing>(body.as_bytes()).expect_err("refused");
+        (p.code, p.field)
+    }
+
+    #[test]
+    fn each_refusal_names_its_field() {
+        assert_eq!(field(r#"{"count": 1}"#), (ErrorCode::InvalidInput, Some("name".into())));
+        assert_eq!(field(r#"{"name": "a", "count": "x"}"#), (ErrorCode::InvalidInput, Some("count".into())));
+        assert_eq!(field(r#"{"name": "a", "count": 1, "colour": 2}"#), (ErrorCode::InvalidInput, Some("colour".into())));
+        assert_eq!(field(r#"{"name": "a", "count": 1, "inner": {"tags": [1]}}"#), (ErrorCode::InvalidInput, Some("inner.tags[0]".into())));
+        assert_eq!(field(r#"{"name": "a", "count": 1, "inner": {}}"#), (ErrorCode::InvalidInput, Some("inner.tags".into())));
+        assert_eq!(field(r#"[1]"#).0, ErrorCode::InvalidInput);
+        assert_eq!(field(r#"{"name": "#), (ErrorCode::BadRequest, None));
+        assert!(parse::<Thing>(br#"{"name": "a", "count": 1}"#).is_ok());
+    }
+
+    #[test]
+    fn json_and_json_suffixes_are_json() {
+        assert!(is_json("application/json"));
+        assert!(is_json("Application/JSON; charset=utf-8"));
+        assert!(is_json("application/merge-patch+json"));
+        assert!(!is_json("text/plain"));
+        assert!(!is_json(""));
+        assert!(!is_json("application/x-www-form-urlencoded"));
+    }
+}

@@ -1,0 +1,135 @@
+//! Every refusal of the REST API as RFC 9457 `application/problem+json`:
+//! `type` (`about:blank`: the status says it), `title` (the status phrase),
+//! `status`, `detail` (the message a person can read) and `code`, the
+//! stable snake_case code of the error contract (`proto::ErrorCode`), whose
+//! [`ErrorCode::status`] is the only source of the status. A refusal about
+//! input names its field (`field`, and `errors: [{field, message}]`).
+
+use axum::response::{IntoResponse, Response};
+use http::header::{self, HeaderName, HeaderValue};
+use http::StatusCode;
+use proto::{ApiError, ErrorCode};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One input field a refusal is about.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field, as a JSON path (`name`, `tags[2]`) or a header name (`Idempotency-Key`).
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(title = "Problem")]
+pub struct ProblemBody {
+    /// `about:blank`: the status and `code` say what happened.
+    #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
+    pub kind: String,
+    /// The HTTP status phrase.
+    #[schema(example = "Not Found")]
+    pub title: String,
+    #[schema(example = 404)]
+    pub status: u16,
+    /// What happened, for a person.
+    pub detail: String,
+    /// The stable machine code (snake_case), e.g. `invalid_token`,
+    /// `insufficient_scope`, `not_found`, `invalid_input`, `throttled`.
+    #[schema(example = "not_found")]
+    pub code: String,
+    /// The input field the refusal is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every field refused, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Seconds to wait before trying again (with `throttled`; also the `Retry-After` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
+}
+
+/// A refusal on its way out, with any headers it needs.
+#[derive(Debug)]
+pub struct Problem {
+    pub code: ErrorCode,
+    pub detail: String,
+    pub field: Option<String>,
+    pub retry_after: Option<i64>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Problem {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Problem { code, detail: detail.into(), field: None, retry_after: None, headers: Vec::new() }
+    }
+    /// Input refused, naming its field.
+    pub fn invalid(code: ErrorCode, field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Problem { field: Some(field.into()), ..Problem::new(code, detail) }
+    }
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+    pub fn body(&self) -> ProblemBody {
+        let status = self.status();
+        ProblemBody {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.as_str().into(),
+            errors: self.field.iter().map(|f| FieldError { field: f.clone(), message: self.detail.clone() }).collect(),
+            field: self.field.clone(),
+            retry_after: self.retry_after,
+        }
+    }
+    pub fn not_found() -> Self {
+        Problem::new(ErrorCode::NotFound, "There is nothing here: see /api/v1/docs for what there is.")
+    }
+}
+
+/// From the error contract: a domain refusal becomes its problem (internal
+/// errors were logged on the way, and say nothing).
+impl From<ApiError> for Problem {
+    fn from(e: ApiError) -> Self {
+        let mut p = Problem { code: e.code, detail: e.message, field: e.field, retry_after: e.retry_after, headers: Vec::new() };
+        if let Some(secs) = p.retry_after {
+            p = p.with_header(header::RETRY_AFTER, &secs.to_string());
+        }
+        // RFC 6750 §3.1: a token without the scope is told so in the challenge too.
+        if p.code == ErrorCode::InsufficientScope {
+            p = p.with_header(header::WWW_AUTHENTICATE, r#"Bearer realm="warden", error="insufficient_scope""#);
+        }
+        p
+    }
+}
+
+impl From<domain::Error> for Problem {
+    fn from(e: domain::Error) -> Self {
+        Problem::from(ApiError::from(e))
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = serde_json::to_vec(&self.body()).unwrap_or_default();
+        let mut res = (status, [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))], body).into_response();
+        for (name, value) in self.headers {
+            res.headers_mut().append(name, value);
+        }
+        res
+    }
+}
+
+/// What a handler returns: its answer, or a problem.
+pub type ApiResult<T> = Result<T, Problem>;
