@@ -58,7 +58,9 @@ pub enum LimitKind {
     /// Wrong usernames, passwords (or codes) when creating an API token, per account.
     ApiTokenCreate,
     /// Bearer tokens the REST API refused (malformed, unknown, expired,
-    /// deleted), per client IP: growing delays, failing closed.
+    /// deleted), per client IP: growing delays. It fails open: a token
+    /// holds 178 random bits, so the budget damps floods of lookups rather
+    /// than guesses, and an unreachable store must not take the API down.
     ApiTokenIp,
 }
 
@@ -96,7 +98,7 @@ impl LimitKind {
 
     pub fn on_outage(self) -> Outage {
         match self {
-            LimitKind::Api => Outage::FailOpen,
+            LimitKind::Api | LimitKind::ApiTokenIp => Outage::FailOpen,
             _ => Outage::FailClosed,
         }
     }
@@ -199,9 +201,13 @@ impl Limiter {
             Ok(None) => Ok(()),
             Err(e) => match key.kind.on_outage() {
                 Outage::FailClosed => Err(Self::outage(key, &e)),
-                Outage::FailOpen => Ok(()),
+                Outage::FailOpen => Ok(Self::open(key, &e)),
             },
         }
+    }
+
+    fn open(key: &LimitKey, e: &StoreError) {
+        tracing::warn!(kind = key.kind.name(), error = %e, "limiter store unreachable: allowing the request");
     }
 
     /// The longest wait among several budgets, each under its own rule, as `Err(Throttled)`.
@@ -222,7 +228,7 @@ impl Limiter {
             Ok(_) => Ok(()),
             Err(e) => match key.kind.on_outage() {
                 Outage::FailClosed => Err(Self::outage(key, &e)),
-                Outage::FailOpen => Ok(()),
+                Outage::FailOpen => Ok(Self::open(key, &e)),
             },
         }
     }
@@ -327,5 +333,8 @@ mod tests {
         let api = LimitKey::account(LimitKind::Api, AccountId::new(1));
         let d = l.take(&api, Rate { max: 60, per_secs: 60 }, 0).await.expect("fails open");
         assert!(d.allowed);
+        let refused_tokens = LimitKey::ip(LimitKind::ApiTokenIp, "203.0.113.9");
+        assert!(l.check(&refused_tokens, &RULE, 0).await.is_ok(), "the API stays up: refused tokens are counted when the store is back");
+        assert!(l.failed(&refused_tokens, &RULE, 0).await.is_ok());
     }
 }

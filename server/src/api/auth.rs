@@ -7,7 +7,7 @@
 //!   realm="warden"`; anything else wrong (malformed, bad checksum, unknown,
 //!   expired, deleted): 401 with `error="invalid_token"`.
 //! - **Guessing**: refused tokens count against the client IP
-//!   (`LimitKind::ApiTokenIp`, growing delays, fails closed): 429.
+//!   (`LimitKind::ApiTokenIp`, growing delays; fails open, since a token cannot be guessed and the API must not go down with the limiter's store): 429.
 //! - **Rate**: `quota` requests a minute per account, all its tokens
 //!   together (GCRA through the limiter port, `LimitKind::Api`, failing
 //!   open). While the server is busy — more than `busy_in_flight` API
