@@ -201,13 +201,14 @@ impl Limiter {
             Ok(None) => Ok(()),
             Err(e) => match key.kind.on_outage() {
                 Outage::FailClosed => Err(Self::outage(key, &e)),
-                Outage::FailOpen => Ok(Self::open(key, &e)),
+                Outage::FailOpen => Self::open(key, &e),
             },
         }
     }
 
-    fn open(key: &LimitKey, e: &StoreError) {
+    fn open(key: &LimitKey, e: &StoreError) -> Result<()> {
         tracing::warn!(kind = key.kind.name(), error = %e, "limiter store unreachable: allowing the request");
+        Ok(())
     }
 
     /// The longest wait among several budgets, each under its own rule, as `Err(Throttled)`.
@@ -228,7 +229,7 @@ impl Limiter {
             Ok(_) => Ok(()),
             Err(e) => match key.kind.on_outage() {
                 Outage::FailClosed => Err(Self::outage(key, &e)),
-                Outage::FailOpen => Ok(Self::open(key, &e)),
+                Outage::FailOpen => Self::open(key, &e),
             },
         }
     }
