@@ -162,7 +162,7 @@ async fn measure(backend: &'static str, url: &str) -> Result<Vec<Measured>, Fail
     })
     .await?;
     let page = time(|| async {
-        store::calls_between(pool, anna, start, end, None, Some((start + 15 * 86_400, 0)), 100).await?;
+        store::calls_page(pool, anna, start, end, None, Some((start + 15 * 86_400, 0)), store::Order::OldestFirst, 100).await?;
         Ok(())
     })
     .await?;
@@ -173,7 +173,7 @@ async fn measure(backend: &'static str, url: &str) -> Result<Vec<Measured>, Fail
         row("COUNT(*) 30 days (baseline)", baseline),
         row("report() 30 days", full),
         row("report() 30 days, 1 campaign", one),
-        row("calls_between() 100 mid-range", page),
+        row("calls_page() 100 mid-range", page),
     ])
 }
 

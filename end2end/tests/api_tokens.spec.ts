@@ -86,3 +86,17 @@ test('create a token (shown once), see its use, delete it with a confirmation', 
   const refused = await request.get('/api/v1/account', { headers: auth });
   expect(refused.status()).toBe(401);
 });
+
+test('the API reference renders the served OpenAPI document, under its CSP', async ({ page }) => {
+  const refused: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') refused.push(m.text());
+  });
+  await page.goto('/api/v1/docs');
+  await expect(page).toHaveURL(/\/api\/v1\/docs\/$/);
+  // Swagger UI fetched /api/v1/openapi.json and drew its operations.
+  await expect(page.getByRole('heading', { name: /Warden/ }).first()).toBeVisible();
+  await expect(page.locator('.opblock-summary-path', { hasText: '/account' }).first()).toBeVisible();
+  await expect(page.locator('.opblock-summary-path', { hasText: '/calls/{id}' }).first()).toBeVisible();
+  expect(refused.filter((t) => /Content Security Policy|Refused to/i.test(t))).toEqual([]);
+});

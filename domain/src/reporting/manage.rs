@@ -425,7 +425,7 @@ impl Reporting<'_> {
             }
         }
         // One more than asked for says whether there is a next page.
-        let mut rows = store::calls_newest_first(self.pool(), account, start, end, q.campaign, before, limit + 1).await?;
+        let mut rows = store::calls_page(self.pool(), account, start, end, q.campaign, before, store::Order::NewestFirst, limit + 1).await?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let next_cursor = if more { rows.last().map(|r| encode_cursor(r.started_at, r.id)) } else { None };

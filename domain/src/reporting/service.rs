@@ -179,7 +179,8 @@ impl<'w> Reporting<'w> {
         let mut out = String::from(csv::header());
         let mut after = None;
         loop {
-            let rows = store::calls_between(self.deps.pool(), open.account(), start, end, query.campaign, after, 5_000).await?;
+            let rows =
+                store::calls_page(self.deps.pool(), open.account(), start, end, query.campaign, after, store::Order::OldestFirst, 5_000).await?;
             for r in &rows {
                 out.push_str(&csv::line(r, zone));
             }

@@ -19,7 +19,7 @@ use sqlx::Row;
 
 /// The longest range a report counts: a little over a year.
 pub const MAX_REPORT_DAYS: i64 = 400;
-/// The most calls one page of [`calls_between`] returns.
+/// The most calls one page of [`calls_page`] returns.
 pub const MAX_PAGE: i64 = 10_000;
 /// The largest UTC bucket the database counts by, in seconds.
 const MAX_BUCKET_SECS: i64 = 86_400;
@@ -306,63 +306,61 @@ pub struct CallRow {
     pub tags: Vec<String>,
 }
 
-/// Calls with start <= started_at < end, oldest first, keyset-paged by (started_at, id) after `after`, at most `limit`
-/// (and at most [`MAX_PAGE`]).
-pub async fn calls_between(
+/// Which way a page of calls runs, by (started_at, id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Oldest first, from after the cursor (the CSV export).
+    OldestFirst,
+    /// Newest first, from before the cursor (the REST API's list).
+    NewestFirst,
+}
+
+/// The account's calls with `start <= started_at < end` (of one campaign,
+/// if given), in `order`, keyset-paged from the `cursor` pair (started_at,
+/// id) onward (exclusive), at most `limit` (and at most [`MAX_PAGE`]).
+#[allow(clippy::too_many_arguments)]
+pub async fn calls_page(
     db: &sqlx::AnyPool,
     account: AccountId,
     start: i64,
     end: i64,
     campaign: Option<i64>,
-    after: Option<(i64, i64)>,
+    cursor: Option<(i64, i64)>,
+    order: Order,
     limit: i64,
 ) -> Result<Vec<CallRow>> {
     let limit = limit.clamp(0, MAX_PAGE);
     if limit == 0 || start >= end {
         return Ok(Vec::new());
     }
-    let mut sql = String::from(
-        "SELECT c.id, c.campaign_id, k.name AS campaign_name, c.caller, c.started_at, c.duration_secs, c.outcome, c.revenue_cents, c.tags \
-         FROM calls c JOIN campaigns k ON k.id = c.campaign_id \
-         WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3",
+    let mut sql = format!(
+        "SELECT {CALL_COLS} FROM calls c JOIN campaigns k ON k.id = c.campaign_id \
+         WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3"
     );
     let mut n = 4;
     if campaign.is_some() {
         sql.push_str(&format!(" AND c.campaign_id = ${n}"));
         n += 1;
     }
-    if after.is_some() {
-        // (started_at, id) > (a, b), written so the index on started_at serves it.
-        sql.push_str(&format!(" AND c.started_at >= ${n} AND (c.started_at > ${n} OR c.id > ${})", n + 1));
+    let (past, beyond, dir) = match order {
+        Order::OldestFirst => (">=", ">", ""),
+        Order::NewestFirst => ("<=", "<", " DESC"),
+    };
+    if cursor.is_some() {
+        // (started_at, id) beyond the cursor, written so the index on started_at serves it.
+        sql.push_str(&format!(" AND c.started_at {past} ${n} AND (c.started_at {beyond} ${n} OR c.id {beyond} ${})", n + 1));
         n += 2;
     }
-    sql.push_str(&format!(" ORDER BY c.started_at, c.id LIMIT ${n}"));
-
+    sql.push_str(&format!(" ORDER BY c.started_at{dir}, c.id{dir} LIMIT ${n}"));
     let mut q = sqlx::query(&sql).bind(account.get()).bind(start).bind(end);
     if let Some(id) = campaign {
         q = q.bind(id);
     }
-    if let Some((at, id)) = after {
+    if let Some((at, id)) = cursor {
         q = q.bind(at).bind(id);
     }
     let rows = q.bind(limit).fetch_all(db).await?;
-    rows.iter()
-        .map(|r| {
-            let outcome: String = r.try_get("outcome")?;
-            let tags: String = r.try_get("tags")?;
-            Ok(CallRow {
-                id: r.try_get("id")?,
-                campaign_id: r.try_get("campaign_id")?,
-                campaign_name: r.try_get("campaign_name")?,
-                caller: r.try_get("caller")?,
-                started_at: r.try_get("started_at")?,
-                duration_secs: r.try_get("duration_secs")?,
-                outcome: Outcome::from_code(&outcome).ok_or_else(|| Error::internal(format!("call outcome {outcome:?}")))?,
-                revenue_cents: r.try_get("revenue_cents")?,
-                tags: split_tags(&tags),
-            })
-        })
-        .collect()
+    rows.iter().map(call_row).collect()
 }
 
 fn call_row(r: &sqlx::any::AnyRow) -> Result<CallRow> {
@@ -389,44 +387,6 @@ pub async fn call(db: &sqlx::AnyPool, account: AccountId, id: i64) -> Result<Opt
     let sql = format!("SELECT {CALL_COLS} FROM calls c JOIN campaigns k ON k.id = c.campaign_id WHERE c.id = $1 AND c.account_id = $2");
     let row = sqlx::query(&sql).bind(id).bind(account.get()).fetch_optional(db).await?;
     row.as_ref().map(call_row).transpose()
-}
-
-/// The account's calls with `start <= started_at < end`, newest first
-/// (started_at, then id, descending), keyset-paged: only those before
-/// `before` (a (started_at, id) pair), at most `limit`.
-pub async fn calls_newest_first(
-    db: &sqlx::AnyPool,
-    account: AccountId,
-    start: i64,
-    end: i64,
-    campaign: Option<i64>,
-    before: Option<(i64, i64)>,
-    limit: i64,
-) -> Result<Vec<CallRow>> {
-    let mut sql = format!(
-        "SELECT {CALL_COLS} FROM calls c JOIN campaigns k ON k.id = c.campaign_id \
-         WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3"
-    );
-    let mut n = 4;
-    if campaign.is_some() {
-        sql.push_str(&format!(" AND c.campaign_id = ${n}"));
-        n += 1;
-    }
-    if before.is_some() {
-        // (started_at, id) < (a, b), written so the index on started_at serves it.
-        sql.push_str(&format!(" AND c.started_at <= ${n} AND (c.started_at < ${n} OR c.id < ${})", n + 1));
-        n += 2;
-    }
-    sql.push_str(&format!(" ORDER BY c.started_at DESC, c.id DESC LIMIT ${n}"));
-    let mut q = sqlx::query(&sql).bind(account.get()).bind(start).bind(end);
-    if let Some(id) = campaign {
-        q = q.bind(id);
-    }
-    if let Some((at, id)) = before {
-        q = q.bind(at).bind(id);
-    }
-    let rows = q.bind(limit.clamp(0, MAX_PAGE)).fetch_all(db).await?;
-    rows.iter().map(call_row).collect()
 }
 
 /// A call as it is written; `campaign_id` must be one of the account's

@@ -224,9 +224,9 @@ async fn another_accounts_calls_are_never_counted_or_listed(app: TestApp) {
     assert!(store::campaign_belongs(pool, anna, hers).await.expect("read"));
     assert!(!store::campaign_belongs(pool, anna, his).await.expect("read"));
     assert!(!store::campaign_belongs(pool, anna, 999_999).await.expect("read"));
-    let listed = store::calls_between(pool, anna, at - 10, at + 10, None, None, 100).await.expect("calls");
+    let listed = store::calls_page(pool, anna, at - 10, at + 10, None, None, store::Order::OldestFirst, 100).await.expect("calls");
     assert_eq!(listed.len(), 1);
-    assert!(store::calls_between(pool, anna, at - 10, at + 10, Some(his), None, 100).await.expect("calls").is_empty());
+    assert!(store::calls_page(pool, anna, at - 10, at + 10, Some(his), None, store::Order::OldestFirst, 100).await.expect("calls").is_empty());
     // Deleting an account takes its campaigns and calls with it.
     sqlx::query("DELETE FROM accounts WHERE id = $1").bind(bob.get()).execute(pool).await.expect("delete");
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM calls").fetch_one(pool).await.expect("count");
@@ -251,7 +251,7 @@ async fn calls_are_listed_oldest_first_a_page_at_a_time(app: TestApp) {
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = store::calls_between(pool, anna, t, t + 100, None, after, 3).await.expect("page");
+        let page = store::calls_page(pool, anna, t, t + 100, None, after, store::Order::OldestFirst, 3).await.expect("page");
         assert!(page.len() <= 3);
         if page.is_empty() {
             break;
@@ -262,17 +262,21 @@ async fn calls_are_listed_oldest_first_a_page_at_a_time(app: TestApp) {
     assert_eq!(seen, ids, "every call once, by time then id; the end is exclusive");
     assert!(!seen.iter().any(|c| c.1 == outside));
 
-    let only_b: Vec<_> =
-        store::calls_between(pool, anna, t, t + 100, Some(b), None, 10).await.expect("b").into_iter().map(|c| c.started_at).collect();
+    let only_b: Vec<_> = store::calls_page(pool, anna, t, t + 100, Some(b), None, store::Order::OldestFirst, 10)
+        .await
+        .expect("b")
+        .into_iter()
+        .map(|c| c.started_at)
+        .collect();
     assert_eq!(only_b, [t + 10, t + 30, t + 40]);
     let after_first_of_pair = ids.iter().find(|c| c.0 == t + 30).map(|c| (c.0, c.1));
-    let rest = store::calls_between(pool, anna, t, t + 100, None, after_first_of_pair, 10).await.expect("rest");
+    let rest = store::calls_page(pool, anna, t, t + 100, None, after_first_of_pair, store::Order::OldestFirst, 10).await.expect("rest");
     assert_eq!(rest.first().map(|c| c.started_at), Some(t + 30), "the second call of the same second follows");
-    assert!(store::calls_between(pool, anna, t, t + 100, None, None, 0).await.expect("none").is_empty());
+    assert!(store::calls_page(pool, anna, t, t + 100, None, None, store::Order::OldestFirst, 0).await.expect("none").is_empty());
 
     // A row as the CSV export reads it.
     let id = call(&app, anna, b, Call { at: t + 70, outcome: Outcome::Voicemail, duration: 33, revenue: Some(1250), tags: "quote,new-caller" }).await;
-    let row = store::calls_between(pool, anna, t + 70, t + 71, None, None, 10).await.expect("row").pop().expect("one");
+    let row = store::calls_page(pool, anna, t + 70, t + 71, None, None, store::Order::OldestFirst, 10).await.expect("row").pop().expect("one");
     assert_eq!((row.id, row.campaign_id, row.campaign_name.as_str(), row.caller.as_str()), (id, b, "B", "+4930901820"));
     assert_eq!(
         (row.duration_secs, row.outcome, row.revenue_cents, row.tags.clone()),
