@@ -38,18 +38,7 @@ pub async fn campaigns(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<Cam
         .bind(account.get())
         .fetch_all(db)
         .await?;
-    rows.iter()
-        .map(|r| {
-            let status: String = r.try_get("status")?;
-            Ok(CampaignRow {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                tracking_number: r.try_get("tracking_number")?,
-                status: CampaignStatus::from_code(&status).ok_or_else(|| Error::internal(format!("campaign status {status:?}")))?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(campaign_row).collect()
 }
 
 pub async fn has_any_campaign(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
