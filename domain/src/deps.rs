@@ -2,7 +2,6 @@
 //! password hasher, the limiter, the sealing box and the mail outbox. Built
 //! once by [`crate::Warden::new`]; slices borrow it.
 
-use crate::api_tokens::handover::Handover;
 use crate::api_tokens::usage::Meter;
 use crate::credentials::hasher::Hasher;
 use crate::limits::Limiter;
@@ -21,8 +20,6 @@ pub struct Deps {
     pub outbox: Outbox,
     /// API token requests counted in this process, not yet in the store.
     pub meter: Meter,
-    /// New API tokens waiting for the page that shows them (JavaScript off).
-    pub handover: Handover,
     /// Where people reach Warden (`https://host`, no trailing slash), for
     /// links in mail. From configuration, never from a request's `Host`.
     pub public_url: String,

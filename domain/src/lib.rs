@@ -124,7 +124,6 @@ impl Warden {
             secret_box,
             outbox: Outbox::default(),
             meter: Default::default(),
-            handover: Default::default(),
             public_url: cfg.public_url.clone(),
             store,
             clock,
@@ -178,6 +177,7 @@ impl Warden {
         let tokens = self.api_tokens();
         let expiry_warnings = tokens.warn_expiring().await?;
         tokens.sweep_usage().await?;
+        api_tokens::handover::sweep(&self.deps).await?;
         let idempotency_keys = self.idempotency().sweep().await?;
         Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings })
     }

@@ -47,6 +47,16 @@ pub struct Config {
     pub events: domain::events::EventsConfig,
     /// The REST API's rate limit and load policy (`WARDEN_API_*`).
     pub api: ApiLimits,
+    /// `REDIS_URL` (`redis://[:password@]host:6379[/db]`, or `rediss://`):
+    /// where every instance keeps the limiter's budgets (guesses and the
+    /// API rate). Unset: in this process, which is right for one instance only.
+    pub redis_url: Option<domain::Secret>,
+    /// `WARDEN_REDIS_PREFIX`, default empty: put before every Redis key, so
+    /// deployments can share one Redis.
+    pub redis_prefix: String,
+    /// `WARDEN_SINGLE_INSTANCE=1`: this is the only instance, so PostgreSQL
+    /// without `REDIS_URL` is allowed (see [`crate::limiter`]).
+    pub single_instance: bool,
 }
 
 /// The REST API's rate limit: `quota` requests a minute per account (all
@@ -105,6 +115,11 @@ impl Config {
             mail_from: "Warden <warden@warden.example>".into(),
             events: domain::events::EventsConfig::default(),
             api: ApiLimits::default(),
+            redis_url: None,
+            redis_prefix: String::new(),
+            // Each test server is one instance; the several-instance tests
+            // give theirs a Redis.
+            single_instance: true,
         }
     }
 
@@ -134,7 +149,22 @@ impl Config {
             busy_quota: parse::<u32>("WARDEN_API_BUSY_QUOTA")?.unwrap_or(quota / 2).clamp(1, quota),
             busy_in_flight: parse::<usize>("WARDEN_API_BUSY_IN_FLIGHT")?.unwrap_or(64),
         };
+        let single_instance = match var("WARDEN_SINGLE_INSTANCE").as_deref() {
+            None | Some("0" | "false" | "no") => false,
+            Some("1" | "true" | "yes") => true,
+            Some(v) => return Err(ConfigError(format!("WARDEN_SINGLE_INSTANCE={v:?}: use 1 or 0"))),
+        };
+        let redis_url = var("REDIS_URL");
+        if let Some(u) = &redis_url {
+            if !(u.starts_with("redis://") || u.starts_with("rediss://") || u.starts_with("redis+unix://") || u.starts_with("unix://")) {
+                // Not echoed: it may hold a password.
+                return Err(ConfigError("REDIS_URL: use redis://[:password@]host[:port][/db] or rediss://…".into()));
+            }
+        }
         Ok(Config {
+            redis_url: redis_url.map(domain::Secret::new),
+            redis_prefix: var("WARDEN_REDIS_PREFIX").unwrap_or_default(),
+            single_instance,
             api,
             events,
             bind: parse("WARDEN_BIND")?,

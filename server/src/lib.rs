@@ -56,8 +56,33 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
         ..defaults
     };
     let secret_box = domain::support::secret_box::SecretBox::from_ring(&ring);
-    Ok(Warden::new(store, clock, cfg, secret_box, Limiter::in_memory())?)
+    let limiter = limiter(config, store.backend).await?;
+    Ok(Warden::new(store, clock, cfg, secret_box, limiter)?)
 }
+
+/// Where the limiter keeps its budgets: Redis when `REDIS_URL` is set (every
+/// instance shares them), else this process. PostgreSQL is how several
+/// instances share one database, so on PostgreSQL an in-process limiter is
+/// refused unless `WARDEN_SINGLE_INSTANCE=1` says this is the only one:
+/// otherwise N instances would allow N times the password, code and PIN
+/// guesses and N × the API rate.
+pub async fn limiter(config: &Config, backend: domain::support::db::Backend) -> Result<Limiter, Box<dyn std::error::Error>> {
+    match &config.redis_url {
+        Some(url) => {
+            let limiter = Limiter::redis(url.expose(), &config.redis_prefix).await.map_err(|e| format!("REDIS_URL: {}", e.0))?;
+            tracing::info!("limiter: Redis, shared by every instance");
+            Ok(limiter)
+        }
+        None if backend == domain::support::db::Backend::Postgres && !config.single_instance => Err(NEEDS_REDIS.into()),
+        None => Ok(Limiter::in_memory()),
+    }
+}
+
+/// Why Warden will not start on PostgreSQL without Redis.
+pub const NEEDS_REDIS: &str = "DATABASE_URL is PostgreSQL, the way several instances share one database, but REDIS_URL is not set. \
+Without it each instance keeps its own password, two-factor and PIN guess budgets and its own API rate limit, so N instances would \
+allow N times the guesses and N × 60 API requests a minute. Set REDIS_URL=redis://host:6379 (the same for every instance), or \
+WARDEN_SINGLE_INSTANCE=1 if this is the only instance.";
 
 pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>) -> Router {
     let ctx = Ctx { warden, cookies: Cookies { secure: config.cookie_secure } };
@@ -178,6 +203,12 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     spawn_sweeper(warden.clone());
     spawn_usage_flusher(warden.clone());
     let backend = warden.deps().store.backend;
+    if backend == domain::support::db::Backend::Postgres && !config.single_instance && config.secret_key.is_none() {
+        tracing::warn!(
+            "several instances and no WARDEN_SECRET_KEY: each instance seals with the key file in its own data folder, so one cannot \
+             open what another sealed (2FA secrets, queued mail). Give every instance the same WARDEN_SECRET_KEY."
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(?backend, data_dir = %config.data_dir.display(), "database ready");
     tracing::info!("Warden is running at http://{}", listener.local_addr()?);

@@ -14,7 +14,7 @@ pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
         let tokens = c.warden.api_tokens();
         let list = tokens.list(actor).await?;
         let two_factor_on = domain::two_factor::is_enabled(c.warden.deps().pool(), actor.account()?).await?;
-        let fresh = tokens.take_handed_over(actor)?.map(|t| views::new_api_token(&t));
+        let fresh = tokens.take_handed_over(actor).await?.map(|t| views::new_api_token(&t));
         Ok(ApiTokensView { tokens: list.into_iter().map(views::api_token).collect(), two_factor_on, fresh })
     })
     .await
@@ -22,8 +22,9 @@ pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
 
 /// Makes a token (after the username and password, and the 2FA code when
 /// 2FA is on, typed again). With JavaScript the answer carries the token,
-/// once; a plain form post leaves it in the server's memory for the page
-/// the redirect lands on (never in the URL or a cookie), and answers `None`.
+/// once; a plain form post leaves it sealed in the database for the page
+/// the redirect lands on, on any instance (never in the URL or a cookie),
+/// for two minutes, and answers `None`.
 #[server(prefix = "/_fn", endpoint = "create_api_token")]
 pub async fn create_api_token(
     name: String,
@@ -44,7 +45,7 @@ pub async fn create_api_token(
         let actor = c.actor()?;
         let created = c.warden.api_tokens().create(actor, &form, &c.meta).await?;
         if is_plain_form_post() {
-            c.warden.api_tokens().hand_over(actor, created)?;
+            c.warden.api_tokens().hand_over(actor, &created).await?;
             leptos_axum::redirect(crate::gate::paths::API_TOKENS);
             return Ok(None);
         }

@@ -415,16 +415,15 @@ impl<'w> ApiTokens<'w> {
     /// Keeps a token just made for the next page of the actor's session,
     /// which shows it once (a plain form post, JavaScript off; see
     /// [`handover`]).
-    pub fn hand_over(&self, actor: &Actor, created: Created) -> Result<()> {
+    pub async fn hand_over(&self, actor: &Actor, created: &Created) -> Result<()> {
         let (_, session) = actor.browser_session()?;
-        self.deps.handover.hold(session, created, self.deps.now());
-        Ok(())
+        handover::hold(self.deps, session, created).await
     }
 
     /// The token [`Self::hand_over`] kept for the actor's session, once.
-    pub fn take_handed_over(&self, actor: &Actor) -> Result<Option<Created>> {
-        let (_, session) = actor.browser_session()?;
-        Ok(self.deps.handover.take(session, self.deps.now()))
+    pub async fn take_handed_over(&self, actor: &Actor) -> Result<Option<Created>> {
+        let (account, session) = actor.browser_session()?;
+        handover::take(self.deps, account, session).await
     }
 
     /// Makes a token after the username and password (and the 2FA code when

@@ -187,3 +187,30 @@ pub async fn mark_expiry_warned(db: &mut sqlx::AnyConnection, id: i64, at: i64) 
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Keeps a sealed new token for the next page of `session` (one per
+/// session: a newer one replaces it). See [`super::handover`].
+pub async fn hold_handover(db: &sqlx::AnyPool, session: &str, sealed: &str, expires_at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_token_handover (session_id, sealed, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (session_id) DO UPDATE SET sealed = excluded.sealed, expires_at = excluded.expires_at",
+    )
+    .bind(session)
+    .bind(sealed)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes (reads and deletes, in one statement, so two pages cannot both
+/// get it) the token held for `session`, if it has not expired.
+pub async fn take_handover(db: &sqlx::AnyPool, session: &str, now: i64) -> Result<Option<String>> {
+    let row: Option<(String, i64)> =
+        sqlx::query_as("DELETE FROM api_token_handover WHERE session_id = $1 RETURNING sealed, expires_at").bind(session).fetch_optional(db).await?;
+    Ok(row.filter(|(_, until)| *until > now).map(|(sealed, _)| sealed))
+}
+
+pub async fn delete_handovers_before(db: &sqlx::AnyPool, now: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM api_token_handover WHERE expires_at <= $1").bind(now).execute(db).await?.rows_affected())
+}

@@ -11,7 +11,7 @@ pub const DEFAULT_MAX_KEYS: usize = 200_000;
 
 enum State {
     Failures(Record),
-    /// GCRA's theoretical arrival time, in milliseconds.
+    /// GCRA's theoretical arrival time, in microseconds.
     Arrival(i64),
 }
 
@@ -124,7 +124,7 @@ impl LimitStore for MemoryStore {
         let (decision, next) = rate.take(tat, now_ms);
         if let Some(t) = next {
             // After its arrival time a key is as good as fresh: it may go.
-            inner.put(key, State::Arrival(t), t.div_euclid(1000) + 1, now, self.max_keys);
+            inner.put(key, State::Arrival(t), t.div_euclid(1_000_000) + 1, now, self.max_keys);
         }
         Box::pin(async move { Ok(decision) })
     }

@@ -12,10 +12,12 @@
 pub mod backoff;
 pub mod memory;
 pub mod rate;
+pub mod redis_store;
 
 pub use backoff::{Backoff, Record};
 pub use memory::MemoryStore;
 pub use rate::{Rate, RateDecision};
+pub use redis_store::RedisStore;
 
 use crate::actor::AccountId;
 use crate::{Error, Result};
@@ -179,6 +181,11 @@ pub struct Limiter {
 impl Limiter {
     pub fn new(store: Arc<dyn LimitStore>) -> Self {
         Limiter { store }
+    }
+
+    /// The limiter every instance shares, on Redis (see [`RedisStore`]).
+    pub async fn redis(url: &str, prefix: &str) -> std::result::Result<Self, StoreError> {
+        Ok(Limiter::new(Arc::new(RedisStore::connect(url, prefix).await?)))
     }
 
     /// The in-process limiter: fine for one instance.

@@ -24,27 +24,31 @@ pub struct RateDecision {
 }
 
 impl Rate {
-    fn interval_ms(&self) -> i64 {
-        (self.per_secs.max(1) * 1000) / i64::from(self.max.max(1))
+    /// The time one request takes from the quota, in microseconds: fine
+    /// enough for any quota a config allows (even millions a minute).
+    pub(crate) fn interval_us(&self) -> i64 {
+        ((self.per_secs.max(1) * 1_000_000) / i64::from(self.max.max(1))).max(1)
     }
-    fn window_ms(&self) -> i64 {
-        self.per_secs.max(1) * 1000
+    pub(crate) fn window_us(&self) -> i64 {
+        self.per_secs.max(1) * 1_000_000
     }
 
-    /// Decides one request at `now_ms` given the stored arrival time `tat`;
-    /// returns the decision and the arrival time to store when allowed.
+    /// Decides one request at `now_ms` given the stored arrival time `tat`
+    /// (microseconds); returns the decision and the arrival time to store
+    /// when allowed.
     pub fn take(&self, tat: Option<i64>, now_ms: i64) -> (RateDecision, Option<i64>) {
-        let t = self.interval_ms();
-        let w = self.window_ms();
-        let tat = tat.unwrap_or(now_ms).max(now_ms);
+        let now = now_ms.saturating_mul(1000);
+        let t = self.interval_us();
+        let w = self.window_us();
+        let tat = tat.unwrap_or(now).max(now);
         let new_tat = tat + t;
-        let ceil_secs = |ms: i64| (ms.max(0) + 999) / 1000;
-        if new_tat - now_ms <= w {
-            let remaining = ((w - (new_tat - now_ms)) / t).clamp(0, i64::from(self.max)) as u32;
-            (RateDecision { allowed: true, remaining, reset_secs: ceil_secs(new_tat - now_ms), retry_after_secs: 0 }, Some(new_tat))
+        let ceil_secs = |us: i64| (us.max(0) + 999_999) / 1_000_000;
+        if new_tat - now <= w {
+            let remaining = ((w - (new_tat - now)) / t).clamp(0, i64::from(self.max)) as u32;
+            (RateDecision { allowed: true, remaining, reset_secs: ceil_secs(new_tat - now), retry_after_secs: 0 }, Some(new_tat))
         } else {
-            let retry = ceil_secs(new_tat - w - now_ms).max(1);
-            (RateDecision { allowed: false, remaining: 0, reset_secs: ceil_secs(tat - now_ms), retry_after_secs: retry }, None)
+            let retry = ceil_secs(new_tat - w - now).max(1);
+            (RateDecision { allowed: false, remaining: 0, reset_secs: ceil_secs(tat - now), retry_after_secs: retry }, None)
         }
     }
 }
@@ -83,5 +87,17 @@ mod tests {
         // After a quiet minute the whole burst is back.
         let (d, _) = API.take(next, 61_000);
         assert_eq!((d.allowed, d.remaining), (true, 59));
+    }
+
+    #[test]
+    fn a_quota_of_millions_a_minute_still_counts_every_request() {
+        let huge = Rate { max: 6_000_000, per_secs: 60 };
+        let mut tat = None;
+        for i in 0..1000 {
+            let (d, next) = huge.take(tat, 0);
+            assert!(d.allowed, "request {i}");
+            assert_eq!(d.remaining, 6_000_000 - 1 - i);
+            tat = next;
+        }
     }
 }

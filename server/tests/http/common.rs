@@ -35,8 +35,21 @@ pub struct TestApp {
     pub config: Config,
 }
 
-fn unique() -> String {
+pub fn unique() -> String {
     format!("{}_{}", std::process::id(), domain::support::random::public_id())
+}
+
+/// The Redis the tests may use (`WARDEN_TEST_REDIS_URL`).
+pub fn redis_url() -> Option<String> {
+    std::env::var("WARDEN_TEST_REDIS_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// Runs when a test that needs Redis has none to talk to.
+pub fn redis_not_run() {
+    if std::env::var("WARDEN_REQUIRE_REDIS").is_ok() {
+        panic!("WARDEN_REQUIRE_REDIS is set but WARDEN_TEST_REDIS_URL is not");
+    }
+    eprintln!("NOT RUN on Redis: set WARDEN_TEST_REDIS_URL (e.g. redis://127.0.0.1:6379) to run it");
 }
 
 /// Runs when the PostgreSQL half of a test has no server to talk to.
@@ -62,8 +75,29 @@ impl TestApp {
         Self::postgres_with(|_| {}).await
     }
 
-    /// A fresh schema per test, so tests run in parallel without seeing each other.
+    /// A fresh schema per test, so tests run in parallel without seeing
+    /// each other. With `WARDEN_TEST_REDIS_URL` set, the limiter is on that
+    /// Redis (under a prefix of its own), as in a deployment of several
+    /// instances: every PostgreSQL half of the suite then runs its throttles
+    /// through Redis.
     pub async fn postgres_with(tweak: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let url = Self::postgres_schema().await?;
+        let dir = std::env::temp_dir().join(format!("warden-test-{}", unique()));
+        Some(
+            Self::spawn(dir, url, "postgres", |c| {
+                if let Some(redis) = redis_url() {
+                    c.redis_url = Some(domain::Secret::new(redis));
+                    c.redis_prefix = format!("warden-test:{}:", unique());
+                    c.single_instance = false;
+                }
+                tweak(c)
+            })
+            .await,
+        )
+    }
+
+    /// A fresh schema in the PostgreSQL at `WARDEN_TEST_POSTGRES_URL`, as a database URL.
+    pub async fn postgres_schema() -> Option<String> {
         let base = std::env::var("WARDEN_TEST_POSTGRES_URL").ok()?;
         let schema = format!("warden_t_{}", unique());
         {
@@ -72,9 +106,7 @@ impl TestApp {
             sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut c).await.expect("create schema");
         }
         let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let dir = std::env::temp_dir().join(format!("warden-test-{}", unique()));
-        Some(Self::spawn(dir, url, "postgres", tweak).await)
+        Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
     }
 
     async fn spawn(data_dir: PathBuf, database_url: String, backend: &'static str, tweak: impl FnOnce(&mut Config)) -> TestApp {
@@ -83,7 +115,8 @@ impl TestApp {
         Self::start(config, ManualClock::at(1_800_000_000), backend).await
     }
 
-    async fn start(config: Config, clock: ManualClock, backend: &'static str) -> TestApp {
+    /// A server on `config` (its own data folder, database and limiter) and `clock`.
+    pub async fn start(config: Config, clock: ManualClock, backend: &'static str) -> TestApp {
         let warden = Arc::new(server::warden(&config, Arc::new(clock.clone())).await.expect("start warden"));
         let options = LeptosOptions::builder().output_name("warden").site_root("target/site").build();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -175,6 +208,15 @@ pub struct Browser {
 impl Browser {
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.cookies.lock().expect("lock").get(name).cloned()
+    }
+
+    /// The same browser (its cookies and user agent) with its requests
+    /// now going to `app`: a load balancer that sent it elsewhere.
+    pub fn via(&self, app: &TestApp) -> Browser {
+        let b = app.browser(&self.user_agent);
+        *b.cookies.lock().expect("lock") = self.cookies.lock().expect("lock").clone();
+        *b.extra.lock().expect("lock") = self.extra.lock().expect("lock").clone();
+        b
     }
 
     pub fn set_header(&self, name: &'static str, value: &str) {

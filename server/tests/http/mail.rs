@@ -19,10 +19,10 @@ const FROM: &str = "Warden <warden@warden.example>";
 // ---- a real SMTP server ----------------------------------------------------
 
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     envelope_from: String,
     envelope_to: Vec<String>,
-    data: Vec<u8>,
+    pub(crate) data: Vec<u8>,
 }
 
 #[derive(Clone, Default)]
@@ -56,13 +56,13 @@ impl Handler for Inbox {
     }
 }
 
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     port: u16,
     inbox: Inbox,
 }
 
 impl SmtpServer {
-    fn start() -> SmtpServer {
+    pub(crate) fn start() -> SmtpServer {
         Self::start_on(TcpListener::bind("127.0.0.1:0").expect("bind"))
     }
 
@@ -79,7 +79,7 @@ impl SmtpServer {
         SmtpServer { port, inbox }
     }
 
-    fn received(&self) -> Vec<Received> {
+    pub(crate) fn received(&self) -> Vec<Received> {
         self.inbox.messages.lock().expect("lock").clone()
     }
 
@@ -87,7 +87,7 @@ impl SmtpServer {
         *self.inbox.mail_commands.lock().expect("lock")
     }
 
-    fn plain_url(&self) -> String {
+    pub(crate) fn plain_url(&self) -> String {
         format!("smtp://127.0.0.1:{}?tls=none", self.port)
     }
 }

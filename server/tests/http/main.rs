@@ -12,6 +12,7 @@ mod api_resources;
 mod api_tokens;
 mod api_tokens_page;
 mod hardening;
+mod instances;
 mod mail;
 mod password;
 mod protection;

@@ -27,7 +27,7 @@ async fn start(b: &Browser) -> String {
 }
 
 /// Signs up, signs in and turns 2FA on; returns the browser, the key and the recovery codes.
-async fn with_2fa(app: &TestApp, name: &str) -> (Browser, String, Vec<String>) {
+pub(crate) async fn with_2fa(app: &TestApp, name: &str) -> (Browser, String, Vec<String>) {
     let b = app.signed_in_user(name, PW, CHROME_WINDOWS).await;
     let key = start(&b).await;
     let r = b.call("confirm_totp", &[("code", &code(&key, app.clock.now_secs()))]).await;
@@ -37,7 +37,7 @@ async fn with_2fa(app: &TestApp, name: &str) -> (Browser, String, Vec<String>) {
     (b, key, codes)
 }
 
-trait Now {
+pub(crate) trait Now {
     fn now_secs(&self) -> i64;
 }
 impl Now for domain::support::clock::ManualClock {
