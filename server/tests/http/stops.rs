@@ -780,3 +780,24 @@ async fn futures_join<F: std::future::Future>(futures: impl IntoIterator<Item = 
     .await;
     out.into_iter().map(|o| o.expect("every future is done")).collect()
 }
+
+// ---- giving a claim back, in process ----------------------------------------
+
+on_both_backends!(a_claim_is_given_back_only_by_the_attempt_that_took_it);
+
+async fn a_claim_is_given_back_only_by_the_attempt_that_took_it(app: crate::common::TestApp) {
+    let mail = domain::outbox::Mail { to: "ann@example.com".into(), subject: "s".into(), text: "t".into(), html: "<p>t</p>".into() };
+    app.queue_mail(&mail).await.expect("queue");
+    let (pool, now) = (app.warden.deps().pool(), app.warden.now());
+    let id = domain::outbox::due(pool, now, 10).await.expect("due")[0].id;
+    assert_eq!(domain::outbox::claim(pool, id, now).await.expect("claim"), Some(1));
+    assert!(domain::outbox::due(pool, now, 10).await.expect("due").is_empty(), "claimed: nobody else takes it");
+
+    assert!(!domain::outbox::release(pool, id, 2, "stopping").await.expect("release"), "another attempt's claim stays");
+    assert!(domain::outbox::due(pool, now, 10).await.expect("due").is_empty());
+    assert!(domain::outbox::release(pool, id, 1, "stopping").await.expect("release"));
+    let due = domain::outbox::due(pool, now, 10).await.expect("due");
+    assert_eq!((due.len(), due[0].attempts), (1, 1), "due again at once, the abandoned attempt counted");
+    assert!(!domain::outbox::release(pool, id, 1, "stopping").await.expect("release"), "nothing left to give back");
+    assert_eq!(domain::outbox::claim(pool, id, now).await.expect("claim"), Some(2), "the next claim is the second attempt");
+}
