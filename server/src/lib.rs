@@ -87,7 +87,8 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
 }
 
 /// Serves `router` on `listener` until SIGTERM or SIGINT, then lets the
-/// requests in flight finish (for as long as they take: [`run`] bounds it).
+/// requests in flight finish, for as long as they take. (The binary's
+/// [`run`] bounds that by a grace period and stops the mail worker too.)
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
     serve_until(listener, router, shutdown::signalled()).await
 }

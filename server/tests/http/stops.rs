@@ -660,6 +660,18 @@ async fn a_kill_9_mid_write_loses_no_answered_change_and_leaves_none_half_done(d
         format!("172.16.{}.{}", ip / 250, ip % 250 + 1)
     };
 
+    // For the record: how many writes whose answer never came had committed.
+    let mut committed = 0;
+    for name in signed_up.iter().filter_map(|s| s.in_doubt.as_deref()) {
+        committed += count(&pool, "SELECT COUNT(*) FROM accounts WHERE username = $1", name).await;
+    }
+    for seen in &created {
+        if let Some((_, name)) = &seen.in_doubt {
+            committed += count(&pool, "SELECT COUNT(*) FROM campaigns WHERE name = $1", name).await;
+        }
+    }
+    eprintln!("of the unanswered sign-ups and campaigns, {committed} had committed (password changes and tokens are checked below)");
+
     // Every answered sign-up's account exists and signs in.
     for name in signed_up.iter().flat_map(|s| &s.answered) {
         assert!(signs_in(&w, &next_ip(), name, PW).await, "{name} was told the account exists");
