@@ -9,6 +9,7 @@ pub mod mail;
 pub mod mailed_links;
 pub mod middleware;
 pub mod reports_export;
+pub mod shutdown;
 
 use app::ssr::cookies::Cookies;
 use app::ssr::Ctx;
@@ -110,13 +111,22 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
         .nest(api::PREFIX, api)
 }
 
-/// Serves `router` on `listener` until the process is told to stop.
+/// Serves `router` on `listener` until SIGTERM or SIGINT, then lets the
+/// requests in flight finish, for as long as they take. (The binary's
+/// [`run`] bounds that by a grace period and stops the mail worker too.)
 pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    serve_until(listener, router, shutdown::signalled()).await
+}
+
+/// Serves `router` on `listener` until `stop` resolves; then closes the
+/// listener (new connections are refused), closes idle connections, and
+/// returns once every request in flight is answered.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(stop).await
 }
 
 /// What the binary was asked to do: serve (no arguments) or a subcommand.
@@ -184,7 +194,10 @@ async fn rotate_key(step: data::Rotation) -> Result<(), Box<dyn std::error::Erro
 
 pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     init_logs();
+    // Before anything slow: a SIGTERM from now on starts a graceful shutdown.
+    let signals = shutdown::Signals::listen()?;
     let config = Config::from_env()?;
+    let grace = shutdown::grace_from_env()?;
     let conf =
         leptos_config::get_configuration(Some("Leptos.toml")).map_err(|e| format!("reading Leptos.toml (run from the repository root): {e}"))?;
     let leptos_options = conf.leptos_options;
@@ -199,7 +212,8 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     // waits for (or fails with) the mail server.
     let transport = mail::transport(&config)?;
     tracing::info!(transport = %transport, "mail worker started");
-    mail::MailWorker::new(warden.clone(), transport, &config.mail_from)?.spawn();
+    let stops = mail::WorkerStops::default();
+    let worker = mail::MailWorker::new(warden.clone(), transport, &config.mail_from)?.spawn_until(stops.clone());
     spawn_sweeper(warden.clone());
     spawn_usage_flusher(warden.clone());
     let backend = warden.deps().store.backend;
@@ -212,10 +226,31 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(?backend, data_dir = %config.data_dir.display(), "database ready");
     tracing::info!("Warden is running at http://{}", listener.local_addr()?);
-    serve(listener, router(config, leptos_options, warden.clone())).await?;
+    let requests = shutdown::Requests::default();
+    let app = requests.count(router(config, leptos_options, warden.clone()));
+    let server = serve_until(listener, app, stops.stop.clone().cancelled_owned());
+    let report = shutdown::serve_until_signalled(server, signals, grace, &stops, worker, &requests).await?;
     // The last minute's API token usage, before the process goes.
-    if let Err(e) = warden.api_tokens().flush_usage().await {
-        tracing::error!(error = %e, "API token usage not flushed at shutdown");
+    let usage_flushed = match warden.api_tokens().flush_usage().await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "API token usage not flushed at shutdown");
+            false
+        }
+    };
+    // Closing the pool lets SQLite fold its WAL back into the database file.
+    if tokio::time::timeout(std::time::Duration::from_secs(5), warden.deps().pool().close()).await.is_err() {
+        tracing::warn!("the database connections did not close within 5 s");
     }
+    tracing::info!(
+        signal = report.signal,
+        requests_finished = report.requests_finished,
+        requests_cut_off = report.requests_cut_off,
+        mail_sends_finished = report.mail.map(|m| m.finished),
+        mail_claims_released = report.mail.map(|m| m.released),
+        usage_flushed,
+        elapsed_ms = report.started.elapsed().as_millis() as u64,
+        "shutdown complete"
+    );
     Ok(())
 }

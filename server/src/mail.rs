@@ -8,6 +8,10 @@
 //! links, wait sealed in the queue and are opened only for the attempt; they
 //! and SMTP credentials never reach a log line.
 //!
+//! When the server stops, the worker claims nothing more; a send under way
+//! may finish within the grace period, else it is dropped and its claim
+//! given back at once for another instance (`crate::shutdown`).
+//!
 //! `SMTP_URL` forms (credentials percent-encoded):
 //!
 //! | URL | connection | default port |
@@ -29,6 +33,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
+use tokio_util::sync::CancellationToken;
 
 /// Longest one attempt may take, connection included. Well under the queue's
 /// lease, so a slow attempt is never overlapped by another worker's.
@@ -240,55 +245,77 @@ impl MailWorker {
 
     /// Sends what is due now; returns how many mails went out.
     pub async fn run_once(&self) -> usize {
-        self.pass().await.1
+        self.pass(&WorkerStops::default()).await.sent
     }
 
     /// Runs the worker until the runtime stops: a pass, then a wait for the
     /// next queued mail or the poll interval, whichever comes first.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+    pub fn spawn(self) -> tokio::task::JoinHandle<Stopped> {
+        self.spawn_until(WorkerStops::default())
+    }
+
+    /// [`Self::spawn`], until `stops.stop` is cancelled: then no further
+    /// mail is claimed, the one being sent may finish, and if
+    /// `stops.abandon` is cancelled first its send is dropped and its claim
+    /// released. The task ends with what happened after the stop.
+    pub fn spawn_until(self, stops: WorkerStops) -> tokio::task::JoinHandle<Stopped> {
         tokio::spawn(async move {
             let wakeup = self.warden.deps().outbox.wakeup();
-            loop {
-                let (taken, sent) = self.pass().await;
+            let mut stopped = Stopped::default();
+            while !stops.stop.is_cancelled() {
+                let pass = self.pass(&stops).await;
+                stopped.finished += pass.finished_while_stopping;
+                stopped.released += pass.released;
                 // A full batch that made progress: more may be waiting.
-                if taken >= BATCH as usize && sent > 0 {
+                if pass.taken >= BATCH as usize && pass.sent > 0 {
                     continue;
                 }
                 tokio::select! {
                     _ = wakeup.notified() => {}
                     _ = tokio::time::sleep(self.poll) => {}
+                    _ = stops.stop.cancelled() => {}
                 }
             }
+            stopped
         })
     }
 
-    /// One batch: (mails looked at, mails sent).
-    async fn pass(&self) -> (usize, usize) {
+    /// One batch; no new claim once `stops.stop` is cancelled.
+    async fn pass(&self, stops: &WorkerStops) -> Pass {
         let pool = self.warden.deps().pool();
         let due = match queue::due(pool, self.warden.now(), BATCH).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::error!(error = ?e, "mail queue: cannot read due mail");
-                return (0, 0);
+                return Pass::default();
             }
         };
-        let mut sent = 0;
+        let mut pass = Pass { taken: due.len(), ..Pass::default() };
         for q in &due {
-            match self.attempt(q).await {
-                Ok(true) => sent += 1,
-                Ok(false) => {}
+            if stops.stop.is_cancelled() {
+                break;
+            }
+            match self.attempt(q, stops).await {
+                Ok(Attempt::Sent) => {
+                    pass.sent += 1;
+                    if stops.stop.is_cancelled() {
+                        pass.finished_while_stopping += 1;
+                    }
+                }
+                Ok(Attempt::NotSent) => {}
+                Ok(Attempt::Released) => pass.released += 1,
                 Err(e) => tracing::error!(mail_id = q.id, error = ?e, "mail queue: cannot record a send attempt"),
             }
         }
-        (due.len(), sent)
+        pass
     }
 
-    /// Claims and sends one mail. `Ok(false)`: another worker holds it, or
+    /// Claims and sends one mail. `NotSent`: another worker holds it, or
     /// this attempt failed and is rescheduled.
-    async fn attempt(&self, q: &QueuedMail) -> domain::Result<bool> {
+    async fn attempt(&self, q: &QueuedMail, stops: &WorkerStops) -> domain::Result<Attempt> {
         let pool = self.warden.deps().pool();
         let now = self.warden.now();
-        let Some(attempt) = queue::claim(pool, q.id, now).await? else { return Ok(false) };
+        let Some(attempt) = queue::claim(pool, q.id, now).await? else { return Ok(Attempt::NotSent) };
         // Opened only now, in memory, for this attempt.
         let mail = match q.open(&self.warden.deps().secret_box) {
             Ok(mail) => mail,
@@ -297,7 +324,7 @@ impl MailWorker {
                 // a fixed key configuration still sends it.
                 tracing::error!(mail_id = q.id, error = %e, "a queued mail's body cannot be opened with the configured keys");
                 queue::mark_retry(pool, q.id, self.warden.now(), attempt, "the sealed body cannot be opened with the configured keys").await?;
-                return Ok(false);
+                return Ok(Attempt::NotSent);
             }
         };
         let message_id = format!("<{}.{}@{}>", q.id, domain::support::random::public_id(), self.from.email.domain());
@@ -307,26 +334,70 @@ impl MailWorker {
                 // No retry makes a malformed address valid.
                 tracing::error!(mail_id = q.id, error = %e, "mail cannot be sent and is dropped");
                 queue::mark_failed(pool, q.id, self.warden.now(), &e).await?;
-                return Ok(false);
+                return Ok(Attempt::NotSent);
             }
         };
-        let outcome = match tokio::time::timeout(SEND_TIMEOUT, self.transport.deliver(q.id, &mail, message)).await {
-            Ok(r) => r,
-            Err(_) => Err(format!("no answer within {} s", SEND_TIMEOUT.as_secs())),
+        let send = tokio::time::timeout(SEND_TIMEOUT, self.transport.deliver(q.id, &mail, message));
+        let outcome = tokio::select! {
+            // A send that is done counts, even if the stop came meanwhile.
+            biased;
+            r = send => match r {
+                Ok(r) => r,
+                Err(_) => Err(format!("no answer within {} s", SEND_TIMEOUT.as_secs())),
+            },
+            _ = stops.abandon.cancelled() => {
+                // Left to the lease, the mail would wait up to two minutes
+                // for another instance; given back, it goes at its next pass.
+                let released = queue::release(pool, q.id, attempt, "the sending instance stopped before the send finished").await?;
+                tracing::warn!(mail_id = q.id, attempt, released, "mail send abandoned at shutdown; its claim is given back");
+                return Ok(if released { Attempt::Released } else { Attempt::NotSent });
+            }
         };
         match outcome {
             Ok(()) => {
                 queue::mark_sent(pool, q.id, self.warden.now()).await?;
-                Ok(true)
+                Ok(Attempt::Sent)
             }
             Err(e) => {
                 if let Retry::At(at) = queue::mark_retry(pool, q.id, self.warden.now(), attempt, &e).await? {
                     tracing::warn!(mail_id = q.id, attempt, retry_at = at, error = %e, "mail not sent; will retry");
                 }
-                Ok(false)
+                Ok(Attempt::NotSent)
             }
         }
     }
+}
+
+/// How the worker is told to stop (see `crate::shutdown`).
+#[derive(Clone, Debug, Default)]
+pub struct WorkerStops {
+    /// Claim no more mail; a send under way may finish.
+    pub stop: CancellationToken,
+    /// Drop the send under way and give its claim back.
+    pub abandon: CancellationToken,
+}
+
+/// What the worker did after it was told to stop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stopped {
+    /// Sends under way at the stop that finished.
+    pub finished: usize,
+    /// Claims given back unsent, for another instance.
+    pub released: usize,
+}
+
+#[derive(Default)]
+struct Pass {
+    taken: usize,
+    sent: usize,
+    finished_while_stopping: usize,
+    released: usize,
+}
+
+enum Attempt {
+    Sent,
+    NotSent,
+    Released,
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 //! describes a change), so a slow or absent mail server never holds it up or
 //! fails it. The worker claims a row with a lease before sending: with several
 //! instances on one PostgreSQL only one of them sends it, and if the sender
-//! dies mid-send the lease runs out and the mail is tried again. Delivery is
+//! dies mid-send the lease runs out and the mail is tried again (a sender
+//! that stops in an orderly way gives its claim back at once). Delivery is
 //! therefore at least once, never lost; a failed attempt is retried with
 //! exponential backoff until [`MAX_ATTEMPTS`], then the mail is marked failed.
 //!
@@ -18,7 +19,7 @@
 pub mod notices;
 pub mod store;
 
-pub use store::{claim, due, enqueue, mark_failed, mark_retry, mark_sent, reseal};
+pub use store::{claim, due, enqueue, mark_failed, mark_retry, mark_sent, release, reseal};
 
 use crate::support::secret_box::SecretBox;
 use crate::Result;

@@ -114,6 +114,24 @@ pub async fn claim(pool: &AnyPool, id: i64, now: i64) -> Result<Option<i64>> {
     Ok(attempts.map(|(n,)| n))
 }
 
+/// Gives back the claim on mail `id` taken as attempt `attempts` without an
+/// outcome (the worker is stopping mid-send), so another instance sends it
+/// at its next pass instead of after the lease. The attempt stays counted: a
+/// mail that hangs every sender still runs out of attempts. Only the claim
+/// this attempt took is cleared, never a later one. Whether it was.
+pub async fn release(pool: &AnyPool, id: i64, attempts: i64, why: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE mail_queue SET lease_until = NULL, last_error = $3 \
+         WHERE id = $1 AND attempts = $2 AND lease_until IS NOT NULL AND sent_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(id)
+    .bind(attempts)
+    .bind(clip(why, MAX_ERROR_LEN))
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The mail went out: it is never sent again, and its bodies are dropped.
 pub async fn mark_sent(pool: &AnyPool, id: i64, now: i64) -> Result<()> {
     sqlx::query("UPDATE mail_queue SET sent_at = $2, lease_until = NULL, last_error = NULL, text_body = '', html_body = '' WHERE id = $1")

@@ -21,5 +21,6 @@ mod reset_links;
 mod sessions;
 mod sign_in;
 mod sign_up;
+mod stops;
 mod storage;
 mod two_factor;
