@@ -23,6 +23,7 @@ on_both_backends!(
     forms_work_without_javascript,
     viewing_login_security_writes_nothing_yet_shows_a_lapsed_session_as_expired,
     ending_all_sessions_leaves_a_lapsed_one_expired,
+    sessions_from_before_device_labels_were_stored_show_the_same_device,
 );
 
 fn now(app: &TestApp) -> i64 {
@@ -479,4 +480,36 @@ async fn ending_all_sessions_leaves_a_lapsed_one_expired(app: TestApp) {
     assert_eq!(app.session_end(&phone_id).await, (Some(phone_lapses_at), Some("expired".into())));
     let events = s["events"].to_string();
     assert!(events.contains("1 sessions ended"), "only the live one counts: {events}");
+}
+
+/// Device labels are stored when a session starts; a session from before
+/// that (no labels) or labelled by an older parser shows its device as the
+/// header says, not blank and not the stale label.
+async fn sessions_from_before_device_labels_were_stored_show_the_same_device(app: TestApp) {
+    let owner = app.signed_in_user("pia", PW, CHROME_WINDOWS).await;
+    let phone = app.browser(FIREFOX_ANDROID);
+    phone.sign_in("pia", PW).await;
+    let labels = |s: &serde_json::Value| -> Vec<(String, String, String)> {
+        s["active"].as_array().expect("active").iter().map(|e| (e["browser"].to_string(), e["os"].to_string(), e["device"].to_string())).collect()
+    };
+    let fresh = labels(&owner.sessions(0).await);
+    assert_eq!(fresh.len(), 2);
+    assert!(fresh[0].0.contains("Chrome 120.0") && fresh[1].0.contains("Firefox"), "{fresh:?}");
+    let pool = app.warden.deps().pool();
+    let stored: Vec<(Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT device_browser, device_parser FROM sessions").fetch_all(pool).await.expect("rows");
+    assert!(
+        stored.iter().all(|(b, v)| b.is_some() && *v == Some(domain::support::user_agent::PARSER_VERSION)),
+        "parsed once, at sign-in: {stored:?}"
+    );
+    sqlx::query("UPDATE sessions SET device_browser = NULL, device_os = NULL, device_type = NULL, device_parser = NULL")
+        .execute(pool)
+        .await
+        .expect("as before migration 0014");
+    assert_eq!(labels(&owner.sessions(0).await), fresh);
+    sqlx::query("UPDATE sessions SET device_browser = 'Stale browser', device_os = 'Stale OS', device_type = 'other', device_parser = 0")
+        .execute(pool)
+        .await
+        .expect("as labelled by an older parser");
+    assert_eq!(labels(&owner.sessions(0).await), fresh);
 }
