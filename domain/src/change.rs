@@ -35,6 +35,11 @@ impl<'d> Change<'d> {
         self.at
     }
 
+    /// The ports and rules the change runs with.
+    pub(crate) fn deps(&self) -> &'d Deps {
+        self.deps
+    }
+
     /// Where people reach Warden, for links in mail.
     pub fn public_url(&self) -> &str {
         &self.deps.public_url

@@ -23,6 +23,8 @@ pub struct Deps {
     /// Where people reach Warden (`https://host`, no trailing slash), for
     /// links in mail. From configuration, never from a request's `Host`.
     pub public_url: String,
+    /// When a session has lapsed: every path that ends sessions needs it.
+    pub session_lapse: crate::sessions::Lapse,
 }
 
 impl Deps {

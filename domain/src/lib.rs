@@ -106,6 +106,8 @@ pub struct Swept {
     pub idempotency_keys: u64,
     /// Owners emailed that an API token expires within 7 days.
     pub expiry_warnings: u64,
+    /// Sessions that had lapsed without another request, now written down as ended.
+    pub sessions_lapsed: u64,
 }
 
 /// The façade: the ports, the settings, and a handle per slice.
@@ -125,6 +127,7 @@ impl Warden {
             outbox: Outbox::default(),
             meter: Default::default(),
             public_url: cfg.public_url.clone(),
+            session_lapse: cfg.sessions.lapse(),
             store,
             clock,
         };
@@ -168,10 +171,12 @@ impl Warden {
     }
 
     /// Retention: old and surplus security events, stale device cookies,
-    /// idempotency keys past their 24 hours, old API token usage; and the mail to owners of API tokens that expire
-    /// within 7 days (once per token). The server runs this every
-    /// `events.sweep_every_secs`.
+    /// idempotency keys past their 24 hours, old API token usage, sessions
+    /// that lapsed without another request (written down as ended); and the
+    /// mail to owners of API tokens that expire within 7 days (once per
+    /// token). The server runs this every `events.sweep_every_secs`.
     pub async fn sweep(&self) -> Result<Swept> {
+        let sessions_lapsed = self.sessions().sweep_lapsed().await?;
         let events = self.events().sweep().await?;
         let devices = self.sign_in().sweep_devices().await?;
         let tokens = self.api_tokens();
@@ -179,7 +184,7 @@ impl Warden {
         tokens.sweep_usage().await?;
         api_tokens::handover::sweep(&self.deps).await?;
         let idempotency_keys = self.idempotency().sweep().await?;
-        Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings })
+        Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings, sessions_lapsed })
     }
 
     pub fn deps(&self) -> &Deps {

@@ -124,7 +124,7 @@ impl<'w> Passwords<'w> {
         store::close_open(change.db(), account_id, at, store::Closed::PasswordChanged).await?;
         let renewed = sessions::renew(change.db(), account_id, session, at, false).await?;
         let ended =
-            if sign_out_others { sessions::end(change.db(), Which::OthersOf(account_id, session), EndReason::PasswordChanged, at).await? } else { 0 };
+            if sign_out_others { sessions::end(&mut change, Which::OthersOf(account_id, session), EndReason::PasswordChanged).await? } else { 0 };
         let notice =
             Notice { to: account.email, subject: "Your Warden password was changed", what: "The password of your Warden account was changed".into() };
         let event = Event::with_detail(EventKind::PasswordChanged, sessions::signed_out_detail(ended, "other "));

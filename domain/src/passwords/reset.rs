@@ -138,7 +138,7 @@ impl Passwords<'_> {
         }
         accounts::set_password_hash(change.db(), account_id, &hash, None, at).await?;
         store::close_open(change.db(), account_id, at, Closed::PasswordChanged).await?;
-        let ended = sessions::end(change.db(), Which::AllOf(account_id), EndReason::PasswordChanged, at).await?;
+        let ended = sessions::end(&mut change, Which::AllOf(account_id), EndReason::PasswordChanged).await?;
         let notice = Notice {
             to: account.email,
             subject: "Your Warden password was reset",

@@ -35,6 +35,31 @@ impl Lifetimes {
     }
 }
 
+/// When a session still marked active has in fact lapsed, without another
+/// request to notice it: a pending sign-in at the end of its second-factor
+/// window, any other at [`Lifetimes::expires_at`]. Reads compute this (a
+/// view never writes); the retention sweep and the paths that end sessions
+/// write it down.
+#[derive(Clone, Copy, Debug)]
+pub struct Lapse {
+    pub lifetimes: Lifetimes,
+    pub second_factor_window_secs: i64,
+}
+
+impl Lapse {
+    /// When and why a session has lapsed by `now`, if it has.
+    pub fn lapsed(&self, created: i64, last_active: i64, second_factor_pending: bool, now: i64) -> Option<(i64, EndReason)> {
+        let window_ends = created + self.second_factor_window_secs;
+        if second_factor_pending && now >= window_ends {
+            Some((window_ends, EndReason::SecondFactorNotCompleted))
+        } else if self.lifetimes.is_expired(created, last_active, now) {
+            Some((self.lifetimes.expires_at(created, last_active), EndReason::Expired))
+        } else {
+            None
+        }
+    }
+}
+
 /// Why a session ended, as the owner reads it on Login Security.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EndReason {
@@ -111,6 +136,17 @@ mod tests {
     fn last_active_is_written_at_most_once_a_minute() {
         assert!(!L.needs_touch(1000, 1059));
         assert!(L.needs_touch(1000, 1060));
+    }
+
+    #[test]
+    fn a_pending_sign_in_lapses_at_the_end_of_its_second_factor_window() {
+        let lapse = Lapse { lifetimes: L, second_factor_window_secs: 300 };
+        assert_eq!(lapse.lapsed(1000, 1000, true, 1299), None);
+        assert_eq!(lapse.lapsed(1000, 1000, true, 1300), Some((1300, EndReason::SecondFactorNotCompleted)));
+        // Long after, it still ended when its window did, for that reason.
+        assert_eq!(lapse.lapsed(1000, 1000, true, 90_000), Some((1300, EndReason::SecondFactorNotCompleted)));
+        assert_eq!(lapse.lapsed(1000, 1000, false, 1300), None, "a full session has no such window");
+        assert_eq!(lapse.lapsed(1000, 1000, false, 2800), Some((2800, EndReason::Expired)));
     }
 
     #[test]

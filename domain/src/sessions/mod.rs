@@ -5,7 +5,7 @@
 pub mod lifetimes;
 mod store;
 
-pub use lifetimes::{EndReason, Lifetimes};
+pub use lifetimes::{EndReason, Lapse, Lifetimes};
 pub use store::{lock_reports, reports_unlocked_until, unlock_reports, Which};
 
 use crate::actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
@@ -14,7 +14,7 @@ use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
 use crate::support::random;
-use crate::support::user_agent::{self, Device};
+use crate::support::user_agent::Device;
 
 #[derive(Clone, Debug)]
 pub struct SessionsConfig {
@@ -23,6 +23,12 @@ pub struct SessionsConfig {
     pub second_factor_window_secs: i64,
     /// Ended sessions shown per page on Login Security.
     pub ended_page_size: i64,
+}
+
+impl SessionsConfig {
+    pub fn lapse(&self) -> Lapse {
+        Lapse { lifetimes: self.lifetimes, second_factor_window_secs: self.second_factor_window_secs }
+    }
 }
 
 impl Default for SessionsConfig {
@@ -85,7 +91,16 @@ where
 /// Ends the sessions `which` names (see [`Which`]) and revokes the device
 /// cookies that go with them (see [`crate::sign_in::devices::revoke_with`]),
 /// so a browser signed out from elsewhere loses its sign-in budget too.
-pub async fn end(db: &mut sqlx::AnyConnection, which: Which<'_>, reason: EndReason, at: i64) -> Result<u64> {
+/// Sessions of the account that had already lapsed are written down first as
+/// they ended (see [`Lapse`]): Login Security showed them as expired, and
+/// ending "all" or "all others" must not relabel them or count them.
+pub async fn end(change: &mut Change<'_>, which: Which<'_>, reason: EndReason) -> Result<u64> {
+    let at = change.at();
+    let lapse = change.deps().session_lapse;
+    let db = change.db();
+    if !matches!(which, Which::One(..)) {
+        store::settle_lapsed(&mut *db, which.account(), &lapse, at).await?;
+    }
     let ended = store::end(&mut *db, which, reason, at).await?;
     crate::sign_in::devices::revoke_with(db, which, reason, at).await?;
     Ok(ended)
@@ -133,20 +148,12 @@ impl<'w> Sessions<'w> {
         let account = AccountId::new(row.account_id);
         let life = self.cfg.lifetimes;
         let pending = row.second_factor_pending != 0;
-        let window = self.cfg.second_factor_window_secs;
-        let lapsed = if pending && now >= row.created_at + window {
-            Some((row.created_at + window, EndReason::SecondFactorNotCompleted))
-        } else if life.is_expired(row.created_at, row.last_active_at, now) {
-            Some((life.expires_at(row.created_at, row.last_active_at), EndReason::Expired))
-        } else {
-            None
-        };
-        if let Some((at, reason)) = lapsed {
+        if let Some((at, reason)) = self.cfg.lapse().lapsed(row.created_at, row.last_active_at, pending, now) {
             store::end(self.deps.pool(), Which::One(account, &id), reason, at).await?;
             return Ok(None);
         }
         if life.needs_touch(row.last_active_at, now) {
-            store::touch(self.deps.pool(), &id, now).await?;
+            store::touch(self.deps.pool(), &id, now, now - life.touch_every_secs).await?;
         }
         Ok(Some(if pending {
             Actor::PendingSecondFactor { account, session: id }
@@ -175,13 +182,13 @@ impl<'w> Sessions<'w> {
             return Err(Error::refused(ErrorCode::CannotEndCurrentSession, "This is the session you are using. Use Sign out to end it."));
         }
         let not_found = || Error::refused(ErrorCode::NotFound, "That session has already ended or does not exist.");
-        let row = store::active_one(self.deps.pool(), account, session_id).await?.ok_or_else(not_found)?;
+        // One that has lapsed is shown among the ended ones: "not found" too.
+        let row = store::active_one(self.deps.pool(), account, session_id, &self.cfg.lapse(), self.deps.now()).await?.ok_or_else(not_found)?;
         let mut change = Change::begin(self.deps).await?;
-        let at = change.at();
-        if end(change.db(), Which::One(account, session_id), EndReason::EndedFromAnotherSession, at).await? == 0 {
+        if end(&mut change, Which::One(account, session_id), EndReason::EndedFromAnotherSession).await? == 0 {
             return Err(not_found());
         }
-        let d = user_agent::parse(&row.user_agent);
+        let d = row.device();
         let by = match actor {
             Actor::ApiToken(bearer) => format!(", with API token wdn_{}…", bearer.prefix),
             _ => String::new(),
@@ -199,7 +206,7 @@ impl<'w> Sessions<'w> {
         let (account, _) = actor.browser_session()?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
-        let sessions = end(change.db(), Which::AllOf(account), EndReason::LoggedOutAllDevices, at).await?;
+        let sessions = end(&mut change, Which::AllOf(account), EndReason::LoggedOutAllDevices).await?;
         let api_tokens = if also_api_tokens { crate::api_tokens::delete_all(change.db(), account, at).await? } else { 0 };
         let mut detail = format!("{sessions} sessions ended");
         if also_api_tokens {
@@ -215,18 +222,22 @@ impl<'w> Sessions<'w> {
     /// Active sessions ("This device" first, then the most recently active),
     /// then one page of ended ones, newest first. An API token reads the
     /// list too; none of its sessions is "this device".
+    ///
+    /// A read, and only a read: sessions that lapsed without another request
+    /// are shown among the ended ones, with when and why they lapsed,
+    /// computed by the queries; [`Self::sweep_lapsed`] writes them down.
     pub async fn list(&self, actor: &Actor, page: i64) -> Result<SessionList> {
         let account = actor.account()?;
         let current = actor.any_browser_session().map(|(_, s)| s.as_str()).unwrap_or("");
         let now = self.deps.now();
-        store::expire_lapsed(self.deps.pool(), account, &self.cfg.lifetimes, self.cfg.second_factor_window_secs, now).await?;
-        let active = store::active(self.deps.pool(), account).await?;
+        let lapse = self.cfg.lapse();
+        let active = store::active(self.deps.pool(), account, &lapse, now).await?;
         let page = page.clamp(0, 10_000);
         let size = self.cfg.ended_page_size;
-        let ended = store::ended(self.deps.pool(), account, size + 1, page * size).await?;
+        let ended = store::ended(self.deps.pool(), account, &lapse, now, size + 1, page * size).await?;
         let entry = |r: store::SessionRow| SessionEntry {
             current: !current.is_empty() && r.id == current,
-            device: user_agent::parse(&r.user_agent),
+            device: r.device(),
             ip: r.ip,
             started_at: r.created_at,
             last_active_at: r.last_active_at,
@@ -240,4 +251,26 @@ impl<'w> Sessions<'w> {
         let ended = ended.into_iter().take(size as usize).map(entry).collect();
         Ok(SessionList { active, ended, page, has_older })
     }
+
+    /// Writes down the sessions of every account that lapsed without another
+    /// request (see [`Lapse`]), a bounded batch at a time, so the table
+    /// converges without any page view writing. Part of [`crate::Warden::sweep`].
+    pub async fn sweep_lapsed(&self) -> Result<u64> {
+        let now = self.deps.now();
+        let mut settled = 0;
+        for _ in 0..SWEEP_BATCHES {
+            let n = store::settle_lapsed_batch(self.deps.pool(), &self.cfg.lapse(), now, SWEEP_BATCH).await?;
+            settled += n;
+            if n < SWEEP_BATCH as u64 {
+                break;
+            }
+        }
+        Ok(settled)
+    }
 }
+
+/// Sessions the sweep settles per statement, and statements per sweep: a
+/// short write each, so sign-ins are not held up behind one long one. Any
+/// left over wait for the next sweep; until then reads compute them.
+const SWEEP_BATCH: i64 = 500;
+const SWEEP_BATCHES: usize = 20;

@@ -1,12 +1,69 @@
-//! The `sessions` table. [`end`] is the one statement that ends sessions,
-//! and [`expire_lapsed`] the one place the lifetime rule becomes SQL.
+//! The `sessions` table. [`end`] is the one statement that ends sessions
+//! for a reason; the [`Lapse`] rule becomes SQL only here, in the macros
+//! below, shared by the reads (which compute it) and [`settle_lapsed`] (which
+//! writes it down).
 
-use super::lifetimes::{EndReason, Lifetimes};
+use super::lifetimes::{EndReason, Lapse};
 use crate::actor::{AccountId, ClientMeta, SessionId};
 use crate::error::Result;
 use crate::support::clip;
+use crate::support::user_agent::{self, Device, DeviceType};
 
 const MAX_UA: usize = 512;
+
+// The lapse rule's parameters are always $1 second-factor window, $2 idle
+// lifetime, $3 absolute lifetime, $4 now; where a reason is written or shown,
+// $5 is "second factor not completed" and $6 "expired". See `Lapse::lapsed`.
+
+/// A pending sign-in past its second-factor window.
+macro_rules! pending_lapsed {
+    () => {
+        "(second_factor_pending = 1 AND created_at + $1 <= $4)"
+    };
+}
+/// Any session past its idle or absolute lifetime.
+macro_rules! expired {
+    () => {
+        "(last_active_at + $2 <= $4 OR created_at + $3 <= $4)"
+    };
+}
+/// When a lapsed session ended: its window's end, or the earlier of its two lifetimes' ends.
+macro_rules! lapsed_at {
+    () => {
+        concat!(
+            "CASE WHEN ",
+            pending_lapsed!(),
+            " THEN created_at + $1 WHEN last_active_at + $2 < created_at + $3 THEN last_active_at + $2 ELSE created_at + $3 END"
+        )
+    };
+}
+macro_rules! lapsed_reason {
+    () => {
+        concat!("CASE WHEN ", pending_lapsed!(), " THEN $5 ELSE $6 END")
+    };
+}
+
+fn bind_lapse<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    lapse: &Lapse,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(lapse.second_factor_window_secs).bind(lapse.lifetimes.idle_secs).bind(lapse.lifetimes.absolute_secs).bind(now)
+}
+
+fn bind_lapse_as<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    lapse: &Lapse,
+    now: i64,
+    with_reasons: bool,
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    let q = q.bind(lapse.second_factor_window_secs).bind(lapse.lifetimes.idle_secs).bind(lapse.lifetimes.absolute_secs).bind(now);
+    if with_reasons {
+        q.bind(EndReason::SecondFactorNotCompleted.code()).bind(EndReason::Expired.code())
+    } else {
+        q
+    }
+}
 
 /// Which sessions of an account to end.
 #[derive(Clone, Copy, Debug)]
@@ -14,6 +71,14 @@ pub enum Which<'a> {
     One(AccountId, &'a SessionId),
     AllOf(AccountId),
     OthersOf(AccountId, &'a SessionId),
+}
+
+impl Which<'_> {
+    pub fn account(self) -> AccountId {
+        match self {
+            Which::One(a, _) | Which::AllOf(a) | Which::OthersOf(a, _) => a,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -35,25 +100,53 @@ pub struct SessionRow {
     pub last_active_at: i64,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
+    device_browser: Option<String>,
+    device_os: Option<String>,
+    device_type: Option<String>,
+    device_parser: Option<i64>,
 }
 
-const COLS: &str = "id, user_agent, ip, created_at, last_active_at, ended_at, end_reason";
+impl SessionRow {
+    /// The labels stored when the session started; the header parsed again
+    /// when they are missing (older rows) or from an older parser.
+    pub fn device(&self) -> Device {
+        let stored = match (&self.device_browser, &self.device_os, self.device_type.as_deref().and_then(DeviceType::from_code)) {
+            (Some(browser), Some(os), Some(device)) if self.device_parser == Some(user_agent::PARSER_VERSION) => {
+                Some(Device { browser: browser.clone(), os: os.clone(), device })
+            }
+            _ => None,
+        };
+        stored.unwrap_or_else(|| user_agent::parse(&self.user_agent))
+    }
+}
+
+macro_rules! cols {
+    () => {
+        "id, user_agent, ip, created_at, last_active_at, device_browser, device_os, device_type, device_parser"
+    };
+}
 
 pub async fn insert<'c, E>(db: E, id: &SessionId, account: AccountId, token_hash: &str, meta: &ClientMeta, at: i64, pending: bool) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
+    let ua = clip(&meta.user_agent, MAX_UA);
+    let device = user_agent::parse(ua);
     sqlx::query(
-        "INSERT INTO sessions (id, account_id, token_hash, user_agent, ip, created_at, last_active_at, second_factor_pending) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+        "INSERT INTO sessions (id, account_id, token_hash, user_agent, ip, created_at, last_active_at, second_factor_pending, \
+         device_browser, device_os, device_type, device_parser) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id.as_str())
     .bind(account.get())
     .bind(token_hash)
-    .bind(clip(&meta.user_agent, MAX_UA))
+    .bind(ua)
     .bind(&meta.ip)
     .bind(at)
     .bind(i64::from(pending))
+    .bind(device.browser)
+    .bind(device.os)
+    .bind(device.device.code())
+    .bind(user_agent::PARSER_VERSION)
     .execute(db)
     .await?;
     Ok(())
@@ -69,9 +162,17 @@ pub async fn by_token_hash(db: &sqlx::AnyPool, token_hash: &str) -> Result<Optio
     .await?)
 }
 
-pub async fn touch(db: &sqlx::AnyPool, id: &SessionId, at: i64) -> Result<()> {
-    sqlx::query("UPDATE sessions SET last_active_at = $1 WHERE id = $2").bind(at).bind(id.as_str()).execute(db).await?;
-    Ok(())
+/// Sets "last active" to `at` unless it is already later than `not_before`:
+/// requests racing each other (or on several instances) that all saw a
+/// stale value write it once, not once each.
+pub async fn touch(db: &sqlx::AnyPool, id: &SessionId, at: i64, not_before: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE sessions SET last_active_at = $1 WHERE id = $2 AND ended_at IS NULL AND last_active_at <= $3")
+        .bind(at)
+        .bind(id.as_str())
+        .bind(not_before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Ends the active sessions `which` names, at `at`, for `reason`. Returns how many ended.
@@ -92,65 +193,90 @@ where
     Ok(q.execute(db).await?.rows_affected())
 }
 
-/// Ends, as they would have ended, the account's sessions whose lifetime
-/// ran out without another request: a pending sign-in at the end of its
-/// second-factor window, any other at `Lifetimes::expires_at`.
-pub async fn expire_lapsed(db: &sqlx::AnyPool, account: AccountId, life: &Lifetimes, second_factor_window: i64, now: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE sessions SET ended_at = created_at + $1, end_reason = $2 \
-         WHERE account_id = $3 AND ended_at IS NULL AND second_factor_pending = 1 AND created_at + $1 <= $4",
-    )
-    .bind(second_factor_window)
-    .bind(EndReason::SecondFactorNotCompleted.code())
-    .bind(account.get())
-    .bind(now)
-    .execute(db)
-    .await?;
-    sqlx::query(
-        "UPDATE sessions SET end_reason = $1, ended_at = CASE WHEN last_active_at + $2 < created_at + $3 \
-         THEN last_active_at + $2 ELSE created_at + $3 END \
-         WHERE account_id = $4 AND ended_at IS NULL AND (last_active_at + $2 <= $5 OR created_at + $3 <= $5)",
-    )
-    .bind(EndReason::Expired.code())
-    .bind(life.idle_secs)
-    .bind(life.absolute_secs)
-    .bind(account.get())
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(())
+/// Writes down, as they ended, the account's sessions that have lapsed (see
+/// [`Lapse`]), so that ending "all others" later does not relabel them.
+pub async fn settle_lapsed<'c, E>(db: E, account: AccountId, lapse: &Lapse, now: i64) -> Result<u64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let q = sqlx::query(concat!(
+        "UPDATE sessions SET ended_at = ",
+        lapsed_at!(),
+        ", end_reason = ",
+        lapsed_reason!(),
+        " WHERE account_id = $7 AND ended_at IS NULL AND (",
+        pending_lapsed!(),
+        " OR ",
+        expired!(),
+        ")"
+    ));
+    let q = bind_lapse(q, lapse, now).bind(EndReason::SecondFactorNotCompleted.code()).bind(EndReason::Expired.code());
+    Ok(q.bind(account.get()).execute(db).await?.rows_affected())
 }
 
-/// One active session of the account, if it is one.
-pub async fn active_one(db: &sqlx::AnyPool, account: AccountId, id: &SessionId) -> Result<Option<SessionRow>> {
-    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM sessions WHERE id = $1 AND account_id = $2 AND ended_at IS NULL"))
-        .bind(id.as_str())
-        .bind(account.get())
-        .fetch_optional(db)
-        .await?)
+/// The retention sweep's half of [`settle_lapsed`]: up to `batch` lapsed
+/// sessions of any account, oldest activity first. Returns how many.
+pub async fn settle_lapsed_batch(db: &sqlx::AnyPool, lapse: &Lapse, now: i64, batch: i64) -> Result<u64> {
+    let q = sqlx::query(concat!(
+        "UPDATE sessions SET ended_at = ",
+        lapsed_at!(),
+        ", end_reason = ",
+        lapsed_reason!(),
+        " WHERE id IN (SELECT id FROM sessions WHERE ended_at IS NULL AND (",
+        pending_lapsed!(),
+        " OR ",
+        expired!(),
+        ") ORDER BY last_active_at LIMIT $7) AND ended_at IS NULL"
+    ));
+    let q = bind_lapse(q, lapse, now).bind(EndReason::SecondFactorNotCompleted.code()).bind(EndReason::Expired.code());
+    Ok(q.bind(batch).execute(db).await?.rows_affected())
 }
 
-/// Active, fully signed-in sessions, most recently active first.
-pub async fn active(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<SessionRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLS} FROM sessions WHERE account_id = $1 AND ended_at IS NULL AND second_factor_pending = 0 \
-         ORDER BY last_active_at DESC, created_at DESC LIMIT 500"
-    ))
-    .bind(account.get())
-    .fetch_all(db)
-    .await?)
+/// One session of the account that is active and has not lapsed, if it is one.
+pub async fn active_one(db: &sqlx::AnyPool, account: AccountId, id: &SessionId, lapse: &Lapse, now: i64) -> Result<Option<SessionRow>> {
+    let q = sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        ", ended_at, end_reason FROM sessions WHERE id = $5 AND account_id = $6 AND ended_at IS NULL AND NOT ",
+        pending_lapsed!(),
+        " AND NOT ",
+        expired!()
+    ));
+    Ok(bind_lapse_as(q, lapse, now, false).bind(id.as_str()).bind(account.get()).fetch_optional(db).await?)
 }
 
-/// Ended sessions, newest first.
-pub async fn ended(db: &sqlx::AnyPool, account: AccountId, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLS} FROM sessions WHERE account_id = $1 AND ended_at IS NOT NULL ORDER BY ended_at DESC, created_at DESC, id LIMIT $2 OFFSET $3"
-    ))
-    .bind(account.get())
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(db)
-    .await?)
+/// Active, fully signed-in sessions that have not lapsed, most recently active first.
+pub async fn active(db: &sqlx::AnyPool, account: AccountId, lapse: &Lapse, now: i64) -> Result<Vec<SessionRow>> {
+    let q = sqlx::query_as(concat!(
+        "SELECT ",
+        cols!(),
+        ", ended_at, end_reason FROM sessions WHERE account_id = $5 AND ended_at IS NULL AND second_factor_pending = 0 AND NOT ",
+        expired!(),
+        " AND NOT ",
+        pending_lapsed!(),
+        " ORDER BY last_active_at DESC, created_at DESC LIMIT 500"
+    ));
+    Ok(bind_lapse_as(q, lapse, now, false).bind(account.get()).fetch_all(db).await?)
+}
+
+/// Ended sessions, newest first: those ended in the table, and those still
+/// marked active that have lapsed, shown with when and why they lapsed
+/// (computed here; nothing is written).
+pub async fn ended(db: &sqlx::AnyPool, account: AccountId, lapse: &Lapse, now: i64, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
+    let q = sqlx::query_as(concat!(
+        "SELECT * FROM (SELECT ",
+        cols!(),
+        ", CASE WHEN ended_at IS NOT NULL THEN ended_at ELSE ",
+        lapsed_at!(),
+        " END AS ended_at, CASE WHEN ended_at IS NOT NULL THEN end_reason ELSE ",
+        lapsed_reason!(),
+        " END AS end_reason FROM sessions WHERE account_id = $7 AND (ended_at IS NOT NULL OR ",
+        pending_lapsed!(),
+        " OR ",
+        expired!(),
+        ")) s ORDER BY ended_at DESC, created_at DESC, id LIMIT $8 OFFSET $9"
+    ));
+    Ok(bind_lapse_as(q, lapse, now, true).bind(account.get()).bind(limit).bind(offset).fetch_all(db).await?)
 }
 
 /// Gives an active session a new token (and, with `complete_second_factor`,

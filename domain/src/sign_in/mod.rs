@@ -147,7 +147,7 @@ impl<'w> SignIn<'w> {
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         if let Some((old_account, old_session)) = replacing.and_then(Actor::any_browser_session) {
-            sessions::end(change.db(), Which::One(old_account, old_session), EndReason::SignedOut, at).await?;
+            sessions::end(&mut change, Which::One(old_account, old_session), EndReason::SignedOut).await?;
             events::record(change.db(), Some(old_account), &Event::new(EventKind::SignedOut), meta, at).await?;
         }
         let session = sessions::create(change.db(), account_id, meta, second_factor, at).await?;

@@ -1,7 +1,8 @@
 //! Turns a `User-Agent` header into what Login Security shows: browser and
 //! version, operating system, device type. Parsing uses the maintained
-//! `woothee` parser; the raw header is stored, so a better parser later
-//! relabels old sessions too.
+//! `woothee` parser. A session stores the labels parsed when it started, with
+//! [`PARSER_VERSION`], and its raw header: bump the version when the labels
+//! change, and sessions labelled by an older parser are parsed again on read.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +14,24 @@ pub enum DeviceType {
     Other,
 }
 
+/// Bumped whenever [`parse`] would label a header differently (a new
+/// `woothee`, a new rule here), so stored labels of older sessions are
+/// recomputed instead of shown stale.
+pub const PARSER_VERSION: i64 = 1;
+
 impl DeviceType {
+    /// How it is stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            DeviceType::Desktop => "desktop",
+            DeviceType::Mobile => "mobile",
+            DeviceType::Tablet => "tablet",
+            DeviceType::Other => "other",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Self> {
+        [DeviceType::Desktop, DeviceType::Mobile, DeviceType::Tablet, DeviceType::Other].into_iter().find(|d| d.code() == s)
+    }
     pub fn label(self) -> &'static str {
         match self {
             DeviceType::Desktop => "Desktop",
@@ -100,6 +118,14 @@ fn major_minor(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_types_round_trip_through_their_codes() {
+        for d in [DeviceType::Desktop, DeviceType::Mobile, DeviceType::Tablet, DeviceType::Other] {
+            assert_eq!(DeviceType::from_code(d.code()), Some(d));
+        }
+        assert_eq!(DeviceType::from_code("Desktop"), None);
+    }
 
     #[test]
     fn desktop_chrome_on_windows() {

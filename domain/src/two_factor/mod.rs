@@ -121,7 +121,7 @@ async fn sign_out_others(change: &mut Change<'_>, account: AccountId, session: &
     }
     let at = change.at();
     let renewed = sessions::renew(change.db(), account, session, at, false).await?;
-    let ended = sessions::end(change.db(), Which::OthersOf(account, session), EndReason::TwoFactorChanged, at).await?;
+    let ended = sessions::end(change, Which::OthersOf(account, session), EndReason::TwoFactorChanged).await?;
     Ok((Some(renewed), ended))
 }
 

@@ -357,6 +357,35 @@ pub struct QueuedMail {
 }
 
 impl TestApp {
+    /// Every column of every `sessions` row, as text, in id order: what a
+    /// request would have changed in the table.
+    pub async fn every_session_row(&self) -> Vec<String> {
+        use sqlx::{Column, Row};
+        let rows = sqlx::query("SELECT * FROM sessions ORDER BY id").fetch_all(self.warden.deps().pool()).await.expect("read sessions");
+        rows.iter()
+            .map(|row| {
+                let mut line = String::new();
+                for (i, column) in row.columns().iter().enumerate() {
+                    let value = match row.try_get::<Option<String>, _>(i) {
+                        Ok(text) => text.unwrap_or_else(|| "NULL".into()),
+                        Err(_) => row.try_get::<Option<i64>, _>(i).expect("text or integer").map_or("NULL".into(), |n| n.to_string()),
+                    };
+                    line.push_str(&format!("{}={value} ", column.name()));
+                }
+                line
+            })
+            .collect()
+    }
+
+    /// When and why the table says session `id` ended (`None`s while it says active).
+    pub async fn session_end(&self, id: &str) -> (Option<i64>, Option<String>) {
+        sqlx::query_as("SELECT ended_at, end_reason FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.warden.deps().pool())
+            .await
+            .expect("session row")
+    }
+
     /// Queues a mail on its own (as a change would, without the change) and
     /// wakes the mail worker.
     pub async fn queue_mail(&self, mail: &domain::outbox::Mail) -> domain::Result<()> {

@@ -21,7 +21,21 @@ on_both_backends!(
     ended_sessions_are_listed_fifty_at_a_time,
     sign_up_rejects_bad_input_and_taken_names,
     forms_work_without_javascript,
+    viewing_login_security_writes_nothing_yet_shows_a_lapsed_session_as_expired,
+    ending_all_sessions_leaves_a_lapsed_one_expired,
+    sessions_from_before_device_labels_were_stored_show_the_same_device,
 );
+
+fn now(app: &TestApp) -> i64 {
+    domain::support::clock::Clock::now(&app.clock)
+}
+
+/// The id of `owner`'s other active session (not this device).
+async fn other_session_id(owner: &Browser) -> String {
+    let s = owner.sessions(0).await;
+    let other = s["active"].as_array().expect("active").iter().find(|e| e["this_device"] == false).cloned().expect("another session");
+    other["id"].as_str().expect("id").to_owned()
+}
 
 async fn signing_in_sets_a_host_only_secure_cookie_and_lists_this_device(app: TestApp) {
     let b = app.browser(CHROME_WINDOWS);
@@ -387,4 +401,115 @@ async fn forwarded_for_is_ignored_without_a_trusted_proxy(app: TestApp) {
     b.call("sign_up", &[("email", "quinn@example.com"), ("username", "quinn"), ("password", PW), ("confirm_password", PW)]).await;
     b.sign_in("quinn", PW).await;
     assert_eq!(b.sessions(0).await["active"][0]["ip"], "127.0.0.1");
+}
+
+/// The Login Security page, its server function and the REST list are
+/// reads: however often they are viewed, no row of `sessions` changes. A
+/// session that lapsed meanwhile is still shown as ended, when and why it
+/// did; the retention sweep writes that down, and the page stays the same.
+async fn viewing_login_security_writes_nothing_yet_shows_a_lapsed_session_as_expired(app: TestApp) {
+    let (owner, token) = crate::api::user_with_token(&app, "nora").await;
+    let api = crate::api::Api::new(&app);
+    let phone = app.browser(FIREFOX_ANDROID);
+    phone.sign_in("nora", PW).await;
+    let phone_lapses_at = now(&app) + 30 * 60;
+    let phone_id = other_session_id(&owner).await;
+    app.clock.advance(20 * 60);
+    owner.sessions(0).await;
+    app.clock.advance(11 * 60); // the phone: 31 minutes without a request
+                                // The owner's own "last active", once a minute, is the one write a
+                                // signed-in request makes; it happens on this first request.
+    owner.sessions(0).await;
+
+    let before = app.every_session_row().await;
+    let mut views = vec![];
+    for _ in 0..5 {
+        let page = owner.get("/account/security/sessions").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Expired"), "{}", page.body);
+        views.push(owner.sessions(0).await);
+        owner.sessions(1).await;
+        let r = api.get("/api/v1/sessions", &token).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let rest = r.json();
+        assert_eq!(rest["active"].as_array().map(Vec::len), Some(1), "{rest}");
+        let ended = &rest["ended"][0];
+        assert_eq!((ended["id"].as_str(), ended["end_reason"].as_str()), (Some(phone_id.as_str()), Some("expired")), "{rest}");
+        assert_eq!(ended["ended_at"].as_i64(), Some(phone_lapses_at), "{rest}");
+    }
+    assert_eq!(app.every_session_row().await, before, "viewing the sessions wrote to them");
+    assert_eq!(app.session_end(&phone_id).await, (None, None), "the table still has it active");
+
+    let s = &views[0];
+    assert_eq!(s["active"].as_array().map(Vec::len), Some(1), "{s}");
+    assert_eq!(s["active"][0]["this_device"], true);
+    let ended = &s["ended"][0];
+    assert_eq!((ended["id"].as_str(), ended["end_reason"].as_str()), (Some(phone_id.as_str()), Some("Expired")), "{s}");
+    assert_eq!(ended["ended"]["iso"].as_str(), Some(domain::support::time_fmt::iso(phone_lapses_at).as_str()));
+    assert_eq!(ended["browser"].as_str().map(|b| b.starts_with("Firefox")), Some(true), "{s}");
+
+    let swept = app.warden.sweep().await.expect("sweep");
+    assert_eq!(swept.sessions_lapsed, 1);
+    assert_eq!(app.session_end(&phone_id).await, (Some(phone_lapses_at), Some("expired".into())));
+    assert_eq!(owner.sessions(0).await["ended"], s["ended"], "the page shows the same before and after the sweep");
+    assert_eq!(app.warden.sweep().await.expect("sweep").sessions_lapsed, 0, "nothing left to settle");
+    assert!(phone.get("/account/security/sessions").await.status.is_redirection(), "the phone is signed out");
+}
+
+/// A session that had lapsed ended then, as it expired: "Log out of all
+/// devices" later does not relabel it, nor count it.
+async fn ending_all_sessions_leaves_a_lapsed_one_expired(app: TestApp) {
+    let owner = app.signed_in_user("olive", PW, CHROME_WINDOWS).await;
+    let phone = app.browser(FIREFOX_ANDROID);
+    phone.sign_in("olive", PW).await;
+    let phone_lapses_at = now(&app) + 30 * 60;
+    let phone_id = other_session_id(&owner).await;
+    app.clock.advance(20 * 60);
+    owner.sessions(0).await;
+    app.clock.advance(11 * 60);
+    let r = owner.call("end_all_sessions", &[]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    owner.sign_in("olive", PW).await;
+    let s = owner.sessions(0).await;
+    let ended = s["ended"].as_array().expect("ended");
+    assert_eq!(ended.len(), 2, "{s}");
+    let phone_entry = ended.iter().find(|e| e["id"] == phone_id.as_str()).expect("the phone's session");
+    assert_eq!(phone_entry["end_reason"], "Expired");
+    assert_eq!(phone_entry["ended"]["iso"].as_str(), Some(domain::support::time_fmt::iso(phone_lapses_at).as_str()));
+    assert!(ended.iter().any(|e| e["end_reason"] == "Logged out of all devices"));
+    assert_eq!(app.session_end(&phone_id).await, (Some(phone_lapses_at), Some("expired".into())));
+    let events = s["events"].to_string();
+    assert!(events.contains("1 sessions ended"), "only the live one counts: {events}");
+}
+
+/// Device labels are stored when a session starts; a session from before
+/// that (no labels) or labelled by an older parser shows its device as the
+/// header says, not blank and not the stale label.
+async fn sessions_from_before_device_labels_were_stored_show_the_same_device(app: TestApp) {
+    let owner = app.signed_in_user("pia", PW, CHROME_WINDOWS).await;
+    let phone = app.browser(FIREFOX_ANDROID);
+    phone.sign_in("pia", PW).await;
+    let labels = |s: &serde_json::Value| -> Vec<(String, String, String)> {
+        s["active"].as_array().expect("active").iter().map(|e| (e["browser"].to_string(), e["os"].to_string(), e["device"].to_string())).collect()
+    };
+    let fresh = labels(&owner.sessions(0).await);
+    assert_eq!(fresh.len(), 2);
+    assert!(fresh[0].0.contains("Chrome 120.0") && fresh[1].0.contains("Firefox"), "{fresh:?}");
+    let pool = app.warden.deps().pool();
+    let stored: Vec<(Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT device_browser, device_parser FROM sessions").fetch_all(pool).await.expect("rows");
+    assert!(
+        stored.iter().all(|(b, v)| b.is_some() && *v == Some(domain::support::user_agent::PARSER_VERSION)),
+        "parsed once, at sign-in: {stored:?}"
+    );
+    sqlx::query("UPDATE sessions SET device_browser = NULL, device_os = NULL, device_type = NULL, device_parser = NULL")
+        .execute(pool)
+        .await
+        .expect("as before migration 0014");
+    assert_eq!(labels(&owner.sessions(0).await), fresh);
+    sqlx::query("UPDATE sessions SET device_browser = 'Stale browser', device_os = 'Stale OS', device_type = 'other', device_parser = 0")
+        .execute(pool)
+        .await
+        .expect("as labelled by an older parser");
+    assert_eq!(labels(&owner.sessions(0).await), fresh);
 }

@@ -312,14 +312,25 @@ async fn an_unfinished_second_step_expires_and_shows_on_login_security(app: Test
     let (owner, key, _) = with_2fa(&app, "zoe").await;
     let intruder = app.browser(FIREFOX_ANDROID);
     intruder.sign_in("zoe", PW).await;
+    let window_ends = app.clock.now_secs() + 300;
     app.clock.advance(301);
-    let r = intruder.call("verify_second_factor", &[("code", &code(&key, app.clock.now_secs())), ("next", "")]).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    owner.sessions(0).await; // the owner's own last-active moves once a minute
+    let before = app.every_session_row().await;
     let s = owner.sessions(0).await;
     assert_eq!(s["active"].as_array().map(Vec::len), Some(1), "the pending sign-in never counted as active");
-    assert!(s["ended"].to_string().contains("Two-factor step not completed"), "{}", s["ended"]);
+    let ended = s["ended"].as_array().expect("ended").iter().find(|e| e["end_reason"] == "Two-factor step not completed").cloned();
+    let ended = ended.unwrap_or_else(|| panic!("{}", s["ended"]));
+    assert_eq!(ended["ended"]["iso"].as_str(), Some(domain::support::time_fmt::iso(window_ends).as_str()), "when its window ended");
     // The owner also sees that the password was right: time to change it.
     assert!(s["events"].to_string().contains("Password accepted; two-factor code requested"));
+    assert_eq!(app.every_session_row().await, before, "showing it wrote nothing");
+    // The retention sweep writes it down as the page showed it.
+    assert_eq!(app.warden.sweep().await.expect("sweep").sessions_lapsed, 1);
+    let id = ended["id"].as_str().expect("id");
+    assert_eq!(app.session_end(id).await, (Some(window_ends), Some("second_factor_not_completed".into())));
+    assert_eq!(owner.sessions(0).await["ended"], s["ended"]);
+    let r = intruder.call("verify_second_factor", &[("code", &code(&key, app.clock.now_secs())), ("next", "")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
 const SESSION: &str = "__Host-warden_session";
