@@ -151,8 +151,14 @@ pub fn spawn_sweeper(warden: Arc<Warden>) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             match warden.sweep().await {
-                Ok(s) if s.events + s.devices + s.expiry_warnings > 0 => {
-                    tracing::info!(events = s.events, devices = s.devices, expiry_warnings = s.expiry_warnings, "retention sweep")
+                Ok(s) if s.events + s.devices + s.expiry_warnings + s.sessions_lapsed > 0 => {
+                    tracing::info!(
+                        events = s.events,
+                        devices = s.devices,
+                        expiry_warnings = s.expiry_warnings,
+                        sessions_lapsed = s.sessions_lapsed,
+                        "retention sweep"
+                    )
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "retention sweep failed"),

@@ -35,6 +35,8 @@ const TOKEN_CREATED_SUBJECT: &str = "A new API token was created for your Warden
 struct Db {
     data_dir: PathBuf,
     url: String,
+    /// Where the server keeps its limiter's budgets (environment).
+    limiter: Vec<(String, String)>,
 }
 
 fn unique() -> String {
@@ -45,7 +47,7 @@ impl Db {
     fn sqlite() -> Db {
         let data_dir = std::env::temp_dir().join(format!("warden-stops-{}", unique()));
         let url = format!("sqlite://{}/warden.db?mode=rwc", data_dir.display());
-        Db { data_dir, url }
+        Db { data_dir, url, limiter: Vec::new() }
     }
 
     async fn postgres() -> Option<Db> {
@@ -58,7 +60,13 @@ impl Db {
         }
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Some(Db { data_dir: std::env::temp_dir().join(format!("warden-stops-{}", unique())), url })
+        // On PostgreSQL Warden wants a shared limiter: the test Redis (under
+        // a prefix of its own, kept across the restart) when there is one.
+        let limiter = match crate::common::redis_url() {
+            Some(redis) => vec![("REDIS_URL".into(), redis), ("WARDEN_REDIS_PREFIX".into(), format!("warden-test:{}:", unique()))],
+            None => vec![("WARDEN_SINGLE_INSTANCE".into(), "1".into())],
+        };
+        Some(Db { data_dir: std::env::temp_dir().join(format!("warden-stops-{}", unique())), url, limiter })
     }
 
     /// The test's own connection, once the server has created the schema.
@@ -110,6 +118,9 @@ impl Warden {
             .stdin(Stdio::null())
             .stdout(Stdio::from(out.try_clone().expect("log file")))
             .stderr(Stdio::from(out));
+        for (k, v) in &db.limiter {
+            cmd.env(k, v);
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
