@@ -3,7 +3,7 @@
 Warden's server functions, the sign-in flood, and the fixed-size burst.
 Standard library only.
 
-  load.py setup BASE IP_PREFIX SIGNUPS   accounts, a session and tokens; KEY=VALUE lines on stdout
+  load.py setup BASE IP_PREFIX SIGNUPS TOKENS  accounts, sessions and tokens; KEY=VALUE lines on stdout
   load.py flood BASE IP_PREFIX RATE SECS  wrong passwords at RATE a second for SECS seconds
   load.py burst BASE TOKEN COOKIE N       N API requests on TOKEN and N page views on COOKIE
 
@@ -102,9 +102,10 @@ def ip(prefix, n):
     return f"{prefix}.{(n >> 8) & 255}.{n & 255}"
 
 
-def setup(base, prefix, signups):
-    """Signs up `signups` accounts, each from its own IP; signs in three of
-    them and makes an API token on each. Prints what bench/run needs."""
+def setup(base, prefix, signups, tokens):
+    """Signs up `signups` accounts, each from its own IP; signs in
+    2 * `tokens` + 1 of them and makes an API token on each. Prints what
+    bench/run needs, as shell assignments."""
     t0 = time.time()
 
     def sign_up(i):
@@ -117,17 +118,33 @@ def setup(base, prefix, signups):
         list(pool.map(sign_up, range(signups)))
     say(f"  {signups} sign-ups in {time.time() - t0:.1f} s")
 
-    out = {}
-    for n, role in enumerate(["P1", "P4", "P5"]):
+    def signed_in_token(job):
+        n, role = job
         c = Client(base, ip(prefix, 1000 + n))
         name = f"bench{n}"
         c.must("sign_in", {"login": name, "password": PASSWORD, "next": ""})
         made = json.loads(c.must("create_api_token", {"name": f"bench {role}", "username": name, "password": PASSWORD, "expiry": "30", "access": "read"}))
-        out[f"TOKEN_{role}"] = made["token"]
-        out[f"COOKIE_{role}"] = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
-        status, page = c.request("GET", SESSIONS_PAGE, headers={"Accept": "text/html"})
+        status, _ = c.request("GET", SESSIONS_PAGE, headers={"Accept": "text/html"})
         if status != 200:
             raise SystemExit(f"load.py: {SESSIONS_PAGE} answered {status} for a signed-in session")
+        return role, made["token"], "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+
+    # P1 and P4 spread their load over `tokens` accounts each (an account
+    # gets at most 1,000 API requests a second once its quota's burst is
+    # spent); P5 needs one token and one session nobody else uses.
+    jobs = [(n, "P1") for n in range(tokens)] + [(tokens + n, "P4") for n in range(tokens)] + [(2 * tokens, "P5")]
+    if len(jobs) > signups:
+        raise SystemExit(f"load.py: {len(jobs)} accounts needed, {signups} signed up")
+    with ThreadPoolExecutor(2) as pool:
+        made = list(pool.map(signed_in_token, jobs))
+    out = {
+        "TOKENS_P1": " ".join(t for r, t, _ in made if r == "P1"),
+        "TOKENS_P4": " ".join(t for r, t, _ in made if r == "P4"),
+        "TOKEN_P5": next(t for r, t, _ in made if r == "P5"),
+        "COOKIE_P1": next(c for r, _, c in made if r == "P1"),
+        "COOKIE_P5": next(c for r, _, c in made if r == "P5"),
+    }
+    say(f"  {len(jobs)} sign-ins and API tokens, {time.time() - t0:.1f} s in all")
     for k, v in out.items():
         print(f"{k}={shlex.quote(v)}")
 
@@ -205,8 +222,8 @@ def burst(base, token, cookie, n):
 
 
 def main(argv):
-    if len(argv) >= 2 and argv[1] == "setup" and len(argv) == 5:
-        setup(argv[2], argv[3], int(argv[4]))
+    if len(argv) >= 2 and argv[1] == "setup" and len(argv) == 6:
+        setup(argv[2], argv[3], int(argv[4]), int(argv[5]))
     elif len(argv) >= 2 and argv[1] == "flood" and len(argv) == 6:
         flood(argv[2], argv[3], float(argv[4]), float(argv[5]))
     elif len(argv) >= 2 and argv[1] == "burst" and len(argv) == 6:
