@@ -20,6 +20,9 @@ pub struct Deps {
     pub outbox: Outbox,
     /// API token requests counted in this process, not yet in the store.
     pub meter: Meter,
+    /// Claims the once-a-minute last-active and last-used writes, so a
+    /// burst sends one per instance.
+    pub touches: crate::support::debounce::Debounce,
     /// Where people reach Warden (`https://host`, no trailing slash), for
     /// links in mail. From configuration, never from a request's `Host`.
     pub public_url: String,

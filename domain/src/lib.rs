@@ -125,6 +125,7 @@ impl Warden {
             limiter,
             secret_box,
             outbox: Outbox::default(),
+            touches: Default::default(),
             meter: Default::default(),
             public_url: cfg.public_url.clone(),
             session_lapse: cfg.sessions.lapse(),

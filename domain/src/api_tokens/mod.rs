@@ -538,7 +538,8 @@ impl<'w> ApiTokens<'w> {
             return Err(invalid_token("This API token has expired: create a new one on the API Access Tokens tab."));
         }
         let access = Access::parse(&row.access).ok_or_else(|| Error::internal(format!("api token {} has access {:?}", row.id, row.access)))?;
-        if row.last_used_at.is_none_or(|last| last <= now - self.cfg.last_used_every_secs) {
+        let every = self.cfg.last_used_every_secs;
+        if row.last_used_at.is_none_or(|last| last <= now - every) && self.deps.touches.claim(&format!("t{}", row.id), now, every) {
             let ua: String = meta.user_agent.chars().take(MAX_USER_AGENT).collect();
             store::touch(db, row.id, now, &meta.ip, &ua, now - self.cfg.last_used_every_secs).await?;
         }

@@ -152,7 +152,7 @@ impl<'w> Sessions<'w> {
             store::end(self.deps.pool(), Which::One(account, &id), reason, at).await?;
             return Ok(None);
         }
-        if life.needs_touch(row.last_active_at, now) {
+        if life.needs_touch(row.last_active_at, now) && self.deps.touches.claim(&format!("s{}", id.as_str()), now, life.touch_every_secs) {
             store::touch(self.deps.pool(), &id, now, now - life.touch_every_secs).await?;
         }
         Ok(Some(if pending {

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod db;
+pub mod debounce;
 pub mod random;
 pub mod secret;
 pub mod secret_box;
