@@ -82,7 +82,9 @@ impl Default for Config {
         Config {
             public_url: "http://127.0.0.1:3000".into(),
             hashing: HashingConfig {
-                concurrency: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2),
+                // One core is always left for everything else: a flood of
+                // wrong passwords must not starve the API and the pages.
+                concurrency: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).saturating_sub(1).max(1),
                 wait: Duration::from_secs(5),
             },
             accounts: AccountsConfig::default(),

@@ -6,11 +6,12 @@
 //! caller waits briefly, then gets `Error::Busy` instead of piling up memory.
 //!
 //! Memory: at most `hashing.concurrency` hashes run at once (one per permit;
-//! by default the number of CPUs, at least 2), and each works in a 19 MiB
+//! by default one fewer than the CPUs, at least 1, so a flood of wrong
+//! passwords always leaves a core to the rest), and each works in a 19 MiB
 //! buffer of argon2 blocks taken from a pool and put back afterwards. A
 //! buffer is allocated the first time no free one is left, and never more
-//! buffers than permits, so hashing holds at most permits × 19 MiB (38 MiB
-//! with 2), reused for the life of the process. Allocating and freeing 19 MiB
+//! buffers than permits, so hashing holds at most permits × 19 MiB (19 MiB
+//! on 2 CPUs), reused for the life of the process. Allocating and freeing 19 MiB
 //! per hash instead let bursts of sign-ups and sign-ins leave the process at
 //! 130–350 MB: glibc raises its mmap threshold after a large free, so later
 //! buffers landed in heap arenas it never gave back.
