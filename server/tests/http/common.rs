@@ -39,6 +39,11 @@ pub fn unique() -> String {
     format!("{}_{}", std::process::id(), domain::support::random::public_id())
 }
 
+/// A port nothing listens on right now (until a test starts something there).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
 /// The Redis the tests may use (`WARDEN_TEST_REDIS_URL`).
 pub fn redis_url() -> Option<String> {
     std::env::var("WARDEN_TEST_REDIS_URL").ok().filter(|u| !u.is_empty())

@@ -169,7 +169,7 @@ struct OwnRedis {
 
 impl OwnRedis {
     fn start() -> Option<OwnRedis> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let port = free_port();
         let mut r = OwnRedis { port, child: None };
         if !r.up() {
             if std::env::var("WARDEN_REQUIRE_REDIS").is_ok() {
@@ -319,7 +319,7 @@ async fn on_postgresql_warden_will_not_start_without_redis_unless_told_it_is_the
     config.single_instance = true;
     assert!(server::warden(&config, clock.clone()).await.is_ok(), "one instance may keep its budgets in memory");
     // A Redis that is not there is an error at start, not a limiter that fails every guess later.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = free_port();
     config.redis_url = Some(domain::Secret::new(format!("redis://:hunter2@127.0.0.1:{port}")));
     let e = server::warden(&config, clock).await.err().expect("refused").to_string();
     assert!(e.starts_with("REDIS_URL: cannot reach Redis"), "{e}");

@@ -92,11 +92,6 @@ impl SmtpServer {
     }
 }
 
-/// A port with nothing listening on it (until a test starts a server there).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
 // ---- helpers ---------------------------------------------------------------
 
 fn reset_mail(to: &str) -> Mail {

@@ -8,7 +8,7 @@
 //! behind 127.0.0.1 as its trusted proxy, so each client gives its own
 //! address in `X-Forwarded-For` and per-address budgets stay out of the way.
 
-use crate::common::{postgres_not_run, serde_urlencode, Resp, VERIFY_SUBJECT};
+use crate::common::{free_port, postgres_not_run, redis_url, serde_urlencode, unique, Resp, TestApp, VERIFY_SUBJECT};
 use domain::support::db::Store;
 use domain::support::secret_box::{read_keys, SecretBox};
 use reqwest::header::{HeaderMap, SET_COOKIE};
@@ -39,10 +39,6 @@ struct Db {
     limiter: Vec<(String, String)>,
 }
 
-fn unique() -> String {
-    format!("{}_{}", std::process::id(), domain::support::random::public_id())
-}
-
 impl Db {
     fn sqlite() -> Db {
         let data_dir = std::env::temp_dir().join(format!("warden-stops-{}", unique()));
@@ -51,18 +47,10 @@ impl Db {
     }
 
     async fn postgres() -> Option<Db> {
-        let base = std::env::var("WARDEN_TEST_POSTGRES_URL").ok()?;
-        let schema = format!("warden_t_{}", unique());
-        {
-            use sqlx::Connection;
-            let mut c = sqlx::PgConnection::connect(&base).await.expect("connect to WARDEN_TEST_POSTGRES_URL");
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut c).await.expect("create schema");
-        }
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+        let url = TestApp::postgres_schema().await?;
         // On PostgreSQL Warden wants a shared limiter: the test Redis (under
         // a prefix of its own, kept across the restart) when there is one.
-        let limiter = match crate::common::redis_url() {
+        let limiter = match redis_url() {
             Some(redis) => vec![("REDIS_URL".into(), redis), ("WARDEN_REDIS_PREFIX".into(), format!("warden-test:{}:", unique()))],
             None => vec![("WARDEN_SINGLE_INSTANCE".into(), "1".into())],
         };
@@ -78,11 +66,6 @@ impl Db {
     fn secret_box(&self) -> SecretBox {
         SecretBox::from_ring(&read_keys(&self.data_dir.join("secret.key")).expect("the server's key file"))
     }
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 /// The server binary, started on `db`. Killed when dropped, so a failed
