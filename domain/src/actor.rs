@@ -5,6 +5,7 @@
 //! be mistaken for a signed-in session anywhere.
 
 use crate::api_tokens::Bearer;
+use crate::support::zone::Zone;
 use crate::{Error, ErrorCode, Result, Secret};
 use std::fmt;
 
@@ -84,7 +85,7 @@ pub struct ClientMeta {
 #[derive(Clone, Debug)]
 pub enum Actor {
     /// A browser session that passed every factor.
-    Session { account: AccountId, session: SessionId, username: String },
+    Session { account: AccountId, session: SessionId, username: String, zone: Zone },
     /// The password was right, the second factor not given yet: this opens
     /// the two-factor step and nothing else.
     PendingSecondFactor { account: AccountId, session: SessionId },
@@ -141,6 +142,15 @@ impl Actor {
         }
     }
 
+    /// The clock the caller reads times on: the account's zone for a
+    /// browser session, UTC for anything else.
+    pub fn zone(&self) -> Zone {
+        match self {
+            Actor::Session { zone, .. } => zone.clone(),
+            Actor::PendingSecondFactor { .. } | Actor::ApiToken(_) => Zone::utc(),
+        }
+    }
+
     pub fn username(&self) -> Option<&str> {
         match self {
             Actor::Session { username, .. } => Some(username),
@@ -163,7 +173,7 @@ mod tests {
         assert_eq!(pending.account().map_err(|e| e.code()).err(), Some(crate::ErrorCode::NotSignedIn));
         assert!(pending.browser_session().is_err());
         assert!(pending.pending_second_factor().is_ok());
-        let full = Actor::Session { account: AccountId::new(1), session: SessionId::new("s"), username: "ann".into() };
+        let full = Actor::Session { account: AccountId::new(1), session: SessionId::new("s"), username: "ann".into(), zone: Zone::utc() };
         assert!(full.pending_second_factor().is_err());
         assert_eq!(full.account().ok(), Some(AccountId::new(1)));
     }

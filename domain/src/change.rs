@@ -55,12 +55,12 @@ impl<'d> Change<'d> {
     /// Records `event`, queues `notice` for the owner, and commits it all.
     pub async fn commit(mut self, account: Option<AccountId>, event: Event, notice: Option<Notice>, meta: &ClientMeta) -> Result<()> {
         events::record(&mut *self.tx, account, &event, meta, self.at).await?;
-        let verified = match (&notice, account) {
-            (Some(n), Some(id)) => accounts::is_verified_address(&mut self.tx, id, &n.to).await?,
-            _ => false,
+        let zone = match (&notice, account) {
+            (Some(n), Some(id)) => accounts::verified_address_zone(&mut self.tx, id, &n.to).await?,
+            _ => None,
         };
-        if let Some(n) = notice.filter(|_| verified) {
-            let mail = n.to_mail(&self.deps.public_url, &Happened { at: self.at, meta });
+        if let (Some(n), Some(zone)) = (notice, zone) {
+            let mail = n.to_mail(&self.deps.public_url, &Happened { at: self.at, meta, zone: &zone });
             self.queue_mail(&mail).await?;
         }
         self.tx.commit().await?;

@@ -6,8 +6,16 @@ use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Stamp {
+    /// RFC 3339 with the account zone's offset, for `<time datetime>`.
     pub iso: String,
+    /// "5 minutes ago" within a day, else `2026-11-28 21:48` on the
+    /// account's clock.
     pub text: String,
+    /// `2026-11-28 21:48` on the account's clock, however near.
+    pub local: String,
+    /// The exact time and its zone, for `title`:
+    /// `2026-11-28 21:48 Europe/Berlin (UTC+01:00)`.
+    pub exact: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,6 +61,8 @@ pub struct SessionsView {
     pub events: Vec<EventView>,
     pub events_page: i64,
     pub events_has_older: bool,
+    /// The account's IANA zone, which every time here is on.
+    pub zone: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

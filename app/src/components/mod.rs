@@ -6,3 +6,4 @@ pub mod new_password;
 pub mod recovery_codes;
 pub mod time_zone;
 pub mod usage_chart;
+pub mod when;

@@ -7,6 +7,7 @@
 
 use crate::components::form_error::{load_error, FormError};
 use crate::components::usage_chart::UsageChart;
+use crate::components::when::When;
 use crate::gate::paths;
 use crate::server_fns::api_tokens::{api_tokens_status, ApiTokenView, CreateApiToken, DeleteApiToken, NewApiToken};
 use leptos::prelude::*;
@@ -220,12 +221,12 @@ fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> im
         confirming.set(Some((id, name.clone())));
     };
     let expires = match (t.expires, t.expired) {
-        (Some(e), true) => view! { <span class="expired">"Expired " <time datetime=e.iso>{e.text}</time></span> }.into_any(),
-        (Some(e), false) => view! { <time datetime=e.iso>{e.text}</time> }.into_any(),
+        (Some(e), true) => view! { <span class="expired">"Expired " <When at=e/></span> }.into_any(),
+        (Some(e), false) => view! { <When at=e/> }.into_any(),
         (None, _) => view! { "Never" }.into_any(),
     };
     let last_used = match t.last_used {
-        Some(u) => view! { <time datetime=u.at.iso>{u.at.text}</time> {format!(" · {} · {}", u.ip, u.device)} }.into_any(),
+        Some(u) => view! { <When at=u.at/> {format!(" · {} · {}", u.ip, u.device)} }.into_any(),
         None => view! { "Never used" }.into_any(),
     };
     let title_id = format!("token-{}", t.id);
@@ -238,7 +239,7 @@ fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> im
                 {t.expired.then(|| view! { <span class="badge badge-expired">"Expired"</span> })}
                 <dl>
                     <dt>"Created"</dt>
-                    <dd><time datetime=t.created.iso>{t.created.text}</time></dd>
+                    <dd><When at=t.created/></dd>
                     <dt>"Expires"</dt>
                     <dd>{expires}</dd>
                     <dt>"Last used"</dt>

@@ -3,6 +3,7 @@
 //! the link changes nothing: the address is confirmed by the button.
 
 use crate::components::form_error::{load_error, FormError};
+use crate::components::when::When;
 use crate::server_fns::email::{verify_link_status, ConfirmEmail};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -29,7 +30,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                                     "Confirm " <strong>{v.email}</strong> " as the address of the Warden account "
                                     <strong>{v.username}</strong> ". Password-reset links and security notices of that "
                                     "account will come to it. This link works until "
-                                    <time datetime=v.expires.iso>{v.expires.text}</time> "."
+                                    <When at=v.expires named=true/> "."
                                 </p>
                                 <ActionForm action=action>
                                     <FormError error/>

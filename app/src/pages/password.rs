@@ -2,6 +2,7 @@
 
 use crate::components::form_error::{load_error, FormError};
 use crate::components::new_password::NewPasswordFields;
+use crate::components::when::When;
 use crate::server_fns::password::{password_status, ChangePassword, PasswordChanged};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -51,9 +52,9 @@ pub fn PasswordPage() -> impl IntoView {
             <Transition fallback=|| ()>
                 {move || status.get().map(|r| match r {
                     Ok(v) => match v.changed {
-                        Some(at) => view! { <p>"Last changed " <time datetime=at.iso>{at.text}</time> "."</p> }.into_any(),
+                        Some(at) => view! { <p>"Last changed " <When at=at/> "."</p> }.into_any(),
                         None => view! {
-                            <p>"Not changed since your account was created on " <time datetime=v.created.iso>{v.created.text}</time> "."</p>
+                            <p>"Not changed since your account was created on " <When at=v.created absolute=true/> "."</p>
                         }.into_any(),
                     },
                     Err(e) => load_error(e),

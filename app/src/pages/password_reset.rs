@@ -3,6 +3,7 @@
 
 use crate::components::form_error::{load_error, FormError};
 use crate::components::new_password::NewPasswordFields;
+use crate::components::when::When;
 use crate::server_fns::password::{reset_link_status, CompletePasswordReset};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,7 +22,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                     Ok(Some(v)) => view! {
                         <p>
                             "For the account " <strong>{v.username}</strong> ". This link works until "
-                            <time datetime=v.expires.iso>{v.expires.text}</time> "."
+                            <When at=v.expires named=true/> "."
                         </p>
                         <p class="muted">"Every session of the account will be signed out; then sign in with the new password."</p>
                         <ActionForm action=action attr:class="stack">

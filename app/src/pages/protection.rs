@@ -4,6 +4,7 @@
 //! without JavaScript.
 
 use crate::components::form_error::{load_error, FormError};
+use crate::components::when::When;
 use crate::server_fns::protection::{protection_status, ChangePin, LockReports, ProtectionView, RemovePin, SetPin};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -60,7 +61,7 @@ fn PinState(
                 <span role="switch" aria-checked="true" aria-disabled="true" class="switch on">"Enable PIN"</span>
                 <p>
                     <strong>"A PIN protects the reports of previous days"</strong>
-                    " since " <time datetime=since.iso>{since.text}</time> "."
+                    " since " <When at=since absolute=true/> "."
                 </p>
             </div>
             <p class="muted">{format!("Entering it on Reporting unlocks previous days for that session only, for {minutes} minutes.")}</p>

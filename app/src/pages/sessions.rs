@@ -5,6 +5,7 @@
 
 use crate::components::email_banner::EmailBanner;
 use crate::components::form_error::{load_error, FormError};
+use crate::components::when::When;
 use crate::server_fns::{list_sessions, EndSession, SessionView, SessionsView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -45,10 +46,11 @@ pub fn SessionsPage() -> impl IntoView {
 
 #[component]
 fn SessionLists(v: SessionsView, end: ServerAction<EndSession>) -> impl IntoView {
-    let SessionsView { active, ended, page, has_older, events, events_page, events_has_older } = v;
+    let SessionsView { active, ended, page, has_older, events, events_page, events_has_older, zone } = v;
     let active_count = active.len();
     let at = |p: i64, a: i64| format!("/account/security/sessions?page={p}&activity={a}");
     view! {
+        <p class="muted zone-note">{format!("Times are on your clock ({zone}). ")} <A href="/account/time-zone">"Change time zone"</A></p>
         <h3>{format!("Active sessions ({active_count})")}</h3>
         <ul class="sessions" aria-label="Active sessions">
             {active.into_iter().map(|s| view! { <SessionItem s end/> }).collect_view()}
@@ -74,8 +76,8 @@ fn SessionLists(v: SessionsView, end: ServerAction<EndSession>) -> impl IntoView
                     <strong>{e.what}</strong>
                     {(!e.detail.is_empty()).then(|| format!(" — {}", e.detail))}
                     <span class="muted">
-                        {e.first.map(|f| view! { " · first " <time datetime=f.iso>{f.text}</time> ", last" })}
-                        " · " <time datetime=e.at.iso>{e.at.text}</time> " · " {e.device} " · " {e.ip}
+                        {e.first.map(|f| view! { " · first " <When at=f/> ", last" })}
+                        " · " <When at=e.at/> " · " {e.device} " · " {e.ip}
                     </span>
                 </li>
             }).collect_view()}
@@ -100,10 +102,10 @@ fn SessionItem(s: SessionView, end: ServerAction<EndSession>) -> impl IntoView {
                 <dl>
                     <dt>"Device"</dt><dd>{s.device}</dd>
                     <dt>"IP address"</dt><dd>{s.ip}</dd>
-                    <dt>"Signed in"</dt><dd><time datetime=s.started.iso>{s.started.text}</time></dd>
-                    <dt>"Last active"</dt><dd><time datetime=s.last_active.iso>{s.last_active.text}</time></dd>
+                    <dt>"Signed in"</dt><dd><When at=s.started/></dd>
+                    <dt>"Last active"</dt><dd><When at=s.last_active/></dd>
                     {s.ended.map(|e| view! {
-                        <dt>"Ended"</dt><dd><time datetime=e.iso>{e.text}</time></dd>
+                        <dt>"Ended"</dt><dd><When at=e/></dd>
                     })}
                     {s.end_reason.map(|r| view! { <dt>"Why"</dt><dd class="reason">{r}</dd> })}
                 </dl>

@@ -20,8 +20,8 @@ pub fn TimeZonePage() -> impl IntoView {
             <p class="breadcrumb">"Account"</p>
             <h1 id="tz-title">"Time zone"</h1>
             <p class="muted">
-                "Reporting counts calls by your days: “Today” and “previous days” start at midnight in this zone, "
-                "daylight saving included."
+                "Every time on these pages and in Warden's mails is shown on this zone's clock, and Reporting counts "
+                "calls by its days: “Today” and “previous days” start at midnight here, daylight saving included."
             </p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || status.get().map(|r| match r {

@@ -5,6 +5,7 @@
 
 use crate::components::form_error::{load_error, FormError};
 use crate::components::recovery_codes::RecoveryCodeList;
+use crate::components::when::When;
 use crate::server_fns::two_factor::{
     two_factor_status, ConfirmTotp, DisableTotp, EnrolmentView, RecoveryCodes, RegenerateRecoveryCodes, StartTotp, TwoFactorView,
 };
@@ -68,7 +69,7 @@ fn TwoFactorState(
                 <span role="switch" aria-checked="true" aria-disabled="true" class="switch on">"Enable 2FA"</span>
                 <p>
                     <strong>"Two-factor authentication is on"</strong>
-                    " since " <time datetime=since.iso>{since.text}</time> "."
+                    " since " <When at=since absolute=true/> "."
                 </p>
             </div>
             <p>"Method: " <strong>"Authenticator App"</strong></p>

@@ -14,8 +14,9 @@ pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
         let tokens = c.warden.api_tokens();
         let list = tokens.list(actor).await?;
         let two_factor_on = domain::two_factor::is_enabled(c.warden.deps().pool(), actor.account()?).await?;
-        let fresh = tokens.take_handed_over(actor).await?.map(|t| views::new_api_token(&t));
-        Ok(ApiTokensView { tokens: list.into_iter().map(views::api_token).collect(), two_factor_on, fresh })
+        let times = c.times();
+        let fresh = tokens.take_handed_over(actor).await?.map(|t| views::new_api_token(&t, &times));
+        Ok(ApiTokensView { tokens: list.into_iter().map(|t| views::api_token(t, &times)).collect(), two_factor_on, fresh })
     })
     .await
 }
@@ -49,7 +50,7 @@ pub async fn create_api_token(
             leptos_axum::redirect(crate::gate::paths::API_TOKENS);
             return Ok(None);
         }
-        Ok(Some(views::new_api_token(&created)))
+        Ok(Some(views::new_api_token(&created, &c.times())))
     })
     .await
 }

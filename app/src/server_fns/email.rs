@@ -41,7 +41,9 @@ pub async fn verify_link_status() -> Result<Option<VerifyView>, ApiError> {
     serve(crate::gate::Gate::Public, |c| async move {
         let Some(token) = verify_token(&c) else { return Ok(None) };
         let link = c.warden.accounts().verify_link(&token).await?;
-        Ok(link.map(|l| VerifyView { email: l.masked_email(), username: l.username, expires: views::stamp(l.expires_at) }))
+        let Some(l) = link else { return Ok(None) };
+        let expires = c.times_of(l.account()).await?.stamp(l.expires_at);
+        Ok(Some(VerifyView { email: l.masked_email(), username: l.username, expires }))
     })
     .await
 }

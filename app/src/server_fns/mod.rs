@@ -87,7 +87,7 @@ pub async fn list_sessions(page: i64, activity: Option<i64>) -> Result<SessionsV
         let actor = c.actor()?;
         let list = c.warden.sessions().list(actor, page).await?;
         let events = c.warden.events().page(actor, activity.unwrap_or(0)).await?;
-        Ok(views::sessions(list, events))
+        Ok(views::sessions(list, events, &c.times()))
     })
     .await
 }

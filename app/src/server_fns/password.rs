@@ -13,7 +13,7 @@ fn reset_token(c: &crate::ssr::Call) -> Option<domain::passwords::ResetToken> {
 #[server(prefix = "/_fn", endpoint = "password_status")]
 pub async fn password_status() -> Result<PasswordView, ApiError> {
     use crate::ssr::*;
-    serve(crate::gate::Gate::SignedIn, |c| async move { Ok(views::password(c.warden.passwords().status(c.actor()?).await?)) }).await
+    serve(crate::gate::Gate::SignedIn, |c| async move { Ok(views::password(c.warden.passwords().status(c.actor()?).await?, &c.times())) }).await
 }
 
 /// How strong a candidate password is, for the person choosing it: signed
@@ -75,7 +75,9 @@ pub async fn reset_link_status() -> Result<Option<ResetView>, ApiError> {
     serve(crate::gate::Gate::Public, |c| async move {
         let Some(token) = reset_token(&c) else { return Ok(None) };
         let link = c.warden.passwords().reset_link(&token).await?;
-        Ok(link.map(|l| ResetView { username: l.username, expires: views::stamp(l.expires_at) }))
+        let Some(l) = link else { return Ok(None) };
+        let expires = c.times_of(l.account()).await?.stamp(l.expires_at);
+        Ok(Some(ResetView { username: l.username, expires }))
     })
     .await
 }

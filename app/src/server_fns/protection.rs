@@ -10,8 +10,7 @@ pub async fn protection_status() -> Result<ProtectionView, ApiError> {
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let actor = c.actor()?;
         let status = c.warden.protection().status(actor).await?;
-        let zone = domain::accounts::time_zone(c.warden.deps().pool(), actor.account()?).await?;
-        Ok(views::protection(&status, &zone))
+        Ok(views::protection(&status, &c.times()))
     })
     .await
 }

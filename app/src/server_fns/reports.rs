@@ -8,7 +8,10 @@ use proto::ApiError;
 #[server(prefix = "/_fn", endpoint = "reports_context")]
 pub async fn reports_context() -> Result<ReportsContextView, ApiError> {
     use crate::ssr::*;
-    serve(crate::gate::Gate::SignedIn, |c| async move { Ok(views::reports_context(c.warden.reporting().context(c.actor()?).await?)) }).await
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        Ok(views::reports_context(c.warden.reporting().context(c.actor()?).await?, c.warden.deps().now()))
+    })
+    .await
 }
 
 /// The figures of a range. A range that reaches an earlier day is refused

@@ -45,7 +45,7 @@ pub async fn two_factor_status() -> Result<TwoFactorView, ApiError> {
             let bytes = c.warden.deps().secret_box.open(&sealed, &flash_context(session)).ok()?;
             Some(RecoveryCodes(String::from_utf8(bytes).ok()?.lines().map(str::to_owned).collect()))
         });
-        Ok(views::two_factor(s, fresh_codes))
+        Ok(views::two_factor(s, fresh_codes, &c.times()))
     })
     .await
 }

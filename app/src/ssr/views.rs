@@ -4,83 +4,111 @@ use domain::events::{EventEntry, EventPage};
 use domain::passwords::PasswordStatus;
 use domain::sessions::{SessionEntry, SessionList};
 use domain::support::time_fmt;
+use domain::support::zone::Zone;
 use domain::two_factor::TwoFactorStatus;
 use proto::views::*;
 
-pub fn stamp(t: i64) -> Stamp {
-    Stamp { iso: time_fmt::iso(t), text: time_fmt::display(t) }
+/// The clock a page's times are told on: the account's zone, and the
+/// moment "5 minutes ago" counts from.
+pub struct Times {
+    zone: Zone,
+    now: i64,
 }
 
-pub fn session(s: SessionEntry) -> SessionView {
+impl Times {
+    pub fn new(zone: Zone, now: i64) -> Self {
+        Times { zone, now }
+    }
+
+    /// `t` for people: "5 minutes ago" within a day either way, else the
+    /// local date and time; the exact time and zone for `title`, the
+    /// offset time for `datetime`.
+    pub fn stamp(&self, t: i64) -> Stamp {
+        Stamp {
+            iso: time_fmt::iso(t, &self.zone),
+            text: time_fmt::relative(t, self.now).unwrap_or_else(|| time_fmt::local(t, &self.zone)),
+            local: time_fmt::local(t, &self.zone),
+            exact: time_fmt::display(t, &self.zone),
+        }
+    }
+
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+}
+
+pub fn session(s: SessionEntry, t: &Times) -> SessionView {
     SessionView {
         this_device: s.current,
         browser: s.device.browser,
         os: s.device.os,
         device: s.device.device.label().into(),
         ip: s.ip,
-        started: stamp(s.started_at),
-        last_active: stamp(s.last_active_at),
-        ended: s.ended_at.map(stamp),
+        started: t.stamp(s.started_at),
+        last_active: t.stamp(s.last_active_at),
+        ended: s.ended_at.map(|x| t.stamp(x)),
         end_reason: s.end_reason.map(|r| r.label().to_string()),
         id: s.id.as_str().to_owned(),
     }
 }
 
-pub fn event(e: EventEntry) -> EventView {
+pub fn event(e: EventEntry, t: &Times) -> EventView {
     EventView {
         what: e.label(),
         device: format!("{} on {}", e.device.browser, e.device.os),
-        first: (e.count > 1).then(|| stamp(e.first_at)),
+        first: (e.count > 1).then(|| t.stamp(e.first_at)),
         count: e.count,
         detail: e.detail,
         ip: e.ip,
-        at: stamp(e.at),
+        at: t.stamp(e.at),
     }
 }
 
-pub fn sessions(list: SessionList, events: EventPage) -> SessionsView {
+pub fn sessions(list: SessionList, events: EventPage, t: &Times) -> SessionsView {
     SessionsView {
-        active: list.active.into_iter().map(session).collect(),
-        ended: list.ended.into_iter().map(session).collect(),
+        active: list.active.into_iter().map(|s| session(s, t)).collect(),
+        ended: list.ended.into_iter().map(|s| session(s, t)).collect(),
         page: list.page,
         has_older: list.has_older,
-        events: events.entries.into_iter().map(event).collect(),
+        events: events.entries.into_iter().map(|e| event(e, t)).collect(),
         events_page: events.page,
         events_has_older: events.has_older,
+        zone: t.zone().name().to_owned(),
     }
 }
 
-pub fn two_factor(s: TwoFactorStatus, fresh_codes: Option<RecoveryCodes>) -> TwoFactorView {
+pub fn two_factor(s: TwoFactorStatus, fresh_codes: Option<RecoveryCodes>, t: &Times) -> TwoFactorView {
     TwoFactorView {
         fresh_codes,
-        enabled_since: s.enabled_since.map(stamp),
+        enabled_since: s.enabled_since.map(|x| t.stamp(x)),
         recovery_codes_left: s.recovery_codes_left,
         pending: s.pending.map(|e| EnrolmentView { qr_svg: e.qr_svg.expose().to_owned(), key: e.key_grouped.expose().to_owned() }),
     }
 }
 
-pub fn password(s: PasswordStatus) -> PasswordView {
-    PasswordView { changed: s.changed_at.map(stamp), created: stamp(s.created_at) }
+pub fn password(s: PasswordStatus, t: &Times) -> PasswordView {
+    PasswordView { changed: s.changed_at.map(|c| t.stamp(c)), created: t.stamp(s.created_at) }
 }
 
 pub fn recovery_codes(codes: Vec<domain::Secret>) -> RecoveryCodes {
     RecoveryCodes(codes.iter().map(|c| c.expose().to_owned()).collect())
 }
 
-pub fn protection(s: &domain::protection::PinStatus, zone: &domain::reporting::days::Zone) -> ProtectionView {
+pub fn protection(s: &domain::protection::PinStatus, t: &Times) -> ProtectionView {
     ProtectionView {
-        set_since: s.set_since.map(stamp),
-        unlocked_until: s.unlocked_until.map(stamp),
-        unlocked_until_clock: s.unlocked_until.map(|u| zone.clock(u)),
+        set_since: s.set_since.map(|x| t.stamp(x)),
+        unlocked_until: s.unlocked_until.map(|x| t.stamp(x)),
+        unlocked_until_clock: s.unlocked_until.map(|u| t.zone().clock(u)),
         wait_secs: s.wait_secs,
         two_factor_on: s.two_factor_on,
         unlock_minutes: s.unlock_minutes,
     }
 }
 
-pub fn reports_context(c: domain::reporting::ReportsContext) -> ReportsContextView {
+pub fn reports_context(c: domain::reporting::ReportsContext, now: i64) -> ReportsContextView {
+    let t = Times::new(c.zone.clone(), now);
     ReportsContextView {
-        pin: protection(&c.pin, &c.zone),
+        pin: protection(&c.pin, &t),
         zone: c.zone.name().to_owned(),
         today: c.today.to_string(),
         campaigns: c
@@ -159,34 +187,34 @@ pub fn report(range: &domain::reporting::RangeChoice, r: domain::reporting::Repo
     }
 }
 
-pub fn api_token(t: domain::api_tokens::TokenEntry) -> ApiTokenView {
+pub fn api_token(tok: domain::api_tokens::TokenEntry, t: &Times) -> ApiTokenView {
     ApiTokenView {
-        id: t.id.get(),
-        name: t.name,
-        prefix: t.prefix,
-        access: t.access.label().to_owned(),
-        created: stamp(t.created_at),
-        expires: t.expires_at.map(stamp),
-        expired: t.expired,
-        last_used: t.last_used.map(|u| LastUsedView { at: stamp(u.at), ip: u.ip, device: format!("{} on {}", u.device.browser, u.device.os) }),
-        usage: t.usage.iter().map(usage_day).collect(),
+        id: tok.id.get(),
+        name: tok.name,
+        prefix: tok.prefix,
+        access: tok.access.label().to_owned(),
+        created: t.stamp(tok.created_at),
+        expires: tok.expires_at.map(|x| t.stamp(x)),
+        expired: tok.expired,
+        last_used: tok.last_used.map(|u| LastUsedView { at: t.stamp(u.at), ip: u.ip, device: format!("{} on {}", u.device.browser, u.device.os) }),
+        usage: tok.usage.iter().map(usage_day).collect(),
     }
 }
 
 pub fn usage_day(d: &domain::api_tokens::usage::DayUsage) -> UsageDayView {
-    let date = time_fmt::iso(domain::api_tokens::usage::day_start(d.day)).chars().take(10).collect();
+    let date = time_fmt::iso(domain::api_tokens::usage::day_start(d.day), &Zone::utc()).chars().take(10).collect();
     UsageDayView { date, requests: d.requests, limited: d.limited }
 }
 
 /// A token just made: its text, for the one time it is shown.
-pub fn new_api_token(c: &domain::api_tokens::Created) -> NewApiToken {
+pub fn new_api_token(c: &domain::api_tokens::Created, t: &Times) -> NewApiToken {
     NewApiToken {
         id: c.id.get(),
         name: c.name.clone(),
         prefix: c.prefix.clone(),
         token: c.token.expose().to_owned(),
         access: c.access.label().to_owned(),
-        expires: c.expires_at.map(stamp),
+        expires: c.expires_at.map(|x| t.stamp(x)),
     }
 }
 

@@ -90,6 +90,12 @@ pub async fn is_verified_address(db: &mut sqlx::AnyConnection, id: AccountId, em
     store::is_verified_address(db, id, email).await
 }
 
+/// The account's zone when `email` is its verified address; `None` when a
+/// notice may not go there. See [`store::verified_address_zone`].
+pub async fn verified_address_zone(db: &mut sqlx::AnyConnection, id: AccountId, email: &str) -> Result<Option<Zone>> {
+    Ok(store::verified_address_zone(db, id, email).await?.map(|z| Zone::parse(&z).unwrap_or_else(Zone::utc)))
+}
+
 /// Holds the account's row lock for the rest of the change; see [`store::lock`].
 pub async fn lock(db: &mut sqlx::AnyConnection, id: AccountId) -> Result<()> {
     store::lock(db, id).await
@@ -101,6 +107,10 @@ pub async fn set_password_hash(db: &mut sqlx::AnyConnection, id: AccountId, new_
 }
 
 impl AccountRow {
+    /// The account's time zone (UTC if what is stored is no longer known).
+    pub fn zone(&self) -> Zone {
+        Zone::parse(&self.time_zone).unwrap_or_else(Zone::utc)
+    }
     pub fn account_id(&self) -> AccountId {
         AccountId::new(self.id)
     }
@@ -145,7 +155,7 @@ impl<'w> Accounts<'w> {
             }
             Err(e) => return Err(e.into()),
         };
-        verify::mail_for_address(&mut change, self.cfg, id, username.as_str(), &email, meta).await?;
+        verify::mail_for_address(&mut change, self.cfg, id, username.as_str(), &email, &zone, meta).await?;
         change.commit(Some(id), Event::new(EventKind::AccountCreated), None, meta).await?;
         Ok(id)
     }
@@ -193,8 +203,7 @@ impl Accounts<'_> {
 
 /// The account's time zone (UTC if what is stored is no longer known).
 pub async fn time_zone(db: &sqlx::AnyPool, id: AccountId) -> Result<Zone> {
-    let row = find(db, id).await?;
-    Ok(Zone::parse(&row.time_zone).unwrap_or_else(Zone::utc))
+    Ok(find(db, id).await?.zone())
 }
 
 /// Stores a new time zone; the caller checks who may (see `reporting`).

@@ -77,6 +77,20 @@ where
     Ok(row.is_some())
 }
 
+/// The account's time zone, when `email` is its address and verified (who
+/// a notice goes to, and the clock it is told on).
+pub async fn verified_address_zone<'c, E>(db: E, id: AccountId, email: &str) -> Result<Option<String>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let row: Option<(String,)> = sqlx::query_as("SELECT time_zone FROM accounts WHERE id = $1 AND email = $2 AND email_verified_at IS NOT NULL")
+        .bind(id.get())
+        .bind(email)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
 /// Marks the account's address verified, if it is still `email` and not yet
 /// verified. A unique violation means another account holds it verified.
 pub async fn set_email_verified(db: &mut sqlx::AnyConnection, id: AccountId, email: &str, at: i64) -> std::result::Result<bool, sqlx::Error> {

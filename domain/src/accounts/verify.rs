@@ -26,6 +26,7 @@ use crate::outbox::notices::{self, Happened};
 use crate::support::db::is_unique_violation;
 use crate::support::random;
 use crate::support::secret::Secret;
+use crate::support::zone::Zone;
 use std::fmt;
 
 /// The bearer secret of a verification link.
@@ -60,6 +61,10 @@ pub struct VerifyLink {
 }
 
 impl VerifyLink {
+    /// The account the link confirms an address for.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
     /// The address, partly hidden (`a…@example.com`).
     pub fn masked_email(&self) -> String {
         mask(&self.email)
@@ -117,13 +122,14 @@ pub(crate) async fn mail_for_address(
     account: AccountId,
     username: &str,
     email: &Email,
+    zone: &Zone,
     meta: &ClientMeta,
 ) -> Result<()> {
     let at = change.at();
     let public_url = change.public_url().to_owned();
-    let happened = Happened { at, meta };
+    let happened = Happened { at, meta, zone };
     if let Some(owner) = store::by_verified_email(change.db(), email.as_str()).await?.filter(|o| o.account_id() != account) {
-        let mail = notices::sign_up_attempt(&owner.email, &owner.username, &public_url, &happened);
+        let mail = notices::sign_up_attempt(&owner.email, &owner.username, &public_url, &Happened { zone: &owner.zone(), ..happened });
         return change.queue_mail(&mail).await;
     }
     let token = random::token();
@@ -161,7 +167,7 @@ impl Accounts<'_> {
         }
         let email = Email::parse(&account.email)?;
         let mut change = Change::begin(self.deps).await?;
-        mail_for_address(&mut change, self.cfg, account_id, &account.username, &email, meta).await?;
+        mail_for_address(&mut change, self.cfg, account_id, &account.username, &email, &account.zone(), meta).await?;
         change.commit(Some(account_id), Event::new(EventKind::EmailVerificationSent), None, meta).await
     }
 

@@ -402,10 +402,11 @@ impl<'w> ApiTokens<'w> {
             }
             let owner = accounts::find(&mut *change.db(), account).await?;
             if accounts::is_verified_address(change.db(), account, &owner.email).await? {
-                let mail = crate::outbox::notices::api_token_expiring(&owner.email, &self.deps.public_url, &t.name, &t.prefix, expires_at);
+                let mail =
+                    crate::outbox::notices::api_token_expiring(&owner.email, &self.deps.public_url, &t.name, &t.prefix, expires_at, &owner.zone());
                 change.queue_mail(&mail).await?;
             }
-            let detail = format!("\"{}\" (wdn_{}…) expires {}", t.name, t.prefix, time_fmt::display(expires_at));
+            let detail = format!("\"{}\" (wdn_{}…) expires {}", t.name, t.prefix, time_fmt::display(expires_at, &owner.zone()));
             change.commit(Some(account), Event::with_detail(EventKind::ApiTokenExpiring, detail), None, &system).await?;
             warned += 1;
         }
@@ -465,7 +466,7 @@ impl<'w> ApiTokens<'w> {
             Err(e) => return Err(e.into()),
         };
         let until = match expires_at {
-            Some(t) => format!("expires {}", time_fmt::display(t)),
+            Some(t) => format!("expires {}", time_fmt::display(t, &owner.zone())),
             None => "never expires".to_owned(),
         };
         let notice = Notice {

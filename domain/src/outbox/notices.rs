@@ -4,6 +4,7 @@
 
 use super::{html_escape, Mail};
 use crate::actor::ClientMeta;
+use crate::support::zone::Zone;
 use crate::support::{time_fmt, user_agent};
 use std::borrow::Cow;
 
@@ -28,6 +29,8 @@ impl Notice {
 pub struct Happened<'a> {
     pub at: i64,
     pub meta: &'a ClientMeta,
+    /// The account's zone: the clock the time is told on, and named.
+    pub zone: &'a Zone,
 }
 
 impl Happened<'_> {
@@ -70,7 +73,7 @@ pub fn reset_link(to: &str, username: &str, url: &str, valid_minutes: i64, h: &H
                 "Someone asked to reset the password of the Warden account \"{username}\". If it was you, \
                  open the link below within {valid_minutes} minutes and choose a new password. The link works once."
             ),
-            format!("Asked for at {} from {} (IP address {}).", time_fmt::display(h.at), h.device(), h.meta.ip),
+            format!("Asked for at {} from {} (IP address {}).", time_fmt::display(h.at, h.zone), h.device(), h.meta.ip),
             "If you did not ask for this, ignore this email: your password stays as it is, and nobody can use \
              the link without access to your mailbox."
                 .to_owned(),
@@ -91,7 +94,7 @@ pub fn verify_link(to: &str, username: &str, url: &str, valid_hours: i64, h: &Ha
                  within {valid_hours} hours and confirm: from then on, password-reset links and security notices of \
                  that account come here. The link works once."
             ),
-            format!("Asked for at {} from {} (IP address {}).", time_fmt::display(h.at), h.device(), h.meta.ip),
+            format!("Asked for at {} from {} (IP address {}).", time_fmt::display(h.at, h.zone), h.device(), h.meta.ip),
             "If it was not you, ignore this email: the address stays unconfirmed, and that account sends nothing \
              more to it unless someone asks for a new link."
                 .to_owned(),
@@ -113,7 +116,7 @@ pub fn sign_up_attempt(to: &str, username: &str, public_url: &str, h: &Happened)
                 "Someone tried to create a Warden account with this email address, or to confirm it for another \
                  account, at {} from {} (IP address {}). This address already belongs to your account \"{username}\", \
                  so it was not confirmed for anyone else.",
-                time_fmt::display(h.at),
+                time_fmt::display(h.at, h.zone),
                 h.device(),
                 h.meta.ip
             ),
@@ -133,7 +136,7 @@ pub fn account_changed(to: &str, public_url: &str, subject: &str, what: &str, h:
         to,
         subject,
         &[
-            format!("{what} at {} from {} (IP address {}).", time_fmt::display(h.at), h.device(), h.meta.ip),
+            format!("{what} at {} from {} (IP address {}).", time_fmt::display(h.at, h.zone), h.device(), h.meta.ip),
             format!(
                 "If this was you, there is nothing to do. If it was not, reset your password at once at \
                  {public_url}/password/forgot, then check every session and event on Login Security."
@@ -148,7 +151,7 @@ pub const API_TOKEN_EXPIRING: &str = "A Warden API token expires soon";
 
 /// Sent once, by the retention sweep, when a token expires within 7 days:
 /// which token, when, and where to make its successor.
-pub fn api_token_expiring(to: &str, public_url: &str, name: &str, prefix: &str, expires_at: i64) -> Mail {
+pub fn api_token_expiring(to: &str, public_url: &str, name: &str, prefix: &str, expires_at: i64, zone: &Zone) -> Mail {
     let tab = format!("{public_url}/account/security/api-tokens");
     mail(
         to,
@@ -157,7 +160,7 @@ pub fn api_token_expiring(to: &str, public_url: &str, name: &str, prefix: &str, 
             format!(
                 "Your Warden API token \"{name}\" (wdn_{prefix}…) expires at {}. From then on, every request made with it \
                  is refused.",
-                time_fmt::display(expires_at)
+                time_fmt::display(expires_at, zone)
             ),
             "If a script or service still uses it, create a new token on the API Access Tokens tab, put it in place \
              of this one, then delete the old one. If nothing uses it, there is nothing to do."
@@ -182,7 +185,7 @@ pub fn second_step_not_completed(to: &str, public_url: &str, window_minutes: i64
             format!(
                 "Your password was entered to sign in to your Warden account at {} from {} (IP address {}), \
                  but the two-factor step was not completed within {window_minutes} minutes.",
-                time_fmt::display(h.at),
+                time_fmt::display(h.at, h.zone),
                 h.device(),
                 h.meta.ip
             ),
@@ -216,10 +219,11 @@ mod tests {
             "https://warden.example",
             "Your password was changed",
             "Your password was changed",
-            &Happened { at: 1_700_000_000, meta: &m },
+            &Happened { at: 1_700_000_000, meta: &m, zone: &Zone::parse("Asia/Tokyo").expect("zone") },
         );
         for part in [&mail.text, &mail.html] {
-            assert!(part.contains("2023-11-14 22:13 UTC"), "{part}");
+            // On the owner's clock, and saying which one.
+            assert!(part.contains("2023-11-15 07:13 Asia/Tokyo (UTC+09:00)"), "{part}");
             assert!(part.contains("203.0.113.9"));
             assert!(part.contains("Chrome"));
             assert!(part.contains("https://warden.example/account/security/sessions"));
@@ -229,7 +233,8 @@ mod tests {
     #[test]
     fn an_unfinished_second_step_says_when_from_where_and_to_change_the_password() {
         let m = meta();
-        let mail = second_step_not_completed("a@example.com", "https://warden.example", 5, &Happened { at: 1_700_000_000, meta: &m });
+        let mail =
+            second_step_not_completed("a@example.com", "https://warden.example", 5, &Happened { at: 1_700_000_000, meta: &m, zone: &Zone::utc() });
         assert_eq!(mail.subject, SECOND_STEP_NOT_COMPLETED);
         for part in [&mail.text, &mail.html] {
             assert!(part.contains("2023-11-14 22:13 UTC") && part.contains("203.0.113.9") && part.contains("Chrome"), "{part}");
@@ -240,9 +245,14 @@ mod tests {
 
     #[test]
     fn an_expiry_warning_names_the_token_its_expiry_and_where_to_make_another() {
-        let mail = api_token_expiring("a@example.com", "https://warden.example", "CI <deploy>", "abcdefgh", 1_700_000_000);
+        let berlin = Zone::parse("Europe/Berlin").expect("zone");
+        let mail = api_token_expiring("a@example.com", "https://warden.example", "CI <deploy>", "abcdefgh", 1_700_000_000, &berlin);
         assert_eq!(mail.subject, API_TOKEN_EXPIRING);
-        assert!(mail.text.contains("\"CI <deploy>\" (wdn_abcdefgh…)") && mail.text.contains("2023-11-14 22:13 UTC"), "{}", mail.text);
+        assert!(
+            mail.text.contains("\"CI <deploy>\" (wdn_abcdefgh…)") && mail.text.contains("2023-11-14 23:13 Europe/Berlin (UTC+01:00)"),
+            "{}",
+            mail.text
+        );
         assert!(mail.html.contains("CI &lt;deploy&gt;"));
         for part in [&mail.text, &mail.html] {
             assert!(part.contains("https://warden.example/account/security/api-tokens"), "{part}");
@@ -252,7 +262,13 @@ mod tests {
     #[test]
     fn the_html_part_escapes_what_a_person_typed() {
         let m = meta();
-        let mail = reset_link("a@example.com", "bob", "https://w.example/password/reset/open?token=x&y", 30, &Happened { at: 0, meta: &m });
+        let mail = reset_link(
+            "a@example.com",
+            "bob",
+            "https://w.example/password/reset/open?token=x&y",
+            30,
+            &Happened { at: 0, meta: &m, zone: &Zone::utc() },
+        );
         assert!(mail.html.contains("&quot;bob&quot;"));
         assert!(mail.html.contains("token=x&amp;y"));
         assert!(mail.text.contains("https://w.example/password/reset/open?token=x&y"));

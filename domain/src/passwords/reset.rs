@@ -63,6 +63,10 @@ pub struct ResetLink {
 pub const RESET_COOKIE_MAX_SECS: i64 = 15 * 60;
 
 impl ResetLink {
+    /// The account the link resets.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
     /// How long the browser may keep the token, from `now`.
     pub fn cookie_max_age(&self, now: i64) -> i64 {
         (self.expires_at - now).clamp(1, RESET_COOKIE_MAX_SECS)
@@ -166,7 +170,7 @@ async fn send_link(deps: &Deps, cfg: &PasswordsConfig, email: &Email, meta: &Cli
     store::close_open(change.db(), account_id, at, Closed::Superseded).await?;
     store::insert(change.db(), account_id, &random::token_hash(&token), at, at + cfg.reset_link_secs).await?;
     let url = format!("{}/password/reset/open?token={}", deps.public_url, token);
-    let mail = notices::reset_link(email.as_str(), &account.username, &url, cfg.reset_link_secs / 60, &Happened { at, meta });
+    let mail = notices::reset_link(email.as_str(), &account.username, &url, cfg.reset_link_secs / 60, &Happened { at, meta, zone: &account.zone() });
     change.queue_mail(&mail).await?;
     change.commit(Some(account_id), Event::new(EventKind::PasswordResetRequested), None, meta).await
 }

@@ -15,6 +15,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
 use crate::support::random;
 use crate::support::user_agent::Device;
+use crate::support::zone::Zone;
 
 #[derive(Clone, Debug)]
 pub struct SessionsConfig {
@@ -158,7 +159,8 @@ impl<'w> Sessions<'w> {
         Ok(Some(if pending {
             Actor::PendingSecondFactor { account, session: id }
         } else {
-            Actor::Session { account, session: id, username: row.username }
+            let zone = Zone::parse(&row.time_zone).unwrap_or_else(Zone::utc);
+            Actor::Session { account, session: id, username: row.username, zone }
         }))
     }
 

@@ -89,6 +89,7 @@ pub struct AuthRow {
     pub last_active_at: i64,
     pub second_factor_pending: i64,
     pub username: String,
+    pub time_zone: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -154,7 +155,7 @@ where
 
 pub async fn by_token_hash(db: &sqlx::AnyPool, token_hash: &str) -> Result<Option<AuthRow>> {
     Ok(sqlx::query_as(
-        "SELECT s.id, s.account_id, s.created_at, s.last_active_at, s.second_factor_pending, a.username FROM sessions s \
+        "SELECT s.id, s.account_id, s.created_at, s.last_active_at, s.second_factor_pending, a.username, a.time_zone FROM sessions s \
          JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.ended_at IS NULL",
     )
     .bind(token_hash)

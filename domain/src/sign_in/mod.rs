@@ -154,7 +154,7 @@ impl<'w> SignIn<'w> {
         // Like every notice, only to an address the owner has confirmed.
         if let (true, Some(owner)) = (second_factor, account.as_ref().filter(|a| a.email_verified_at.is_some())) {
             let window = self.sessions.second_factor_window_secs;
-            let h = notices::Happened { at, meta };
+            let h = notices::Happened { at, meta, zone: &owner.zone() };
             let notice = notices::second_step_not_completed(&owner.email, &self.deps.public_url, (window + 59) / 60, &h);
             outbox::store::enqueue_held(change.db(), &self.deps.secret_box, &notice, at, at + window, &session.session_id).await?;
         }

@@ -9,6 +9,7 @@ pub mod secret;
 pub mod secret_box;
 pub mod time_fmt;
 pub mod user_agent;
+pub mod zone;
 
 /// At most `max` bytes of `s`, cut on a character boundary.
 pub fn clip(s: &str, max: usize) -> &str {

@@ -23,4 +23,5 @@ mod sign_in;
 mod sign_up;
 mod stops;
 mod storage;
+mod time_zones;
 mod two_factor;

@@ -445,7 +445,7 @@ async fn viewing_login_security_writes_nothing_yet_shows_a_lapsed_session_as_exp
     assert_eq!(s["active"][0]["this_device"], true);
     let ended = &s["ended"][0];
     assert_eq!((ended["id"].as_str(), ended["end_reason"].as_str()), (Some(phone_id.as_str()), Some("Expired")), "{s}");
-    assert_eq!(ended["ended"]["iso"].as_str(), Some(domain::support::time_fmt::iso(phone_lapses_at).as_str()));
+    assert_eq!(ended["ended"]["iso"].as_str(), Some(domain::support::time_fmt::iso(phone_lapses_at, &domain::support::zone::Zone::utc()).as_str()));
     assert_eq!(ended["browser"].as_str().map(|b| b.starts_with("Firefox")), Some(true), "{s}");
 
     let swept = app.warden.sweep().await.expect("sweep");
@@ -475,7 +475,10 @@ async fn ending_all_sessions_leaves_a_lapsed_one_expired(app: TestApp) {
     assert_eq!(ended.len(), 2, "{s}");
     let phone_entry = ended.iter().find(|e| e["id"] == phone_id.as_str()).expect("the phone's session");
     assert_eq!(phone_entry["end_reason"], "Expired");
-    assert_eq!(phone_entry["ended"]["iso"].as_str(), Some(domain::support::time_fmt::iso(phone_lapses_at).as_str()));
+    assert_eq!(
+        phone_entry["ended"]["iso"].as_str(),
+        Some(domain::support::time_fmt::iso(phone_lapses_at, &domain::support::zone::Zone::utc()).as_str())
+    );
     assert!(ended.iter().any(|e| e["end_reason"] == "Logged out of all devices"));
     assert_eq!(app.session_end(&phone_id).await, (Some(phone_lapses_at), Some("expired".into())));
     let events = s["events"].to_string();

@@ -320,7 +320,11 @@ async fn an_unfinished_second_step_expires_and_shows_on_login_security(app: Test
     assert_eq!(s["active"].as_array().map(Vec::len), Some(1), "the pending sign-in never counted as active");
     let ended = s["ended"].as_array().expect("ended").iter().find(|e| e["end_reason"] == "Two-factor step not completed").cloned();
     let ended = ended.unwrap_or_else(|| panic!("{}", s["ended"]));
-    assert_eq!(ended["ended"]["iso"].as_str(), Some(domain::support::time_fmt::iso(window_ends).as_str()), "when its window ended");
+    assert_eq!(
+        ended["ended"]["iso"].as_str(),
+        Some(domain::support::time_fmt::iso(window_ends, &domain::support::zone::Zone::utc()).as_str()),
+        "when its window ended"
+    );
     // The owner also sees that the password was right: time to change it.
     assert!(s["events"].to_string().contains("Password accepted; two-factor code requested"));
     assert_eq!(app.every_session_row().await, before, "showing it wrote nothing");
@@ -605,7 +609,7 @@ async fn a_password_left_without_its_second_step_mails_the_owner(app: TestApp) {
     assert_eq!(not_finished(&mails), 1, "one notice, for the unfinished sign-in only: {mails:?}");
     let (subject, text) = mails.iter().find(|(s, _)| s.contains("two-factor step was not completed")).expect("notice");
     assert_eq!(subject, "Your Warden password was entered, but the two-factor step was not completed");
-    assert!(text.contains(&domain::support::time_fmt::display(tried_at)), "when: {text}");
+    assert!(text.contains(&domain::support::time_fmt::display(tried_at, &domain::support::zone::Zone::utc())), "when: {text}");
     assert!(text.contains("127.0.0.1") && text.contains("Chrome 120.0 on Windows"), "from where: {text}");
     assert!(text.contains("change your password") && text.contains(&format!("{PUBLIC_URL}/account/security/password")), "what to do: {text}");
     app.clock.advance(3600);
