@@ -69,12 +69,7 @@ pub async fn is_verified_address<'c, E>(db: E, id: AccountId, email: &str) -> Re
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1 AND email = $2 AND email_verified_at IS NOT NULL")
-        .bind(id.get())
-        .bind(email)
-        .fetch_optional(db)
-        .await?;
-    Ok(row.is_some())
+    Ok(verified_address_zone(db, id, email).await?.is_some())
 }
 
 /// The account's time zone, when `email` is its address and verified (who
