@@ -291,17 +291,20 @@ fn Figures(v: ReportView, query: Query) -> impl IntoView {
             <Chart days=v.days.clone()/>
             <details class="day-table">
                 <summary>"Calls per day as a table"</summary>
-                <table>
-                    <thead><tr><th scope="col">"Day"</th><th scope="col">"Calls"</th><th scope="col">"Answered"</th><th scope="col">"Missed"</th><th scope="col">"Voicemail"</th></tr></thead>
-                    <tbody>
-                        {v.days.iter().map(|d| view! {
-                            <tr><th scope="row">{d.label.clone()}</th><td>{d.calls}</td><td>{d.answered}</td><td>{d.missed}</td><td>{d.voicemail}</td></tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                // Focusable, so a keyboard can scroll it on a narrow screen.
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Calls per day">
+                    <table>
+                        <thead><tr><th scope="col">"Day"</th><th scope="col">"Calls"</th><th scope="col">"Answered"</th><th scope="col">"Missed"</th><th scope="col">"Voicemail"</th></tr></thead>
+                        <tbody>
+                            {v.days.iter().map(|d| view! {
+                                <tr><th scope="row">{d.label.clone()}</th><td>{d.calls}</td><td>{d.answered}</td><td>{d.missed}</td><td>{d.voicemail}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
             </details>
             <h3>"By campaign"</h3>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Calls by campaign">
                 <table class="campaigns">
                     <thead>
                         <tr>
