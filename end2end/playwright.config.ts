@@ -42,6 +42,9 @@ export default defineConfig({
       WARDEN_DATA_DIR: dataDir,
       LEPTOS_SITE_ROOT: 'target/site',
       RUST_LOG: 'warn',
+      // Every spec signs up its own account from 127.0.0.1: more than the
+      // default 10 an hour.
+      WARDEN_SIGN_UPS_PER_HOUR: '100',
     },
   },
 });

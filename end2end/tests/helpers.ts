@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { waitForMail } from './mail';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -58,3 +58,38 @@ export async function signOut(page: Page, user: string) {
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/signin\?reason=signed_out/);
 }
+
+/** Signs up a new account (address left unconfirmed, so the banner shows)
+ * in a context of its own and returns that context's signed-in cookies,
+ * for specs that look at many pages as one person. */
+export async function signedInState(browser: Browser, prefix: string): Promise<{ user: string; state: StorageState }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const user = uniqueName(prefix);
+  await signUp(page, user, true, false);
+  await signIn(page, user);
+  const state = await context.storageState();
+  await context.close();
+  return { user, state };
+}
+
+export type StorageState = Awaited<ReturnType<BrowserContext['storageState']>>;
+
+/** Every page of the app (app/src/routes.rs), as a person reaches it. */
+export const PUBLIC_PAGES = ['/', '/password/forgot', '/password/reset', '/email/verify', '/no-such-page'];
+export const GUEST_PAGES = ['/signin', '/signup'];
+export const SECURITY_TABS = [
+  '/account/security/sessions',
+  '/account/security/password',
+  '/account/security/2fa',
+  '/account/security/protection',
+  '/account/security/api-tokens',
+];
+export const SIGNED_IN_PAGES = [
+  ...SECURITY_TABS,
+  '/account/security/2fa?enable=1',
+  '/account/security/sessions/log-out-all',
+  '/reports',
+  '/reports?range=30d',
+  '/account/time-zone',
+];

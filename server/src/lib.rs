@@ -47,11 +47,14 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
     let ring = data::key_ring(config)?;
     let store = data::connect(config).await?;
     let defaults = domain::Config::default();
+    let mut accounts = defaults.accounts.clone();
+    accounts.sign_up_ip_backoff.free_failures = config.sign_ups_per_hour;
     let cfg = domain::Config {
         public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind.unwrap_or(([127, 0, 0, 1], 3000).into()))),
         sessions: domain::sessions::SessionsConfig { lifetimes: config.lifetimes, ..defaults.sessions },
         passwords: domain::passwords::PasswordsConfig { reset_link_secs: config.reset_link_minutes * 60, ..defaults.passwords },
         two_factor: domain::two_factor::TwoFactorConfig { issuer: config.totp_issuer.clone(), ..defaults.two_factor },
+        accounts,
         events: config.events.clone(),
         protection: domain::protection::ProtectionConfig { unlock_secs: config.pin_unlock_minutes * 60, ..defaults.protection },
         ..defaults

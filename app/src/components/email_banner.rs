@@ -25,7 +25,7 @@ pub fn EmailBanner() -> impl IntoView {
                     </p>
                     {move || sent().then(|| view! { <p>"We sent it again. Only the newest link works."</p> })}
                     <ActionForm action=resend>
-                        <button type="submit" class="secondary" disabled=move || resend.pending().get()>"Send the link again"</button>
+                        <button type="submit" class="secondary" disabled=move || resend.pending().get() aria-busy=move || resend.pending().get().then_some("true")>"Send the link again"</button>
                     </ActionForm>
                     <FormError error/>
                 </div>

@@ -40,7 +40,7 @@ pub fn Header() -> impl IntoView {
                                             <A href="/account/security/sessions">"Security"</A>
                                             <A href="/account/time-zone">"Time zone"</A>
                                             <ActionForm action=sign_out>
-                                                <button type="submit" class="linklike">"Sign out"</button>
+                                                <button type="submit" class="linklike" disabled=move || sign_out.pending().get() aria-busy=move || sign_out.pending().get().then_some("true")>"Sign out"</button>
                                             </ActionForm>
                                         </div>
                                     </details>

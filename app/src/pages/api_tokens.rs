@@ -172,7 +172,7 @@ fn DeleteForm(id: i64, name: String, delete: ServerAction<DeleteApiToken>, on_ca
         <div class="actions">
             <ActionForm action=delete>
                 <input type="hidden" name="id" value=id.to_string()/>
-                <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete token"</button>
+                <button type="submit" class="danger" disabled=move || delete.pending().get() aria-busy=move || delete.pending().get().then_some("true")>"Delete token"</button>
             </ActionForm>
             <button type="button" class="secondary" on:click=move |_| on_cancel()>"Cancel"</button>
         </div>
@@ -191,7 +191,7 @@ fn DeleteConfirm(t: ApiTokenView, delete: ServerAction<DeleteApiToken>, confirmi
             <div class="actions">
                 <ActionForm action=delete>
                     <input type="hidden" name="id" value=t.id.to_string()/>
-                    <button type="submit" class="danger" disabled=move || delete.pending().get()>"Delete token"</button>
+                    <button type="submit" class="danger" disabled=move || delete.pending().get() aria-busy=move || delete.pending().get().then_some("true")>"Delete token"</button>
                 </ActionForm>
                 <a href=paths::API_TOKENS>"Cancel"</a>
             </div>
@@ -290,7 +290,7 @@ fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::
                     <label class="check"><input type="radio" name="access" value="read_write"/>"Read and write"</label>
                 </fieldset>
                 <FormError error=Signal::derive(move || create.value().get().and_then(|r| r.err()))/>
-                <button type="submit" disabled=move || create.pending().get()>"Create token"</button>
+                <button type="submit" disabled=move || create.pending().get() aria-busy=move || create.pending().get().then_some("true")>"Create token"</button>
             </ActionForm>
         </section>
     }

@@ -34,7 +34,7 @@ pub fn VerifyEmailPage() -> impl IntoView {
                                 </p>
                                 <ActionForm action=action>
                                     <FormError error/>
-                                    <button type="submit" disabled=move || action.pending().get()>"Confirm email address"</button>
+                                    <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Confirm email address"</button>
                                 </ActionForm>
                                 <p class="muted">"Not your account? Close this page: nothing changes."</p>
                             }.into_any(),

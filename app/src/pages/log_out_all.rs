@@ -36,7 +36,7 @@ pub fn LogOutAllPage() -> impl IntoView {
                         <A href="/account/security/api-tokens">"API Access Tokens"</A>
                         "."
                     </p>
-                    <button type="submit" class="danger" disabled=move || action.pending().get()>
+                    <button type="submit" class="danger" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>
                         "Log out of all devices"
                     </button>
                 </ActionForm>

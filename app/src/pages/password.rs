@@ -72,7 +72,7 @@ pub fn PasswordPage() -> impl IntoView {
                     "Sign out of other devices"
                 </label>
                 <FormError error/>
-                <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
+                <button type="submit" disabled=move || change.pending().get() aria-busy=move || change.pending().get().then_some("true")>"Change password"</button>
             </ActionForm>
             <p><a href="/password/forgot">"Forgot your password?"</a></p>
             <p class="muted">

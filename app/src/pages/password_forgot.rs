@@ -30,7 +30,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     <input type="email" name="email" autocomplete="email" required autofocus/>
                 </label>
                 <FormError error/>
-                <button type="submit" disabled=move || action.pending().get()>"Send reset link"</button>
+                <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Send reset link"</button>
             </ActionForm>
             <p class="muted"><a href="/signin">"Back to sign in"</a></p>
         </section>

@@ -28,7 +28,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
                         <ActionForm action=action attr:class="stack">
                             <NewPasswordFields/>
                             <FormError error/>
-                            <button type="submit" disabled=move || action.pending().get()>"Set new password"</button>
+                            <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Set new password"</button>
                         </ActionForm>
                     }.into_any(),
                     Ok(None) => view! {

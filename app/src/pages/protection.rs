@@ -70,7 +70,7 @@ fn PinState(
                     <span>{format!("This session: unlocked until {clock}")}</span>
                     " · "
                     <ActionForm action=lock attr:class="inline">
-                        <button type="submit" class="linklike">"Lock now"</button>
+                        <button type="submit" class="linklike" disabled=move || lock.pending().get() aria-busy=move || lock.pending().get().then_some("true")>"Lock now"</button>
                     </ActionForm>
                 </div>
             })}
@@ -84,7 +84,7 @@ fn PinState(
                     {pin_fields("New PIN")}
                     <FormError error=Signal::derive(move || change.value().get().and_then(|r| r.err()))/>
                     <p class="alert success" role="status" hidden=move || !matches!(change.value().get(), Some(Ok(())))>"Your PIN was changed."</p>
-                    <button type="submit" disabled=move || change.pending().get()>"Change PIN"</button>
+                    <button type="submit" disabled=move || change.pending().get() aria-busy=move || change.pending().get().then_some("true")>"Change PIN"</button>
                 </ActionForm>
             </section>
             <section class="subpanel" aria-labelledby="remove-pin-title">
@@ -96,7 +96,7 @@ fn PinState(
                 <ActionForm action=remove>
                     {proof_fields(two_factor_on)}
                     <FormError error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
-                    <button type="submit" class="danger" disabled=move || remove.pending().get()>"Remove PIN"</button>
+                    <button type="submit" class="danger" disabled=move || remove.pending().get() aria-busy=move || remove.pending().get().then_some("true")>"Remove PIN"</button>
                 </ActionForm>
             </section>
         }
@@ -128,7 +128,7 @@ fn PinState(
                             {proof_fields(two_factor_on)}
                             {pin_fields("PIN")}
                             <FormError error=Signal::derive(move || set.value().get().and_then(|r| r.err()))/>
-                            <button type="submit" disabled=move || set.pending().get()>"Enable PIN"</button>
+                            <button type="submit" disabled=move || set.pending().get() aria-busy=move || set.pending().get().then_some("true")>"Enable PIN"</button>
                         </ActionForm>
                     </section>
                 })}

@@ -60,6 +60,8 @@ pub fn ReportsPage() -> impl IntoView {
     let sample = ServerAction::<AddSampleData>::new();
     let versions = move || (unlock.version().get(), lock.version().get(), sample.version().get());
     let context = Resource::new(versions, |_| reports_context());
+    // While new figures load, the filter buttons say so.
+    let loading = RwSignal::new(false);
     let figures = Resource::new(
         move || (query.get(), versions()),
         |(q, _)| {
@@ -76,8 +78,8 @@ pub fn ReportsPage() -> impl IntoView {
                     Ok(ctx) if ctx.campaigns.is_empty() => view! { <EmptyAccount ctx sample/> }.into_any(),
                     Ok(ctx) => view! {
                         <ContextLine ctx=ctx.clone() lock/>
-                        <Filters ctx query/>
-                        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        <Filters ctx query loading=loading.into()/>
+                        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> } set_pending=loading.write_only()>
                             {move || figures.get().map(|r| match r {
                                 Ok(v) => view! { <Figures v query=query.get_untracked()/> }.into_any(),
                                 Err(e) if e.code == ErrorCode::PinRequired => view! { <Unlock unlock/> }.into_any(),
@@ -104,9 +106,15 @@ fn EmptyAccount(ctx: ReportsContextView, sample: ServerAction<AddSampleData>) ->
             </p>
             <ActionForm action=sample>
                 <FormError error=Signal::derive(move || sample.value().get().and_then(|r| r.err()))/>
-                <button type="submit" disabled=move || sample.pending().get() aria-busy=move || sample.pending().get().to_string()>
+                <button type="submit" disabled=move || sample.pending().get() aria-busy=move || sample.pending().get().then_some("true")>
                     {move || if sample.pending().get() { "Adding sample data…" } else { "Add sample data" }}
                 </button>
+                <div class="progress" role="status">
+                    {move || sample.pending().get().then(|| view! {
+                        <progress aria-label="Adding sample data"></progress>
+                        <span>"Adding three campaigns and 60 days of calls…"</span>
+                    })}
+                </div>
             </ActionForm>
         </section>
     }
@@ -127,7 +135,7 @@ fn ContextLine(ctx: ReportsContextView, lock: ServerAction<LockReports>) -> impl
                     <span>{format!("Unlocked until {clock}")}</span>
                     " · "
                     <ActionForm action=lock attr:class="inline">
-                        <button type="submit" class="linklike">"Lock now"</button>
+                        <button type="submit" class="linklike" disabled=move || lock.pending().get() aria-busy=move || lock.pending().get().then_some("true")>"Lock now"</button>
                     </ActionForm>
                 </div>
             }
@@ -144,7 +152,7 @@ fn ContextLine(ctx: ReportsContextView, lock: ServerAction<LockReports>) -> impl
 }
 
 #[component]
-fn Filters(ctx: ReportsContextView, query: Memo<Query>) -> impl IntoView {
+fn Filters(ctx: ReportsContextView, query: Memo<Query>, loading: Signal<bool>) -> impl IntoView {
     let campaigns = ctx.campaigns;
     let today = ctx.today;
     view! {
@@ -179,7 +187,7 @@ fn Filters(ctx: ReportsContextView, query: Memo<Query>) -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
-                <button type="submit" class="secondary">"Apply"</button>
+                <button type="submit" class="secondary" disabled=move || loading.get() aria-busy=move || loading.get().then_some("true")>"Apply"</button>
             </Form>
             <Form method="GET" action="/reports" attr:class="filters">
                 <input type="hidden" name="range" value="custom"/>
@@ -192,7 +200,7 @@ fn Filters(ctx: ReportsContextView, query: Memo<Query>) -> impl IntoView {
                     "To"
                     <input type="date" name="to" required max=today.clone() prop:value=move || query.get().to/>
                 </label>
-                <button type="submit" class="secondary">"Show range"</button>
+                <button type="submit" class="secondary" disabled=move || loading.get() aria-busy=move || loading.get().then_some("true")>"Show range"</button>
             </Form>
         </div>
     }
@@ -211,7 +219,7 @@ fn Unlock(unlock: ServerAction<UnlockReports>) -> impl IntoView {
                     <input type="password" name="pin" inputmode="numeric" autocomplete="off" pattern="[0-9]{4,8}" minlength="4" maxlength="8" required/>
                 </label>
                 <FormError error=Signal::derive(move || unlock.value().get().and_then(|r| r.err()))/>
-                <button type="submit" disabled=move || unlock.pending().get()>"Unlock"</button>
+                <button type="submit" disabled=move || unlock.pending().get() aria-busy=move || unlock.pending().get().then_some("true")>"Unlock"</button>
             </ActionForm>
             <p class="muted">
                 <A href="/reports?range=today">"See today's figures"</A>
@@ -229,27 +237,74 @@ fn Figures(v: ReportView, query: Query) -> impl IntoView {
             export.push_str(&format!("&{k}={}", crate::url::encode(val)));
         }
     }
+    // With JavaScript the CSV is fetched here, so the page can show that it
+    // is being prepared; without it the link is a plain download.
+    let exporting = RwSignal::new(false);
+    let export_status = RwSignal::new(String::new());
+    let on_export = {
+        #[cfg(feature = "hydrate")]
+        let url = export.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            #[cfg(feature = "hydrate")]
+            {
+                ev.prevent_default();
+                if exporting.get_untracked() {
+                    return;
+                }
+                exporting.set(true);
+                export_status.set("Preparing the CSV…".to_owned());
+                let url = url.clone();
+                leptos::task::spawn_local(async move {
+                    let said = match download::csv(&url).await {
+                        Ok(()) => "The CSV is ready: your browser is saving it.".to_owned(),
+                        Err(e) => format!("The export failed: {e}"),
+                    };
+                    exporting.set(false);
+                    export_status.set(said);
+                });
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = ev;
+        }
+    };
     view! {
         <section class="panel" aria-labelledby="report-title">
             <div class="report-head">
                 <h2 id="report-title">{v.title.clone()}</h2>
-                <a class="button secondary" href=export rel="external" download="">"Export CSV"</a>
+                <a
+                    class="button secondary"
+                    href=export
+                    rel="external"
+                    download=""
+                    on:click=on_export
+                    aria-disabled=move || exporting.get().then_some("true")
+                    aria-busy=move || exporting.get().then_some("true")
+                >
+                    "Export CSV"
+                </a>
+            </div>
+            <div class="progress" role="status">
+                {move || exporting.get().then(|| view! { <progress aria-label="Exporting the CSV"></progress> })}
+                {move || (!export_status.get().is_empty()).then(|| view! { <span>{export_status.get()}</span> })}
             </div>
             <Totals t=v.totals.clone()/>
             <Chart days=v.days.clone()/>
             <details class="day-table">
                 <summary>"Calls per day as a table"</summary>
-                <table>
-                    <thead><tr><th scope="col">"Day"</th><th scope="col">"Calls"</th><th scope="col">"Answered"</th><th scope="col">"Missed"</th><th scope="col">"Voicemail"</th></tr></thead>
-                    <tbody>
-                        {v.days.iter().map(|d| view! {
-                            <tr><th scope="row">{d.label.clone()}</th><td>{d.calls}</td><td>{d.answered}</td><td>{d.missed}</td><td>{d.voicemail}</td></tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
+                // Focusable, so a keyboard can scroll it on a narrow screen.
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Calls per day">
+                    <table>
+                        <thead><tr><th scope="col">"Day"</th><th scope="col">"Calls"</th><th scope="col">"Answered"</th><th scope="col">"Missed"</th><th scope="col">"Voicemail"</th></tr></thead>
+                        <tbody>
+                            {v.days.iter().map(|d| view! {
+                                <tr><th scope="row">{d.label.clone()}</th><td>{d.calls}</td><td>{d.answered}</td><td>{d.missed}</td><td>{d.voicemail}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
             </details>
             <h3>"By campaign"</h3>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Calls by campaign">
                 <table class="campaigns">
                     <thead>
                         <tr>
@@ -356,6 +411,52 @@ fn Chart(days: Vec<DayView>) -> impl IntoView {
                 <span class="key key-missed">"Missed"</span>
             </figcaption>
         </figure>
+    }
+}
+
+/// The CSV export fetched by the page, then handed to the browser as a file.
+#[cfg(feature = "hydrate")]
+mod download {
+    use leptos::prelude::{document, window};
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    /// What went wrong, in the server's words when it said any.
+    fn say(v: JsValue) -> String {
+        v.as_string().unwrap_or_else(|| "the connection failed".to_owned())
+    }
+
+    pub async fn csv(url: &str) -> Result<(), String> {
+        let response: web_sys::Response = JsFuture::from(window().fetch_with_str(url)).await.map_err(say)?.unchecked_into();
+        if !response.ok() {
+            // The error contract's JSON: `{ code, message }`.
+            let text = JsFuture::from(response.text().map_err(say)?).await.map_err(say)?;
+            let message = text
+                .as_string()
+                .and_then(|t| js_sys::JSON::parse(&t).ok())
+                .and_then(|j| js_sys::Reflect::get(&j, &"message".into()).ok())
+                .and_then(|m| m.as_string());
+            return Err(message.unwrap_or_else(|| format!("the server answered {}", response.status())));
+        }
+        let name = response
+            .headers()
+            .get("content-disposition")
+            .ok()
+            .flatten()
+            .and_then(|d| d.split("filename=\"").nth(1).map(|n| n.trim_end_matches('"').to_owned()))
+            .unwrap_or_else(|| "calls.csv".to_owned());
+        let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(say)?).await.map_err(say)?.unchecked_into();
+        let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(say)?;
+        let a: web_sys::HtmlAnchorElement = document().create_element("a").map_err(say)?.unchecked_into();
+        a.set_href(&href);
+        a.set_download(&name);
+        a.click();
+        // Revoked once the browser has surely taken the file.
+        gloo_timers::callback::Timeout::new(60_000, move || {
+            let _ = web_sys::Url::revoke_object_url(&href);
+        })
+        .forget();
+        Ok(())
     }
 }
 

@@ -43,7 +43,7 @@ pub fn SecondFactorPage() -> impl IntoView {
                     }.into_any()
                 }}
                 <FormError error/>
-                <button type="submit" disabled=move || action.pending().get()>"Verify"</button>
+                <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Verify"</button>
             </ActionForm>
             <p>{move || { let (href, text) = other(); view! { <a href=href>{text}</a> } }}</p>
             <p class="muted">"This step expires a few minutes after you entered your password."</p>

@@ -41,7 +41,7 @@ pub fn SignInPage() -> impl IntoView {
                     <input type="password" name="password" autocomplete="current-password" required/>
                 </label>
                 <FormError error/>
-                <button type="submit" disabled=move || action.pending().get()>"Sign in"</button>
+                <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Sign in"</button>
             </ActionForm>
             <p><a href="/password/forgot">"Forgot your password?"</a></p>
             <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>

@@ -34,7 +34,7 @@ pub fn SignUpPage() -> impl IntoView {
                 </label>
                 <input type="hidden" name="time_zone" prop:value=move || zone.get()/>
                 <FormError error/>
-                <button type="submit" disabled=move || action.pending().get()>"Sign up"</button>
+                <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Sign up"</button>
             </ActionForm>
             <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
         </section>

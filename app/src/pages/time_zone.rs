@@ -42,12 +42,12 @@ pub fn TimeZonePage() -> impl IntoView {
                                 </label>
                                 <FormError error=Signal::derive(move || save.value().get().and_then(|r| r.err()))/>
                                 <p class="alert success" role="status" hidden=move || !matches!(save.value().get(), Some(Ok(())))>"Saved."</p>
-                                <button type="submit" disabled=move || save.pending().get()>"Save"</button>
+                                <button type="submit" disabled=move || save.pending().get() aria-busy=move || save.pending().get().then_some("true")>"Save"</button>
                             </ActionForm>
                             {move || browser.get().filter(|b| *b != v.zone).map(|b| view! {
                                 <ActionForm action=save>
                                     <input type="hidden" name="zone" value=b.clone()/>
-                                    <button type="submit" class="secondary">{format!("Use this browser's zone ({b})")}</button>
+                                    <button type="submit" class="secondary" disabled=move || save.pending().get() aria-busy=move || save.pending().get().then_some("true")>{format!("Use this browser's zone ({b})")}</button>
                                 </ActionForm>
                             })}
                         }

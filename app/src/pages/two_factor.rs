@@ -81,7 +81,7 @@ fn TwoFactorState(
                     {both_factor_fields()}
                     {sign_out_others_box()}
                     <FormError error=Signal::derive(move || regenerate.value().get().and_then(|r| r.err()))/>
-                    <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>
+                    <button type="submit" class="secondary" disabled=move || regenerate.pending().get() aria-busy=move || regenerate.pending().get().then_some("true")>
                         "Regenerate recovery codes"
                     </button>
                 </ActionForm>
@@ -93,7 +93,7 @@ fn TwoFactorState(
                     {both_factor_fields()}
                     {sign_out_others_box()}
                     <FormError error=Signal::derive(move || disable.value().get().and_then(|r| r.err()))/>
-                    <button type="submit" class="danger" disabled=move || disable.pending().get()>"Disable 2FA"</button>
+                    <button type="submit" class="danger" disabled=move || disable.pending().get() aria-busy=move || disable.pending().get().then_some("true")>"Disable 2FA"</button>
                 </ActionForm>
             </section>
         }
@@ -124,7 +124,7 @@ fn TwoFactorState(
                                 "Current password"
                                 <input type="password" name="password" autocomplete="current-password" required/>
                             </label>
-                            <button type="submit" class:selected=on aria-pressed=if on { "true" } else { "false" }>
+                            <button type="submit" class:selected=on aria-pressed=if on { "true" } else { "false" } disabled=move || start.pending().get() aria-busy=move || start.pending().get().then_some("true")>
                                 "Authenticator App"
                             </button>
                         </ActionForm>
@@ -163,7 +163,7 @@ fn Enrol(p: EnrolmentView, confirm: ServerAction<ConfirmTotp>) -> impl IntoView 
                 </label>
                 {sign_out_others_box()}
                 <FormError error/>
-                <button type="submit" disabled=move || confirm.pending().get()>"Enable"</button>
+                <button type="submit" disabled=move || confirm.pending().get() aria-busy=move || confirm.pending().get().then_some("true")>"Enable"</button>
             </ActionForm>
         </div>
     }

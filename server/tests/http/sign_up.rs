@@ -330,3 +330,14 @@ async fn the_sqlite_migration_keeps_existing_accounts_and_what_references_them()
     .is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sign_up_budget_per_ip_is_the_setting_wardens_sign_ups_per_hour() {
+    let app = TestApp::sqlite_with(|c| c.sign_ups_per_hour = 2).await;
+    let b = app.browser(CHROME_WINDOWS);
+    assert!(sign_up(&b, "one@example.com", "one").await.status.is_success());
+    assert!(sign_up(&b, "two@example.com", "two").await.status.is_success());
+    let r = sign_up(&b, "three@example.com", "three").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(r.json()["code"], "throttled");
+}
