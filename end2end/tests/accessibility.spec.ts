@@ -4,27 +4,9 @@
 // empty and with figures, a new token's dialog). WCAG 2.0 and 2.1 A and AA
 // plus axe's best practices; no rule is switched off.
 import { test, expect, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
+import { audit } from './axe';
 import { PASSWORD, GUEST_PAGES, PUBLIC_PAGES, SIGNED_IN_PAGES, hydrated, signIn, signUp, uniqueName } from './helpers';
 import { waitForMail } from './mail';
-
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'];
-const SCHEMES = ['light', 'dark'] as const;
-
-/** Runs axe on the page as it is now, in the light and then the dark
- * scheme (same page, only the media query changes); a violation fails the
- * test (softly, so one run lists every page's) with each rule, its help and
- * the nodes. */
-async function audit(page: Page, what: string) {
-  for (const scheme of SCHEMES) {
-    await page.emulateMedia({ colorScheme: scheme });
-    const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-    const said = violations
-      .map((v) => `  ${v.id} (${v.impact}): ${v.help}\n` + v.nodes.map((n) => `    ${n.target.join(' ')}\n      ${n.failureSummary?.replace(/\n/g, '\n      ')}`).join('\n'))
-      .join('\n');
-    expect.soft(violations.map((v) => v.id), `axe on ${what}, ${scheme}:\n${said}`).toEqual([]);
-  }
-}
 
 async function visit(page: Page, path: string) {
   await page.goto(path);

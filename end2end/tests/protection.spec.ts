@@ -3,6 +3,7 @@
 // the same with JavaScript off. One account (sign-ups per IP are limited).
 import { test, expect } from '@playwright/test';
 import { PASSWORD, hydrated, signIn, signUp, uniqueName } from './helpers';
+import { audit } from './axe';
 
 test.setTimeout(180_000);
 
@@ -50,6 +51,8 @@ test('set a PIN, unlock previous days with it, lock now; wrong PINs; then withou
   await page.getByLabel('PIN', { exact: true }).fill('51907');
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByRole('alert')).toContainText('That PIN is not right');
+  await audit(page, '/reports locked by the PIN, after a wrong PIN');
+  await page.emulateMedia({ colorScheme: 'light' });
   await page.getByLabel('PIN', { exact: true }).fill(PIN);
   await page.getByRole('button', { name: 'Unlock' }).click();
   await expect(page.getByRole('heading', { name: /^Yesterday/ })).toBeVisible();

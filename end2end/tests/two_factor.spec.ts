@@ -6,6 +6,7 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import * as OTPAuth from 'otpauth';
 import { PASSWORD, hydrated, signIn, signOut, signUp, uniqueName } from './helpers';
+import { audit } from './axe';
 
 test.setTimeout(180_000);
 
@@ -84,6 +85,8 @@ test('enable 2FA by scanning the QR code, sign in with a code and a recovery cod
   await expect(page).toHaveURL(/\/signin\/2fa/);
   await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeVisible();
   await hydrated(page);
+  await audit(page, '/signin/2fa');
+  await page.emulateMedia({ colorScheme: 'light' });
   used = await freshCode(totp, used.step);
   await page.getByLabel('Six-digit code').fill(used.code);
   await page.getByRole('button', { name: 'Verify' }).click();
@@ -96,6 +99,8 @@ test('enable 2FA by scanning the QR code, sign in with a code and a recovery cod
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/signin\/2fa/);
   await page.getByRole('link', { name: 'Use a recovery code instead' }).click();
+  await audit(page, '/signin/2fa, recovery code');
+  await page.emulateMedia({ colorScheme: 'light' });
   await page.getByLabel('Recovery code').fill(recovery[0]);
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.waitForURL((url) => url.pathname === '/account/security/sessions');
