@@ -90,6 +90,24 @@ impl fmt::Debug for EnrolmentView {
     }
 }
 
+/// A security key or passkey on the Two-Factor Auth page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecurityKeyView {
+    pub id: i64,
+    pub name: String,
+    pub added: Stamp,
+    /// `None`: never used to sign in.
+    pub last_used: Option<Stamp>,
+}
+
+/// A security key just added; with the recovery codes when it was the
+/// account's first second factor (shown once).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecurityKeyAdded {
+    pub name: String,
+    pub recovery_codes: Option<RecoveryCodes>,
+}
+
 /// Recovery codes, shown once.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecoveryCodes(pub Vec<String>);
