@@ -90,6 +90,14 @@ impl fmt::Debug for EnrolmentView {
     }
 }
 
+/// What the second sign-in step can be answered with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondStepView {
+    pub security_key: bool,
+    pub authenticator_app: bool,
+    pub recovery_code: bool,
+}
+
 /// A security key or passkey on the Two-Factor Auth page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SecurityKeyView {

@@ -6,7 +6,7 @@
 //! what the browser returns.
 
 use leptos::prelude::*;
-pub use proto::views::{SecurityKeyAdded, SecurityKeyView};
+pub use proto::views::{SecondStepView, SecurityKeyAdded, SecurityKeyView};
 use proto::{ApiError, Password};
 
 #[server(prefix = "/_fn", endpoint = "security_keys")]
@@ -49,6 +49,18 @@ pub async fn remove_security_key(id: i64, password: Password) -> Result<(), ApiE
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let password: domain::Secret = password.into();
         c.warden.security_keys().remove(c.actor()?, id, &password, &c.meta).await
+    })
+    .await
+}
+
+/// What this pending sign-in's second step can be answered with (a key,
+/// the authenticator app, a recovery code), so the page offers those.
+#[server(prefix = "/_fn", endpoint = "second_step_methods")]
+pub async fn second_step_methods() -> Result<SecondStepView, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SecondStep, |c| async move {
+        let m = c.warden.sign_in().second_step_methods(c.actor()?).await?;
+        Ok(SecondStepView { security_key: m.security_key, authenticator_app: m.authenticator_app, recovery_code: m.recovery_code })
     })
     .await
 }

@@ -62,6 +62,14 @@ impl Default for SignInConfig {
     }
 }
 
+/// What the second sign-in step can be answered with, for the page that asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecondStepMethods {
+    pub security_key: bool,
+    pub authenticator_app: bool,
+    pub recovery_code: bool,
+}
+
 /// A sign-in that went through: the session for the session cookie and,
 /// once the sign-in is complete (second factor included), the device cookie
 /// to set.
@@ -206,6 +214,17 @@ impl<'w> SignIn<'w> {
         let device_cookie = known.remember(change.db(), account, session, at).await?;
         change.commit(Some(account), Event::with_detail(EventKind::SignedIn, detail), None, meta).await?;
         Ok(SignedIn { session: renewed, device_cookie: Some(device_cookie) })
+    }
+
+    /// Which second factors this pending sign-in's account has.
+    pub async fn second_step_methods(&self, actor: &Actor) -> Result<SecondStepMethods> {
+        let (account, _) = actor.pending_second_factor()?;
+        let db = self.deps.pool();
+        Ok(SecondStepMethods {
+            security_key: crate::webauthn::has_keys(db, account).await?,
+            authenticator_app: two_factor::is_enabled(db, account).await?,
+            recovery_code: two_factor::recovery_codes_left(db, account).await? > 0,
+        })
     }
 
     /// Forgets device cookies revoked or unused for their whole lifetime.

@@ -168,6 +168,11 @@ pub(crate) async fn delete_recovery_codes(db: &mut sqlx::AnyConnection, account:
     store::delete_recovery_codes(db, account).await
 }
 
+/// How many unused recovery codes the account has.
+pub async fn recovery_codes_left(db: &sqlx::AnyPool, account: AccountId) -> Result<i64> {
+    store::recovery_codes_left(db, account).await
+}
+
 /// Whether signing in asks for a second factor: the authenticator app is
 /// on, or the account has a security key.
 pub async fn asked_at_sign_in(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {

@@ -191,6 +191,7 @@ on_both_backends!(
     an_answer_signed_for_another_origin_or_site_is_refused,
     a_challenge_expires_after_five_minutes,
     with_only_a_key_a_recovery_code_still_signs_in,
+    with_the_app_and_a_key_either_answers_and_turning_the_app_off_keeps_the_codes,
     removing_a_key_needs_the_password_and_mails_the_owner,
 );
 
@@ -260,6 +261,8 @@ async fn with_a_key_signing_in_asks_for_it_and_a_replayed_answer_is_refused(app:
     let pending_cookie = b.cookie("__Host-warden_session").expect("pending cookie");
     assert_eq!(b.call("list_sessions", &[("page", "0")]).await.status, StatusCode::UNAUTHORIZED, "the password alone reaches nothing");
     assert_eq!(b.call("security_keys", &[]).await.status, StatusCode::UNAUTHORIZED);
+    let methods = b.call("second_step_methods", &[]).await.json();
+    assert_eq!(methods, json!({"security_key": true, "authenticator_app": false, "recovery_code": true}));
     let answer = key.assert(&key_options(&b).await);
     let r = finish(&b, &answer).await;
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
@@ -420,4 +423,28 @@ async fn removing_a_key_needs_the_password_and_mails_the_owner(app: TestApp) {
     assert_eq!(owner.call("two_factor_status", &[]).await.json()["recovery_codes_left"], 0);
     let b = app.browser(FIREFOX_ANDROID);
     assert_eq!(b.sign_in("sara", PW).await.location(), Some("/account/security/sessions"));
+}
+
+async fn with_the_app_and_a_key_either_answers_and_turning_the_app_off_keeps_the_codes(app: TestApp) {
+    use crate::two_factor::{code, with_2fa, Now};
+    let (owner, app_key, _) = with_2fa(&app, "vera").await;
+    let mut key = SoftKey::new();
+    let added = add_key(&owner, &mut key, "Phone").await;
+    assert!(added["recovery_codes"].is_null(), "the app's recovery codes stay: {added}");
+
+    let b = pending(&app, "vera").await;
+    let methods = b.call("second_step_methods", &[]).await.json();
+    assert_eq!(methods, json!({"security_key": true, "authenticator_app": true, "recovery_code": true}));
+    let r = b.call("verify_second_factor", &[("code", &code(&app_key, app.clock.now_secs())), ("next", "")]).await;
+    assert!(r.status.is_success(), "the app's code answers the same step: {} {}", r.status, r.body);
+    let c = pending(&app, "vera").await;
+    assert!(finish(&c, &key.assert(&key_options(&c).await)).await.status.is_success(), "and so does the key");
+
+    app.clock.advance(30);
+    let r = owner.call("disable_totp", &[("password", PW), ("code", &code(&app_key, app.clock.now_secs()))]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert_eq!(owner.call("two_factor_status", &[]).await.json()["recovery_codes_left"], 10, "the key still needs its recovery codes");
+    let d = pending(&app, "vera").await;
+    let methods = d.call("second_step_methods", &[]).await.json();
+    assert_eq!(methods, json!({"security_key": true, "authenticator_app": false, "recovery_code": true}));
 }
