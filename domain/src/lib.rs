@@ -1,6 +1,6 @@
 //! Warden's rules. Requests enter as an [`Actor`]; features live in slices
 //! that own their tables (`accounts`, `sessions`, `sign_in`, `passwords`,
-//! `two_factor`, `protection`, `reporting`, `api_tokens`, `idempotency`,
+//! `two_factor`, `webauthn`, `protection`, `reporting`, `api_tokens`, `idempotency`,
 //! `events`, `outbox`); the world is reached only through ports ([`Deps`]: store,
 //! limiter, outbox, clock). [`Warden`] is the thin
 //! façade that wires them: `warden.sessions().end_all(&actor, false, &meta)`.
@@ -27,6 +27,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod support;
 pub mod two_factor;
+pub mod webauthn;
 
 pub use actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
 pub use deps::Deps;
@@ -153,6 +154,11 @@ impl Warden {
         TwoFactor::new(&self.deps, &self.cfg.two_factor)
     }
 
+    /// Security keys and passkeys, the second factor beside the app.
+    pub fn security_keys(&self) -> webauthn::SecurityKeys<'_> {
+        webauthn::SecurityKeys::new(&self.deps, &self.cfg.two_factor)
+    }
+
     pub fn protection(&self) -> Protection<'_> {
         Protection::new(&self.deps, &self.cfg.protection, &self.cfg.two_factor)
     }
@@ -186,6 +192,7 @@ impl Warden {
         let expiry_warnings = tokens.warn_expiring().await?;
         tokens.sweep_usage().await?;
         api_tokens::handover::sweep(&self.deps).await?;
+        webauthn::sweep(&self.deps).await?;
         let idempotency_keys = self.idempotency().sweep().await?;
         Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings, sessions_lapsed })
     }

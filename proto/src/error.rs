@@ -42,6 +42,8 @@ pub enum ErrorCode {
     CampaignNameTaken,
     /// The first request with this `Idempotency-Key` has not finished yet.
     IdempotencyKeyInProgress,
+    /// This security key is registered already (to this or another account).
+    KeyAlreadyRegistered,
     // 422: the input is refused, and the message says why
     InvalidInput,
     InvalidUsername,
@@ -69,6 +71,12 @@ pub enum ErrorCode {
     InvalidTokenName,
     /// This `Idempotency-Key` was used with a different request.
     IdempotencyKeyReused,
+    /// A security key's answer was refused (wrong origin, another or a used
+    /// challenge, a bad signature, a counter that went backwards).
+    KeyNotAccepted,
+    /// Touching the key took too long, or was never asked for: start again.
+    KeyChallengeExpired,
+    InvalidKeyName,
     // 429
     Throttled,
     // 503: try again shortly
@@ -98,7 +106,8 @@ impl ErrorCode {
             | TokenNameTaken
             | TokenLimitReached
             | CampaignNameTaken
-            | IdempotencyKeyInProgress => 409,
+            | IdempotencyKeyInProgress
+            | KeyAlreadyRegistered => 409,
             InvalidInput
             | InvalidUsername
             | InvalidEmail
@@ -123,7 +132,10 @@ impl ErrorCode {
             | InvalidPin
             | WrongPin
             | InvalidTokenName
-            | IdempotencyKeyReused => 422,
+            | IdempotencyKeyReused
+            | KeyNotAccepted
+            | KeyChallengeExpired
+            | InvalidKeyName => 422,
             Throttled => 429,
             Busy | Unavailable => 503,
             Internal => 500,
@@ -181,6 +193,10 @@ impl ErrorCode {
             CampaignNameTaken => "campaign_name_taken",
             IdempotencyKeyInProgress => "idempotency_key_in_progress",
             IdempotencyKeyReused => "idempotency_key_reused",
+            KeyAlreadyRegistered => "key_already_registered",
+            KeyNotAccepted => "key_not_accepted",
+            KeyChallengeExpired => "key_challenge_expired",
+            InvalidKeyName => "invalid_key_name",
             Throttled => "throttled",
             Busy => "busy",
             Unavailable => "unavailable",

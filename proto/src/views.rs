@@ -90,6 +90,32 @@ impl fmt::Debug for EnrolmentView {
     }
 }
 
+/// What the second sign-in step can be answered with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondStepView {
+    pub security_key: bool,
+    pub authenticator_app: bool,
+    pub recovery_code: bool,
+}
+
+/// A security key or passkey on the Two-Factor Auth page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecurityKeyView {
+    pub id: i64,
+    pub name: String,
+    pub added: Stamp,
+    /// `None`: never used to sign in.
+    pub last_used: Option<Stamp>,
+}
+
+/// A security key just added; with the recovery codes when it was the
+/// account's first second factor (shown once).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecurityKeyAdded {
+    pub name: String,
+    pub recovery_codes: Option<RecoveryCodes>,
+}
+
 /// Recovery codes, shown once.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecoveryCodes(pub Vec<String>);

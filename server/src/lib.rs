@@ -215,6 +215,12 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(warning) = middleware::public_url_warning(&warden.deps().public_url) {
         tracing::warn!("{warning}");
     }
+    if domain::webauthn::relying_party(&warden.deps().public_url, &warden.config().two_factor.issuer).is_err() {
+        tracing::warn!(
+            "WARDEN_PUBLIC_URL ({}) names no host by its domain name: security keys cannot be added or used (set it to e.g. http://localhost:3000)",
+            warden.deps().public_url
+        );
+    }
     // The leaked-password list loads once; not on the first request's time.
     tokio::task::spawn_blocking(domain::credentials::policy::warm_up);
     // Mail is sent in the background from the queue, so a request never

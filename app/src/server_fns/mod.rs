@@ -7,6 +7,7 @@ pub mod email;
 pub mod password;
 pub mod protection;
 pub mod reports;
+pub mod security_keys;
 pub mod two_factor;
 
 use leptos::prelude::*;

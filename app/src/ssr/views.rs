@@ -90,6 +90,10 @@ pub fn password(s: PasswordStatus, t: &Times) -> PasswordView {
     PasswordView { changed: s.changed_at.map(|c| t.stamp(c)), created: t.stamp(s.created_at) }
 }
 
+pub fn security_key(k: domain::webauthn::KeyEntry, t: &Times) -> SecurityKeyView {
+    SecurityKeyView { id: k.id, name: k.name, added: t.stamp(k.added_at), last_used: k.last_used_at.map(|x| t.stamp(x)) }
+}
+
 pub fn recovery_codes(codes: Vec<domain::Secret>) -> RecoveryCodes {
     RecoveryCodes(codes.iter().map(|c| c.expose().to_owned()).collect())
 }

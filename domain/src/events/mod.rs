@@ -229,9 +229,15 @@ pub enum EventKind {
     ApiTokenCreateRefused,
     /// The owner was emailed that a token expires within 7 days.
     ApiTokenExpiring,
+    SecurityKeyAdded,
+    SecurityKeyRemoved,
+    /// A security key's answer was refused (at sign-in or on the settings page).
+    SecurityKeyFailed,
+    /// A key's signature counter did not go forward: it may have been cloned.
+    SecurityKeyCloneWarning,
 }
 
-const ALL: [EventKind; 31] = [
+const ALL: [EventKind; 35] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -263,6 +269,10 @@ const ALL: [EventKind; 31] = [
     EventKind::ApiTokenDeleted,
     EventKind::ApiTokenCreateRefused,
     EventKind::ApiTokenExpiring,
+    EventKind::SecurityKeyAdded,
+    EventKind::SecurityKeyRemoved,
+    EventKind::SecurityKeyFailed,
+    EventKind::SecurityKeyCloneWarning,
 ];
 
 impl EventKind {
@@ -299,6 +309,10 @@ impl EventKind {
             EventKind::ApiTokenDeleted => "api_token_deleted",
             EventKind::ApiTokenCreateRefused => "api_token_create_refused",
             EventKind::ApiTokenExpiring => "api_token_expiring",
+            EventKind::SecurityKeyAdded => "security_key_added",
+            EventKind::SecurityKeyRemoved => "security_key_removed",
+            EventKind::SecurityKeyFailed => "security_key_failed",
+            EventKind::SecurityKeyCloneWarning => "security_key_clone_warning",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -312,6 +326,7 @@ impl EventKind {
             EventKind::SignInFailed => Some("failed sign-ins"),
             EventKind::SignInThrottled => Some("sign-in attempts refused (too many failures)"),
             EventKind::TwoFactorFailed => Some("wrong two-factor codes"),
+            EventKind::SecurityKeyFailed => Some("refused security key answers"),
             EventKind::PinFailed => Some("wrong PINs"),
             EventKind::ApiTokenCreateRefused => Some("API token requests refused (wrong username or password)"),
             _ => None,
@@ -330,6 +345,8 @@ impl EventKind {
                 | EventKind::PinFailed
                 | EventKind::PinLocked
                 | EventKind::ApiTokenCreateRefused
+                | EventKind::SecurityKeyFailed
+                | EventKind::SecurityKeyCloneWarning
         )
     }
 
@@ -366,6 +383,10 @@ impl EventKind {
             EventKind::ApiTokenDeleted => "API token deleted",
             EventKind::ApiTokenCreateRefused => "API token refused: wrong username or password",
             EventKind::ApiTokenExpiring => "Emailed: an API token expires within 7 days",
+            EventKind::SecurityKeyAdded => "Security key added",
+            EventKind::SecurityKeyRemoved => "Security key removed",
+            EventKind::SecurityKeyFailed => "Security key answer refused",
+            EventKind::SecurityKeyCloneWarning => "Security key refused: its counter went backwards (it may have been copied)",
         }
     }
 }

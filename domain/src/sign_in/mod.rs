@@ -1,6 +1,7 @@
 //! Signing in: the password step (one answer for every failure, growing
-//! delays per account and per client IP) and, when 2FA is on, the second
-//! step that turns the pending session into a full one.
+//! delays per account and per client IP) and, when 2FA is on (the
+//! authenticator app, or a security key), the second step (a code, a
+//! recovery code or a key) that turns the pending session into a full one.
 //!
 //! A right password with 2FA on also queues, in the same transaction, a
 //! notice to the owner held until the second step's window ends ("your
@@ -24,7 +25,7 @@ mod store;
 pub use devices::DeviceCookie;
 
 use crate::accounts;
-use crate::actor::{AccountId, Actor, ClientMeta};
+use crate::actor::{AccountId, Actor, ClientMeta, SessionId};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
@@ -34,6 +35,7 @@ use crate::outbox::{self, notices};
 use crate::sessions::{self, EndReason, NewSession, SessionsConfig, Which};
 use crate::support::secret::Secret;
 use crate::two_factor::{self, Factor, TwoFactor, TwoFactorConfig};
+use crate::webauthn::SecurityKeys;
 
 #[derive(Clone, Debug)]
 pub struct SignInConfig {
@@ -58,6 +60,14 @@ impl Default for SignInConfig {
             device_max_age_secs: 365 * 86_400,
         }
     }
+}
+
+/// What the second sign-in step can be answered with, for the page that asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecondStepMethods {
+    pub security_key: bool,
+    pub authenticator_app: bool,
+    pub recovery_code: bool,
 }
 
 /// A sign-in that went through: the session for the session cookie and,
@@ -143,7 +153,7 @@ impl<'w> SignIn<'w> {
         // A known device's success clears its own budget only: the owner
         // signing in does not hand an attacker a fresh set of guesses.
         limiter.succeeded(&budget).await?;
-        let second_factor = two_factor::is_enabled(self.deps.pool(), account_id).await?;
+        let second_factor = two_factor::asked_at_sign_in(self.deps.pool(), account_id).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         if let Some((old_account, old_session)) = replacing.and_then(Actor::any_browser_session) {
@@ -171,18 +181,50 @@ impl<'w> SignIn<'w> {
     pub async fn complete_second_factor(&self, actor: &Actor, code: &str, meta: &ClientMeta, device: &DeviceCookie) -> Result<SignedIn> {
         let (account, session) = actor.pending_second_factor()?;
         let factor = TwoFactor::new(self.deps, self.two_factor).verify(account, code, meta).await?;
+        let detail = match factor {
+            Factor::RecoveryCode => "with a recovery code",
+            Factor::AuthenticatorApp => "with the authenticator app",
+        };
+        self.second_step_passed(account, session, detail.into(), meta, device).await
+    }
+
+    /// The second step by security key: `credential` is the key's answer
+    /// (`PublicKeyCredential` JSON) to the challenge
+    /// [`SecurityKeys::start_sign_in`](crate::webauthn::SecurityKeys::start_sign_in)
+    /// gave this pending session.
+    pub async fn complete_with_key(&self, actor: &Actor, credential: &str, meta: &ClientMeta, device: &DeviceCookie) -> Result<SignedIn> {
+        let (account, session) = actor.pending_second_factor()?;
+        let name = SecurityKeys::new(self.deps, self.two_factor).verify_sign_in(account, session, credential, meta).await?;
+        self.second_step_passed(account, session, format!("with the security key \"{name}\""), meta, device).await
+    }
+
+    async fn second_step_passed(
+        &self,
+        account: AccountId,
+        session: &SessionId,
+        detail: String,
+        meta: &ClientMeta,
+        device: &DeviceCookie,
+    ) -> Result<SignedIn> {
         let known = devices::Known::lookup(self.deps.pool(), device, self.deps.now(), self.cfg.device_max_age_secs).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         let renewed = sessions::renew(change.db(), account, session, at, true).await?;
         outbox::store::withdraw_held(change.db(), session).await?;
         let device_cookie = known.remember(change.db(), account, session, at).await?;
-        let detail = match factor {
-            Factor::RecoveryCode => "with a recovery code",
-            Factor::AuthenticatorApp => "with the authenticator app",
-        };
         change.commit(Some(account), Event::with_detail(EventKind::SignedIn, detail), None, meta).await?;
         Ok(SignedIn { session: renewed, device_cookie: Some(device_cookie) })
+    }
+
+    /// Which second factors this pending sign-in's account has.
+    pub async fn second_step_methods(&self, actor: &Actor) -> Result<SecondStepMethods> {
+        let (account, _) = actor.pending_second_factor()?;
+        let db = self.deps.pool();
+        Ok(SecondStepMethods {
+            security_key: crate::webauthn::has_keys(db, account).await?,
+            authenticator_app: two_factor::is_enabled(db, account).await?,
+            recovery_code: two_factor::recovery_codes_left(db, account).await? > 0,
+        })
     }
 
     /// Forgets device cookies revoked or unused for their whole lifetime.

@@ -147,6 +147,38 @@ pub async fn enabled_since(db: &sqlx::AnyPool, account: AccountId) -> Result<Opt
     Ok(store::totp(db, account).await?.and_then(|r| r.enabled_at))
 }
 
+/// Ten new recovery codes and their hashes (what is stored).
+pub(crate) async fn new_recovery_codes(deps: &Deps) -> Result<(Vec<Secret>, Vec<String>)> {
+    let codes = recovery::generate_codes(recovery::DEFAULT_COUNT);
+    let mut hashes = Vec::with_capacity(codes.len());
+    for c in &codes {
+        let normal = recovery::normalize(c.expose()).ok_or_else(|| Error::internal("recovery code format"))?;
+        hashes.push(deps.hasher.hash_secret(&Secret::new(normal)).await?);
+    }
+    Ok((codes, hashes))
+}
+
+/// Replaces the account's recovery codes (for the first security key).
+pub(crate) async fn store_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId, hashes: &[String], at: i64) -> Result<()> {
+    store::replace_recovery_codes(db, account, hashes, at).await
+}
+
+/// Deletes the account's recovery codes (its last second factor removed).
+pub(crate) async fn delete_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId) -> Result<()> {
+    store::delete_recovery_codes(db, account).await
+}
+
+/// How many unused recovery codes the account has.
+pub async fn recovery_codes_left(db: &sqlx::AnyPool, account: AccountId) -> Result<i64> {
+    store::recovery_codes_left(db, account).await
+}
+
+/// Whether signing in asks for a second factor: the authenticator app is
+/// on, or the account has a security key.
+pub async fn asked_at_sign_in(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
+    Ok(is_enabled(db, account).await? || crate::webauthn::has_keys(db, account).await?)
+}
+
 pub struct TwoFactor<'w> {
     deps: &'w Deps,
     cfg: &'w TwoFactorConfig,
@@ -266,13 +298,7 @@ impl<'w> TwoFactor<'w> {
     }
 
     async fn new_recovery_codes(&self) -> Result<(Vec<Secret>, Vec<String>)> {
-        let codes = recovery::generate_codes(recovery::DEFAULT_COUNT);
-        let mut hashes = Vec::with_capacity(codes.len());
-        for c in &codes {
-            let normal = recovery::normalize(c.expose()).ok_or_else(|| Error::internal("recovery code format"))?;
-            hashes.push(self.deps.hasher.hash_secret(&Secret::new(normal)).await?);
-        }
-        Ok((codes, hashes))
+        new_recovery_codes(self.deps).await
     }
 
     /// Checks a six-digit code or a recovery code against an account with
@@ -293,10 +319,11 @@ impl<'w> TwoFactor<'w> {
 
     pub async fn verify(&self, account: AccountId, code: &str, meta: &ClientMeta) -> Result<Factor> {
         self.check_throttle(account).await?;
-        let row = store::totp(self.deps.pool(), account)
-            .await?
-            .filter(|r| r.enabled_at.is_some())
-            .ok_or_else(|| Error::refused(ErrorCode::TwoFactorNotOn, "Two-factor authentication is not on for this account."))?;
+        let row = store::totp(self.deps.pool(), account).await?.filter(|r| r.enabled_at.is_some());
+        // An account with only security keys still has recovery codes.
+        if row.is_none() && !crate::webauthn::has_keys(self.deps.pool(), account).await? {
+            return Err(Error::refused(ErrorCode::TwoFactorNotOn, "Two-factor authentication is not on for this account."));
+        }
         if let Some(normal) = recovery::normalize(code) {
             let typed = Secret::new(normal);
             for r in store::unused_recovery_codes(self.deps.pool(), account).await? {
@@ -307,6 +334,9 @@ impl<'w> TwoFactor<'w> {
             }
             return Err(self.code_failed(account, meta, EventKind::TwoFactorFailed).await?);
         }
+        let Some(row) = row else {
+            return Err(self.code_failed(account, meta, EventKind::TwoFactorFailed).await?);
+        };
         let secret = self.open_secret(account, &row.secret_sealed)?;
         // Verify without the replay bound first, so a replay is told apart
         // from a wrong code in the owner's event list.
@@ -355,8 +385,10 @@ impl<'w> TwoFactor<'w> {
         let (account, session) = actor.browser_session()?;
         self.prove_both_factors(account, password, code, meta).await?;
         let owner = accounts::find(self.deps.pool(), account).await?;
+        // With a security key left, the recovery codes still serve it.
+        let keep_codes = crate::webauthn::has_keys(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
-        store::remove(change.db(), account).await?;
+        store::remove(change.db(), account, keep_codes).await?;
         let (renewed, ended) = sign_out_others(&mut change, account, session, sign_out_others_too).await?;
         let notice = Notice {
             to: owner.email,

@@ -103,9 +103,18 @@ pub async fn spend_recovery_code(db: &mut sqlx::AnyConnection, id: i64, at: i64)
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn remove(db: &mut sqlx::AnyConnection, account: AccountId) -> Result<()> {
+/// Turns the authenticator app off; its recovery codes go too unless
+/// `keep_recovery_codes` (a security key still uses them).
+pub async fn remove(db: &mut sqlx::AnyConnection, account: AccountId, keep_recovery_codes: bool) -> Result<()> {
     sqlx::query("DELETE FROM totp_credentials WHERE account_id = $1").bind(account.get()).execute(&mut *db).await?;
-    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account.get()).execute(&mut *db).await?;
+    if !keep_recovery_codes {
+        delete_recovery_codes(db, account).await?;
+    }
+    Ok(())
+}
+
+pub async fn delete_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId) -> Result<()> {
+    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account.get()).execute(db).await?;
     Ok(())
 }
 

@@ -18,6 +18,7 @@ mod password;
 mod protection;
 mod reports_data;
 mod reset_links;
+mod security_keys;
 mod sessions;
 mod sign_in;
 mod sign_up;

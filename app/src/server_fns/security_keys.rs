@@ -1,0 +1,89 @@
+//! Server functions for security keys and passkeys (WebAuthn): adding,
+//! listing and removing them on the Two-Factor Auth page, and the second
+//! sign-in step by key. The WebAuthn options and the authenticator's
+//! answers travel as JSON strings (webauthn-rs's wire types): the page hands
+//! the options to `navigator.credentials.create()`/`get()` and posts back
+//! what the browser returns.
+
+use leptos::prelude::*;
+pub use proto::views::{SecondStepView, SecurityKeyAdded, SecurityKeyView};
+use proto::{ApiError, Password};
+
+#[server(prefix = "/_fn", endpoint = "security_keys")]
+pub async fn security_keys() -> Result<Vec<SecurityKeyView>, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let keys = c.warden.security_keys().list(c.actor()?).await?;
+        let t = c.times();
+        Ok(keys.into_iter().map(|k| views::security_key(k, &t)).collect())
+    })
+    .await
+}
+
+/// Starts adding a key named `name` (the current password first); returns
+/// the options for `navigator.credentials.create()` as JSON.
+#[server(prefix = "/_fn", endpoint = "start_security_key")]
+pub async fn start_security_key(name: String, password: Password) -> Result<String, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let password: domain::Secret = password.into();
+        c.warden.security_keys().start_registration(c.actor()?, &name, &password, &c.meta).await
+    })
+    .await
+}
+
+/// Finishes adding the key with the browser's answer (JSON).
+#[server(prefix = "/_fn", endpoint = "finish_security_key")]
+pub async fn finish_security_key(credential: String) -> Result<SecurityKeyAdded, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let added = c.warden.security_keys().finish_registration(c.actor()?, &credential, &c.meta).await?;
+        Ok(SecurityKeyAdded { name: added.name, recovery_codes: added.recovery_codes.map(views::recovery_codes) })
+    })
+    .await
+}
+
+#[server(prefix = "/_fn", endpoint = "remove_security_key")]
+pub async fn remove_security_key(id: i64, password: Password) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let password: domain::Secret = password.into();
+        c.warden.security_keys().remove(c.actor()?, id, &password, &c.meta).await
+    })
+    .await
+}
+
+/// What this pending sign-in's second step can be answered with (a key,
+/// the authenticator app, a recovery code), so the page offers those.
+#[server(prefix = "/_fn", endpoint = "second_step_methods")]
+pub async fn second_step_methods() -> Result<SecondStepView, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SecondStep, |c| async move {
+        let m = c.warden.sign_in().second_step_methods(c.actor()?).await?;
+        Ok(SecondStepView { security_key: m.security_key, authenticator_app: m.authenticator_app, recovery_code: m.recovery_code })
+    })
+    .await
+}
+
+/// The second sign-in step by key: the options for
+/// `navigator.credentials.get()` as JSON, for this pending sign-in.
+#[server(prefix = "/_fn", endpoint = "start_key_sign_in")]
+pub async fn start_key_sign_in() -> Result<String, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SecondStep, |c| async move { c.warden.security_keys().start_sign_in(c.actor()?).await }).await
+}
+
+/// Completes the sign-in with the key's answer (JSON).
+#[server(prefix = "/_fn", endpoint = "finish_key_sign_in")]
+pub async fn finish_key_sign_in(credential: String, next: String) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SecondStep, |c| async move {
+        let device = domain::sign_in::DeviceCookie::parse(request_cookie(|h| c.cookies.read_device(h)).as_deref());
+        let signed_in = c.warden.sign_in().complete_with_key(c.actor()?, &credential, &c.meta, &device).await?;
+        set_cookie(c.cookies.set(signed_in.session.token.expose()));
+        super::set_device_cookie(&c, signed_in.device_cookie.as_ref());
+        leptos_axum::redirect(&c.safe_next(&next));
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,154 @@
+//! The `webauthn_credentials` and `webauthn_challenges` tables.
+
+use crate::actor::{AccountId, SessionId};
+use crate::error::Result;
+
+#[derive(sqlx::FromRow)]
+pub struct KeyRow {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct CredentialRow {
+    pub id: i64,
+    pub credential_id: String,
+    pub name: String,
+    /// webauthn-rs's stored form of the key (JSON).
+    pub credential: String,
+    pub counter: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ChallengeRow {
+    pub account_id: i64,
+    pub state: String,
+    pub key_name: Option<String>,
+    pub expires_at: i64,
+}
+
+pub struct NewCredential<'a> {
+    pub account: AccountId,
+    pub credential_id: &'a str,
+    pub name: &'a str,
+    pub credential: &'a str,
+    pub counter: i64,
+    pub transports: &'a str,
+    pub at: i64,
+}
+
+pub async fn keys(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<KeyRow>> {
+    Ok(sqlx::query_as("SELECT id, name, created_at, last_used_at FROM webauthn_credentials WHERE account_id = $1 ORDER BY created_at, id")
+        .bind(account.get())
+        .fetch_all(db)
+        .await?)
+}
+
+pub async fn count<'c, E>(db: E, account: AccountId) -> Result<i64>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) AS n FROM webauthn_credentials WHERE account_id = $1").bind(account.get()).fetch_one(db).await?;
+    Ok(n)
+}
+
+pub async fn credentials(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<CredentialRow>> {
+    Ok(sqlx::query_as("SELECT id, credential_id, name, credential, counter FROM webauthn_credentials WHERE account_id = $1 ORDER BY id")
+        .bind(account.get())
+        .fetch_all(db)
+        .await?)
+}
+
+/// Adds a key; `false` when its credential id is registered already
+/// (credential ids are unique across all accounts).
+pub async fn insert(db: &mut sqlx::AnyConnection, c: &NewCredential<'_>) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO webauthn_credentials (account_id, credential_id, name, credential, counter, transports, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (credential_id) DO NOTHING",
+    )
+    .bind(c.account.get())
+    .bind(c.credential_id)
+    .bind(c.name)
+    .bind(c.credential)
+    .bind(c.counter)
+    .bind(c.transports)
+    .bind(c.at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a use: the new counter and stored form, only if the counter went
+/// forward (or the key keeps no counter, 0 before and after). Returns whether
+/// it did; `false` means another use got there first with a counter at least
+/// as high, which is what a cloned key looks like.
+pub async fn record_use(db: &sqlx::AnyPool, id: i64, old_counter: i64, counter: i64, credential: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE webauthn_credentials SET counter = $1, credential = $2, last_used_at = $3 \
+         WHERE id = $4 AND counter = $5 AND (counter < $1 OR (counter = 0 AND $1 = 0))",
+    )
+    .bind(counter)
+    .bind(credential)
+    .bind(at)
+    .bind(id)
+    .bind(old_counter)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the account's key `id`; its name when it did.
+pub async fn delete(db: &mut sqlx::AnyConnection, account: AccountId, id: i64) -> Result<Option<String>> {
+    Ok(sqlx::query_as("DELETE FROM webauthn_credentials WHERE id = $1 AND account_id = $2 RETURNING name")
+        .bind(id)
+        .bind(account.get())
+        .fetch_optional(db)
+        .await?
+        .map(|(name,): (String,)| name))
+}
+
+/// Holds a ceremony's state for `session`, replacing any it had for the
+/// same purpose (an older challenge stops being answerable).
+pub async fn put_challenge(
+    db: &sqlx::AnyPool,
+    session: &SessionId,
+    purpose: &str,
+    account: AccountId,
+    state: &str,
+    key_name: Option<&str>,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO webauthn_challenges (session_id, purpose, account_id, state, key_name, expires_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (session_id, purpose) DO UPDATE SET account_id = $3, state = $4, key_name = $5, expires_at = $6",
+    )
+    .bind(session.as_str())
+    .bind(purpose)
+    .bind(account.get())
+    .bind(state)
+    .bind(key_name)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes (deletes and returns, in one statement, so only one answer ever
+/// gets it) the ceremony `session` started for `purpose`, if it is still
+/// good at `now`.
+pub async fn take_challenge(db: &sqlx::AnyPool, session: &SessionId, purpose: &str, now: i64) -> Result<Option<ChallengeRow>> {
+    let row: Option<ChallengeRow> =
+        sqlx::query_as("DELETE FROM webauthn_challenges WHERE session_id = $1 AND purpose = $2 RETURNING account_id, state, key_name, expires_at")
+            .bind(session.as_str())
+            .bind(purpose)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.filter(|r| r.expires_at > now))
+}
+
+pub async fn delete_challenges_before(db: &sqlx::AnyPool, now: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM webauthn_challenges WHERE expires_at <= $1").bind(now).execute(db).await?.rows_affected())
+}
