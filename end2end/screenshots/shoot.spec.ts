@@ -13,7 +13,7 @@ const PIN = '40719';
 
 /** Signs `user` in from a browser of its own, so Login Security lists it. */
 async function signInElsewhere(browser: Browser, user: string, userAgent: string) {
-  const context = await browser.newContext({ userAgent });
+  const context = await browser.newContext({ userAgent, timezoneId: 'Europe/Berlin' });
   await signIn(await context.newPage(), user);
   await context.close();
 }
@@ -30,7 +30,7 @@ async function shot(page: Page, name: string, fullPage = false) {
 test('README screenshots', async ({ browser }) => {
   // A fresh server: the name is free.
   const user = 'maria';
-  const context = await browser.newContext({ userAgent: MAC_SAFARI, viewport: { width: 1100, height: 900 } });
+  const context = await browser.newContext({ userAgent: MAC_SAFARI, timezoneId: 'Europe/Berlin', viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   await signUp(page, user);
   await signInElsewhere(browser, user, WINDOWS_CHROME);
