@@ -108,7 +108,7 @@ fn not_started() -> Error {
     Error::refused(ErrorCode::EnrolmentNotStarted, "Start again: choose Authenticator App to get a new QR code.")
 }
 
-fn wrong_current_password() -> Error {
+pub(crate) fn wrong_current_password() -> Error {
     Error::refused(ErrorCode::WrongCurrentPassword, "Your current password is not right. Nothing was changed.")
 }
 
@@ -189,8 +189,15 @@ impl<'w> TwoFactor<'w> {
         TwoFactor { deps, cfg }
     }
 
-    async fn check_throttle(&self, account: AccountId) -> Result<()> {
+    /// The account's one second-factor budget (codes, keys, and the
+    /// password asked before changing them): refused while it is spent.
+    pub(crate) async fn check_throttle(&self, account: AccountId) -> Result<()> {
         self.deps.limiter.check(&limit_key(account), &self.cfg.backoff, self.deps.now()).await
+    }
+
+    /// A factor that went through: the budget starts afresh.
+    pub(crate) async fn factor_passed(&self, account: AccountId) -> Result<()> {
+        self.deps.limiter.succeeded(&limit_key(account)).await
     }
 
     async fn code_failed(&self, account: AccountId, meta: &ClientMeta, kind: EventKind) -> Result<Error> {
@@ -200,7 +207,7 @@ impl<'w> TwoFactor<'w> {
 
     /// Every failed factor, code or password, counts against the same
     /// per-account budget and is recorded.
-    async fn factor_failed(&self, account: AccountId, meta: &ClientMeta, kind: EventKind, detail: &str) -> Result<()> {
+    pub(crate) async fn factor_failed(&self, account: AccountId, meta: &ClientMeta, kind: EventKind, detail: &str) -> Result<()> {
         let now = self.deps.now();
         self.deps.limiter.failed(&limit_key(account), &self.cfg.backoff, now).await?;
         events::record(self.deps.pool(), Some(account), &Event::with_detail(kind, detail), meta, now).await

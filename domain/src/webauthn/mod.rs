@@ -34,8 +34,7 @@ use crate::actor::{AccountId, Actor, ClientMeta, SessionId};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
-use crate::events::{self, Event, EventKind};
-use crate::limits::{LimitKey, LimitKind};
+use crate::events::{Event, EventKind};
 use crate::outbox::notices::Notice;
 use crate::support::secret::Secret;
 use crate::two_factor::{self, TwoFactorConfig};
@@ -111,10 +110,6 @@ fn expired() -> Error {
     Error::refused(ErrorCode::KeyChallengeExpired, "That took too long, or the request was already used. Start again and touch your key.")
 }
 
-fn wrong_current_password() -> Error {
-    Error::refused(ErrorCode::WrongCurrentPassword, "Your current password is not right. Nothing was changed.")
-}
-
 /// A person's name for a key: trimmed, 1 to 64 characters, no control characters.
 pub fn parse_name(raw: &str) -> Result<String> {
     let name = raw.trim();
@@ -139,20 +134,19 @@ impl<'w> SecurityKeys<'w> {
         relying_party(&self.deps.public_url, &self.two_factor.issuer)
     }
 
-    fn limit_key(account: AccountId) -> LimitKey {
-        LimitKey::account(LimitKind::SecondFactor, account)
+    /// Keys share the account's one second-factor budget with codes.
+    fn factors(&self) -> two_factor::TwoFactor<'w> {
+        two_factor::TwoFactor::new(self.deps, self.two_factor)
     }
 
     async fn check_throttle(&self, account: AccountId) -> Result<()> {
-        self.deps.limiter.check(&Self::limit_key(account), &self.two_factor.backoff, self.deps.now()).await
+        self.factors().check_throttle(account).await
     }
 
     /// Every failure (a wrong password here, a refused answer) counts
-    /// against the account's second-factor budget and is recorded.
+    /// against that budget and is recorded.
     async fn failed(&self, account: AccountId, kind: EventKind, detail: &str, meta: &ClientMeta) -> Result<()> {
-        let now = self.deps.now();
-        self.deps.limiter.failed(&Self::limit_key(account), &self.two_factor.backoff, now).await?;
-        events::record(self.deps.pool(), Some(account), &Event::with_detail(kind, detail), meta, now).await
+        self.factors().factor_failed(account, meta, kind, detail).await
     }
 
     async fn prove_password(&self, account: AccountId, password: &Secret, what: &str, meta: &ClientMeta) -> Result<accounts::AccountRow> {
@@ -160,9 +154,9 @@ impl<'w> SecurityKeys<'w> {
         let owner = accounts::find(self.deps.pool(), account).await?;
         if !self.deps.hasher.verify(password, Some(&owner.password_hash)).await? {
             self.failed(account, EventKind::TwoFactorFailed, &format!("wrong password when trying to {what}"), meta).await?;
-            return Err(wrong_current_password());
+            return Err(two_factor::wrong_current_password());
         }
-        self.deps.limiter.succeeded(&Self::limit_key(account)).await?;
+        self.factors().factor_passed(account).await?;
         Ok(owner)
     }
 
@@ -346,7 +340,7 @@ impl<'w> SecurityKeys<'w> {
             self.failed(account, EventKind::SecurityKeyCloneWarning, &key_name, meta).await?;
             return Err(not_accepted());
         }
-        self.deps.limiter.succeeded(&Self::limit_key(account)).await?;
+        self.factors().factor_passed(account).await?;
         Ok(row.name)
     }
 }
