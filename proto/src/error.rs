@@ -77,6 +77,9 @@ pub enum ErrorCode {
     /// Touching the key took too long, or was never asked for: start again.
     KeyChallengeExpired,
     InvalidKeyName,
+    /// A passwordless sign-in answered by a credential that is not a
+    /// passkey of any account here (unknown, or a plain security key).
+    PasskeyNotRecognised,
     // 429
     Throttled,
     // 503: try again shortly
@@ -135,7 +138,8 @@ impl ErrorCode {
             | IdempotencyKeyReused
             | KeyNotAccepted
             | KeyChallengeExpired
-            | InvalidKeyName => 422,
+            | InvalidKeyName
+            | PasskeyNotRecognised => 422,
             Throttled => 429,
             Busy | Unavailable => 503,
             Internal => 500,
@@ -197,6 +201,7 @@ impl ErrorCode {
             KeyNotAccepted => "key_not_accepted",
             KeyChallengeExpired => "key_challenge_expired",
             InvalidKeyName => "invalid_key_name",
+            PasskeyNotRecognised => "passkey_not_recognised",
             Throttled => "throttled",
             Busy => "busy",
             Unavailable => "unavailable",

@@ -106,6 +106,9 @@ pub struct SecurityKeyView {
     pub added: Stamp,
     /// `None`: never used to sign in.
     pub last_used: Option<Stamp>,
+    /// Registered as a passkey (discoverable, with user verification): it
+    /// can also sign in without the password.
+    pub passkey: bool,
 }
 
 /// A security key just added; with the recovery codes when it was the

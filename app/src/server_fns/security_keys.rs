@@ -1,6 +1,6 @@
 //! Server functions for security keys and passkeys (WebAuthn): adding,
-//! listing and removing them on the Two-Factor Auth page, and the second
-//! sign-in step by key. The WebAuthn options and the authenticator's
+//! listing and removing them on the Two-Factor Auth page, the second
+//! sign-in step by key, and signing in with a passkey alone. The WebAuthn options and the authenticator's
 //! answers travel as JSON strings (webauthn-rs's wire types): the page hands
 //! the options to `navigator.credentials.create()`/`get()` and posts back
 //! what the browser returns.
@@ -20,14 +20,16 @@ pub async fn security_keys() -> Result<Vec<SecurityKeyView>, ApiError> {
     .await
 }
 
-/// Starts adding a key named `name` (the current password first); returns
-/// the options for `navigator.credentials.create()` as JSON.
+/// Starts adding a key named `name` (the current password first); with
+/// `passkey`, as a passkey that can also sign in without the password (a
+/// discoverable credential, user verification required). Returns the
+/// options for `navigator.credentials.create()` as JSON.
 #[server(prefix = "/_fn", endpoint = "start_security_key")]
-pub async fn start_security_key(name: String, password: Password) -> Result<String, ApiError> {
+pub async fn start_security_key(name: String, password: Password, #[server(default)] passkey: bool) -> Result<String, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let password: domain::Secret = password.into();
-        c.warden.security_keys().start_registration(c.actor()?, &name, &password, &c.meta).await
+        c.warden.security_keys().start_registration(c.actor()?, &name, &password, passkey, &c.meta).await
     })
     .await
 }
@@ -80,6 +82,40 @@ pub async fn finish_key_sign_in(credential: String, next: String) -> Result<(), 
     serve(crate::gate::Gate::SecondStep, |c| async move {
         let device = domain::sign_in::DeviceCookie::parse(request_cookie(|h| c.cookies.read_device(h)).as_deref());
         let signed_in = c.warden.sign_in().complete_with_key(c.actor()?, &credential, &c.meta, &device).await?;
+        set_cookie(c.cookies.set(signed_in.session.token.expose()));
+        super::set_device_cookie(&c, signed_in.device_cookie.as_ref());
+        leptos_axum::redirect(&c.safe_next(&next));
+        Ok(())
+    })
+    .await
+}
+
+/// Starts signing in with a passkey alone: the options for
+/// `navigator.credentials.get()` as JSON (no keys named, user verification
+/// required). The challenge is bound to this browser by a short-lived
+/// cookie.
+#[server(prefix = "/_fn", endpoint = "start_passkey_sign_in")]
+pub async fn start_passkey_sign_in() -> Result<String, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::GuestOnly, |c| async move {
+        let started = c.warden.sign_in().start_with_passkey(&c.meta).await?;
+        set_cookie(c.cookies.set_passkey(started.browser.expose(), domain::webauthn::CHALLENGE_SECS));
+        Ok(started.options)
+    })
+    .await
+}
+
+/// Completes signing in with a passkey's answer (JSON) to this browser's
+/// challenge: a full session at once, then on to `next`.
+#[server(prefix = "/_fn", endpoint = "finish_passkey_sign_in")]
+pub async fn finish_passkey_sign_in(credential: String, next: String) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::GuestOnly, |c| async move {
+        let browser = request_cookie(|h| c.cookies.read_passkey(h)).map(domain::Secret::new);
+        // The challenge is used up whatever the answer.
+        set_cookie(c.cookies.clear_passkey());
+        let device = domain::sign_in::DeviceCookie::parse(request_cookie(|h| c.cookies.read_device(h)).as_deref());
+        let signed_in = c.warden.sign_in().complete_with_passkey(browser.as_ref(), &credential, &c.meta, c.actor_if_any(), &device).await?;
         set_cookie(c.cookies.set(signed_in.session.token.expose()));
         super::set_device_cookie(&c, signed_in.device_cookie.as_ref());
         leptos_axum::redirect(&c.safe_next(&next));

@@ -1,6 +1,7 @@
 //! Every cookie Warden sets or reads, built and parsed here and nowhere
 //! else: the session, the recovery-code flash, the reset link's token, the
-//! email verification link's token, the form-error digest and the device cookie.
+//! email verification link's token, the form-error digest, the device cookie
+//! and the passwordless sign-in's browser binding.
 //! All are `__Host-` prefixed (so no subdomain can plant or read them),
 //! `HttpOnly`, `Secure`, `SameSite=Lax`, `Path=/`. Without TLS in local
 //! development `Secure` can be turned off; the `__Host-` prefix then has to
@@ -167,6 +168,27 @@ impl Cookies {
     }
 }
 
+impl Cookies {
+    /// Binds a passwordless sign-in's challenge to the browser that asked
+    /// for it (a guest has no session to bind it to): a random value whose
+    /// hash keys the challenge. Lives as long as the challenge.
+    pub fn passkey_name(&self) -> &'static str {
+        self.pick("__Host-warden_passkey")
+    }
+
+    pub fn set_passkey(&self, value: &str, max_age_secs: i64) -> String {
+        format!("{}={}{}; Max-Age={}", self.passkey_name(), value, self.attributes(), max_age_secs.max(1))
+    }
+
+    pub fn clear_passkey(&self) -> String {
+        format!("{}={}; Max-Age=0", self.passkey_name(), self.attributes())
+    }
+
+    pub fn read_passkey<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.passkey_name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +218,17 @@ mod tests {
         let plain = Cookies { secure: false };
         assert!(plain.set_device("t", 60).starts_with("warden_device=t;"));
         assert!(!plain.set_device("t", 60).contains("Secure"));
+    }
+
+    #[test]
+    fn the_passkey_cookie_lives_as_long_as_its_challenge() {
+        let c = Cookies { secure: true };
+        let s = c.set_passkey("v", 300);
+        assert!(s.starts_with("__Host-warden_passkey=v;"), "{s}");
+        for a in ["Path=/", "HttpOnly", "Secure", "SameSite=Lax", "Max-Age=300"] {
+            assert!(s.contains(a), "{a} missing in {s}");
+        }
+        assert_eq!(c.read_passkey("__Host-warden_session=x; __Host-warden_passkey=v"), Some("v"));
+        assert!(c.clear_passkey().contains("Max-Age=0"));
     }
 }

@@ -91,7 +91,7 @@ pub fn password(s: PasswordStatus, t: &Times) -> PasswordView {
 }
 
 pub fn security_key(k: domain::webauthn::KeyEntry, t: &Times) -> SecurityKeyView {
-    SecurityKeyView { id: k.id, name: k.name, added: t.stamp(k.added_at), last_used: k.last_used_at.map(|x| t.stamp(x)) }
+    SecurityKeyView { id: k.id, name: k.name, added: t.stamp(k.added_at), last_used: k.last_used_at.map(|x| t.stamp(x)), passkey: k.passkey }
 }
 
 pub fn recovery_codes(codes: Vec<domain::Secret>) -> RecoveryCodes {

@@ -18,6 +18,14 @@
 //! attempts count against that device's own budget, not the account's, so an
 //! attacker's guesses keep the account locked for everyone else while the
 //! owner still gets in. The per-IP budget applies to every attempt.
+//!
+//! A passkey signs in on its own ([`SignIn::complete_with_passkey`]): the
+//! key is the possession factor and its user verification the second, so
+//! the session is full at once. The password budgets do not apply to it (a
+//! signature cannot be guessed, and an attacker's wrong passwords must not
+//! keep the owner's passkey out); the per-IP budget and the account's
+//! second-factor budget do, and it opens the session, ends the one this
+//! browser held, and remembers the device exactly as a password does.
 
 pub mod devices;
 mod store;
@@ -35,7 +43,7 @@ use crate::outbox::{self, notices};
 use crate::sessions::{self, EndReason, NewSession, SessionsConfig, Which};
 use crate::support::secret::Secret;
 use crate::two_factor::{self, Factor, TwoFactor, TwoFactorConfig};
-use crate::webauthn::SecurityKeys;
+use crate::webauthn::{PasskeyChallenge, SecurityKeys};
 
 #[derive(Clone, Debug)]
 pub struct SignInConfig {
@@ -94,6 +102,16 @@ impl<'w> SignIn<'w> {
         events::record(self.deps.pool(), account, &Event::new(kind), meta, self.deps.now()).await
     }
 
+    /// The client IP's budget, across accounts: checked before every attempt.
+    async fn check_ip(&self, meta: &ClientMeta) -> Result<LimitKey> {
+        let ip_key = LimitKey::ip(LimitKind::SignInIp, &meta.ip);
+        if let Err(e) = self.deps.limiter.check(&ip_key, &self.cfg.ip_backoff, self.deps.now()).await {
+            self.refused(None, EventKind::SignInThrottled, meta).await?;
+            return Err(e);
+        }
+        Ok(ip_key)
+    }
+
     /// Username or email plus password. Every failure is the same
     /// `invalid_credentials`, after the same amount of hashing work. A
     /// success always starts a new session; `replacing`, the session this
@@ -109,11 +127,7 @@ impl<'w> SignIn<'w> {
     ) -> Result<SignedIn> {
         let now = self.deps.now();
         let limiter = &self.deps.limiter;
-        let ip_key = LimitKey::ip(LimitKind::SignInIp, &meta.ip);
-        if let Err(e) = limiter.check(&ip_key, &self.cfg.ip_backoff, now).await {
-            self.refused(None, EventKind::SignInThrottled, meta).await?;
-            return Err(e);
-        }
+        let ip_key = self.check_ip(meta).await?;
         let account = accounts::find_by_login(self.deps.pool(), login).await?;
         let account_id = account.as_ref().map(accounts::AccountRow::account_id);
         let known = devices::Known::lookup(self.deps.pool(), device, now, self.cfg.device_max_age_secs).await?;
@@ -144,7 +158,7 @@ impl<'w> SignIn<'w> {
             }
         }
         let ok = self.deps.hasher.verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
-        let Some(account_id) = account_id.filter(|_| ok) else {
+        let (Some(owner), true) = (account, ok) else {
             limiter.failed(&budget, rule, now).await?;
             limiter.failed(&ip_key, &self.cfg.ip_backoff, now).await?;
             self.refused(account_id, EventKind::SignInFailed, meta).await?;
@@ -153,7 +167,26 @@ impl<'w> SignIn<'w> {
         // A known device's success clears its own budget only: the owner
         // signing in does not hand an attacker a fresh set of guesses.
         limiter.succeeded(&budget).await?;
-        let second_factor = two_factor::asked_at_sign_in(self.deps.pool(), account_id).await?;
+        let second_factor = two_factor::asked_at_sign_in(self.deps.pool(), owner.account_id()).await?;
+        let kind = if second_factor { EventKind::SecondFactorRequested } else { EventKind::SignedIn };
+        self.open_session(&owner, second_factor, known, replacing, Event::new(kind), meta).await
+    }
+
+    /// Opens the session of a sign-in that went through (a password, or a
+    /// passkey alone) and records `event` with it, in one change: the
+    /// session this browser held before ends; with `second_factor` the new
+    /// one waits for it (and the owner is told if it never comes), else
+    /// the browser is remembered as a device of the account.
+    async fn open_session(
+        &self,
+        owner: &accounts::AccountRow,
+        second_factor: bool,
+        known: devices::Known,
+        replacing: Option<&Actor>,
+        event: Event,
+        meta: &ClientMeta,
+    ) -> Result<SignedIn> {
+        let account_id = owner.account_id();
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         if let Some((old_account, old_session)) = replacing.and_then(Actor::any_browser_session) {
@@ -162,7 +195,7 @@ impl<'w> SignIn<'w> {
         }
         let session = sessions::create(change.db(), account_id, meta, second_factor, at).await?;
         // Like every notice, only to an address the owner has confirmed.
-        if let (true, Some(owner)) = (second_factor, account.as_ref().filter(|a| a.email_verified_at.is_some())) {
+        if second_factor && owner.email_verified_at.is_some() {
             let window = self.sessions.second_factor_window_secs;
             let h = notices::Happened { at, meta, zone: &owner.zone() };
             let notice = notices::second_step_not_completed(&owner.email, &self.deps.public_url, (window + 59) / 60, &h);
@@ -170,9 +203,46 @@ impl<'w> SignIn<'w> {
         }
         // With a second factor the browser is remembered once that is given.
         let device_cookie = if second_factor { None } else { Some(known.remember(change.db(), account_id, &session.session_id, at).await?) };
-        let kind = if second_factor { EventKind::SecondFactorRequested } else { EventKind::SignedIn };
-        change.commit(Some(account_id), Event::new(kind), None, meta).await?;
+        change.commit(Some(account_id), event, None, meta).await?;
         Ok(SignedIn { session, device_cookie })
+    }
+
+    /// Starts a passwordless sign-in with a passkey: the options for
+    /// `navigator.credentials.get()` and the value of the cookie that binds
+    /// the challenge to this browser. Refused while the client IP's budget
+    /// is spent.
+    pub async fn start_with_passkey(&self, meta: &ClientMeta) -> Result<PasskeyChallenge> {
+        self.check_ip(meta).await?;
+        SecurityKeys::new(self.deps, self.two_factor).start_passkey_sign_in().await
+    }
+
+    /// Signs in with a passkey alone: `credential` is its answer
+    /// (`PublicKeyCredential` JSON) to the challenge of the browser that
+    /// holds `browser` (the cookie [`start_with_passkey`](Self::start_with_passkey)
+    /// gave it). A refused answer counts against the client IP's budget. On
+    /// success the session is full at once; `replacing` and `device` as in
+    /// [`sign_in`](Self::sign_in).
+    pub async fn complete_with_passkey(
+        &self,
+        browser: Option<&Secret>,
+        credential: &str,
+        meta: &ClientMeta,
+        replacing: Option<&Actor>,
+        device: &DeviceCookie,
+    ) -> Result<SignedIn> {
+        let ip_key = self.check_ip(meta).await?;
+        let (account, name) = match SecurityKeys::new(self.deps, self.two_factor).verify_passkey(browser, credential, meta).await {
+            Ok(answered) => answered,
+            Err(e @ Error::Refused { .. }) => {
+                self.deps.limiter.failed(&ip_key, &self.cfg.ip_backoff, self.deps.now()).await?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let owner = accounts::find(self.deps.pool(), account).await?;
+        let known = devices::Known::lookup(self.deps.pool(), device, self.deps.now(), self.cfg.device_max_age_secs).await?;
+        let event = Event::with_detail(EventKind::SignedIn, format!("with the passkey \"{name}\", without a password"));
+        self.open_session(&owner, false, known, replacing, event, meta).await
     }
 
     /// The second step of signing in. On success the pending session becomes

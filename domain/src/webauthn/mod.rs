@@ -20,6 +20,15 @@
 //! codes, as turning on the authenticator app does: whoever loses the key
 //! must still get in.
 //!
+//! A key may be added as a passkey: a discoverable (resident) credential
+//! made with user verification, under the account's one WebAuthn user
+//! handle (random, kept for all its passkeys). A passkey answers the second
+//! step like any key, and also signs in on its own: the authenticator's
+//! user verification (PIN or biometric) is the second factor of that
+//! sign-in, so an answer without it is refused. A guest has no session, so
+//! such a challenge is bound to the browser that asked by a random value in
+//! a short-lived cookie, of which only the hash is stored.
+//!
 //! At sign-in a key answers the pending session's second step. The
 //! signature counter must go forward (the verifier checks it against the
 //! stored one, and the store writes it with a compare-and-set, so two uses
@@ -34,14 +43,17 @@ use crate::actor::{AccountId, Actor, ClientMeta, SessionId};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
-use crate::events::{Event, EventKind};
+use crate::events::{self, Event, EventKind};
 use crate::outbox::notices::Notice;
+use crate::support::random;
 use crate::support::secret::Secret;
 use crate::two_factor::{self, TwoFactorConfig};
 use base64::Engine as _;
+use serde_json::Value;
 use webauthn_rs::prelude::{
-    PublicKeyCredential, RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, Webauthn,
-    WebauthnBuilder, WebauthnError,
+    AuthenticationResult, CredentialID, DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, SecurityKey, SecurityKeyAuthentication, SecurityKeyRegistration, Url, Uuid, Webauthn, WebauthnBuilder,
+    WebauthnError,
 };
 
 /// How long a started ceremony can be finished: enough to find and touch a
@@ -60,6 +72,7 @@ pub struct KeyEntry {
     pub name: String,
     pub added_at: i64,
     pub last_used_at: Option<i64>,
+    pub passkey: bool,
 }
 
 /// A key added: and, when it was the account's first second factor, the
@@ -67,6 +80,14 @@ pub struct KeyEntry {
 pub struct Added {
     pub name: String,
     pub recovery_codes: Option<Vec<Secret>>,
+}
+
+/// A passwordless sign-in started: the options for
+/// `navigator.credentials.get()` (JSON), and the value of the cookie that
+/// binds the challenge to this browser.
+pub struct PasskeyChallenge {
+    pub options: String,
+    pub browser: Secret,
 }
 
 /// Whether the account has at least one security key.
@@ -104,6 +125,27 @@ fn json_error(_: serde_json::Error) -> Error {
 
 fn not_accepted() -> Error {
     Error::refused(ErrorCode::KeyNotAccepted, "Your security key's answer was not accepted. Try again, or use another key or a code.")
+}
+
+fn not_recognised() -> Error {
+    Error::refused(
+        ErrorCode::PasskeyNotRecognised,
+        "This passkey is not one you can sign in with here. Sign in with your username and password; you can add a passkey on the Two-Factor Auth page.",
+    )
+}
+
+fn json_value(v: impl serde::Serialize) -> Result<Value> {
+    serde_json::to_value(v).map_err(json_error)
+}
+
+/// What is stored of a new key: its credential id (base64url), its
+/// serialised form, and the counter it started with (mirrored for the
+/// compare-and-set). Passkeys and security keys serialise alike (the
+/// credential inside), so either reads back as the other.
+fn stored_form(key: &impl serde::Serialize, id: &CredentialID) -> Result<(String, String, i64)> {
+    let value = json_value(key)?;
+    let counter = value["cred"]["counter"].as_i64().unwrap_or(0);
+    Ok((b64(id.as_ref()), value.to_string(), counter))
 }
 
 fn expired() -> Error {
@@ -166,15 +208,24 @@ impl<'w> SecurityKeys<'w> {
         Ok(store::keys(self.deps.pool(), account)
             .await?
             .into_iter()
-            .map(|k| KeyEntry { id: k.id, name: k.name, added_at: k.created_at, last_used_at: k.last_used_at })
+            .map(|k| KeyEntry { id: k.id, name: k.name, added_at: k.created_at, last_used_at: k.last_used_at, passkey: k.passkey != 0 })
             .collect())
     }
 
+    /// The account's WebAuthn user handle for passkeys, made with its first.
+    async fn user_handle(&self, account: AccountId) -> Result<Uuid> {
+        let fresh = Uuid::from_bytes(rand::random()).to_string();
+        let handle = store::user_handle(self.deps.pool(), account, &fresh).await?;
+        Uuid::parse_str(&handle).map_err(|_| Error::internal("stored webauthn user handle is not a UUID"))
+    }
+
     /// Starts adding a key named `name`, after proving the current
-    /// password. Returns the options for `navigator.credentials.create()`
-    /// (webauthn-rs's `CreationChallengeResponse`, as JSON). The account's
-    /// keys are excluded, so the same key is not added twice.
-    pub async fn start_registration(&self, actor: &Actor, name: &str, password: &Secret, meta: &ClientMeta) -> Result<String> {
+    /// password; with `passkey`, as a passkey (a discoverable credential,
+    /// user verification required). Returns the options for
+    /// `navigator.credentials.create()` (webauthn-rs's
+    /// `CreationChallengeResponse`, as JSON). The account's keys are
+    /// excluded, so the same key is not added twice.
+    pub async fn start_registration(&self, actor: &Actor, name: &str, password: &Secret, passkey: bool, meta: &ClientMeta) -> Result<String> {
         let (account, session) = actor.browser_session()?;
         let name = parse_name(name)?;
         let rp = self.rp()?;
@@ -184,16 +235,32 @@ impl<'w> SecurityKeys<'w> {
             let key: SecurityKey = serde_json::from_str(&c.credential).map_err(json_error)?;
             exclude.push(key.cred_id().clone());
         }
-        // A fresh handle per registration: these keys are not discoverable,
-        // so nothing looks an account up by it, and it tells a key nothing.
-        let handle = Uuid::from_bytes(rand::random());
-        let (options, state) = rp
-            .start_securitykey_registration(handle, &owner.username, &owner.username, Some(exclude), None, None)
-            .map_err(|e| Error::internal(format!("webauthn registration start: {e}")))?;
-        let state = serde_json::to_string(&state).map_err(json_error)?;
+        let start_failed = |e: WebauthnError| Error::internal(format!("webauthn registration start: {e}"));
+        let (options, state) = if passkey {
+            // One handle for all the account's passkeys: an authenticator
+            // keeps one resident credential per site and user handle.
+            let handle = self.user_handle(account).await?;
+            let (options, state) = rp.start_passkey_registration(handle, &owner.username, &owner.username, Some(exclude)).map_err(start_failed)?;
+            // webauthn-rs makes passkeys discoverable only when the
+            // authenticator likes; signing in without a password needs it.
+            let mut options = json_value(&options)?;
+            let selection = &mut options["publicKey"]["authenticatorSelection"];
+            selection["residentKey"] = "required".into();
+            selection["requireResidentKey"] = true.into();
+            selection["userVerification"] = "required".into();
+            (options, json_value(&state)?)
+        } else {
+            // A fresh handle per registration: these keys are not
+            // discoverable, so nothing looks an account up by it, and it
+            // tells a key nothing.
+            let handle = Uuid::from_bytes(rand::random());
+            let (options, state) =
+                rp.start_securitykey_registration(handle, &owner.username, &owner.username, Some(exclude), None, None).map_err(start_failed)?;
+            (json_value(&options)?, json_value(&state)?)
+        };
         let now = self.deps.now();
-        store::put_challenge(self.deps.pool(), session, REGISTER, account, &state, Some(&name), now + CHALLENGE_SECS).await?;
-        serde_json::to_string(&options).map_err(json_error)
+        store::put_challenge(self.deps.pool(), session, REGISTER, account, &state.to_string(), Some(&name), passkey, now + CHALLENGE_SECS).await?;
+        Ok(options.to_string())
     }
 
     /// Finishes adding the key this session started with the authenticator's
@@ -209,24 +276,38 @@ impl<'w> SecurityKeys<'w> {
             return Err(expired());
         };
         let name = challenge.key_name.clone().unwrap_or_default();
-        let state: SecurityKeyRegistration = serde_json::from_str(&challenge.state).map_err(json_error)?;
+        let passkey = challenge.passkey != 0;
         let Ok(answer) = serde_json::from_str::<RegisterPublicKeyCredential>(credential) else {
             self.failed(account, EventKind::SecurityKeyFailed, "adding a key: not a WebAuthn answer", meta).await?;
             return Err(not_accepted());
         };
-        let key = match rp.finish_securitykey_registration(&answer, &state) {
-            Ok(key) => key,
+        let verified = if passkey {
+            let state: PasskeyRegistration = serde_json::from_str(&challenge.state).map_err(json_error)?;
+            rp.finish_passkey_registration(&answer, &state).map(|k| stored_form(&k, k.cred_id()))
+        } else {
+            let state: SecurityKeyRegistration = serde_json::from_str(&challenge.state).map_err(json_error)?;
+            rp.finish_securitykey_registration(&answer, &state).map(|k| stored_form(&k, k.cred_id()))
+        };
+        let (credential_id, stored, counter) = match verified {
+            Ok(stored) => stored?,
             Err(e) => {
                 tracing::info!(account = %account, error = %e, "security key registration refused");
                 self.failed(account, EventKind::SecurityKeyFailed, &format!("adding \"{name}\": {}", refusal(&e)), meta).await?;
                 return Err(not_accepted());
             }
         };
+        // The browser says whether the authenticator kept the credential
+        // (unsigned, so only believed when it says no): a passkey that is
+        // not discoverable could never sign in on its own.
+        if passkey && answer.extensions.cred_props.as_ref().and_then(|p| p.rk) == Some(false) {
+            self.failed(account, EventKind::SecurityKeyFailed, &format!("adding \"{name}\" as a passkey: the authenticator did not keep it"), meta)
+                .await?;
+            return Err(Error::refused(
+                ErrorCode::KeyNotAccepted,
+                "This authenticator cannot keep a passkey. Add it as a security key instead, or use another authenticator.",
+            ));
+        }
         let transports = serde_json::to_string(&answer.response.transports.unwrap_or_default()).map_err(json_error)?;
-        let stored = serde_json::to_string(&key).map_err(json_error)?;
-        let credential_id = b64(key.cred_id().as_ref());
-        // The counter the key started with, mirrored for the compare-and-set.
-        let counter = serde_json::to_value(&key).map_err(json_error)?["cred"]["counter"].as_i64().unwrap_or(0);
         // The first second factor comes with recovery codes (hashed before
         // the transaction: argon2 is slow).
         let first = !two_factor::is_enabled(self.deps.pool(), account).await? && !has_keys(self.deps.pool(), account).await?;
@@ -234,20 +315,33 @@ impl<'w> SecurityKeys<'w> {
         let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
-        let row =
-            store::NewCredential { account, credential_id: &credential_id, name: &name, credential: &stored, counter, transports: &transports, at };
+        let row = store::NewCredential {
+            account,
+            credential_id: &credential_id,
+            name: &name,
+            credential: &stored,
+            counter,
+            transports: &transports,
+            passkey,
+            at,
+        };
         if !store::insert(change.db(), &row).await? {
             return Err(Error::refused(ErrorCode::KeyAlreadyRegistered, "This security key is registered already."));
         }
         if let Some((_, hashes)) = &codes {
             two_factor::store_recovery_codes(change.db(), account, hashes, at).await?;
         }
-        let notice = Notice {
-            to: owner.email,
-            subject: "A security key was added to your Warden account",
-            what: format!("A security key named \"{name}\" was added to your Warden account").into(),
+        let (subject, what) = if passkey {
+            (
+                "A passkey was added to your Warden account",
+                format!("A passkey named \"{name}\" was added to your Warden account; it can sign in without your password"),
+            )
+        } else {
+            ("A security key was added to your Warden account", format!("A security key named \"{name}\" was added to your Warden account"))
         };
-        change.commit(Some(account), Event::with_detail(EventKind::SecurityKeyAdded, &name), Some(notice), meta).await?;
+        let notice = Notice { to: owner.email, subject, what: what.into() };
+        let detail = if passkey { format!("{name} (passkey)") } else { name.clone() };
+        change.commit(Some(account), Event::with_detail(EventKind::SecurityKeyAdded, detail), Some(notice), meta).await?;
         Ok(Added { name, recovery_codes: codes.map(|(c, _)| c) })
     }
 
@@ -281,17 +375,29 @@ impl<'w> SecurityKeys<'w> {
         let (account, session) = actor.pending_second_factor()?;
         self.check_throttle(account).await?;
         let rp = self.rp()?;
+        let rows = store::credentials(self.deps.pool(), account).await?;
         let mut keys = Vec::new();
-        for c in store::credentials(self.deps.pool(), account).await? {
+        for c in &rows {
             keys.push(serde_json::from_str::<SecurityKey>(&c.credential).map_err(json_error)?);
         }
         if keys.is_empty() {
             return Err(Error::refused(ErrorCode::TwoFactorNotOn, "There is no security key on this account: use a code."));
         }
         let (options, state) = rp.start_securitykey_authentication(&keys).map_err(|e| Error::internal(format!("webauthn sign-in start: {e}")))?;
+        let mut options = json_value(&options)?;
+        // webauthn-rs hints "security key" (an external one); a passkey may
+        // well live in the phone or the computer itself, so with one on the
+        // account the browser is left to offer every kind. (User
+        // verification is "preferred" here, so the browser asks for the PIN
+        // or biometric a passkey is held to.)
+        if rows.iter().any(|r| r.passkey != 0) {
+            if let Some(o) = options["publicKey"].as_object_mut() {
+                o.remove("hints");
+            }
+        }
         let state = serde_json::to_string(&state).map_err(json_error)?;
-        store::put_challenge(self.deps.pool(), session, SIGN_IN, account, &state, None, self.deps.now() + CHALLENGE_SECS).await?;
-        serde_json::to_string(&options).map_err(json_error)
+        store::put_challenge(self.deps.pool(), session, SIGN_IN, account, &state, None, false, self.deps.now() + CHALLENGE_SECS).await?;
+        Ok(options.to_string())
     }
 
     /// Checks the key's answer to the challenge `session` was given and
@@ -332,16 +438,118 @@ impl<'w> SecurityKeys<'w> {
         };
         let mut key: SecurityKey = serde_json::from_str(&row.credential).map_err(json_error)?;
         key.update_credential(&result);
-        let stored = serde_json::to_string(&key).map_err(json_error)?;
+        self.record_use(account, &row, &json_value(&key)?.to_string(), &result, meta).await?;
+        Ok(row.name)
+    }
+
+    /// Records a verified use of the key `row`: its new counter and stored
+    /// form, written only if the counter went forward (a compare-and-set),
+    /// and the account's second-factor budget starts afresh.
+    async fn record_use(
+        &self,
+        account: AccountId,
+        row: &store::CredentialRow,
+        stored: &str,
+        result: &AuthenticationResult,
+        meta: &ClientMeta,
+    ) -> Result<()> {
         let counter = i64::from(result.counter());
-        if !store::record_use(self.deps.pool(), row.id, row.counter, counter, &stored, self.deps.now()).await? {
+        if !store::record_use(self.deps.pool(), row.id, row.counter, counter, stored, self.deps.now()).await? {
             // Another use of the key got there first with this counter or a
             // higher one: two keys answering with one secret.
-            self.failed(account, EventKind::SecurityKeyCloneWarning, &key_name, meta).await?;
+            self.failed(account, EventKind::SecurityKeyCloneWarning, &row.name, meta).await?;
             return Err(not_accepted());
         }
-        self.factors().factor_passed(account).await?;
-        Ok(row.name)
+        self.factors().factor_passed(account).await
+    }
+
+    /// Starts a passwordless sign-in: the options name no key (the
+    /// authenticator offers the passkeys it keeps for this site) and
+    /// require user verification. The challenge is bound to a new random
+    /// value for the caller to give the browser in a cookie; only its hash
+    /// is stored.
+    pub(crate) async fn start_passkey_sign_in(&self) -> Result<PasskeyChallenge> {
+        let rp = self.rp()?;
+        let (options, state) = rp.start_discoverable_authentication().map_err(|e| Error::internal(format!("webauthn passkey sign-in start: {e}")))?;
+        let mut options = json_value(&options)?;
+        // webauthn-rs asks for conditional mediation (the browser's autofill
+        // of a username field); here a button starts the ceremony, and the
+        // page may ask for autofill itself.
+        if let Some(o) = options.as_object_mut() {
+            o.remove("mediation");
+        }
+        let browser = Secret::new(random::token());
+        let state = serde_json::to_string(&state).map_err(json_error)?;
+        let expires_at = self.deps.now() + CHALLENGE_SECS;
+        store::put_passkey_challenge(self.deps.pool(), &random::token_hash(browser.expose()), &state, expires_at).await?;
+        Ok(PasskeyChallenge { options: options.to_string(), browser })
+    }
+
+    /// Checks a passkey's answer to the passwordless challenge of the
+    /// browser that holds `browser`, and records the use; the account it
+    /// signs in to and the key's name. The caller opens the session.
+    ///
+    /// The answer names its credential; only a key registered as a passkey
+    /// counts, and the user handle the authenticator keeps with it must be
+    /// its account's. An unknown credential gets the same refusal as a plain
+    /// security key, whoever's it is. User verification is required: it is
+    /// what makes the key both factors.
+    pub(crate) async fn verify_passkey(&self, browser: Option<&Secret>, credential: &str, meta: &ClientMeta) -> Result<(AccountId, String)> {
+        let rp = self.rp()?;
+        let (db, now) = (self.deps.pool(), self.deps.now());
+        let challenge = match browser {
+            Some(b) => store::take_passkey_challenge(db, &random::token_hash(b.expose()), now).await?,
+            None => None,
+        };
+        let Some(challenge) = challenge else {
+            self.refused_unknown("a passkey answer without a challenge (used already, expired, or another browser's)", meta).await?;
+            return Err(expired());
+        };
+        let state: DiscoverableAuthentication = serde_json::from_str(&challenge.state).map_err(json_error)?;
+        let Ok(answer) = serde_json::from_str::<PublicKeyCredential>(credential) else {
+            self.refused_unknown("a passkey sign-in that was not a WebAuthn answer", meta).await?;
+            return Err(not_accepted());
+        };
+        let Ok((handle, id)) = rp.identify_discoverable_authentication(&answer) else {
+            self.refused_unknown("a passkey answer without a user handle", meta).await?;
+            return Err(not_recognised());
+        };
+        let Some(row) = store::passkey(db, &b64(id)).await? else {
+            self.refused_unknown("an unknown passkey, or a key that is not a passkey", meta).await?;
+            return Err(not_recognised());
+        };
+        let account = AccountId::new(row.account_id);
+        self.check_throttle(account).await?;
+        if store::user_handle_of(db, account).await? != Some(handle.to_string()) {
+            self.failed(account, EventKind::SecurityKeyFailed, &format!("{}: answered for another user", row.name), meta).await?;
+            return Err(not_recognised());
+        }
+        let mut key: Passkey = serde_json::from_str(&row.credential).map_err(json_error)?;
+        let verified = rp
+            .finish_discoverable_authentication(&answer, state, &[DiscoverableKey::from(&key)])
+            // The verifier asks for it; this says so where it counts.
+            .and_then(|r| if r.user_verified() { Ok(r) } else { Err(WebauthnError::UserNotVerified) });
+        let result = match verified {
+            Ok(r) => r,
+            Err(WebauthnError::CredentialPossibleCompromise) => {
+                self.failed(account, EventKind::SecurityKeyCloneWarning, &row.name, meta).await?;
+                return Err(not_accepted());
+            }
+            Err(e) => {
+                tracing::info!(account = %account, error = %e, "passkey answer refused");
+                self.failed(account, EventKind::SecurityKeyFailed, &format!("{} (passkey sign-in): {}", row.name, refusal(&e)), meta).await?;
+                return Err(not_accepted());
+            }
+        };
+        key.update_credential(&result);
+        self.record_use(account, &row, &json_value(&key)?.to_string(), &result, meta).await?;
+        Ok((account, row.name))
+    }
+
+    /// A passwordless answer refused before it named an account: recorded
+    /// without one (there is nobody to show it to, but it is on record).
+    async fn refused_unknown(&self, detail: &str, meta: &ClientMeta) -> Result<()> {
+        events::record(self.deps.pool(), None, &Event::with_detail(EventKind::SignInFailed, detail), meta, self.deps.now()).await
     }
 }
 
@@ -353,6 +561,7 @@ fn refusal(e: &WebauthnError) -> &'static str {
         WebauthnError::InvalidRPIDHash => "signed for another site",
         WebauthnError::MismatchedChallenge => "answered another challenge",
         WebauthnError::CredentialNotFound => "a key not allowed here",
+        WebauthnError::UserNotVerified => "without user verification (a PIN or biometric)",
         _ => "the answer did not verify",
     }
 }

@@ -1,4 +1,6 @@
-//! The `webauthn_credentials` and `webauthn_challenges` tables.
+//! The `webauthn_credentials`, `webauthn_challenges`,
+//! `webauthn_user_handles` and `webauthn_passkey_challenges` tables. Flags
+//! are integers (0 or 1).
 
 use crate::actor::{AccountId, SessionId};
 use crate::error::Result;
@@ -9,16 +11,19 @@ pub struct KeyRow {
     pub name: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    pub passkey: i64,
 }
 
 #[derive(sqlx::FromRow)]
 pub struct CredentialRow {
     pub id: i64,
+    pub account_id: i64,
     pub credential_id: String,
     pub name: String,
     /// webauthn-rs's stored form of the key (JSON).
     pub credential: String,
     pub counter: i64,
+    pub passkey: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -27,7 +32,16 @@ pub struct ChallengeRow {
     pub state: String,
     pub key_name: Option<String>,
     pub expires_at: i64,
+    pub passkey: i64,
 }
+
+#[derive(sqlx::FromRow)]
+pub struct PasskeyChallengeRow {
+    pub state: String,
+    pub expires_at: i64,
+}
+
+const CREDENTIAL_COLS: &str = "id, account_id, credential_id, name, credential, counter, passkey";
 
 pub struct NewCredential<'a> {
     pub account: AccountId,
@@ -36,11 +50,12 @@ pub struct NewCredential<'a> {
     pub credential: &'a str,
     pub counter: i64,
     pub transports: &'a str,
+    pub passkey: bool,
     pub at: i64,
 }
 
 pub async fn keys(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<KeyRow>> {
-    Ok(sqlx::query_as("SELECT id, name, created_at, last_used_at FROM webauthn_credentials WHERE account_id = $1 ORDER BY created_at, id")
+    Ok(sqlx::query_as("SELECT id, name, created_at, last_used_at, passkey FROM webauthn_credentials WHERE account_id = $1 ORDER BY created_at, id")
         .bind(account.get())
         .fetch_all(db)
         .await?)
@@ -56,18 +71,23 @@ where
 }
 
 pub async fn credentials(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<CredentialRow>> {
-    Ok(sqlx::query_as("SELECT id, credential_id, name, credential, counter FROM webauthn_credentials WHERE account_id = $1 ORDER BY id")
-        .bind(account.get())
-        .fetch_all(db)
-        .await?)
+    let sql = format!("SELECT {CREDENTIAL_COLS} FROM webauthn_credentials WHERE account_id = $1 ORDER BY id");
+    Ok(sqlx::query_as(&sql).bind(account.get()).fetch_all(db).await?)
+}
+
+/// The passkey with this credential id (base64url), of whichever account;
+/// keys not registered as passkeys are not found.
+pub async fn passkey(db: &sqlx::AnyPool, credential_id: &str) -> Result<Option<CredentialRow>> {
+    let sql = format!("SELECT {CREDENTIAL_COLS} FROM webauthn_credentials WHERE credential_id = $1 AND passkey = 1");
+    Ok(sqlx::query_as(&sql).bind(credential_id).fetch_optional(db).await?)
 }
 
 /// Adds a key; `false` when its credential id is registered already
 /// (credential ids are unique across all accounts).
 pub async fn insert(db: &mut sqlx::AnyConnection, c: &NewCredential<'_>) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO webauthn_credentials (account_id, credential_id, name, credential, counter, transports, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (credential_id) DO NOTHING",
+        "INSERT INTO webauthn_credentials (account_id, credential_id, name, credential, counter, transports, passkey, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (credential_id) DO NOTHING",
     )
     .bind(c.account.get())
     .bind(c.credential_id)
@@ -75,6 +95,7 @@ pub async fn insert(db: &mut sqlx::AnyConnection, c: &NewCredential<'_>) -> Resu
     .bind(c.credential)
     .bind(c.counter)
     .bind(c.transports)
+    .bind(i64::from(c.passkey))
     .bind(c.at)
     .execute(db)
     .await?;
@@ -119,17 +140,19 @@ pub async fn put_challenge(
     account: AccountId,
     state: &str,
     key_name: Option<&str>,
+    passkey: bool,
     expires_at: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO webauthn_challenges (session_id, purpose, account_id, state, key_name, expires_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (session_id, purpose) DO UPDATE SET account_id = $3, state = $4, key_name = $5, expires_at = $6",
+        "INSERT INTO webauthn_challenges (session_id, purpose, account_id, state, key_name, passkey, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (session_id, purpose) DO UPDATE SET account_id = $3, state = $4, key_name = $5, passkey = $6, expires_at = $7",
     )
     .bind(session.as_str())
     .bind(purpose)
     .bind(account.get())
     .bind(state)
     .bind(key_name)
+    .bind(i64::from(passkey))
     .bind(expires_at)
     .execute(db)
     .await?;
@@ -140,15 +163,66 @@ pub async fn put_challenge(
 /// gets it) the ceremony `session` started for `purpose`, if it is still
 /// good at `now`.
 pub async fn take_challenge(db: &sqlx::AnyPool, session: &SessionId, purpose: &str, now: i64) -> Result<Option<ChallengeRow>> {
-    let row: Option<ChallengeRow> =
-        sqlx::query_as("DELETE FROM webauthn_challenges WHERE session_id = $1 AND purpose = $2 RETURNING account_id, state, key_name, expires_at")
-            .bind(session.as_str())
-            .bind(purpose)
-            .fetch_optional(db)
-            .await?;
+    let row: Option<ChallengeRow> = sqlx::query_as(
+        "DELETE FROM webauthn_challenges WHERE session_id = $1 AND purpose = $2 RETURNING account_id, state, key_name, expires_at, passkey",
+    )
+    .bind(session.as_str())
+    .bind(purpose)
+    .fetch_optional(db)
+    .await?;
     Ok(row.filter(|r| r.expires_at > now))
 }
 
 pub async fn delete_challenges_before(db: &sqlx::AnyPool, now: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM webauthn_challenges WHERE expires_at <= $1").bind(now).execute(db).await?.rows_affected())
+    let session_bound = sqlx::query("DELETE FROM webauthn_challenges WHERE expires_at <= $1").bind(now).execute(db).await?.rows_affected();
+    let browser_bound = sqlx::query("DELETE FROM webauthn_passkey_challenges WHERE expires_at <= $1").bind(now).execute(db).await?.rows_affected();
+    Ok(session_bound + browser_bound)
+}
+
+/// The account's passkey user handle, made from `fresh` if it has none yet
+/// (two first passkeys racing agree on the one that got in).
+pub async fn user_handle(db: &sqlx::AnyPool, account: AccountId, fresh: &str) -> Result<String> {
+    sqlx::query("INSERT INTO webauthn_user_handles (account_id, user_handle) VALUES ($1, $2) ON CONFLICT (account_id) DO NOTHING")
+        .bind(account.get())
+        .bind(fresh)
+        .execute(db)
+        .await?;
+    let (handle,): (String,) =
+        sqlx::query_as("SELECT user_handle FROM webauthn_user_handles WHERE account_id = $1").bind(account.get()).fetch_one(db).await?;
+    Ok(handle)
+}
+
+/// The account's passkey user handle, if it has one.
+pub async fn user_handle_of(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<String>> {
+    Ok(sqlx::query_as("SELECT user_handle FROM webauthn_user_handles WHERE account_id = $1")
+        .bind(account.get())
+        .fetch_optional(db)
+        .await?
+        .map(|(h,): (String,)| h))
+}
+
+/// Holds a passwordless sign-in's state for the browser whose cookie
+/// hashes to `browser_hash`.
+pub async fn put_passkey_challenge(db: &sqlx::AnyPool, browser_hash: &str, state: &str, expires_at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO webauthn_passkey_challenges (browser_hash, state, expires_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (browser_hash) DO UPDATE SET state = $2, expires_at = $3",
+    )
+    .bind(browser_hash)
+    .bind(state)
+    .bind(expires_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes (deletes and returns, in one statement) the passwordless sign-in
+/// of the browser `browser_hash`, if it is still good at `now`.
+pub async fn take_passkey_challenge(db: &sqlx::AnyPool, browser_hash: &str, now: i64) -> Result<Option<PasskeyChallengeRow>> {
+    let row: Option<PasskeyChallengeRow> =
+        sqlx::query_as("DELETE FROM webauthn_passkey_challenges WHERE browser_hash = $1 RETURNING state, expires_at")
+            .bind(browser_hash)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.filter(|r| r.expires_at > now))
 }

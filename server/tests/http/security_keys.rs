@@ -55,11 +55,30 @@ pub(crate) struct SoftKey {
     id: Vec<u8>,
     key: SigningKey,
     pub counter: u32,
+    /// Kept on the authenticator (discoverable): it answers a request that
+    /// names no key, with the user handle it was registered under.
+    pub resident: bool,
+    /// The user handle it was registered under.
+    pub user_handle: Option<Vec<u8>>,
+    /// Whether it verifies its user (PIN or biometric) when it answers.
+    pub uv: bool,
 }
 
 impl SoftKey {
     pub(crate) fn new() -> Self {
-        SoftKey { id: rand::random::<[u8; 32]>().to_vec(), key: SigningKey::random(&mut rand::rngs::OsRng), counter: 0 }
+        SoftKey {
+            id: rand::random::<[u8; 32]>().to_vec(),
+            key: SigningKey::random(&mut rand::rngs::OsRng),
+            counter: 0,
+            resident: false,
+            user_handle: None,
+            uv: true,
+        }
+    }
+
+    /// A passkey: a resident credential, with user verification.
+    pub(crate) fn passkey() -> Self {
+        SoftKey { resident: true, ..SoftKey::new() }
     }
 
     fn cose_public_key(&self) -> Vec<u8> {
@@ -78,11 +97,13 @@ impl SoftKey {
         v
     }
 
-    /// Authenticator data: RP id hash, flags (user present and verified),
-    /// counter, and on registration the attested credential.
+    /// Authenticator data: RP id hash, flags (user present, user verified
+    /// when it does, attested credential data on registration), counter,
+    /// and on registration the attested credential.
     fn auth_data(&self, rp_id: &str, with_credential: bool) -> Vec<u8> {
         let mut d = Sha256::digest(rp_id.as_bytes()).to_vec();
-        d.push(if with_credential { 0x45 } else { 0x05 });
+        let (up, uv, at) = (0x01, if self.uv { 0x04 } else { 0 }, if with_credential { 0x40 } else { 0 });
+        d.push(up | uv | at);
         d.extend_from_slice(&self.counter.to_be_bytes());
         if with_credential {
             d.extend_from_slice(&[0u8; 16]); // AAGUID
@@ -98,6 +119,7 @@ impl SoftKey {
         let o: Value = serde_json::from_str(options).expect("creation options JSON");
         let challenge = o["publicKey"]["challenge"].as_str().expect("challenge");
         let rp_id = o["publicKey"]["rp"]["id"].as_str().expect("rp id");
+        self.user_handle = o["publicKey"]["user"]["id"].as_str().and_then(|h| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(h).ok());
         let client_data = json!({"type": "webauthn.create", "challenge": challenge, "origin": origin, "crossOrigin": false}).to_string();
         let mut att = cbor_head(5, 3);
         att.extend(cbor_text("fmt"));
@@ -111,7 +133,7 @@ impl SoftKey {
             "rawId": b64(&self.id),
             "type": "public-key",
             "response": {"attestationObject": b64(&att), "clientDataJSON": b64(client_data.as_bytes()), "transports": ["usb"]},
-            "extensions": {},
+            "extensions": {"credProps": {"rk": self.resident}},
         })
         .to_string()
     }
@@ -124,7 +146,11 @@ impl SoftKey {
         let challenge = o["publicKey"]["challenge"].as_str().expect("challenge");
         let rp_id = rp_id.unwrap_or_else(|| o["publicKey"]["rpId"].as_str().expect("rp id"));
         let allowed: Vec<&str> = o["publicKey"]["allowCredentials"].as_array().expect("allowed").iter().filter_map(|c| c["id"].as_str()).collect();
-        assert!(allowed.contains(&b64(&self.id).as_str()), "the options allow this key: {options}");
+        if allowed.is_empty() {
+            assert!(self.resident, "only a discoverable credential answers options that name no key: {options}");
+        } else {
+            assert!(allowed.contains(&b64(&self.id).as_str()), "the options allow this key: {options}");
+        }
         self.counter += 1;
         let client_data = json!({"type": "webauthn.get", "challenge": challenge, "origin": origin, "crossOrigin": false}).to_string();
         let auth_data = self.auth_data(rp_id, false);
@@ -139,7 +165,7 @@ impl SoftKey {
                 "authenticatorData": b64(&auth_data),
                 "clientDataJSON": b64(client_data.as_bytes()),
                 "signature": b64(sig.to_der().as_bytes()),
-                "userHandle": null,
+                "userHandle": self.user_handle.as_deref().filter(|_| self.resident).map(b64),
             },
             "extensions": {},
         })
@@ -183,6 +209,34 @@ async fn events(b: &Browser) -> String {
     b.sessions(0).await["events"].to_string()
 }
 
+const PASSKEY_COOKIE: &str = "__Host-warden_passkey";
+
+/// Adds `key` as a passkey named `name` in `b`; returns the creation options.
+async fn add_passkey(b: &Browser, key: &mut SoftKey, name: &str) -> Value {
+    let r = b.call("start_security_key", &[("name", name), ("password", PW), ("passkey", "true")]).await;
+    assert!(r.status.is_success(), "start_security_key: {} {}", r.status, r.body);
+    let options: String = serde_json::from_str(&r.body).expect("options string");
+    let r = b.call("finish_security_key", &[("credential", &key.register(&options, ORIGIN))]).await;
+    assert!(r.status.is_success(), "finish_security_key: {} {}", r.status, r.body);
+    serde_json::from_str(&options).expect("options JSON")
+}
+
+/// A passwordless sign-in's options, started in `b` (which gets the cookie).
+async fn passkey_options(b: &Browser) -> String {
+    let r = b.call("start_passkey_sign_in", &[]).await;
+    assert!(r.status.is_success(), "start_passkey_sign_in: {} {}", r.status, r.body);
+    serde_json::from_str(&r.body).expect("options string")
+}
+
+async fn finish_passkey(b: &Browser, answer: &str) -> Resp {
+    b.call("finish_passkey_sign_in", &[("credential", answer), ("next", "")]).await
+}
+
+/// Whether `b` holds a full session (the account's pages open).
+async fn fully_signed_in(b: &Browser) -> bool {
+    b.call("list_sessions", &[("page", "0")]).await.status.is_success()
+}
+
 on_both_backends!(
     a_key_is_added_with_the_password_listed_and_mailed_and_the_first_comes_with_recovery_codes,
     with_a_key_signing_in_asks_for_it_and_a_replayed_answer_is_refused,
@@ -193,6 +247,13 @@ on_both_backends!(
     with_only_a_key_a_recovery_code_still_signs_in,
     with_the_app_and_a_key_either_answers_and_turning_the_app_off_keeps_the_codes,
     removing_a_key_needs_the_password_and_mails_the_owner,
+    a_passkey_is_added_discoverable_with_user_verification_under_one_handle_per_account,
+    a_passkey_signs_in_without_the_password_to_a_full_session,
+    a_replayed_or_cloned_passkey_answer_is_refused,
+    a_passkey_answer_without_user_verification_is_refused_and_counts_against_the_second_factor_budget,
+    a_plain_security_key_or_an_unknown_credential_cannot_sign_in_without_the_password,
+    a_passkey_challenge_belongs_to_the_browser_that_asked_and_expires,
+    a_passkey_still_answers_the_second_step_after_the_password,
 );
 
 async fn a_key_is_added_with_the_password_listed_and_mailed_and_the_first_comes_with_recovery_codes(app: TestApp) {
@@ -447,4 +508,239 @@ async fn with_the_app_and_a_key_either_answers_and_turning_the_app_off_keeps_the
     let d = pending(&app, "vera").await;
     let methods = d.call("second_step_methods", &[]).await.json();
     assert_eq!(methods, json!({"security_key": true, "authenticator_app": false, "recovery_code": true}));
+}
+
+async fn a_passkey_is_added_discoverable_with_user_verification_under_one_handle_per_account(app: TestApp) {
+    let owner = app.signed_in_user("uma", PW, CHROME_WINDOWS).await;
+    let options = add_passkey(&owner, &mut SoftKey::passkey(), "Phone").await;
+    let selection = &options["publicKey"]["authenticatorSelection"];
+    assert_eq!(selection["residentKey"], "required", "{options}");
+    assert_eq!(selection["requireResidentKey"], true, "{options}");
+    assert_eq!(selection["userVerification"], "required", "{options}");
+    // The account's passkeys share one user handle (an authenticator keeps
+    // one credential per site and handle); plain keys get throwaway ones.
+    let again = add_passkey(&owner, &mut SoftKey::passkey(), "Laptop").await;
+    assert_eq!(again["publicKey"]["user"]["id"], options["publicKey"]["user"]["id"]);
+    let r = owner.call("start_security_key", &[("name", "YubiKey 5"), ("password", PW)]).await;
+    let plain: Value = serde_json::from_str(&serde_json::from_str::<String>(&r.body).expect("options")).expect("JSON");
+    assert_ne!(plain["publicKey"]["user"]["id"], options["publicKey"]["user"]["id"]);
+    assert_ne!(plain["publicKey"]["authenticatorSelection"]["residentKey"], "required", "{plain}");
+    let r = owner.call("finish_security_key", &[("credential", &SoftKey::new().register(&serde_json::to_string(&plain).expect("s"), ORIGIN))]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let other = app.signed_in_user("ulf", PW, CHROME_WINDOWS).await;
+    let theirs = add_passkey(&other, &mut SoftKey::passkey(), "Phone").await;
+    assert_ne!(theirs["publicKey"]["user"]["id"], options["publicKey"]["user"]["id"], "one handle per account");
+
+    let keys = owner.call("security_keys", &[]).await.json();
+    let listed: Vec<(&str, bool)> =
+        keys.as_array().expect("list").iter().map(|k| (k["name"].as_str().unwrap_or(""), k["passkey"].as_bool().unwrap_or(false))).collect();
+    assert_eq!(listed, [("Phone", true), ("Laptop", true), ("YubiKey 5", false)]);
+    let mails = app.wait_for_mails("uma@example.com", 3).await;
+    assert_eq!(mails[0].subject, "A passkey was added to your Warden account");
+    assert!(mails[0].text.contains("Phone") && mails[0].text.contains("without your password"), "{mails:?}");
+    assert_eq!(mails[2].subject, "A security key was added to your Warden account");
+    assert!(events(&owner).await.contains("Phone (passkey)"));
+
+    // An authenticator that says it did not keep the credential makes no passkey.
+    let r = owner.call("start_security_key", &[("name", "Old key"), ("password", PW), ("passkey", "true")]).await;
+    let options: String = serde_json::from_str(&r.body).expect("options");
+    let r = owner.call("finish_security_key", &[("credential", &SoftKey::new().register(&options, ORIGIN))]).await;
+    assert_eq!(r.json()["code"], "key_not_accepted", "{}", r.body);
+    assert_eq!(owner.call("security_keys", &[]).await.json().as_array().map(Vec::len), Some(3));
+}
+
+async fn a_passkey_signs_in_without_the_password_to_a_full_session(app: TestApp) {
+    let b = app.signed_in_user("vic", PW, CHROME_WINDOWS).await;
+    let mut phone = SoftKey::passkey();
+    add_passkey(&b, &mut phone, "Phone").await;
+    let r = b.call("sign_out", &[]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert!(!fully_signed_in(&b).await);
+
+    let r = b.call("start_passkey_sign_in", &[]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let cookie = r.set_cookies().into_iter().find(|c| c.starts_with(PASSKEY_COOKIE)).expect("the challenge is bound by a cookie");
+    for a in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=300"] {
+        assert!(cookie.contains(a), "{a} missing in {cookie}");
+    }
+    let options: String = serde_json::from_str(&r.body).expect("options");
+    let o: Value = serde_json::from_str(&options).expect("JSON");
+    assert_eq!(o["publicKey"]["allowCredentials"], json!([]), "no key is named: the authenticator offers its passkeys");
+    assert_eq!(o["publicKey"]["userVerification"], "required", "{o}");
+    assert_eq!(o["publicKey"]["rpId"], "warden.example");
+    assert!(o.get("mediation").is_none(), "a button starts it, not autofill: {o}");
+
+    let r = b.call("finish_passkey_sign_in", &[("credential", &phone.assert(&options)), ("next", "/account/security/2fa")]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert_eq!(r.location(), Some("/account/security/2fa"));
+    let set = r.set_cookies();
+    assert!(set.iter().any(|c| c.starts_with("__Host-warden_session=")), "{set:?}");
+    assert!(set.iter().any(|c| c.starts_with("__Host-warden_device=")), "remembered as after any full sign-in: {set:?}");
+    assert!(b.cookie(PASSKEY_COOKIE).is_none(), "the challenge cookie is spent");
+    // A full session straight away: no second step.
+    assert!(fully_signed_in(&b).await);
+    assert_eq!(b.get("/account/security/sessions").await.status, StatusCode::OK);
+    assert_eq!(b.call("current_user", &[]).await.json()["username"], "vic");
+    let ev = events(&b).await;
+    assert!(ev.contains(r#"with the passkey \"Phone\", without a password"#), "{ev}");
+    let keys = b.call("security_keys", &[]).await.json();
+    assert!(keys[0]["last_used"]["text"].is_string(), "the use is shown: {keys}");
+
+    // In a browser signed in as someone else, that session ends (nothing
+    // is carried over), as with a password.
+    let c = app.signed_in_user("wes", PW, FIREFOX_ANDROID).await;
+    let options = passkey_options(&c).await;
+    let r = c.call("finish_passkey_sign_in", &[("credential", &phone.assert(&options)), ("next", "https://evil.example/")]).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert_eq!(r.location(), Some("/account/security/sessions"), "an unsafe next goes to Login Security");
+    assert_eq!(c.call("current_user", &[]).await.json()["username"], "vic");
+    let wes = app.browser(CHROME_WINDOWS);
+    wes.sign_in("wes", PW).await;
+    assert!(events(&wes).await.contains("Signed out"), "wes's session there was ended");
+}
+
+async fn a_replayed_or_cloned_passkey_answer_is_refused(app: TestApp) {
+    let owner = app.signed_in_user("xena", PW, CHROME_WINDOWS).await;
+    let mut phone = SoftKey::passkey();
+    add_passkey(&owner, &mut phone, "Phone").await;
+    let b = app.browser(FIREFOX_ANDROID);
+    let options = passkey_options(&b).await;
+    let answer = phone.assert(&options);
+    assert!(finish_passkey(&b, &answer).await.status.is_success());
+
+    // The same answer again: its challenge was used up, with the cookie or without.
+    let c = app.browser(FIREFOX_ANDROID);
+    let r = finish_passkey(&c, &answer).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["code"], "key_challenge_expired");
+    passkey_options(&c).await;
+    let r = finish_passkey(&c, &answer).await;
+    assert_eq!(r.json()["code"], "key_not_accepted", "a new challenge is not what it signed: {}", r.body);
+    assert!(!fully_signed_in(&c).await);
+
+    // A copy of the passkey whose counter is behind: refused and flagged.
+    phone.counter = 40;
+    assert!(finish_passkey(&c, &phone.assert(&passkey_options(&c).await)).await.status.is_success());
+    let d = app.browser(FIREFOX_ANDROID);
+    phone.counter = 10;
+    let r = finish_passkey(&d, &phone.assert(&passkey_options(&d).await)).await;
+    assert_eq!(r.json()["code"], "key_not_accepted", "{}", r.body);
+    assert!(!fully_signed_in(&d).await);
+    let ev = events(&owner).await;
+    assert!(ev.contains("its counter went backwards"), "{ev}");
+    assert!(ev.contains("answered another challenge"), "{ev}");
+}
+
+async fn a_passkey_answer_without_user_verification_is_refused_and_counts_against_the_second_factor_budget(app: TestApp) {
+    let owner = app.signed_in_user("yara", PW, CHROME_WINDOWS).await;
+    let mut phone = SoftKey::passkey();
+    add_passkey(&owner, &mut phone, "Phone").await;
+    // Touched, but no PIN or biometric: one factor only.
+    phone.uv = false;
+    let b = app.browser(FIREFOX_ANDROID);
+    for _ in 0..3 {
+        let r = finish_passkey(&b, &phone.assert(&passkey_options(&b).await)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["code"], "key_not_accepted");
+        assert!(!fully_signed_in(&b).await);
+    }
+    assert!(events(&owner).await.contains("without user verification"));
+    // The account's second-factor budget is spent: even a right answer waits.
+    phone.uv = true;
+    let r = finish_passkey(&b, &phone.assert(&passkey_options(&b).await)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(!fully_signed_in(&b).await);
+    app.clock.advance(3);
+    let r = finish_passkey(&b, &phone.assert(&passkey_options(&b).await)).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert!(fully_signed_in(&b).await);
+}
+
+async fn a_plain_security_key_or_an_unknown_credential_cannot_sign_in_without_the_password(app: TestApp) {
+    let owner = app.signed_in_user("zoe", PW, CHROME_WINDOWS).await;
+    let mut yubikey = SoftKey::new();
+    add_key(&owner, &mut yubikey, "YubiKey 5").await;
+    // Even if it answered a request naming no key (with the handle it was
+    // registered under), a plain key is not a passkey.
+    yubikey.resident = true;
+    let b = app.browser(FIREFOX_ANDROID);
+    let plain = finish_passkey(&b, &yubikey.assert(&passkey_options(&b).await)).await;
+    assert_eq!(plain.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", plain.body);
+    assert_eq!(plain.json()["code"], "passkey_not_recognised");
+    assert!(!fully_signed_in(&b).await);
+    // A passkey nobody registered gets the very same answer: it says nothing
+    // of which keys or accounts exist.
+    let mut stranger = SoftKey::passkey();
+    stranger.user_handle = Some(vec![7; 16]);
+    let unknown = finish_passkey(&b, &stranger.assert(&passkey_options(&b).await)).await;
+    assert_eq!((unknown.status, unknown.json()), (plain.status, plain.json()));
+    assert!(!fully_signed_in(&b).await);
+    // The plain key still answers the second step.
+    let c = pending(&app, "zoe").await;
+    yubikey.resident = false;
+    assert!(finish(&c, &yubikey.assert(&key_options(&c).await)).await.status.is_success());
+
+    // A passkey whose authenticator names another user handle than its
+    // account's is not that account's passkey.
+    let mut phone = SoftKey::passkey();
+    add_passkey(&owner, &mut phone, "Phone").await;
+    phone.user_handle = Some(vec![9; 16]);
+    let r = finish_passkey(&b, &phone.assert(&passkey_options(&b).await)).await;
+    assert_eq!(r.json()["code"], "passkey_not_recognised", "{}", r.body);
+    assert!(!fully_signed_in(&b).await);
+    assert!(events(&owner).await.contains("answered for another user"));
+}
+
+async fn a_passkey_challenge_belongs_to_the_browser_that_asked_and_expires(app: TestApp) {
+    let owner = app.signed_in_user("ada", PW, CHROME_WINDOWS).await;
+    let mut phone = SoftKey::passkey();
+    add_passkey(&owner, &mut phone, "Phone").await;
+    let asked = app.browser(FIREFOX_ANDROID);
+    let answer = phone.assert(&passkey_options(&asked).await);
+    // Another browser without a challenge of its own.
+    let other = app.browser(FIREFOX_ANDROID);
+    let r = finish_passkey(&other, &answer).await;
+    assert_eq!(r.json()["code"], "key_challenge_expired", "{}", r.body);
+    // Another browser with one: the answer did not sign that.
+    passkey_options(&other).await;
+    let r = finish_passkey(&other, &answer).await;
+    assert_eq!(r.json()["code"], "key_not_accepted", "{}", r.body);
+    // A made-up cookie is no better.
+    other.set_header("cookie", &format!("{PASSKEY_COOKIE}=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    let r = finish_passkey(&other, &answer).await;
+    assert_eq!(r.json()["code"], "key_challenge_expired", "{}", r.body);
+    assert!(!fully_signed_in(&other).await);
+    // The browser that asked still can.
+    let r = finish_passkey(&asked, &answer).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+
+    // Five minutes on, the challenge is gone.
+    let late = app.browser(FIREFOX_ANDROID);
+    let options = passkey_options(&late).await;
+    app.clock.advance(5 * 60 + 1);
+    let r = finish_passkey(&late, &phone.assert(&options)).await;
+    assert_eq!(r.json()["code"], "key_challenge_expired", "{}", r.body);
+    assert!(!fully_signed_in(&late).await);
+}
+
+async fn a_passkey_still_answers_the_second_step_after_the_password(app: TestApp) {
+    let owner = app.signed_in_user("bea", PW, CHROME_WINDOWS).await;
+    let mut phone = SoftKey::passkey();
+    add_passkey(&owner, &mut phone, "Phone").await;
+    let b = pending(&app, "bea").await;
+    let methods = b.call("second_step_methods", &[]).await.json();
+    assert_eq!(methods, json!({"security_key": true, "authenticator_app": false, "recovery_code": true}));
+    let options = key_options(&b).await;
+    let o: Value = serde_json::from_str(&options).expect("JSON");
+    assert_eq!(o["publicKey"]["userVerification"], "preferred", "a passkey is held to its user verification, so the browser asks: {o}");
+    assert!(o["publicKey"].get("hints").is_none(), "not only external keys: {o}");
+    // Without it, the passkey's answer is refused here too.
+    phone.uv = false;
+    let r = finish(&b, &phone.assert(&options)).await;
+    assert_eq!(r.json()["code"], "key_not_accepted", "{}", r.body);
+    phone.uv = true;
+    let r = finish(&b, &phone.assert(&key_options(&b).await)).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    assert!(fully_signed_in(&b).await);
+    assert!(events(&owner).await.contains(r#"with the security key \"Phone\""#));
 }
