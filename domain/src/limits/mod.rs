@@ -64,6 +64,10 @@ pub enum LimitKind {
     /// holds 178 random bits, so the budget damps floods of lookups rather
     /// than guesses, and an unreachable store must not take the API down.
     ApiTokenIp,
+    /// Passwordless sign-ins started, per client IP, every one (each holds
+    /// a challenge row for a few minutes). Fails open: a start guesses
+    /// nothing, and passkeys must not go down with the limiter's store.
+    PasskeyStartIp,
 }
 
 /// What happens when the limiter's store cannot be reached.
@@ -95,12 +99,13 @@ impl LimitKind {
             LimitKind::PinSettings => "pin_settings",
             LimitKind::ApiTokenCreate => "api_token_create",
             LimitKind::ApiTokenIp => "api_token_ip",
+            LimitKind::PasskeyStartIp => "passkey_start_ip",
         }
     }
 
     pub fn on_outage(self) -> Outage {
         match self {
-            LimitKind::Api | LimitKind::ApiTokenIp => Outage::FailOpen,
+            LimitKind::Api | LimitKind::ApiTokenIp | LimitKind::PasskeyStartIp => Outage::FailOpen,
             _ => Outage::FailClosed,
         }
     }

@@ -57,6 +57,9 @@ pub struct SignInConfig {
     pub device_backoff: Backoff,
     /// How long a device cookie lives, unused, in the browser and here.
     pub device_max_age_secs: i64,
+    /// Passwordless sign-ins started per client IP (each one counts): the
+    /// challenges a guest can make the server hold.
+    pub passkey_start_ip_backoff: Backoff,
 }
 
 impl Default for SignInConfig {
@@ -66,6 +69,7 @@ impl Default for SignInConfig {
             ip_backoff: Backoff { free_failures: 20, base_secs: 1, max_secs: 900, window_secs: 3600 },
             device_backoff: Backoff { free_failures: 5, base_secs: 3600, max_secs: 3600, window_secs: 3600 },
             device_max_age_secs: 365 * 86_400,
+            passkey_start_ip_backoff: Backoff { free_failures: 30, base_secs: 1, max_secs: 60, window_secs: 300 },
         }
     }
 }
@@ -209,10 +213,14 @@ impl<'w> SignIn<'w> {
 
     /// Starts a passwordless sign-in with a passkey: the options for
     /// `navigator.credentials.get()` and the value of the cookie that binds
-    /// the challenge to this browser. Refused while the client IP's budget
-    /// is spent.
+    /// the challenge to this browser. Refused while the client IP's sign-in
+    /// budget is spent, or when it started too many (30 in five minutes,
+    /// then growing waits).
     pub async fn start_with_passkey(&self, meta: &ClientMeta) -> Result<PasskeyChallenge> {
         self.check_ip(meta).await?;
+        let (key, rule, now) = (LimitKey::ip(LimitKind::PasskeyStartIp, &meta.ip), &self.cfg.passkey_start_ip_backoff, self.deps.now());
+        self.deps.limiter.check(&key, rule, now).await?;
+        self.deps.limiter.failed(&key, rule, now).await?;
         SecurityKeys::new(self.deps, self.two_factor).start_passkey_sign_in().await
     }
 

@@ -259,7 +259,10 @@ impl<'w> SecurityKeys<'w> {
             (json_value(&options)?, json_value(&state)?)
         };
         let now = self.deps.now();
-        store::put_challenge(self.deps.pool(), session, REGISTER, account, &state.to_string(), Some(&name), passkey, now + CHALLENGE_SECS).await?;
+        let state = state.to_string();
+        let challenge =
+            store::NewChallenge { purpose: REGISTER, account, state: &state, key_name: Some(&name), passkey, expires_at: now + CHALLENGE_SECS };
+        store::put_challenge(self.deps.pool(), session, &challenge).await?;
         Ok(options.to_string())
     }
 
@@ -396,7 +399,15 @@ impl<'w> SecurityKeys<'w> {
             }
         }
         let state = serde_json::to_string(&state).map_err(json_error)?;
-        store::put_challenge(self.deps.pool(), session, SIGN_IN, account, &state, None, false, self.deps.now() + CHALLENGE_SECS).await?;
+        let challenge = store::NewChallenge {
+            purpose: SIGN_IN,
+            account,
+            state: &state,
+            key_name: None,
+            passkey: false,
+            expires_at: self.deps.now() + CHALLENGE_SECS,
+        };
+        store::put_challenge(self.deps.pool(), session, &challenge).await?;
         Ok(options.to_string())
     }
 

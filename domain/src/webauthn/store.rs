@@ -131,29 +131,33 @@ pub async fn delete(db: &mut sqlx::AnyConnection, account: AccountId, id: i64) -
         .map(|(name,): (String,)| name))
 }
 
+/// A ceremony in flight, as [`put_challenge`] holds it.
+pub struct NewChallenge<'a> {
+    pub purpose: &'a str,
+    pub account: AccountId,
+    /// webauthn-rs's state of the ceremony (JSON).
+    pub state: &'a str,
+    /// The name of the key being added.
+    pub key_name: Option<&'a str>,
+    /// Whether the key being added is a passkey.
+    pub passkey: bool,
+    pub expires_at: i64,
+}
+
 /// Holds a ceremony's state for `session`, replacing any it had for the
 /// same purpose (an older challenge stops being answerable).
-pub async fn put_challenge(
-    db: &sqlx::AnyPool,
-    session: &SessionId,
-    purpose: &str,
-    account: AccountId,
-    state: &str,
-    key_name: Option<&str>,
-    passkey: bool,
-    expires_at: i64,
-) -> Result<()> {
+pub async fn put_challenge(db: &sqlx::AnyPool, session: &SessionId, c: &NewChallenge<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO webauthn_challenges (session_id, purpose, account_id, state, key_name, passkey, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (session_id, purpose) DO UPDATE SET account_id = $3, state = $4, key_name = $5, passkey = $6, expires_at = $7",
     )
     .bind(session.as_str())
-    .bind(purpose)
-    .bind(account.get())
-    .bind(state)
-    .bind(key_name)
-    .bind(i64::from(passkey))
-    .bind(expires_at)
+    .bind(c.purpose)
+    .bind(c.account.get())
+    .bind(c.state)
+    .bind(c.key_name)
+    .bind(i64::from(c.passkey))
+    .bind(c.expires_at)
     .execute(db)
     .await?;
     Ok(())

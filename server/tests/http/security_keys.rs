@@ -254,6 +254,7 @@ on_both_backends!(
     a_plain_security_key_or_an_unknown_credential_cannot_sign_in_without_the_password,
     a_passkey_challenge_belongs_to_the_browser_that_asked_and_expires,
     a_passkey_still_answers_the_second_step_after_the_password,
+    starting_passwordless_sign_ins_is_limited_per_address,
 );
 
 async fn a_key_is_added_with_the_password_listed_and_mailed_and_the_first_comes_with_recovery_codes(app: TestApp) {
@@ -678,7 +679,10 @@ async fn a_plain_security_key_or_an_unknown_credential_cannot_sign_in_without_th
     // The plain key still answers the second step.
     let c = pending(&app, "zoe").await;
     yubikey.resident = false;
-    assert!(finish(&c, &yubikey.assert(&key_options(&c).await)).await.status.is_success());
+    let options = key_options(&c).await;
+    let o: Value = serde_json::from_str(&options).expect("JSON");
+    assert_eq!(o["publicKey"]["hints"], json!(["security-key"]), "with no passkey, an external key is hinted: {o}");
+    assert!(finish(&c, &yubikey.assert(&options)).await.status.is_success());
 
     // A passkey whose authenticator names another user handle than its
     // account's is not that account's passkey.
@@ -743,4 +747,17 @@ async fn a_passkey_still_answers_the_second_step_after_the_password(app: TestApp
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
     assert!(fully_signed_in(&b).await);
     assert!(events(&owner).await.contains(r#"with the security key \"Phone\""#));
+}
+
+async fn starting_passwordless_sign_ins_is_limited_per_address(app: TestApp) {
+    // Each start makes the server hold a challenge for five minutes.
+    let budget = app.warden.config().sign_in.passkey_start_ip_backoff.free_failures;
+    for _ in 0..budget {
+        passkey_options(&app.browser(FIREFOX_ANDROID)).await;
+    }
+    let r = app.browser(FIREFOX_ANDROID).call("start_passkey_sign_in", &[]).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert!(r.header("retry-after").is_some());
+    app.clock.advance(5 * 60 + 1);
+    passkey_options(&app.browser(FIREFOX_ANDROID)).await;
 }
