@@ -688,11 +688,19 @@ async fn a_plain_security_key_or_an_unknown_credential_cannot_sign_in_without_th
     // account's is not that account's passkey.
     let mut phone = SoftKey::passkey();
     add_passkey(&owner, &mut phone, "Phone").await;
+    let handle = phone.user_handle.clone();
     phone.user_handle = Some(vec![9; 16]);
     let r = finish_passkey(&b, &phone.assert(&passkey_options(&b).await)).await;
     assert_eq!(r.json()["code"], "passkey_not_recognised", "{}", r.body);
     assert!(!fully_signed_in(&b).await);
     assert!(events(&owner).await.contains("answered for another user"));
+    // A plain key that names the account's passkey handle is still no
+    // passkey: only keys registered as passkeys count.
+    yubikey.resident = true;
+    yubikey.user_handle = handle;
+    let r = finish_passkey(&b, &yubikey.assert(&passkey_options(&b).await)).await;
+    assert_eq!(r.json()["code"], "passkey_not_recognised", "{}", r.body);
+    assert!(!fully_signed_in(&b).await);
 }
 
 async fn a_passkey_challenge_belongs_to_the_browser_that_asked_and_expires(app: TestApp) {
