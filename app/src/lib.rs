@@ -13,6 +13,7 @@ pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod url;
+pub mod webauthn;
 
 use components::header::Header;
 use leptos::prelude::*;

@@ -185,7 +185,10 @@ pub struct ProtectionView {
     pub unlocked_until_clock: Option<String>,
     /// Seconds until the PIN takes another guess, while it is delayed or locked.
     pub wait_secs: Option<i64>,
+    /// Whether changes ask for a second factor (2FA is on).
     pub two_factor_on: bool,
+    /// Whether a security key can be that factor.
+    pub security_key: bool,
     pub unlock_minutes: i64,
 }
 
@@ -278,7 +281,10 @@ mod tests {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiTokensView {
     pub tokens: Vec<ApiTokenView>,
+    /// Whether creating asks for a second factor (2FA is on).
     pub two_factor_on: bool,
+    /// Whether a security key can be that factor.
+    pub security_key: bool,
     /// A token made by a plain form post (JavaScript off), shown on this
     /// page once: taken from the server's memory by this very request.
     pub fresh: Option<NewApiToken>,

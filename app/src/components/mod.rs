@@ -4,6 +4,7 @@ pub mod form_error;
 pub mod header;
 pub mod new_password;
 pub mod recovery_codes;
+pub mod second_factor_field;
 pub mod time_zone;
 pub mod usage_chart;
 pub mod when;

@@ -6,6 +6,7 @@
 //! dialog.
 
 use crate::components::form_error::{load_error, FormError};
+use crate::components::second_factor_field::SecondFactorField;
 use crate::components::usage_chart::UsageChart;
 use crate::components::when::When;
 use crate::gate::paths;
@@ -77,6 +78,7 @@ pub fn ApiTokensPage() -> impl IntoView {
                 {move || status.get().map(|r| match r {
                     Ok(v) => {
                         let two_factor_on = v.two_factor_on;
+                        let security_key = v.security_key;
                         let asked = query.read_untracked().get("delete").and_then(|id| id.parse::<i64>().ok());
                         let confirm_step = asked.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
                         view! {
@@ -84,7 +86,7 @@ pub fn ApiTokensPage() -> impl IntoView {
                             {v.fresh.filter(|_| made.get_untracked().is_none()).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
                             {confirm_step.map(|t| view! { <DeleteConfirm t delete confirming/> })}
                             <TokenList tokens=v.tokens confirming/>
-                            <CreateForm create form two_factor_on/>
+                            <CreateForm create form two_factor_on security_key/>
                         }
                         .into_any()
                     }
@@ -257,7 +259,7 @@ fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> im
 }
 
 #[component]
-fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::Form>, two_factor_on: bool) -> impl IntoView {
+fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::Form>, two_factor_on: bool, security_key: bool) -> impl IntoView {
     view! {
         <section class="subpanel" aria-labelledby="create-token-title">
             <h3 id="create-token-title">"Create a token"</h3>
@@ -269,12 +271,7 @@ fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::
                 <label>"Token name" <input type="text" name="name" maxlength="64" required autocomplete="off"/></label>
                 <label>"Username" <input type="text" name="username" autocomplete="username" required/></label>
                 <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
-                {two_factor_on.then(|| view! {
-                    <label>
-                        "Authentication code or recovery code"
-                        <input type="text" name="code" autocomplete="one-time-code" required/>
-                    </label>
-                })}
+                {two_factor_on.then(|| view! { <SecondFactorField security_key/> })}
                 <label>
                     "Expiry"
                     <select name="expiry">

@@ -11,6 +11,7 @@ pub mod protection;
 pub mod reports;
 pub mod second_factor;
 pub mod security;
+pub mod security_keys;
 pub mod sessions;
 pub mod sign_in;
 pub mod sign_up;

@@ -4,6 +4,7 @@
 //! without JavaScript.
 
 use crate::components::form_error::{load_error, FormError};
+use crate::components::second_factor_field::SecondFactorField;
 use crate::components::when::When;
 use crate::server_fns::protection::{protection_status, ChangePin, LockReports, ProtectionView, RemovePin, SetPin};
 use leptos::prelude::*;
@@ -54,6 +55,7 @@ fn PinState(
 ) -> impl IntoView {
     let query = use_query_map();
     let two_factor_on = v.two_factor_on;
+    let security_key = v.security_key;
     let minutes = v.unlock_minutes;
     match v.set_since {
         Some(since) => view! {
@@ -80,7 +82,7 @@ fn PinState(
             <section class="subpanel" aria-labelledby="change-pin-title">
                 <h3 id="change-pin-title">"Change PIN"</h3>
                 <ActionForm action=change>
-                    {proof_fields(two_factor_on)}
+                    {proof_fields(two_factor_on, security_key)}
                     {pin_fields("New PIN")}
                     <FormError error=Signal::derive(move || change.value().get().and_then(|r| r.err()))/>
                     <p class="alert success" role="status" hidden=move || !matches!(change.value().get(), Some(Ok(())))>"Your PIN was changed."</p>
@@ -94,7 +96,7 @@ fn PinState(
                     "Without a PIN, the reports of previous days open without one."
                 </p>
                 <ActionForm action=remove>
-                    {proof_fields(two_factor_on)}
+                    {proof_fields(two_factor_on, security_key)}
                     <FormError error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
                     <button type="submit" class="danger" disabled=move || remove.pending().get() aria-busy=move || remove.pending().get().then_some("true")>"Remove PIN"</button>
                 </ActionForm>
@@ -125,7 +127,7 @@ fn PinState(
                             "one of the most common PINs or digits from your username is refused."
                         </p>
                         <ActionForm action=set>
-                            {proof_fields(two_factor_on)}
+                            {proof_fields(two_factor_on, security_key)}
                             {pin_fields("PIN")}
                             <FormError error=Signal::derive(move || set.value().get().and_then(|r| r.err()))/>
                             <button type="submit" disabled=move || set.pending().get() aria-busy=move || set.pending().get().then_some("true")>"Enable PIN"</button>
@@ -146,16 +148,11 @@ fn wait_words(secs: i64) -> String {
     }
 }
 
-/// The account password, and the 2FA code when 2FA is on.
-fn proof_fields(two_factor_on: bool) -> impl IntoView {
+/// The account password, and the second factor when 2FA is on.
+fn proof_fields(two_factor_on: bool, security_key: bool) -> impl IntoView {
     view! {
         <label>"Account password" <input type="password" name="password" autocomplete="current-password" required/></label>
-        {two_factor_on.then(|| view! {
-            <label>
-                "Authentication code or recovery code"
-                <input type="text" name="code" autocomplete="one-time-code" required/>
-            </label>
-        })}
+        {two_factor_on.then(|| view! { <SecondFactorField security_key/> })}
     }
 }
 

@@ -1,52 +1,169 @@
-//! The second step of signing in: a code from the authenticator app, or a
-//! recovery code instead.
+//! The second step of signing in: the security key when the account has
+//! one, a code from the authenticator app, or a recovery code instead.
+//! `?method=app` and `?method=recovery` pick a method; without one the key
+//! comes first when there is one (it resists phishing, a code does not).
 
-use crate::components::form_error::FormError;
+use crate::components::form_error::{load_error, FormError};
+use crate::server_fns::security_keys::{second_step_methods, start_key_sign_in, FinishKeySignIn, SecondStepView};
 use crate::server_fns::two_factor::VerifySecondFactor;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-#[component]
-pub fn SecondFactorPage() -> impl IntoView {
-    let action = ServerAction::<VerifySecondFactor>::new();
-    let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_default();
-    let recovery = move || query.read().get("method").as_deref() == Some("recovery");
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
-    let other = move || {
-        let n = crate::url::encode(&next());
-        if recovery() {
-            (format!("/signin/2fa?next={n}"), "Use your authenticator app instead")
-        } else {
-            (format!("/signin/2fa?method=recovery&next={n}"), "Use a recovery code instead")
+#[derive(Clone, Copy, PartialEq)]
+enum Method {
+    Key,
+    App,
+    Recovery,
+}
+
+impl Method {
+    fn param(self) -> &'static str {
+        match self {
+            Method::Key => "key",
+            Method::App => "app",
+            Method::Recovery => "recovery",
         }
-    };
+    }
+
+    fn switch_text(self) -> &'static str {
+        match self {
+            Method::Key => "Use your security key instead",
+            Method::App => "Use your authenticator app instead",
+            Method::Recovery => "Use a recovery code instead",
+        }
+    }
+}
+
+#[component]
+pub fn SecondFactorPage() -> AnyView {
+    let methods = Resource::new(|| (), |_| second_step_methods());
     view! {
         <Title text="Two-factor authentication · Warden"/>
         <section class="card narrow">
             <h1>"Two-factor authentication"</h1>
-            <ActionForm action=action>
-                <input type="hidden" name="next" value=next/>
-                {move || if recovery() {
-                    view! {
-                        <p class="muted">"Enter one of the recovery codes you saved when you turned on 2FA. Each works once."</p>
-                        <label>"Recovery code" <input type="text" name="code" autocomplete="off" required autofocus/></label>
-                    }.into_any()
-                } else {
-                    view! {
-                        <p class="muted">"Open your authenticator app and enter the six-digit code for Warden."</p>
-                        <label>
-                            "Six-digit code"
-                            <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="7" required autofocus/>
-                        </label>
-                    }.into_any()
-                }}
-                <FormError error/>
-                <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Verify"</button>
-            </ActionForm>
-            <p>{move || { let (href, text) = other(); view! { <a href=href>{text}</a> } }}</p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || methods.get().map(|r| match r {
+                    Ok(m) => view! { <SecondStep m/> }.into_any(),
+                    Err(e) => load_error(e),
+                })}
+            </Suspense>
             <p class="muted">"This step expires a few minutes after you entered your password."</p>
         </section>
     }
+    .into_any()
+}
+
+#[component]
+fn SecondStep(m: SecondStepView) -> AnyView {
+    let action = ServerAction::<VerifySecondFactor>::new();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let offered = move |x: Method| match x {
+        Method::Key => m.security_key,
+        Method::App => m.authenticator_app,
+        Method::Recovery => true,
+    };
+    let method = move || {
+        let asked = match query.read().get("method").as_deref() {
+            Some("recovery") => Some(Method::Recovery),
+            Some("app") => Some(Method::App),
+            Some("key") => Some(Method::Key),
+            _ => None,
+        };
+        asked.filter(|x| offered(*x)).unwrap_or(if m.security_key { Method::Key } else { Method::App })
+    };
+    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let others = move || {
+        let n = crate::url::encode(&next());
+        let current = method();
+        [Method::Key, Method::App, Method::Recovery]
+            .into_iter()
+            .filter(|x| *x != current && offered(*x))
+            .map(|x| {
+                let href = format!("/signin/2fa?method={}&next={n}", x.param());
+                view! { <li><a href=href>{x.switch_text()}</a></li> }
+            })
+            .collect_view()
+    };
+    view! {
+        {move || if method() == Method::Key {
+            view! { <KeyStep next=Signal::derive(next)/> }.into_any()
+        } else {
+            let recovery = method() == Method::Recovery;
+            view! {
+                <ActionForm action=action>
+                    <input type="hidden" name="next" value=next/>
+                    {if recovery {
+                        view! {
+                            <p class="muted">"Enter one of the recovery codes you saved when you turned on 2FA. Each works once."</p>
+                            <label>"Recovery code" <input type="text" name="code" autocomplete="off" required autofocus/></label>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <p class="muted">"Open your authenticator app and enter the six-digit code for Warden."</p>
+                            <label>
+                                "Six-digit code"
+                                <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="7" required autofocus/>
+                            </label>
+                        }.into_any()
+                    }}
+                    <FormError error/>
+                    <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Verify"</button>
+                </ActionForm>
+            }.into_any()
+        }}
+        <ul class="other-methods">{others}</ul>
+    }
+    .into_any()
+}
+
+/// Signing in with a security key: one button, then the browser's own
+/// prompt. Needs JavaScript; without it the page says so and the links to
+/// the other methods stay.
+#[component]
+fn KeyStep(next: Signal<String>) -> AnyView {
+    let finish = ServerAction::<FinishKeySignIn>::new();
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Err(e)) = finish.value().get() {
+            error.set(Some(e.to_string()));
+        }
+    });
+    let pending = move || busy.get() || finish.pending().get();
+    let use_key = move |_| {
+        if pending() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = async {
+                let options = start_key_sign_in().await.map_err(|e| e.to_string())?;
+                crate::webauthn::get(&options).await.map_err(|e| e.to_string())
+            }
+            .await;
+            busy.set(false);
+            match answer {
+                Ok(credential) => {
+                    finish.dispatch(FinishKeySignIn { credential, next: next.get_untracked() });
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <p class="muted">"Insert or hold your security key near the device and touch it, or use the passkey on this device or your phone."</p>
+        {move || (!hydrated.get()).then(|| view! {
+            <p class="alert info" role="note">"A security key needs a browser with JavaScript turned on. Use another method below."</p>
+        })}
+        {move || error.get().map(|e| view! { <p class="alert error" role="alert">{e}</p> })}
+        <button type="button" on:click=use_key disabled=move || !hydrated.get() || pending() aria-busy=move || pending().then_some("true")>
+            "Use security key"
+        </button>
+    }
+    .into_any()
 }

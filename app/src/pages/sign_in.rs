@@ -1,6 +1,9 @@
-//! Sign in with username or email and password.
+//! Sign in with username or email and password, or with a passkey alone
+//! (a discoverable credential that checked the person's PIN or biometrics:
+//! both factors in one touch).
 
 use crate::components::form_error::FormError;
+use crate::server_fns::security_keys::{start_passkey_sign_in, FinishPasskeySignIn};
 use crate::server_fns::SignIn;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,7 +22,7 @@ fn notice(reason: &str) -> Option<&'static str> {
 }
 
 #[component]
-pub fn SignInPage() -> impl IntoView {
+pub fn SignInPage() -> AnyView {
     let action = ServerAction::<SignIn>::new();
     let query = use_query_map();
     let message = move || query.read().get("reason").and_then(|r| notice(&r));
@@ -43,8 +46,60 @@ pub fn SignInPage() -> impl IntoView {
                 <FormError error/>
                 <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Sign in"</button>
             </ActionForm>
+            <PasskeySignIn next=Signal::derive(next)/>
             <p><a href="/password/forgot">"Forgot your password?"</a></p>
             <p class="muted">"New here? " <a href="/signup">"Create an account"</a></p>
         </section>
     }
+    .into_any()
+}
+
+/// "Sign in with a passkey": the browser offers the passkeys it has for
+/// Warden, the person picks one and unlocks it. Needs JavaScript (the
+/// button stays disabled without it, and says why).
+#[component]
+fn PasskeySignIn(next: Signal<String>) -> AnyView {
+    let finish = ServerAction::<FinishPasskeySignIn>::new();
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Err(e)) = finish.value().get() {
+            error.set(Some(e.to_string()));
+        }
+    });
+    let pending = move || busy.get() || finish.pending().get();
+    let use_passkey = move |_| {
+        if pending() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = async {
+                let options = start_passkey_sign_in().await.map_err(|e| e.to_string())?;
+                crate::webauthn::get(&options).await.map_err(|e| e.to_string())
+            }
+            .await;
+            busy.set(false);
+            match answer {
+                Ok(credential) => {
+                    finish.dispatch(FinishPasskeySignIn { credential, next: next.get_untracked() });
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <div class="passkey">
+            <p class="divider" aria-hidden="true">"or"</p>
+            {move || error.get().map(|e| view! { <p class="alert error" role="alert">{e}</p> })}
+            <button type="button" class="secondary" on:click=use_passkey disabled=move || !hydrated.get() || pending() aria-busy=move || pending().then_some("true")>
+                "Sign in with a passkey"
+            </button>
+            {move || (!hydrated.get()).then(|| view! { <p class="muted">"Passkeys need a browser with JavaScript turned on."</p> })}
+        </div>
+    }
+    .into_any()
 }

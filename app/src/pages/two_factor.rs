@@ -1,11 +1,15 @@
 //! Two-Factor Auth: turn on an authenticator app with a QR code (after the
-//! current password), keep recovery codes, regenerate them or turn 2FA off.
-//! Each change offers "Sign out of other devices", ticked. Every form is a
-//! plain form post too, so the page works without JavaScript.
+//! current password), keep recovery codes, regenerate them or turn 2FA off;
+//! beside it, security keys and passkeys (see [`super::security_keys`]).
+//! Each change offers "Sign out of other devices", ticked. Every form of the
+//! authenticator app is a plain form post too, so it works without
+//! JavaScript; adding a key needs it (WebAuthn has no form post).
 
 use crate::components::form_error::{load_error, FormError};
 use crate::components::recovery_codes::RecoveryCodeList;
 use crate::components::when::When;
+use crate::pages::security_keys::SecurityKeys;
+use crate::server_fns::security_keys::security_keys;
 use crate::server_fns::two_factor::{
     two_factor_status, ConfirmTotp, DisableTotp, EnrolmentView, RecoveryCodes, RegenerateRecoveryCodes, StartTotp, TwoFactorView,
 };
@@ -21,9 +25,11 @@ pub fn TwoFactorPage() -> impl IntoView {
     let confirm = ServerAction::<ConfirmTotp>::new();
     let disable = ServerAction::<DisableTotp>::new();
     let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
+    // Bumped by each key added or removed.
+    let keys_changed = RwSignal::new(0u32);
     let status = Resource::new(
-        move || (start.version().get(), confirm.version().get(), disable.version().get(), regenerate.version().get()),
-        |_| two_factor_status(),
+        move || (start.version().get(), confirm.version().get(), disable.version().get(), regenerate.version().get(), keys_changed.get()),
+        |_| async { Ok::<_, ApiError>((two_factor_status().await?, security_keys().await?)) },
     );
     // Fresh recovery codes live only in this page's memory, from the action
     // that created them.
@@ -37,15 +43,17 @@ pub fn TwoFactorPage() -> impl IntoView {
             <h2 id="two-factor">"Two-Factor Auth"</h2>
             <p class="muted">
                 "Two-factor authentication (2FA) guarantees double protection of your account: after your password, "
-                "signing in asks for a code from an authenticator app on your phone, like Google Authenticator."
+                "signing in asks for a code from an authenticator app on your phone, like Google Authenticator, "
+                "or for a touch of your security key or passkey."
             </p>
             {move || new_codes.get().map(|codes| view! { <RecoveryCodeList codes=codes.0/> })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || status.get().map(|r| match r {
-                    Ok(mut v) => view! {
+                    Ok((mut v, keys)) => view! {
                         // Codes carried over a plain form post (JavaScript off), shown once.
                         {v.fresh_codes.take().filter(|_| new_codes.get_untracked().is_none()).map(|c| view! { <RecoveryCodeList codes=c.0/> })}
-                        <TwoFactorState v start confirm disable regenerate/>
+                        <TwoFactorState v keys=keys.len() start confirm disable regenerate/>
+                        <SecurityKeys keys changed=keys_changed/>
                     }.into_any(),
                     Err(e) => load_error(e),
                 })}
@@ -57,6 +65,8 @@ pub fn TwoFactorPage() -> impl IntoView {
 #[component]
 fn TwoFactorState(
     v: TwoFactorView,
+    /// How many security keys the account has.
+    keys: usize,
     start: ServerAction<StartTotp>,
     confirm: ServerAction<ConfirmTotp>,
     disable: ServerAction<DisableTotp>,
@@ -72,7 +82,10 @@ fn TwoFactorState(
                     " since " <When at=since absolute=true/> "."
                 </p>
             </div>
-            <p>"Method: " <strong>"Authenticator App"</strong></p>
+            <p>
+                "Method: " <strong>"Authenticator App"</strong>
+                {(keys > 0).then(|| view! { " and " <strong>{if keys == 1 { "a security key".to_owned() } else { format!("{keys} security keys") }}</strong> })}
+            </p>
             <p>{format!("Recovery codes left: {}", v.recovery_codes_left)}</p>
             <section class="subpanel" aria-labelledby="regenerate-title">
                 <h3 id="regenerate-title">"Regenerate recovery codes"</h3>
@@ -98,6 +111,21 @@ fn TwoFactorState(
             </section>
         }
         .into_any(),
+        None if keys > 0 => view! {
+            <div class="switch-row">
+                <span role="switch" aria-checked="true" aria-disabled="true" class="switch on">"Enable 2FA"</span>
+                <p><strong>"Two-factor authentication is on"</strong> ": signing in asks for your security key."</p>
+            </div>
+            <p>"Method: " <strong>{if keys == 1 { "Security key".to_owned() } else { format!("Security keys ({keys})") }}</strong></p>
+            <p>{format!("Recovery codes left: {}", v.recovery_codes_left)}</p>
+            <p class="muted">"To turn two-factor authentication off, remove every key below."</p>
+            <fieldset class="methods">
+                <legend>"Add the authenticator app too"</legend>
+                <AppMethod start on=v.pending.is_some()/>
+            </fieldset>
+            {v.pending.map(|p| view! { <Enrol p confirm/> })}
+        }
+        .into_any(),
         None => {
             let choosing = move || query.read().get("enable").is_some();
             let pending = v.pending.clone();
@@ -118,23 +146,34 @@ fn TwoFactorState(
                 {move || (on || choosing()).then(|| view! {
                     <fieldset class="methods">
                         <legend>"Method"</legend>
-                        <ActionForm action=start>
-                            <p class="muted">"First confirm it is you: enter your current password, then choose a method."</p>
-                            <label>
-                                "Current password"
-                                <input type="password" name="password" autocomplete="current-password" required/>
-                            </label>
-                            <button type="submit" class:selected=on aria-pressed=if on { "true" } else { "false" } disabled=move || start.pending().get() aria-busy=move || start.pending().get().then_some("true")>
-                                "Authenticator App"
-                            </button>
-                        </ActionForm>
-                        <FormError error=Signal::derive(move || start.value().get().and_then(|r| r.err()))/>
+                        <AppMethod start on/>
+                        <p class="method-other">
+                            <a href="#add-key-title" class="button secondary">"Security key or passkey"</a>
+                        </p>
                     </fieldset>
                 })}
                 {pending.map(|p| view! { <Enrol p confirm/> })}
             }
             .into_any()
         }
+    }
+}
+
+/// Choosing the authenticator app: the current password first.
+#[component]
+fn AppMethod(start: ServerAction<StartTotp>, on: bool) -> impl IntoView {
+    view! {
+        <ActionForm action=start>
+            <p class="muted">"First confirm it is you: enter your current password, then choose a method."</p>
+            <label>
+                "Current password"
+                <input type="password" name="password" autocomplete="current-password" required/>
+            </label>
+            <button type="submit" class:selected=on aria-pressed=if on { "true" } else { "false" } disabled=move || start.pending().get() aria-busy=move || start.pending().get().then_some("true")>
+                "Authenticator App"
+            </button>
+        </ActionForm>
+        <FormError error=Signal::derive(move || start.value().get().and_then(|r| r.err()))/>
     }
 }
 

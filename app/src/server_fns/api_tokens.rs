@@ -13,10 +13,12 @@ pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
         let actor = c.actor()?;
         let tokens = c.warden.api_tokens();
         let list = tokens.list(actor).await?;
-        let two_factor_on = domain::two_factor::is_enabled(c.warden.deps().pool(), actor.account()?).await?;
+        let (pool, account) = (c.warden.deps().pool(), actor.account()?);
+        let two_factor_on = domain::two_factor::asked_at_sign_in(pool, account).await?;
+        let security_key = domain::webauthn::has_keys(pool, account).await?;
         let times = c.times();
         let fresh = tokens.take_handed_over(actor).await?.map(|t| views::new_api_token(&t, &times));
-        Ok(ApiTokensView { tokens: list.into_iter().map(|t| views::api_token(t, &times)).collect(), two_factor_on, fresh })
+        Ok(ApiTokensView { tokens: list.into_iter().map(|t| views::api_token(t, &times)).collect(), two_factor_on, security_key, fresh })
     })
     .await
 }

@@ -34,23 +34,32 @@ pub async fn start_security_key(name: String, password: Password, #[server(defau
     .await
 }
 
-/// Finishes adding the key with the browser's answer (JSON).
+/// Finishes adding the key with the browser's answer (JSON); with
+/// `sign_out_others` ("on", a ticked checkbox), every other session ends and
+/// this one carries on under a new token.
 #[server(prefix = "/_fn", endpoint = "finish_security_key")]
-pub async fn finish_security_key(credential: String) -> Result<SecurityKeyAdded, ApiError> {
+pub async fn finish_security_key(credential: String, sign_out_others: Option<String>) -> Result<SecurityKeyAdded, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let added = c.warden.security_keys().finish_registration(c.actor()?, &credential, &c.meta).await?;
+        let added = c.warden.security_keys().finish_registration(c.actor()?, &credential, sign_out_others.is_some(), &c.meta).await?;
+        if let Some(renewed) = &added.renewed {
+            set_cookie(c.cookies.set(renewed.token.expose()));
+        }
         Ok(SecurityKeyAdded { name: added.name, recovery_codes: added.recovery_codes.map(views::recovery_codes) })
     })
     .await
 }
 
 #[server(prefix = "/_fn", endpoint = "remove_security_key")]
-pub async fn remove_security_key(id: i64, password: Password) -> Result<(), ApiError> {
+pub async fn remove_security_key(id: i64, password: Password, sign_out_others: Option<String>) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let password: domain::Secret = password.into();
-        c.warden.security_keys().remove(c.actor()?, id, &password, &c.meta).await
+        let applied = c.warden.security_keys().remove(c.actor()?, id, &password, sign_out_others.is_some(), &c.meta).await?;
+        if let Some(renewed) = &applied.renewed {
+            set_cookie(c.cookies.set(renewed.token.expose()));
+        }
+        Ok(())
     })
     .await
 }
@@ -122,4 +131,14 @@ pub async fn finish_passkey_sign_in(credential: String, next: String) -> Result<
         Ok(())
     })
     .await
+}
+
+/// Starts a key check in this signed-in session, for a change that asks
+/// for the second factor (the PIN's settings, a new API token): the options
+/// for `navigator.credentials.get()` as JSON. The answer goes in that
+/// change's `code` field.
+#[server(prefix = "/_fn", endpoint = "start_key_check")]
+pub async fn start_key_check() -> Result<String, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move { c.warden.security_keys().start_check(c.actor()?).await }).await
 }

@@ -105,6 +105,7 @@ pub fn protection(s: &domain::protection::PinStatus, t: &Times) -> ProtectionVie
         unlocked_until_clock: s.unlocked_until.map(|u| t.zone().clock(u)),
         wait_secs: s.wait_secs,
         two_factor_on: s.two_factor_on,
+        security_key: s.security_key,
         unlock_minutes: s.unlock_minutes,
     }
 }

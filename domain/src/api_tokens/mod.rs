@@ -443,7 +443,7 @@ impl<'w> ApiTokens<'w> {
                 format!("You have {} API tokens, the most an account can hold: delete one you no longer use first.", self.cfg.max_per_account),
             ));
         }
-        let owner = self.prove(account, form, meta).await?;
+        let owner = self.prove(actor, form, meta).await?;
 
         let token = ApiToken::generate();
         let mut change = Change::begin(self.deps).await?;
@@ -497,7 +497,8 @@ impl<'w> ApiTokens<'w> {
     /// username costs the same password hash as a wrong password, and both
     /// get one answer. Wrong ones count against this budget; wrong codes
     /// against 2FA's.
-    async fn prove(&self, account: AccountId, form: &CreateForm, meta: &ClientMeta) -> Result<accounts::AccountRow> {
+    async fn prove(&self, actor: &Actor, form: &CreateForm, meta: &ClientMeta) -> Result<accounts::AccountRow> {
+        let (account, session) = actor.browser_session()?;
         let key = LimitKey::account(LimitKind::ApiTokenCreate, account);
         let now = self.deps.now();
         self.deps.limiter.check(&key, &self.cfg.create_backoff, now).await?;
@@ -509,7 +510,7 @@ impl<'w> ApiTokens<'w> {
             events::record(self.deps.pool(), Some(account), &Event::new(EventKind::ApiTokenCreateRefused), meta, now).await?;
             return Err(Error::invalid_credentials());
         }
-        TwoFactor::new(self.deps, self.two_factor).verify_if_on(account, form.code.as_deref(), meta).await?;
+        TwoFactor::new(self.deps, self.two_factor).verify_if_on(account, session, form.code.as_deref(), meta).await?;
         self.deps.limiter.succeeded(&key).await?;
         Ok(owner)
     }

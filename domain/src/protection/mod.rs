@@ -71,7 +71,10 @@ pub struct PinStatus {
     /// Seconds until the PIN takes guesses again, when it is locked or delayed.
     pub wait_secs: Option<i64>,
     /// Whether changing the PIN also asks for a 2FA code.
+    /// Whether the changes below ask for a second factor (2FA is on).
     pub two_factor_on: bool,
+    /// Whether a security key can be that factor.
+    pub security_key: bool,
     pub unlock_minutes: i64,
 }
 
@@ -171,14 +174,16 @@ impl<'w> Protection<'w> {
             set_since,
             unlocked_until,
             wait_secs,
-            two_factor_on: two_factor::is_enabled(db, account).await?,
+            two_factor_on: two_factor::asked_at_sign_in(db, account).await?,
+            security_key: crate::webauthn::has_keys(db, account).await?,
             unlock_minutes: self.cfg.unlock_secs / 60,
         })
     }
 
     /// The password, and the 2FA code when 2FA is on. Wrong passwords count
     /// against their own per-account budget; wrong codes against 2FA's.
-    async fn prove(&self, account: AccountId, proof: &Proof<'_>, meta: &ClientMeta) -> Result<accounts::AccountRow> {
+    async fn prove(&self, actor: &Actor, proof: &Proof<'_>, meta: &ClientMeta) -> Result<accounts::AccountRow> {
+        let (account, session) = actor.browser_session()?;
         let key = LimitKey::account(LimitKind::PinSettings, account);
         let now = self.deps.now();
         self.deps.limiter.check(&key, &self.cfg.settings_backoff, now).await?;
@@ -189,7 +194,7 @@ impl<'w> Protection<'w> {
             events::record(self.deps.pool(), Some(account), &event, meta, now).await?;
             return Err(wrong_password());
         }
-        TwoFactor::new(self.deps, self.two_factor).verify_if_on(account, proof.code, meta).await?;
+        TwoFactor::new(self.deps, self.two_factor).verify_if_on(account, session, proof.code, meta).await?;
         self.deps.limiter.succeeded(&key).await?;
         Ok(owner)
     }
@@ -205,7 +210,7 @@ impl<'w> Protection<'w> {
         if store::pin(self.deps.pool(), account).await?.is_some() {
             return Err(already_set());
         }
-        let owner = self.prove(account, proof, meta).await?;
+        let owner = self.prove(actor, proof, meta).await?;
         let hash = self.deps.hasher.hash_secret(new.secret()).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
@@ -225,7 +230,7 @@ impl<'w> Protection<'w> {
         let (account, _) = actor.browser_session()?;
         let new = Self::new_pin(actor, pin, confirm)?;
         let (old, _) = store::pin(self.deps.pool(), account).await?.ok_or_else(not_set)?;
-        let owner = self.prove(account, proof, meta).await?;
+        let owner = self.prove(actor, proof, meta).await?;
         let hash = self.deps.hasher.hash_secret(new.secret()).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
@@ -248,7 +253,7 @@ impl<'w> Protection<'w> {
         if store::pin(self.deps.pool(), account).await?.is_none() {
             return Err(not_set());
         }
-        let owner = self.prove(account, proof, meta).await?;
+        let owner = self.prove(actor, proof, meta).await?;
         let mut change = Change::begin(self.deps).await?;
         if !store::remove(change.db(), account).await? {
             return Err(not_set());

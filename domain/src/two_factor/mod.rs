@@ -115,7 +115,12 @@ pub(crate) fn wrong_current_password() -> Error {
 /// When `wanted`, ends every other session of the account (in the change's
 /// transaction, reason "Two-factor settings changed") and gives this one a
 /// new token, as a password change does.
-async fn sign_out_others(change: &mut Change<'_>, account: AccountId, session: &SessionId, wanted: bool) -> Result<(Option<NewSession>, u64)> {
+pub(crate) async fn sign_out_others(
+    change: &mut Change<'_>,
+    account: AccountId,
+    session: &SessionId,
+    wanted: bool,
+) -> Result<(Option<NewSession>, u64)> {
     if !wanted {
         return Ok((None, 0));
     }
@@ -311,16 +316,25 @@ impl<'w> TwoFactor<'w> {
     /// Checks a six-digit code or a recovery code against an account with
     /// 2FA on, and spends it. A recovery code is spent, recorded and
     /// announced to the owner in one transaction.
-    /// For changes that take the password and, when 2FA is on, a code too
-    /// (the PIN, API tokens): checks and spends the code if 2FA is on;
-    /// without 2FA there is nothing to check.
-    pub async fn verify_if_on(&self, account: AccountId, code: Option<&str>, meta: &ClientMeta) -> Result<()> {
-        if !is_enabled(self.deps.pool(), account).await? {
+    /// For changes that take the password and, when signing in asks for a
+    /// second factor, that factor too (the PIN, API tokens): a code from the
+    /// authenticator app or a recovery code, checked and spent; or a
+    /// security key's answer (its JSON) to the key check `session` started
+    /// (see [`crate::webauthn::SecurityKeys::start_check`]). Without a
+    /// second factor there is nothing to check.
+    pub async fn verify_if_on(&self, account: AccountId, session: &SessionId, code: Option<&str>, meta: &ClientMeta) -> Result<()> {
+        if !asked_at_sign_in(self.deps.pool(), account).await? {
             return Ok(());
         }
         let code = code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
-            Error::refused(ErrorCode::WrongPasswordOrCode, "Two-factor authentication is on: enter the code from your authenticator app too.")
+            Error::refused(
+                ErrorCode::WrongPasswordOrCode,
+                "Two-factor authentication is on: enter a code from your authenticator app or a recovery code too, or use your security key.",
+            )
         })?;
+        if code.starts_with('{') {
+            return crate::webauthn::SecurityKeys::new(self.deps, self.cfg).verify_check(account, session, code, meta).await;
+        }
         self.verify(account, code, meta).await.map(|_| ())
     }
 

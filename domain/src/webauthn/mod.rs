@@ -64,6 +64,8 @@ pub const MAX_NAME_CHARS: usize = 64;
 
 const REGISTER: &str = "register";
 const SIGN_IN: &str = "sign_in";
+/// A key check for a change that asks for the second factor.
+const CHECK: &str = "check";
 
 /// A key as the settings page lists it.
 #[derive(Clone, Debug)]
@@ -80,6 +82,9 @@ pub struct KeyEntry {
 pub struct Added {
     pub name: String,
     pub recovery_codes: Option<Vec<Secret>>,
+    /// This session's new token, when the other sessions were signed out.
+    pub renewed: Option<crate::sessions::NewSession>,
+    pub other_sessions_ended: u64,
 }
 
 /// A passwordless sign-in started: the options for
@@ -270,7 +275,9 @@ impl<'w> SecurityKeys<'w> {
     /// answer (`PublicKeyCredential` from `navigator.credentials.create()`,
     /// as JSON). Records the event and mails the owner in one transaction;
     /// makes recovery codes when this is the account's first second factor.
-    pub async fn finish_registration(&self, actor: &Actor, credential: &str, meta: &ClientMeta) -> Result<Added> {
+    /// With `sign_out_others_too`, every other session of the account ends
+    /// in the same transaction and this one carries on under a new token.
+    pub async fn finish_registration(&self, actor: &Actor, credential: &str, sign_out_others_too: bool, meta: &ClientMeta) -> Result<Added> {
         let (account, session) = actor.browser_session()?;
         self.check_throttle(account).await?;
         let rp = self.rp()?;
@@ -342,17 +349,26 @@ impl<'w> SecurityKeys<'w> {
         } else {
             ("A security key was added to your Warden account", format!("A security key named \"{name}\" was added to your Warden account"))
         };
+        let (renewed, ended) = two_factor::sign_out_others(&mut change, account, session, sign_out_others_too).await?;
         let notice = Notice { to: owner.email, subject, what: what.into() };
-        let detail = if passkey { format!("{name} (passkey)") } else { name.clone() };
+        let detail = with_signed_out(if passkey { format!("{name} (passkey)") } else { name.clone() }, ended);
         change.commit(Some(account), Event::with_detail(EventKind::SecurityKeyAdded, detail), Some(notice), meta).await?;
-        Ok(Added { name, recovery_codes: codes.map(|(c, _)| c) })
+        Ok(Added { name, recovery_codes: codes.map(|(c, _)| c), renewed, other_sessions_ended: ended })
     }
 
     /// Removes the account's key `id` (the password again). The last second
     /// factor gone, the recovery codes go too, as when the authenticator app
-    /// is turned off.
-    pub async fn remove(&self, actor: &Actor, id: i64, password: &Secret, meta: &ClientMeta) -> Result<()> {
-        let (account, _) = actor.browser_session()?;
+    /// is turned off. With `sign_out_others_too`, every other session ends;
+    /// this one's new token is in the answer.
+    pub async fn remove(
+        &self,
+        actor: &Actor,
+        id: i64,
+        password: &Secret,
+        sign_out_others_too: bool,
+        meta: &ClientMeta,
+    ) -> Result<two_factor::Applied<()>> {
+        let (account, session) = actor.browser_session()?;
         let owner = self.prove_password(account, password, "remove a security key", meta).await?;
         let totp_on = two_factor::is_enabled(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
@@ -367,8 +383,9 @@ impl<'w> SecurityKeys<'w> {
             subject: "A security key was removed from your Warden account",
             what: format!("The security key named \"{name}\" was removed from your Warden account").into(),
         };
-        change.commit(Some(account), Event::with_detail(EventKind::SecurityKeyRemoved, &name), Some(notice), meta).await?;
-        Ok(())
+        let (renewed, ended) = two_factor::sign_out_others(&mut change, account, session, sign_out_others_too).await?;
+        change.commit(Some(account), Event::with_detail(EventKind::SecurityKeyRemoved, with_signed_out(name, ended)), Some(notice), meta).await?;
+        Ok(two_factor::Applied { value: (), renewed, other_sessions_ended: ended })
     }
 
     /// The second sign-in step by key: the options for
@@ -376,6 +393,27 @@ impl<'w> SecurityKeys<'w> {
     /// as JSON), allowing the account's keys, bound to this pending session.
     pub async fn start_sign_in(&self, actor: &Actor) -> Result<String> {
         let (account, session) = actor.pending_second_factor()?;
+        self.start_assertion(account, session, SIGN_IN).await
+    }
+
+    /// A key check in a signed-in session, for a change that asks for the
+    /// second factor (the PIN's settings, a new API token): the options for
+    /// `navigator.credentials.get()`, allowing the account's keys, bound to
+    /// this session and to that purpose (an answer to it does not sign
+    /// anyone in, nor does a sign-in answer pass a check). The answer goes
+    /// to [`crate::two_factor::TwoFactor::verify_if_on`] in the change's
+    /// `code` field.
+    pub async fn start_check(&self, actor: &Actor) -> Result<String> {
+        let (account, session) = actor.browser_session()?;
+        self.start_assertion(account, session, CHECK).await
+    }
+
+    /// Checks the key's answer to the key check `session` started.
+    pub(crate) async fn verify_check(&self, account: AccountId, session: &SessionId, credential: &str, meta: &ClientMeta) -> Result<()> {
+        self.verify_assertion(account, session, CHECK, credential, meta).await.map(|_| ())
+    }
+
+    async fn start_assertion(&self, account: AccountId, session: &SessionId, purpose: &'static str) -> Result<String> {
         self.check_throttle(account).await?;
         let rp = self.rp()?;
         let rows = store::credentials(self.deps.pool(), account).await?;
@@ -399,14 +437,8 @@ impl<'w> SecurityKeys<'w> {
             }
         }
         let state = serde_json::to_string(&state).map_err(json_error)?;
-        let challenge = store::NewChallenge {
-            purpose: SIGN_IN,
-            account,
-            state: &state,
-            key_name: None,
-            passkey: false,
-            expires_at: self.deps.now() + CHALLENGE_SECS,
-        };
+        let challenge =
+            store::NewChallenge { purpose, account, state: &state, key_name: None, passkey: false, expires_at: self.deps.now() + CHALLENGE_SECS };
         store::put_challenge(self.deps.pool(), session, &challenge).await?;
         Ok(options.to_string())
     }
@@ -414,9 +446,13 @@ impl<'w> SecurityKeys<'w> {
     /// Checks the key's answer to the challenge `session` was given and
     /// records the use; the key's name. The caller completes the sign-in.
     pub(crate) async fn verify_sign_in(&self, account: AccountId, session: &SessionId, credential: &str, meta: &ClientMeta) -> Result<String> {
+        self.verify_assertion(account, session, SIGN_IN, credential, meta).await
+    }
+
+    async fn verify_assertion(&self, account: AccountId, session: &SessionId, purpose: &str, credential: &str, meta: &ClientMeta) -> Result<String> {
         self.check_throttle(account).await?;
         let rp = self.rp()?;
-        let challenge = store::take_challenge(self.deps.pool(), session, SIGN_IN, self.deps.now()).await?;
+        let challenge = store::take_challenge(self.deps.pool(), session, purpose, self.deps.now()).await?;
         let Some(challenge) = challenge.filter(|c| c.account_id == account.get()) else {
             self.failed(account, EventKind::SecurityKeyFailed, "no challenge to answer (used already, or expired)", meta).await?;
             return Err(expired());
@@ -561,6 +597,15 @@ impl<'w> SecurityKeys<'w> {
     /// without one (there is nobody to show it to, but it is on record).
     async fn refused_unknown(&self, detail: &str, meta: &ClientMeta) -> Result<()> {
         events::record(self.deps.pool(), None, &Event::with_detail(EventKind::SignInFailed, detail), meta, self.deps.now()).await
+    }
+}
+
+/// An event's detail: the key's name, and how many other sessions the
+/// change signed out, if any.
+fn with_signed_out(name: String, ended: u64) -> String {
+    match crate::sessions::signed_out_detail(ended, "other ") {
+        d if d.is_empty() => name,
+        d => format!("{name}; {d}"),
     }
 }
 

@@ -52,7 +52,7 @@ fn cbor_text(s: &str) -> Vec<u8> {
 
 /// A security key in software: one ES256 credential and its signature counter.
 pub(crate) struct SoftKey {
-    id: Vec<u8>,
+    pub(crate) id: Vec<u8>,
     key: SigningKey,
     pub counter: u32,
     /// Kept on the authenticator (discoverable): it answers a request that

@@ -1,0 +1,251 @@
+//! The browser half of a WebAuthn ceremony: the server's options (JSON, with
+//! base64url strings where the browser wants bytes) go to
+//! `navigator.credentials.create()` or `get()`, and the credential that comes
+//! back goes to the server as JSON again, in the shape `webauthn-rs` reads.
+//!
+//! Only pages that use a key call this (the Two-Factor Auth page, the second
+//! sign-in step, "Sign in with a passkey"), so it lives in their lazy chunks,
+//! not in the main bundle. On the server it is never called: a ceremony
+//! needs the browser, and WebAuthn has no form post.
+
+/// What the browser said, in words a person can act on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyError(pub String);
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Asks the browser for a new credential (`options`: the server's
+/// `CreationChallengeResponse`); the answer as JSON.
+pub async fn create(options: &str) -> Result<String, KeyError> {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::ceremony("create", options).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = options;
+        Err(needs_browser())
+    }
+}
+
+/// Asks the browser to sign the server's challenge (`options`: its
+/// `RequestChallengeResponse`); the answer as JSON.
+pub async fn get(options: &str) -> Result<String, KeyError> {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::ceremony("get", options).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = options;
+        Err(needs_browser())
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn needs_browser() -> KeyError {
+    KeyError("Security keys need a browser with JavaScript turned on.".to_owned())
+}
+
+/// Whether this browser can use security keys at all (`PublicKeyCredential`
+/// exists: a secure context on a browser with WebAuthn). False on the server.
+pub fn supported() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::supported()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
+    }
+}
+
+/// Unpadded base64url, both ways (the WebAuthn JSON encoding of bytes).
+mod b64url {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    /// Also takes standard base64 and padding, as some servers send it.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub fn decode(text: &str) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(text.len() * 3 / 4);
+        let (mut n, mut bits) = (0u32, 0u32);
+        for c in text.bytes().filter(|c| *c != b'=') {
+            let v = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'-' | b'+' => 62,
+                b'_' | b'/' => 63,
+                _ => return None,
+            };
+            n = n << 6 | u32::from(v);
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((n >> bits) as u8);
+                n &= (1 << bits) - 1;
+            }
+        }
+        Some(out)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn round_trips_every_length_and_matches_rfc_4648() {
+            assert_eq!(encode(b"foobar"), "Zm9vYmFy");
+            assert_eq!(encode(b"fo"), "Zm8");
+            assert_eq!(encode(&[0xfb, 0xff]), "-_8");
+            assert_eq!(decode("-_8").as_deref(), Some(&[0xfb, 0xff][..]));
+            assert_eq!(decode("+/8=").as_deref(), Some(&[0xfb, 0xff][..]));
+            assert_eq!(decode("a b"), None);
+            for len in 0..40u8 {
+                let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(97)).collect();
+                assert_eq!(decode(&encode(&bytes)), Some(bytes));
+            }
+        }
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::{b64url, KeyError};
+    use js_sys::{Array, Function, Object, Reflect, Uint8Array, JSON};
+    use leptos::prelude::window;
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    fn get(o: &JsValue, key: &str) -> JsValue {
+        Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn set(o: &JsValue, key: &str, v: &JsValue) {
+        let _ = Reflect::set(o, &JsValue::from_str(key), v);
+    }
+
+    fn malformed() -> KeyError {
+        KeyError("The server's request for your key could not be read. Reload the page and try again.".to_owned())
+    }
+
+    /// `o[key]`, a base64url string, as the bytes the browser wants.
+    fn to_bytes(o: &JsValue, key: &str) -> Result<(), KeyError> {
+        if let Some(text) = get(o, key).as_string() {
+            let bytes = b64url::decode(&text).ok_or_else(malformed)?;
+            set(o, key, &Uint8Array::from(&bytes[..]).into());
+        }
+        Ok(())
+    }
+
+    /// Bytes (an `ArrayBuffer`) as base64url; `null` stays `null`.
+    fn from_bytes(v: &JsValue) -> JsValue {
+        if v.is_null() || v.is_undefined() {
+            return JsValue::NULL;
+        }
+        JsValue::from_str(&b64url::encode(&Uint8Array::new(v).to_vec()))
+    }
+
+    pub fn supported() -> bool {
+        Reflect::has(&window(), &JsValue::from_str("PublicKeyCredential")).unwrap_or(false)
+            && !get(&window().navigator(), "credentials").is_undefined()
+    }
+
+    /// What a refusal by the browser means for the person at the keyboard.
+    fn said(e: JsValue, creating: bool) -> KeyError {
+        let name = get(&e, "name").as_string().unwrap_or_default();
+        KeyError(
+            match name.as_str() {
+                "NotAllowedError" | "AbortError" => {
+                    "The key was not used, or the request was cancelled or timed out. Try again and touch your key when it blinks."
+                }
+                "InvalidStateError" if creating => "This security key is registered already.",
+                "InvalidStateError" => "This key is not registered on your account. Try another key.",
+                "NotSupportedError" => "This key or browser does not support what Warden asks for. Try another key.",
+                "SecurityError" => {
+                    "Your browser refused: this page's address is not the one Warden is configured with. Open Warden at its usual address."
+                }
+                _ => "Your browser could not use a security key here.",
+            }
+            .to_owned(),
+        )
+    }
+
+    pub async fn ceremony(verb: &str, options: &str) -> Result<String, KeyError> {
+        if !supported() {
+            return Err(KeyError(
+                "This browser cannot use security keys or passkeys. Try a current Chrome, Edge, Firefox or Safari, or use a code.".to_owned(),
+            ));
+        }
+        let creating = verb == "create";
+        let o = JSON::parse(options).map_err(|_| malformed())?;
+        let pk = get(&o, "publicKey");
+        if !pk.is_object() {
+            return Err(malformed());
+        }
+        to_bytes(&pk, "challenge")?;
+        if creating {
+            to_bytes(&get(&pk, "user"), "id")?;
+        }
+        for list in ["excludeCredentials", "allowCredentials"] {
+            let list = get(&pk, list);
+            if Array::is_array(&list) {
+                for c in Array::from(&list).iter() {
+                    to_bytes(&c, "id")?;
+                }
+            }
+        }
+        // Only `publicKey` is handed on: a `mediation` or `signal` the server
+        // did not mean cannot ride along.
+        let request = Object::new();
+        set(&request, "publicKey", &pk);
+        let credentials = get(&window().navigator(), "credentials");
+        let call: Function = get(&credentials, verb).dyn_into().map_err(|_| malformed())?;
+        let promise: js_sys::Promise = call.call1(&credentials, &request).map_err(|e| said(e, creating))?.dyn_into().map_err(|_| malformed())?;
+        let credential = JsFuture::from(promise).await.map_err(|e| said(e, creating))?;
+        if credential.is_null() {
+            return Err(said(JsValue::NULL, creating));
+        }
+        let response = get(&credential, "response");
+        let out = Object::new();
+        let answer = Object::new();
+        set(&answer, "clientDataJSON", &from_bytes(&get(&response, "clientDataJSON")));
+        if creating {
+            set(&answer, "attestationObject", &from_bytes(&get(&response, "attestationObject")));
+            if let Ok(f) = get(&response, "getTransports").dyn_into::<Function>() {
+                set(&answer, "transports", &f.call0(&response).unwrap_or(JsValue::UNDEFINED));
+            }
+        } else {
+            for field in ["authenticatorData", "signature", "userHandle"] {
+                set(&answer, field, &from_bytes(&get(&response, field)));
+            }
+        }
+        set(&out, "id", &get(&credential, "id"));
+        set(&out, "rawId", &from_bytes(&get(&credential, "rawId")));
+        set(&out, "type", &get(&credential, "type"));
+        set(&out, "response", &answer);
+        let extensions = get(&credential, "getClientExtensionResults")
+            .dyn_into::<Function>()
+            .ok()
+            .and_then(|f| f.call0(&credential).ok())
+            .unwrap_or_else(|| Object::new().into());
+        set(&out, "extensions", &extensions);
+        JSON::stringify(&out).ok().and_then(|s| s.as_string()).ok_or_else(malformed)
+    }
+}
