@@ -1,11 +1,13 @@
 //! The browser half of a WebAuthn ceremony: the server's options (JSON, with
 //! base64url strings where the browser wants bytes) go to
-//! `navigator.credentials.create()` or `get()`, and the credential that comes
-//! back goes to the server as JSON again, in the shape `webauthn-rs` reads.
+//! `navigator.credentials.create()` or `get()` (web-sys's credential API),
+//! and the credential that comes back goes to the server as JSON again, in
+//! the shape `webauthn-rs` reads.
 //!
 //! Only pages that use a key call this (the Two-Factor Auth page, the second
-//! sign-in step, "Sign in with a passkey"), so it lives in their lazy chunks,
-//! not in the main bundle. On the server it is never called: a ceremony
+//! sign-in step, "Sign in with a passkey", the key check of the PIN and API
+//! token forms), and the ceremony itself is a lazy chunk of its own, fetched
+//! when a key is first used. On the server it is never called: a ceremony
 //! needs the browser, and WebAuthn has no form post.
 
 /// What the browser said, in words a person can act on.
@@ -23,7 +25,7 @@ impl std::fmt::Display for KeyError {
 pub async fn create(options: &str) -> Result<String, KeyError> {
     #[cfg(feature = "hydrate")]
     {
-        browser::ceremony("create", options).await
+        browser::ceremony("create".to_owned(), options.to_owned()).await
     }
     #[cfg(not(feature = "hydrate"))]
     {
@@ -37,7 +39,7 @@ pub async fn create(options: &str) -> Result<String, KeyError> {
 pub async fn get(options: &str) -> Result<String, KeyError> {
     #[cfg(feature = "hydrate")]
     {
-        browser::ceremony("get", options).await
+        browser::ceremony("get".to_owned(), options.to_owned()).await
     }
     #[cfg(not(feature = "hydrate"))]
     {
@@ -128,10 +130,13 @@ mod b64url {
 #[cfg(feature = "hydrate")]
 mod browser {
     use super::{b64url, KeyError};
-    use js_sys::{Array, Function, Object, Reflect, Uint8Array, JSON};
+    use js_sys::{Array, ArrayBuffer, Function, Object, Reflect, Uint8Array, JSON};
     use leptos::prelude::window;
     use leptos::wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
+    use web_sys::{
+        AuthenticatorAssertionResponse, AuthenticatorAttestationResponse, CredentialCreationOptions, CredentialRequestOptions, PublicKeyCredential,
+    };
 
     fn get(o: &JsValue, key: &str) -> JsValue {
         Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
@@ -154,12 +159,8 @@ mod browser {
         Ok(())
     }
 
-    /// Bytes (an `ArrayBuffer`) as base64url; `null` stays `null`.
-    fn from_bytes(v: &JsValue) -> JsValue {
-        if v.is_null() || v.is_undefined() {
-            return JsValue::NULL;
-        }
-        JsValue::from_str(&b64url::encode(&Uint8Array::new(v).to_vec()))
+    fn encode(buffer: &ArrayBuffer) -> JsValue {
+        JsValue::from_str(&b64url::encode(&Uint8Array::new(buffer).to_vec()))
     }
 
     pub fn supported() -> bool {
@@ -187,13 +188,10 @@ mod browser {
         )
     }
 
-    pub async fn ceremony(verb: &str, options: &str) -> Result<String, KeyError> {
-        if !supported() {
-            return Err(KeyError(
-                "This browser cannot use security keys or passkeys. Try a current Chrome, Edge, Firefox or Safari, or use a code.".to_owned(),
-            ));
-        }
-        let creating = verb == "create";
+    /// The server's options as the browser's: the byte fields decoded, and
+    /// only `publicKey` handed on (no `mediation` or `signal` the server did
+    /// not mean can ride along).
+    fn request(options: &str, creating: bool) -> Result<Object, KeyError> {
         let o = JSON::parse(options).map_err(|_| malformed())?;
         let pk = get(&o, "publicKey");
         if !pk.is_object() {
@@ -211,41 +209,53 @@ mod browser {
                 }
             }
         }
-        // Only `publicKey` is handed on: a `mediation` or `signal` the server
-        // did not mean cannot ride along.
         let request = Object::new();
         set(&request, "publicKey", &pk);
-        let credentials = get(&window().navigator(), "credentials");
-        let call: Function = get(&credentials, verb).dyn_into().map_err(|_| malformed())?;
-        let promise: js_sys::Promise = call.call1(&credentials, &request).map_err(|e| said(e, creating))?.dyn_into().map_err(|_| malformed())?;
-        let credential = JsFuture::from(promise).await.map_err(|e| said(e, creating))?;
-        if credential.is_null() {
-            return Err(said(JsValue::NULL, creating));
+        Ok(request)
+    }
+
+    /// Its own chunk (`#[lazy]`), fetched the first time a key is used:
+    /// neither the main bundle nor the pages that offer a key carry it.
+    #[leptos::lazy]
+    pub async fn ceremony(verb: String, options: String) -> Result<String, KeyError> {
+        if !supported() {
+            return Err(KeyError(
+                "This browser cannot use security keys or passkeys. Try a current Chrome, Edge, Firefox or Safari, or use a code.".to_owned(),
+            ));
         }
-        let response = get(&credential, "response");
-        let out = Object::new();
+        let creating = verb == "create";
+        let request = request(&options, creating)?;
+        let credentials = window().navigator().credentials();
+        let promise = if creating {
+            credentials.create_with_options(request.unchecked_ref::<CredentialCreationOptions>())
+        } else {
+            credentials.get_with_options(request.unchecked_ref::<CredentialRequestOptions>())
+        }
+        .map_err(|e| said(e, creating))?;
+        let credential: PublicKeyCredential =
+            JsFuture::from(promise).await.map_err(|e| said(e, creating))?.dyn_into().map_err(|_| said(JsValue::NULL, creating))?;
+        let response = credential.response();
         let answer = Object::new();
-        set(&answer, "clientDataJSON", &from_bytes(&get(&response, "clientDataJSON")));
+        set(&answer, "clientDataJSON", &encode(&response.client_data_json()));
         if creating {
-            set(&answer, "attestationObject", &from_bytes(&get(&response, "attestationObject")));
-            if let Ok(f) = get(&response, "getTransports").dyn_into::<Function>() {
-                set(&answer, "transports", &f.call0(&response).unwrap_or(JsValue::UNDEFINED));
+            let attestation: &AuthenticatorAttestationResponse = response.unchecked_ref();
+            set(&answer, "attestationObject", &encode(&attestation.attestation_object()));
+            // Not in every browser, nor in web-sys yet: asked for by name.
+            if let Ok(f) = get(attestation, "getTransports").dyn_into::<Function>() {
+                set(&answer, "transports", &f.call0(attestation).unwrap_or(JsValue::UNDEFINED));
             }
         } else {
-            for field in ["authenticatorData", "signature", "userHandle"] {
-                set(&answer, field, &from_bytes(&get(&response, field)));
-            }
+            let assertion: &AuthenticatorAssertionResponse = response.unchecked_ref();
+            set(&answer, "authenticatorData", &encode(&assertion.authenticator_data()));
+            set(&answer, "signature", &encode(&assertion.signature()));
+            set(&answer, "userHandle", &assertion.user_handle().map_or(JsValue::NULL, |h| encode(&h)));
         }
-        set(&out, "id", &get(&credential, "id"));
-        set(&out, "rawId", &from_bytes(&get(&credential, "rawId")));
-        set(&out, "type", &get(&credential, "type"));
+        let out = Object::new();
+        set(&out, "id", &JsValue::from_str(&credential.id()));
+        set(&out, "rawId", &encode(&credential.raw_id()));
+        set(&out, "type", &JsValue::from_str(&credential.type_()));
         set(&out, "response", &answer);
-        let extensions = get(&credential, "getClientExtensionResults")
-            .dyn_into::<Function>()
-            .ok()
-            .and_then(|f| f.call0(&credential).ok())
-            .unwrap_or_else(|| Object::new().into());
-        set(&out, "extensions", &extensions);
+        set(&out, "extensions", &credential.get_client_extension_results());
         JSON::stringify(&out).ok().and_then(|s| s.as_string()).ok_or_else(malformed)
     }
 }

@@ -2,6 +2,7 @@
 pub mod email_banner;
 pub mod form_error;
 pub mod header;
+pub mod key_button;
 pub mod new_password;
 pub mod recovery_codes;
 pub mod second_factor_field;

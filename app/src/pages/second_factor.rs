@@ -4,6 +4,7 @@
 //! comes first when there is one (it resists phishing, a code does not).
 
 use crate::components::form_error::{load_error, FormError};
+use crate::components::key_button::KeyButton;
 use crate::server_fns::security_keys::{second_step_methods, start_key_sign_in, FinishKeySignIn, SecondStepView};
 use crate::server_fns::two_factor::VerifySecondFactor;
 use leptos::prelude::*;
@@ -124,46 +125,19 @@ fn SecondStep(m: SecondStepView) -> AnyView {
 #[component]
 fn KeyStep(next: Signal<String>) -> AnyView {
     let finish = ServerAction::<FinishKeySignIn>::new();
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Err(e)) = finish.value().get() {
-            error.set(Some(e.to_string()));
-        }
+    let on_answer = Callback::new(move |credential| {
+        finish.dispatch(FinishKeySignIn { credential, next: next.get_untracked() });
     });
-    let pending = move || busy.get() || finish.pending().get();
-    let use_key = move |_| {
-        if pending() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let answer = async {
-                let options = start_key_sign_in().await.map_err(|e| e.to_string())?;
-                crate::webauthn::get(&options).await.map_err(|e| e.to_string())
-            }
-            .await;
-            busy.set(false);
-            match answer {
-                Ok(credential) => {
-                    finish.dispatch(FinishKeySignIn { credential, next: next.get_untracked() });
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
     view! {
         <p class="muted">"Insert or hold your security key near the device and touch it, or use the passkey on this device or your phone."</p>
-        {move || (!hydrated.get()).then(|| view! {
-            <p class="alert info" role="note">"A security key needs a browser with JavaScript turned on. Use another method below."</p>
-        })}
-        {move || error.get().map(|e| view! { <p class="alert error" role="alert">{e}</p> })}
-        <button type="button" on:click=use_key disabled=move || !hydrated.get() || pending() aria-busy=move || pending().then_some("true")>
-            "Use security key"
-        </button>
+        <KeyButton
+            start=start_key_sign_in
+            on_answer
+            checking=finish.pending()
+            refused=Signal::derive(move || finish.value().get().and_then(|r| r.err()))
+            label="Use security key"
+            needs_js="A security key needs a browser with JavaScript turned on. Use another method below."
+        />
     }
     .into_any()
 }

@@ -15,9 +15,11 @@ use leptos::prelude::*;
 use proto::ApiError;
 
 /// The keys of the account and the form that adds one. `changed` is bumped
-/// after each add or removal, so the page's status above follows.
+/// after each add or removal, so the page's status above follows (and this
+/// section is drawn anew); a key just added goes to `added`, which the page
+/// keeps, so its recovery codes outlive that.
 #[component]
-pub fn SecurityKeys(keys: Vec<SecurityKeyView>, changed: RwSignal<u32>) -> AnyView {
+pub fn SecurityKeys(keys: Vec<SecurityKeyView>, changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> AnyView {
     let remove = ServerAction::<RemoveSecurityKey>::new();
     Effect::new(move |_| {
         if remove.value().get().is_some_and(|r| r.is_ok()) {
@@ -44,7 +46,7 @@ pub fn SecurityKeys(keys: Vec<SecurityKeyView>, changed: RwSignal<u32>) -> AnyVi
                 }
                 .into_any()
             }}
-            <AddKey changed/>
+            <AddKey changed added/>
         </section>
     }
     .into_any()
@@ -87,14 +89,13 @@ fn KeyRow(k: SecurityKeyView, remove: ServerAction<RemoveSecurityKey>) -> AnyVie
 /// The add form. Without JavaScript (before hydration) it explains why it
 /// cannot be used; in a browser without WebAuthn it says that instead.
 #[component]
-fn AddKey(changed: RwSignal<u32>) -> AnyView {
+fn AddKey(changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> AnyView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let can = move || hydrated.get() && crate::webauthn::supported();
     let busy = RwSignal::new(false);
     let step = RwSignal::new(None::<&'static str>);
     let error = RwSignal::new(None::<String>);
-    let added = RwSignal::new(None::<SecurityKeyAdded>);
     let name = NodeRef::<leptos::html::Input>::new();
     let password = NodeRef::<leptos::html::Input>::new();
     let passkey = NodeRef::<leptos::html::Input>::new();
@@ -123,7 +124,10 @@ fn AddKey(changed: RwSignal<u32>) -> AnyView {
             }
             .await;
             p.set_value("");
+            step.set(None);
+            busy.set(false);
             match outcome {
+                // Last: the section is drawn anew with the new list.
                 Ok(a) => {
                     n.set_value("");
                     added.set(Some(a));
@@ -131,15 +135,9 @@ fn AddKey(changed: RwSignal<u32>) -> AnyView {
                 }
                 Err(e) => error.set(Some(e)),
             }
-            step.set(None);
-            busy.set(false);
         });
     };
     view! {
-        {move || added.get().map(|a| view! {
-            <p class="alert success" role="status">{format!("Security key \u{201c}{}\u{201d} added. You can use it the next time you sign in.", a.name)}</p>
-            {a.recovery_codes.map(|c| view! { <RecoveryCodeList codes=c.0/> })}
-        })}
         <form class="add-key" on:submit=on_submit aria-labelledby="add-key-title">
             <h4 id="add-key-title">"Add a security key or passkey"</h4>
             {move || (!hydrated.get()).then(|| view! {
@@ -181,4 +179,18 @@ fn sign_out_others_box(node: Option<NodeRef<leptos::html::Input>>) -> AnyView {
         .into_any(),
         None => view! { <label class="check"><input type="checkbox" name="sign_out_others" checked/>"Sign out of other devices"</label> }.into_any(),
     }
+}
+
+/// A key just added, said once, with the recovery codes it came with.
+#[component]
+pub fn KeyAdded(added: RwSignal<Option<SecurityKeyAdded>>) -> AnyView {
+    (move || {
+        added.get().map(|a| {
+            view! {
+                <p class="alert success" role="status">{format!("Security key \u{201c}{}\u{201d} added. You can use it the next time you sign in.", a.name)}</p>
+                {a.recovery_codes.map(|c| view! { <RecoveryCodeList codes=c.0/> })}
+            }
+        })
+    })
+    .into_any()
 }

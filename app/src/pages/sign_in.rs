@@ -3,6 +3,7 @@
 //! both factors in one touch).
 
 use crate::components::form_error::FormError;
+use crate::components::key_button::KeyButton;
 use crate::server_fns::security_keys::{start_passkey_sign_in, FinishPasskeySignIn};
 use crate::server_fns::SignIn;
 use leptos::prelude::*;
@@ -60,45 +61,21 @@ pub fn SignInPage() -> AnyView {
 #[component]
 fn PasskeySignIn(next: Signal<String>) -> AnyView {
     let finish = ServerAction::<FinishPasskeySignIn>::new();
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    let busy = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if let Some(Err(e)) = finish.value().get() {
-            error.set(Some(e.to_string()));
-        }
+    let on_answer = Callback::new(move |credential| {
+        finish.dispatch(FinishPasskeySignIn { credential, next: next.get_untracked() });
     });
-    let pending = move || busy.get() || finish.pending().get();
-    let use_passkey = move |_| {
-        if pending() {
-            return;
-        }
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let answer = async {
-                let options = start_passkey_sign_in().await.map_err(|e| e.to_string())?;
-                crate::webauthn::get(&options).await.map_err(|e| e.to_string())
-            }
-            .await;
-            busy.set(false);
-            match answer {
-                Ok(credential) => {
-                    finish.dispatch(FinishPasskeySignIn { credential, next: next.get_untracked() });
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
-    };
     view! {
         <div class="passkey">
             <p class="divider" aria-hidden="true">"or"</p>
-            {move || error.get().map(|e| view! { <p class="alert error" role="alert">{e}</p> })}
-            <button type="button" class="secondary" on:click=use_passkey disabled=move || !hydrated.get() || pending() aria-busy=move || pending().then_some("true")>
-                "Sign in with a passkey"
-            </button>
-            {move || (!hydrated.get()).then(|| view! { <p class="muted">"Passkeys need a browser with JavaScript turned on."</p> })}
+            <KeyButton
+                start=start_passkey_sign_in
+                on_answer
+                checking=finish.pending()
+                refused=Signal::derive(move || finish.value().get().and_then(|r| r.err()))
+                label="Sign in with a passkey"
+                class="secondary"
+                needs_js="Passkeys need a browser with JavaScript turned on."
+            />
         </div>
     }
     .into_any()

@@ -8,7 +8,7 @@
 use crate::components::form_error::{load_error, FormError};
 use crate::components::recovery_codes::RecoveryCodeList;
 use crate::components::when::When;
-use crate::pages::security_keys::SecurityKeys;
+use crate::pages::security_keys::{KeyAdded, SecurityKeys};
 use crate::server_fns::security_keys::security_keys;
 use crate::server_fns::two_factor::{
     two_factor_status, ConfirmTotp, DisableTotp, EnrolmentView, RecoveryCodes, RegenerateRecoveryCodes, StartTotp, TwoFactorView,
@@ -27,6 +27,7 @@ pub fn TwoFactorPage() -> impl IntoView {
     let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
     // Bumped by each key added or removed.
     let keys_changed = RwSignal::new(0u32);
+    let key_added = RwSignal::new(None);
     let status = Resource::new(
         move || (start.version().get(), confirm.version().get(), disable.version().get(), regenerate.version().get(), keys_changed.get()),
         |_| async { Ok::<_, ApiError>((two_factor_status().await?, security_keys().await?)) },
@@ -47,13 +48,14 @@ pub fn TwoFactorPage() -> impl IntoView {
                 "or for a touch of your security key or passkey."
             </p>
             {move || new_codes.get().map(|codes| view! { <RecoveryCodeList codes=codes.0/> })}
+            <KeyAdded added=key_added/>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || status.get().map(|r| match r {
                     Ok((mut v, keys)) => view! {
                         // Codes carried over a plain form post (JavaScript off), shown once.
                         {v.fresh_codes.take().filter(|_| new_codes.get_untracked().is_none()).map(|c| view! { <RecoveryCodeList codes=c.0/> })}
                         <TwoFactorState v keys=keys.len() start confirm disable regenerate/>
-                        <SecurityKeys keys changed=keys_changed/>
+                        <SecurityKeys keys changed=keys_changed added=key_added/>
                     }.into_any(),
                     Err(e) => load_error(e),
                 })}

@@ -261,7 +261,18 @@ impl<'w> SecurityKeys<'w> {
             let handle = Uuid::from_bytes(rand::random());
             let (options, state) =
                 rp.start_securitykey_registration(handle, &owner.username, &owner.username, Some(exclude), None, None).map_err(start_failed)?;
-            (json_value(&options)?, json_value(&state)?)
+            // webauthn-rs asks the key to guard the credential with user
+            // verification (credProtect level 3). Chromium refuses that for
+            // a credential that is not discoverable ("NotSupportedError:
+            // Requested protection policy is inconsistent"), so nobody could
+            // add a security key there; the extension is left out. The key
+            // is the second factor after the password: a touch is its proof.
+            let mut options = json_value(&options)?;
+            if let Some(ext) = options["publicKey"]["extensions"].as_object_mut() {
+                ext.remove("credentialProtectionPolicy");
+                ext.remove("enforceCredentialProtectionPolicy");
+            }
+            (options, json_value(&state)?)
         };
         let now = self.deps.now();
         let state = state.to_string();
