@@ -20,7 +20,9 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    // A host name, not an IP address: WebAuthn's relying party id must be a
+    // domain, and the server's public URL (below) names the same one.
+    baseURL: `http://localhost:${port}`,
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -39,6 +41,7 @@ export default defineConfig({
     stdout: 'pipe',
     env: {
       WARDEN_BIND: `127.0.0.1:${port}`,
+      WARDEN_PUBLIC_URL: `http://localhost:${port}`,
       WARDEN_DATA_DIR: dataDir,
       LEPTOS_SITE_ROOT: 'target/site',
       RUST_LOG: 'warn',

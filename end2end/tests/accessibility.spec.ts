@@ -24,7 +24,7 @@ test('signed out: every page has no axe violation, light and dark', async ({ pag
   await visit(page, '/signin');
   await page.getByLabel('Username or email').fill('nobody-here');
   await page.getByLabel('Password').fill('not the password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toBeVisible();
   await audit(page, '/signin with an error');
 });

@@ -49,7 +49,7 @@ export async function signIn(page: Page, login: string, js = true, password = PA
   await hydrated(page, js);
   await page.getByLabel('Username or email').fill(login);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((url) => url.pathname === '/account/security/sessions');
 }
 

@@ -61,7 +61,7 @@ test('two browsers: see both, end one, then log out of all devices', async ({ br
   await expect(desk).toHaveURL(/\/signin\?reason=logged_out_all/);
   await expect(desk.getByRole('status')).toContainText('You have been logged out of all devices');
   expect(await desk.evaluate(() => (window as any).__noReload)).toBe(true);
-  await expect(desk.getByRole('link', { name: 'Sign in' })).toBeVisible();
+  await expect(desk.getByRole('link', { name: 'Sign in', exact: true })).toBeVisible();
 
   await phone.goto('/account/security/sessions');
   await expect(phone).toHaveURL(/\/signin/);
@@ -79,7 +79,7 @@ test('a wrong password gets one generic answer', async ({ page }) => {
   await hydrated(page);
   await page.getByLabel('Username or email').fill('nobody-at-all');
   await page.getByLabel('Password').fill('not the password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Invalid username or password.');
   await expect(page).toHaveURL(/\/signin$/);
 });

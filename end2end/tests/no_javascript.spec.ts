@@ -41,6 +41,6 @@ test('a wrong password is reported in the page without JavaScript', async ({ pag
   await page.goto('/signin');
   await page.getByLabel('Username or email').fill('nobody-at-all');
   await page.getByLabel('Password').fill('not the password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toHaveText('Invalid username or password.');
 });

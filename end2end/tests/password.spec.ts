@@ -38,7 +38,7 @@ test('change the password, sign out, and only the new one works', async ({ page 
   await signOut(page, user);
   await page.getByLabel('Username or email').fill(user);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByRole('alert')).toContainText('Invalid username or password');
   await signIn(page, user, true, NEW_PASSWORD);
 
@@ -99,7 +99,7 @@ test.describe('without JavaScript', () => {
     await page.goto('/signin');
     await page.getByLabel('Username or email').fill(user);
     await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect(page.getByRole('alert')).toContainText('Invalid username or password');
     await signIn(page, user, false, NEW_PASSWORD);
   });

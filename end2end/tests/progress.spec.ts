@@ -29,7 +29,7 @@ test('buttons, sample data and the CSV export show that they are working', async
   await page.getByLabel('Username or email').fill(user);
   await page.getByLabel('Password').fill(PASSWORD);
   const held = await holdRequests(page, '**/_fn/sign_in*');
-  const signInButton = page.getByRole('button', { name: 'Sign in' });
+  const signInButton = page.getByRole('button', { name: 'Sign in', exact: true });
   await signInButton.click();
   await expect(signInButton).toBeDisabled();
   await expect(signInButton).toHaveAttribute('aria-busy', 'true');

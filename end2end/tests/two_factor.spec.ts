@@ -81,7 +81,7 @@ test('enable 2FA by scanning the QR code, sign in with a code and a recovery cod
   await signOut(page, user);
   await page.getByLabel('Username or email').fill(user);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/signin\/2fa/);
   await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeVisible();
   await hydrated(page);
@@ -96,7 +96,7 @@ test('enable 2FA by scanning the QR code, sign in with a code and a recovery cod
   await signOut(page, user);
   await page.getByLabel('Username or email').fill(user);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/signin\/2fa/);
   await page.getByRole('link', { name: 'Use a recovery code instead' }).click();
   await audit(page, '/signin/2fa, recovery code');
