@@ -66,7 +66,7 @@ test('enable 2FA by scanning the QR code, sign in with a code and a recovery cod
 
   let used = await freshCode(totp, 0);
   // Turning 2FA on signs out other devices unless the box is cleared.
-  await expect(page.getByLabel('Sign out of other devices')).toBeChecked();
+  await expect(page.locator('.enrol').getByLabel('Sign out of other devices')).toBeChecked();
   await page.getByLabel('Six-digit code').fill(used.code);
   await page.getByRole('button', { name: 'Enable', exact: true }).click();
   const codes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
