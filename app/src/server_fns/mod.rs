@@ -38,7 +38,7 @@ pub async fn sign_in(login: String, password: Password, next: String) -> Result<
     use crate::ssr::*;
     serve(crate::gate::Gate::Public, |c| async move {
         let password: domain::Secret = password.into();
-        let device = domain::sign_in::DeviceCookie::parse(request_cookie(|h| c.cookies.read_device(h)).as_deref());
+        let device = device_cookie(&c);
         let signed_in = c.warden.sign_in().sign_in(&login, &password, &c.meta, c.actor_if_any(), &device).await?;
         set_cookie(c.cookies.set(signed_in.session.token.expose()));
         set_device_cookie(&c, signed_in.device_cookie.as_ref());
@@ -69,6 +69,21 @@ pub async fn sign_out() -> Result<(), ApiError> {
 #[server(prefix = "/_fn", endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserView>, ApiError> {
     Ok(crate::ssr::signed_in_username().map(|username| UserView { username }))
+}
+
+/// The device cookie this browser brought, if any.
+#[cfg(feature = "ssr")]
+pub(crate) fn device_cookie(c: &crate::ssr::Call) -> domain::sign_in::DeviceCookie {
+    domain::sign_in::DeviceCookie::parse(crate::ssr::request_cookie(|h| c.cookies.read_device(h)).as_deref())
+}
+
+/// Hands a completed sign-in (second step, key, passkey) to the browser:
+/// its session cookie, the device cookie, then on to `next` if it is ours.
+#[cfg(feature = "ssr")]
+pub(crate) fn finish_sign_in(c: &crate::ssr::Call, signed_in: &domain::sign_in::SignedIn, next: &str) {
+    crate::ssr::set_cookie(c.cookies.set(signed_in.session.token.expose()));
+    set_device_cookie(c, signed_in.device_cookie.as_ref());
+    leptos_axum::redirect(&c.safe_next(next));
 }
 
 /// Sets the device cookie a completed sign-in returned.

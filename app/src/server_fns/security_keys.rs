@@ -89,11 +89,9 @@ pub async fn start_key_sign_in() -> Result<String, ApiError> {
 pub async fn finish_key_sign_in(credential: String, next: String) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SecondStep, |c| async move {
-        let device = domain::sign_in::DeviceCookie::parse(request_cookie(|h| c.cookies.read_device(h)).as_deref());
+        let device = super::device_cookie(&c);
         let signed_in = c.warden.sign_in().complete_with_key(c.actor()?, &credential, &c.meta, &device).await?;
-        set_cookie(c.cookies.set(signed_in.session.token.expose()));
-        super::set_device_cookie(&c, signed_in.device_cookie.as_ref());
-        leptos_axum::redirect(&c.safe_next(&next));
+        super::finish_sign_in(&c, &signed_in, &next);
         Ok(())
     })
     .await
@@ -123,11 +121,9 @@ pub async fn finish_passkey_sign_in(credential: String, next: String) -> Result<
         let browser = request_cookie(|h| c.cookies.read_passkey(h)).map(domain::Secret::new);
         // The challenge is used up whatever the answer.
         set_cookie(c.cookies.clear_passkey());
-        let device = domain::sign_in::DeviceCookie::parse(request_cookie(|h| c.cookies.read_device(h)).as_deref());
+        let device = super::device_cookie(&c);
         let signed_in = c.warden.sign_in().complete_with_passkey(browser.as_ref(), &credential, &c.meta, c.actor_if_any(), &device).await?;
-        set_cookie(c.cookies.set(signed_in.session.token.expose()));
-        super::set_device_cookie(&c, signed_in.device_cookie.as_ref());
-        leptos_axum::redirect(&c.safe_next(&next));
+        super::finish_sign_in(&c, &signed_in, &next);
         Ok(())
     })
     .await

@@ -109,11 +109,9 @@ pub async fn regenerate_recovery_codes(password: Password, code: String, sign_ou
 pub async fn verify_second_factor(code: String, next: String) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SecondStep, |c| async move {
-        let device = domain::sign_in::DeviceCookie::parse(request_cookie(|h| c.cookies.read_device(h)).as_deref());
+        let device = super::device_cookie(&c);
         let signed_in = c.warden.sign_in().complete_second_factor(c.actor()?, &code, &c.meta, &device).await?;
-        set_cookie(c.cookies.set(signed_in.session.token.expose()));
-        super::set_device_cookie(&c, signed_in.device_cookie.as_ref());
-        leptos_axum::redirect(&c.safe_next(&next));
+        super::finish_sign_in(&c, &signed_in, &next);
         Ok(())
     })
     .await
