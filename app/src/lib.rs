@@ -5,6 +5,7 @@
 #![deny(clippy::unwrap_used)]
 #![recursion_limit = "256"]
 
+pub mod browser;
 pub mod components;
 pub mod gate;
 pub mod pages;

@@ -181,7 +181,15 @@ mod tests {
     #[test]
     fn an_api_token_reads_its_account_writes_only_with_write_access_and_is_no_session() {
         use crate::api_tokens::{Access, ApiTokenId};
-        let token = |access| Actor::ApiToken(Bearer { account: AccountId::new(3), token: ApiTokenId::new(9), access, prefix: "abcdefgh".into() });
+        let token = |access| {
+            Actor::ApiToken(Bearer {
+                account: AccountId::new(3),
+                token: ApiTokenId::new(9),
+                access,
+                sessions_scope: false,
+                prefix: "abcdefgh".into(),
+            })
+        };
         let read = token(Access::Read);
         assert_eq!(read.account().ok(), Some(AccountId::new(3)));
         assert_eq!(read.account_to_write().map_err(|e| e.code()).err(), Some(ErrorCode::InsufficientScope));

@@ -23,8 +23,10 @@ pub mod passwords;
 pub mod protection;
 pub mod rekey;
 pub mod reporting;
+pub mod sensitive;
 pub mod sessions;
 pub mod sign_in;
+pub mod step_up;
 pub mod support;
 pub mod two_factor;
 pub mod webauthn;
@@ -48,6 +50,7 @@ use sessions::{Sessions, SessionsConfig};
 use sign_in::{SignIn, SignInConfig};
 use std::sync::Arc;
 use std::time::Duration;
+use step_up::{StepUp, StepUpConfig};
 use support::clock::Clock;
 use support::db::Store;
 use support::secret_box::SecretBox;
@@ -68,6 +71,9 @@ pub struct Config {
     pub events: EventsConfig,
     pub protection: ProtectionConfig,
     pub api_tokens: ApiTokensConfig,
+    pub step_up: StepUpConfig,
+    /// Calls an account may store (see [`reporting::manage::MAX_CALLS_PER_ACCOUNT`]).
+    pub max_calls_per_account: i64,
 }
 
 #[derive(Clone, Debug)]
@@ -96,6 +102,8 @@ impl Default for Config {
             events: EventsConfig::default(),
             protection: ProtectionConfig::default(),
             api_tokens: ApiTokensConfig::default(),
+            step_up: StepUpConfig::default(),
+            max_calls_per_account: reporting::manage::MAX_CALLS_PER_ACCOUNT,
         }
     }
 }
@@ -111,6 +119,8 @@ pub struct Swept {
     pub expiry_warnings: u64,
     /// Sessions that had lapsed without another request, now written down as ended.
     pub sessions_lapsed: u64,
+    /// Accounts removed because their address was never confirmed.
+    pub unverified_accounts: u64,
 }
 
 /// The façade: the ports, the settings, and a handle per slice.
@@ -148,7 +158,7 @@ impl Warden {
         SignIn::new(&self.deps, &self.cfg.sign_in, &self.cfg.two_factor, &self.cfg.sessions)
     }
     pub fn passwords(&self) -> Passwords<'_> {
-        Passwords::new(&self.deps, &self.cfg.passwords)
+        Passwords::new(&self.deps, &self.cfg.passwords, self.cfg.step_up.password_backoff)
     }
     pub fn two_factor(&self) -> TwoFactor<'_> {
         TwoFactor::new(&self.deps, &self.cfg.two_factor)
@@ -160,15 +170,20 @@ impl Warden {
     }
 
     pub fn protection(&self) -> Protection<'_> {
-        Protection::new(&self.deps, &self.cfg.protection, &self.cfg.two_factor)
+        Protection::new(&self.deps, &self.cfg.protection)
     }
 
     pub fn reporting(&self) -> reporting::Reporting<'_> {
-        reporting::Reporting::new(&self.deps, self.protection())
+        reporting::Reporting::new(&self.deps, self.protection(), self.cfg.max_calls_per_account)
     }
 
     pub fn api_tokens(&self) -> ApiTokens<'_> {
-        ApiTokens::new(&self.deps, &self.cfg.api_tokens, &self.cfg.two_factor)
+        ApiTokens::new(&self.deps, &self.cfg.api_tokens)
+    }
+
+    /// Proving it is the owner before a change of the step-up table.
+    pub fn step_up(&self) -> StepUp<'_> {
+        StepUp::new(&self.deps, &self.cfg.step_up, &self.cfg.two_factor)
     }
 
     pub fn idempotency(&self) -> idempotency::Idempotency<'_> {
@@ -179,7 +194,7 @@ impl Warden {
         Events::new(&self.deps, &self.cfg.events)
     }
 
-    /// Retention: old and surplus security events, stale device cookies,
+    /// Retention: old and surplus security events, stale device cookies, accounts never confirmed,
     /// idempotency keys past their 24 hours, old API token usage, sessions
     /// that lapsed without another request (written down as ended); and the
     /// mail to owners of API tokens that expire within 7 days (once per
@@ -194,7 +209,8 @@ impl Warden {
         api_tokens::handover::sweep(&self.deps).await?;
         webauthn::sweep(&self.deps).await?;
         let idempotency_keys = self.idempotency().sweep().await?;
-        Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings, sessions_lapsed })
+        let unverified_accounts = accounts::sweep_unverified(&self.deps, &self.cfg.accounts).await?;
+        Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings, sessions_lapsed, unverified_accounts })
     }
 
     pub fn deps(&self) -> &Deps {

@@ -1,6 +1,6 @@
 // Login Security as a person uses it, in two browsers at once.
 import { test, expect, type Page } from '@playwright/test';
-import { ANDROID_PHONE, hydrated, signIn, signUp, uniqueName } from './helpers';
+import { ANDROID_PHONE, PASSWORD, hydrated, signIn, signUp, uniqueName } from './helpers';
 
 const active = (p: Page) => p.getByRole('list', { name: 'Active sessions' }).getByRole('listitem');
 const ended = (p: Page) => p.getByRole('list', { name: 'Ended sessions' }).getByRole('listitem');
@@ -36,8 +36,17 @@ test('two browsers: see both, end one, then log out of all devices', async ({ br
   await expect(phoneRow).toContainText('Android');
   await expect(phoneRow).toContainText('Chrome 120.0');
 
-  // End the phone's session from the desktop, without a page reload.
+  // End the phone's session from the desktop, without a page reload:
+  // the password first (ending a session asks for one factor), once.
   await desk.evaluate(() => ((window as any).__noReload = true));
+  await expect(phoneRow.getByRole('button', { name: /^End session/ })).toBeDisabled();
+  const confirm = desk.getByRole('region', { name: "Confirm it's you" });
+  await confirm.getByLabel('Current password').fill('not the password');
+  await confirm.getByRole('button', { name: 'Confirm' }).click();
+  await expect(confirm.getByRole('alert')).toContainText('Your password is not right');
+  await confirm.getByLabel('Current password').fill(PASSWORD);
+  await confirm.getByRole('button', { name: 'Confirm' }).click();
+  await expect(desk.getByText("Confirmed it's you for 10 more minutes.")).toBeVisible();
   await phoneRow.getByRole('button', { name: /^End session/ }).click();
   await expect(active(desk)).toHaveCount(1);
   await expect(ended(desk).first()).toContainText('Ended from another session');
@@ -57,6 +66,8 @@ test('two browsers: see both, end one, then log out of all devices', async ({ br
   await desk.getByRole('link', { name: 'Log out of all devices' }).click();
   await expect(desk.getByRole('heading', { name: 'Log out of all devices?' })).toBeVisible();
   await expect(desk.getByText('Change your password first')).toBeVisible();
+  // Confirmed a moment ago on Login Security: not asked again.
+  await expect(desk.getByText(/Confirmed it's you for \d+ more minutes?\./)).toBeVisible();
   await desk.getByRole('button', { name: 'Log out of all devices' }).click();
   await expect(desk).toHaveURL(/\/signin\?reason=logged_out_all/);
   await expect(desk.getByRole('status')).toContainText('You have been logged out of all devices');

@@ -1,6 +1,6 @@
 // The same path with JavaScript off: plain forms that post and redirect.
 import { test, expect, type Page } from '@playwright/test';
-import { ANDROID_PHONE, signIn, signUp, uniqueName } from './helpers';
+import { ANDROID_PHONE, PASSWORD, signIn, signUp, uniqueName } from './helpers';
 
 test.use({ javaScriptEnabled: false });
 
@@ -19,6 +19,10 @@ test('sign in, end a session and log out of all devices without JavaScript', asy
 
   await desk.reload();
   await expect(active(desk)).toHaveCount(2);
+  // Ending a session asks for the password first: a plain form too.
+  await desk.getByRole('region', { name: "Confirm it's you" }).getByLabel('Current password').fill(PASSWORD);
+  await desk.getByRole('button', { name: 'Confirm', exact: true }).click();
+  await expect(desk.getByText("Confirmed it's you for 10 more minutes.")).toBeVisible();
   await active(desk).filter({ hasNotText: 'This device' }).getByRole('button', { name: /^End session/ }).click();
   await expect(active(desk)).toHaveCount(1);
   await expect(ended(desk).first()).toContainText('Ended from another session');

@@ -31,13 +31,14 @@ test('set a PIN, unlock previous days with it, lock now; wrong PINs; then withou
   const toggle = page.getByRole('switch', { name: 'Enable PIN' });
   await expect(toggle).toHaveAttribute('aria-checked', 'false');
   await toggle.click();
-  await page.getByLabel('Account password').fill(PASSWORD);
+  await page.getByLabel('Current password').fill(PASSWORD);
   await page.getByLabel('PIN', { exact: true }).fill('1234');
   await page.getByLabel('Confirm PIN').fill('1234');
   await page.getByRole('button', { name: 'Enable PIN' }).click();
   await expect(page.getByRole('alert')).toContainText('straight run');
-  // A refused form comes back empty of secrets: the password is typed again.
-  await page.getByLabel('Account password').fill(PASSWORD);
+  // The password was right: for the next minutes this session is not asked again.
+  await expect(page.getByText(/Confirmed it's you for \d+ more minutes?\./)).toBeVisible();
+  await expect(page.getByLabel('Current password')).toHaveCount(0);
   await page.getByLabel('PIN', { exact: true }).fill(PIN);
   await page.getByLabel('Confirm PIN').fill(PIN);
   await page.getByRole('button', { name: 'Enable PIN' }).click();

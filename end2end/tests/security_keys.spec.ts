@@ -97,17 +97,20 @@ test('add a security key, sign in with it as the second step, then remove it', a
   // The PIN's settings ask for the second factor, and the key gives it.
   await page.goto('/account/security/protection?enable=1');
   await hydrated(page);
-  await page.getByLabel('Account password').fill(PASSWORD);
+  await page.getByLabel('Current password').fill(PASSWORD);
   await page.getByLabel('PIN', { exact: true }).fill('40719');
   await page.getByLabel('Confirm PIN').fill('40719');
   await page.getByRole('button', { name: 'Use security key instead' }).click();
   await expect(page.getByText('A PIN protects the reports of previous days')).toBeVisible();
 
-  // Removing asks for the password; the last factor gone, 2FA is off.
+  // Removing asks for the password and the key, but this session confirmed
+  // both minutes ago (the PIN): it is not asked again. The last factor
+  // gone, 2FA is off.
   await page.goto('/account/security/2fa');
   await hydrated(page);
   await list.getByText('Remove', { exact: true }).click();
-  await list.getByLabel('Current password').fill(PASSWORD);
+  await expect(list.getByText(/Confirmed it's you for \d+ more minutes?\./)).toBeVisible();
+  await expect(list.getByLabel('Current password')).toHaveCount(0);
   await list.getByRole('button', { name: 'Remove YubiKey 5' }).click();
   await expect(page.getByText('No security keys yet.')).toBeVisible();
   await expect(page.getByText('Two-factor authentication is off.')).toBeVisible();

@@ -28,6 +28,9 @@ pub enum ErrorCode {
     PinRequired,
     /// The API token's access does not reach this (a read-only token writing).
     InsufficientScope,
+    /// A sensitive change needs the person to confirm it is them first
+    /// (their password, and a second factor when the account has one).
+    ConfirmationRequired,
     // 404
     NotFound,
     // 409: the state of things says no
@@ -38,6 +41,8 @@ pub enum ErrorCode {
     PinNotSet,
     TokenNameTaken,
     TokenLimitReached,
+    /// The account holds the most calls it may store.
+    CallLimitReached,
     /// Another campaign of the account has this name (ignoring case).
     CampaignNameTaken,
     /// The first request with this `Idempotency-Key` has not finished yet.
@@ -99,7 +104,7 @@ impl ErrorCode {
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             InvalidCredentials | NotSignedIn | InvalidToken => 401,
-            CrossSiteRefused | Forbidden | PinRequired | InsufficientScope => 403,
+            CrossSiteRefused | Forbidden | PinRequired | InsufficientScope | ConfirmationRequired => 403,
             NotFound => 404,
             UsernameTaken
             | EmailTaken
@@ -108,6 +113,7 @@ impl ErrorCode {
             | PinNotSet
             | TokenNameTaken
             | TokenLimitReached
+            | CallLimitReached
             | CampaignNameTaken
             | IdempotencyKeyInProgress
             | KeyAlreadyRegistered => 409,
@@ -191,8 +197,10 @@ impl ErrorCode {
             WrongPin => "wrong_pin",
             InvalidToken => "invalid_token",
             InsufficientScope => "insufficient_scope",
+            ConfirmationRequired => "confirmation_required",
             TokenNameTaken => "token_name_taken",
             TokenLimitReached => "token_limit_reached",
+            CallLimitReached => "call_limit_reached",
             InvalidTokenName => "invalid_token_name",
             CampaignNameTaken => "campaign_name_taken",
             IdempotencyKeyInProgress => "idempotency_key_in_progress",

@@ -76,6 +76,27 @@ pub struct TwoFactorView {
     pub fresh_codes: Option<RecoveryCodes>,
 }
 
+/// Whether this session confirmed it is its owner minutes ago (the
+/// step-up's window), and what a confirmation takes on this account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepUpView {
+    /// Until when the window is open, if it is.
+    pub confirmed_until: Option<Stamp>,
+    /// Whole minutes left, rounded up ("Confirmed for 9 more minutes").
+    pub minutes_left: Option<i64>,
+    /// The window covers every change, the second factor included (or the
+    /// account has none); otherwise only what takes the password alone.
+    pub covers_all: bool,
+    /// A full confirmation takes a second factor too.
+    pub has_second_factor: bool,
+    /// A security key can be that factor.
+    pub security_key: bool,
+    /// The authenticator app (or a recovery code) can be that factor.
+    pub authenticator_app: bool,
+    /// How long a confirmation lasts.
+    pub window_minutes: i64,
+}
+
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnrolmentView {
     /// Inline SVG rendered on the server.
@@ -165,6 +186,8 @@ pub struct PasswordChanged {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UnverifiedEmailView {
     pub email: String,
+    /// When the account is removed if the address is still unconfirmed.
+    pub removed_at: Stamp,
 }
 
 /// The verification page's view of its link: for which account and address.
@@ -299,6 +322,8 @@ pub struct ApiTokenView {
     pub prefix: String,
     /// "Read only", "Read and write".
     pub access: String,
+    /// May list and end the account's browser sessions.
+    pub sessions: bool,
     pub created: Stamp,
     /// `None`: never expires.
     pub expires: Option<Stamp>,
@@ -334,6 +359,8 @@ pub struct NewApiToken {
     pub prefix: String,
     pub token: String,
     pub access: String,
+    /// May list and end the account's browser sessions.
+    pub sessions: bool,
     pub expires: Option<Stamp>,
 }
 

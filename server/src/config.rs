@@ -39,6 +39,8 @@ pub struct Config {
     /// `WARDEN_SIGN_UPS_PER_HOUR` (10): sign-up attempts per client IP (IPv6
     /// by /64) before each further one waits (each costs a password hash).
     pub sign_ups_per_hour: u32,
+    /// `WARDEN_MAX_CALLS_PER_ACCOUNT` (500000): calls one account may store.
+    pub max_calls_per_account: i64,
     /// `SMTP_URL`: `smtp://user:pass@host:587` (STARTTLS) or
     /// `smtps://user:pass@host:465` (TLS). Unset: mail goes to `.eml` files in
     /// `<data dir>/outbox`.
@@ -115,6 +117,7 @@ impl Config {
             reset_link_minutes: 30,
             pin_unlock_minutes: 15,
             sign_ups_per_hour: 10,
+            max_calls_per_account: domain::reporting::manage::MAX_CALLS_PER_ACCOUNT,
             smtp_url: None,
             mail_from: "Warden <warden@warden.example>".into(),
             events: domain::events::EventsConfig::default(),
@@ -188,6 +191,7 @@ impl Config {
             reset_link_minutes: parse::<i64>("WARDEN_RESET_LINK_MINUTES")?.unwrap_or(30).clamp(5, 24 * 60),
             pin_unlock_minutes: parse::<i64>("WARDEN_PIN_UNLOCK_MINUTES")?.unwrap_or(15).clamp(1, 12 * 60),
             sign_ups_per_hour: parse::<u32>("WARDEN_SIGN_UPS_PER_HOUR")?.unwrap_or(10).clamp(1, 10_000),
+            max_calls_per_account: parse::<i64>("WARDEN_MAX_CALLS_PER_ACCOUNT")?.unwrap_or(domain::reporting::manage::MAX_CALLS_PER_ACCOUNT).max(1),
             smtp_url: var("SMTP_URL").map(domain::Secret::new),
             mail_from: var("WARDEN_MAIL_FROM").unwrap_or_else(|| "Warden <warden@localhost>".into()),
         })

@@ -8,6 +8,7 @@ pub mod data;
 pub mod mail;
 pub mod mailed_links;
 pub mod middleware;
+pub mod redis_limiter;
 pub mod reports_export;
 pub mod shutdown;
 
@@ -22,8 +23,8 @@ use domain::support::clock::Clock;
 use domain::Warden;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// Far above any form of ours; small enough that nobody streams us gigabytes.
@@ -57,6 +58,7 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
         accounts,
         events: config.events.clone(),
         protection: domain::protection::ProtectionConfig { unlock_secs: config.pin_unlock_minutes * 60, ..defaults.protection },
+        max_calls_per_account: config.max_calls_per_account,
         ..defaults
     };
     let secret_box = domain::support::secret_box::SecretBox::from_ring(&ring);
@@ -73,7 +75,8 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
 pub async fn limiter(config: &Config, backend: domain::support::db::Backend) -> Result<Limiter, Box<dyn std::error::Error>> {
     match &config.redis_url {
         Some(url) => {
-            let limiter = Limiter::redis(url.expose(), &config.redis_prefix).await.map_err(|e| format!("REDIS_URL: {}", e.0))?;
+            let store = redis_limiter::RedisStore::connect(url.expose(), &config.redis_prefix).await.map_err(|e| format!("REDIS_URL: {}", e.0))?;
+            let limiter = Limiter::new(Arc::new(store));
             tracing::info!("limiter: Redis, shared by every instance");
             Ok(limiter)
         }
@@ -114,6 +117,25 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
         .nest(api::PREFIX, api)
 }
 
+/// What the connection loop allows a client.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// How long a client may take to send a request's headers: a connection
+    /// that trickles them (slowloris) is closed after this.
+    pub header_read: Duration,
+    /// How long a request's body may take to arrive once its headers have.
+    pub body_read: Duration,
+    /// Connections served at once; past it new ones are closed at once (and
+    /// logged), so a flood of idle connections cannot take every descriptor.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits { header_read: Duration::from_secs(30), body_read: Duration::from_secs(30), max_connections: 4_096 }
+    }
+}
+
 /// Serves `router` on `listener` until SIGTERM or SIGINT, then lets the
 /// requests in flight finish, for as long as they take. (The binary's
 /// [`run`] bounds that by a grace period and stops the mail worker too.)
@@ -121,15 +143,73 @@ pub async fn serve(listener: tokio::net::TcpListener, router: Router) -> std::io
     serve_until(listener, router, shutdown::signalled()).await
 }
 
-/// Serves `router` on `listener` until `stop` resolves; then closes the
-/// listener (new connections are refused), closes idle connections, and
-/// returns once every request in flight is answered.
+/// [`serve_until_with`] the default [`ConnectionLimits`].
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
     router: Router,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(stop).await
+    serve_until_with(listener, router, stop, ConnectionLimits::default()).await
+}
+
+/// The connection loop (hyper, HTTP/1.1 and HTTP/2): headers must arrive
+/// within `limits.header_read` and a body within `limits.body_read`, at
+/// most `limits.max_connections` are served at once, and each request
+/// knows its peer (`ConnectInfo`). Once `stop` resolves no connection is
+/// accepted, and this returns when every connection has finished its
+/// requests. A proxy with its own timeouts in front is still expected.
+pub async fn serve_until_with(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    limits: ConnectionLimits,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(limits.body_read));
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let max_connections = limits.max_connections;
+    let permits = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    tokio::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of descriptors, or a connection reset before it was
+                    // accepted: wait a moment rather than spin.
+                    tracing::debug!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::warn!(ip = %peer.ip(), max = max_connections, "connection refused: too many open connections");
+            drop(stream);
+            continue;
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            router.clone().oneshot(req.map(axum::body::Body::new))
+        });
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let watched = graceful.watcher().watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = watched.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// What the binary was asked to do: serve (no arguments) or a subcommand.

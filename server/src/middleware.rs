@@ -23,15 +23,35 @@ use std::net::{IpAddr, SocketAddr};
 /// the last entry of the whole list. A proxy may extend the client's line or
 /// add a line of its own, so every line counts, joined in order; an
 /// unreadable last entry falls back to the peer, never to an earlier entry
-/// (those are the client's to write).
+/// (those are the client's to write). An entry may carry a port, as some
+/// load balancers write it (`203.0.113.5:4711`, `[2001:db8::1]:4711`), and
+/// an IPv4 peer seen through a dual-stack socket (`::ffff:10.0.0.5`) is that
+/// IPv4 address, so it matches `WARDEN_TRUSTED_PROXY=10.0.0.5`.
 pub fn client_ip<'a>(peer: IpAddr, trusted_proxy: Option<IpAddr>, xff: impl IntoIterator<Item = &'a str>) -> IpAddr {
-    if Some(peer) == trusted_proxy {
+    let peer = plain(peer);
+    if Some(peer) == trusted_proxy.map(plain) {
         let last = xff.into_iter().flat_map(|line| line.split(',')).map(str::trim).filter(|e| !e.is_empty()).last();
-        if let Some(ip) = last.and_then(|e| e.parse().ok()) {
-            return ip;
+        if let Some(ip) = last.and_then(forwarded_entry) {
+            return plain(ip);
         }
     }
     peer
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it is.
+fn plain(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// One `X-Forwarded-For` entry: an address, with or without a port.
+fn forwarded_entry(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse() {
+        return Some(ip);
+    }
+    entry.parse::<SocketAddr>().ok().map(|s| s.ip())
 }
 
 pub async fn client(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -130,7 +150,7 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
             }
         };
         if let Some(to) = redirect {
-            let mut res = Redirect::to(&to).into_response();
+            let mut res = local_redirect(&state, &to);
             if stale {
                 cookies::append(res.headers_mut(), &cookies.clear());
             }
@@ -160,7 +180,7 @@ pub async fn own_form_errors(State(state): State<AppState>, req: Request, next: 
         if let Some((clean, carried)) = split_form_error(req.uri().path(), req.uri().query()) {
             let held = cookies::from_request(req.headers(), |h| cookies.read_form_error(h));
             let vouched = matches!((&carried, &held), (Some(c), Some(h)) if form_error_digest(c) == *h);
-            let mut res = if vouched { next.run(req).await } else { Redirect::to(&clean).into_response() };
+            let mut res = if vouched { next.run(req).await } else { local_redirect(&state, &clean) };
             if held.is_some() {
                 cookies::append(res.headers_mut(), &cookies.clear_form_error());
             }
@@ -177,6 +197,14 @@ pub async fn own_form_errors(State(state): State<AppState>, req: Request, next: 
         cookies::append(res.headers_mut(), &cookies.set_form_error(&form_error_digest(&c)));
     }
     res
+}
+
+/// Every redirect of the cookie door's layers: to a path of this site only
+/// (`app::ssr::safe_next`, the one rule for it), never to whatever a
+/// request spelled. A request path such as `//evil.example/x` would
+/// otherwise become a `Location` that browsers read as another host.
+fn local_redirect(state: &AppState, to: &str) -> Response {
+    Redirect::to(&app::ssr::safe_next(&state.ctx.warden.deps().public_url, to)).into_response()
 }
 
 /// The page's URL without the framework's error fields, and those fields
@@ -309,6 +337,17 @@ mod tests {
         // An unreadable last entry is the peer's word against nothing: the peer counts.
         assert_eq!(client_ip(peer, Some(peer), ["6.6.6.6", "?"]), peer);
         assert_eq!(client_ip(peer, Some(peer), ["6.6.6.6", "unknown"]), peer);
+    }
+
+    #[test]
+    fn a_forwarded_entry_with_a_port_and_a_proxy_seen_through_a_dual_stack_socket_still_count() {
+        let proxy = ip("10.0.0.5");
+        assert_eq!(client_ip(proxy, Some(proxy), ["203.0.113.7:4711"]), ip("203.0.113.7"));
+        assert_eq!(client_ip(proxy, Some(proxy), ["[2001:db8::1]:4711"]), ip("2001:db8::1"));
+        assert_eq!(client_ip(ip("::ffff:10.0.0.5"), Some(proxy), ["203.0.113.7"]), ip("203.0.113.7"));
+        assert_eq!(client_ip(ip("::ffff:10.0.0.5"), Some(ip("::ffff:10.0.0.5")), ["::ffff:203.0.113.7"]), ip("203.0.113.7"));
+        // Not the proxy: the mapped peer is just the client, as IPv4.
+        assert_eq!(client_ip(ip("::ffff:198.51.100.2"), Some(proxy), ["203.0.113.7"]), ip("198.51.100.2"));
     }
 
     #[test]

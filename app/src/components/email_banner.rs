@@ -1,8 +1,10 @@
 //! "Confirm your email address" on Login Security, while the account's
 //! address is unverified: until then it receives no reset links and no
-//! security notices.
+//! security notices, and an account never confirmed is removed seven days
+//! after sign-up.
 
 use crate::components::form_error::FormError;
+use crate::components::when::When;
 use crate::server_fns::email::{email_status, ResendVerification};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -23,6 +25,7 @@ pub fn EmailBanner() -> impl IntoView {
                         " we sent a link to " {v.email} ". Until you open it, password-reset links and security notices "
                         "are not sent to this address, and you sign in with your username."
                     </p>
+                    <p>"If it is not confirmed by " <When at=v.removed_at absolute=true/> ", the account is removed with everything in it."</p>
                     {move || sent().then(|| view! { <p>"We sent it again. Only the newest link works."</p> })}
                     <ActionForm action=resend>
                         <button type="submit" class="secondary" disabled=move || resend.pending().get() aria-busy=move || resend.pending().get().then_some("true")>"Send the link again"</button>

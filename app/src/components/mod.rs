@@ -1,4 +1,5 @@
 //! Pieces shared by several pages.
+pub mod confirm_fields;
 pub mod email_banner;
 pub mod form_error;
 pub mod header;

@@ -1,16 +1,18 @@
-//! API Access Tokens: make a named token (after the username and password,
-//! and the 2FA code when 2FA is on, typed again), see it once, see every
-//! token's last use and usage, delete one. Every form is a plain form post
+//! API Access Tokens: make a named token (after the username and password
+//! typed again, and a second factor when the account has one unless this
+//! session confirmed it minutes ago), see it once, see every token's last
+//! use, usage and scope, delete one. Every form is a plain form post
 //! too: without JavaScript the new token is shown once on the page the post
 //! lands on, and Delete asks on a confirm step (`?delete=<id>`) instead of a
 //! dialog.
 
+use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::{load_error, FormError};
-use crate::components::second_factor_field::SecondFactorField;
 use crate::components::usage_chart::UsageChart;
 use crate::components::when::When;
 use crate::gate::paths;
 use crate::server_fns::api_tokens::{api_tokens_status, ApiTokenView, CreateApiToken, DeleteApiToken, NewApiToken};
+use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -19,7 +21,10 @@ use leptos_router::hooks::use_query_map;
 pub fn ApiTokensPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let delete = ServerAction::<DeleteApiToken>::new();
-    let status = Resource::new(move || (create.version().get(), delete.version().get()), |_| api_tokens_status());
+    let status = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| async { Ok::<_, proto::ApiError>((api_tokens_status().await?, step_up_status().await?)) },
+    );
     let query = use_query_map();
     // The token this page's own form just made; lives only in this page's
     // memory, and is dropped when its dialog closes.
@@ -76,9 +81,7 @@ pub fn ApiTokensPage() -> impl IntoView {
             <p class="alert success" role="status" hidden=move || !deleted()>"The token was deleted: it opens nothing from now on."</p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || status.get().map(|r| match r {
-                    Ok(v) => {
-                        let two_factor_on = v.two_factor_on;
-                        let security_key = v.security_key;
+                    Ok((v, s)) => {
                         let asked = query.read_untracked().get("delete").and_then(|id| id.parse::<i64>().ok());
                         let confirm_step = asked.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
                         view! {
@@ -86,7 +89,7 @@ pub fn ApiTokensPage() -> impl IntoView {
                             {v.fresh.filter(|_| made.get_untracked().is_none()).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
                             {confirm_step.map(|t| view! { <DeleteConfirm t delete confirming/> })}
                             <TokenList tokens=v.tokens confirming/>
-                            <CreateForm create form two_factor_on security_key/>
+                            <CreateForm create form s/>
                         }
                         .into_any()
                     }
@@ -130,7 +133,7 @@ fn NewTokenDialog(t: NewApiToken, on_close: impl Fn() + Clone + Send + Sync + 's
                 "only its beginning is listed."
             </p>
             <p><code class="token-text" id="new-token">{t.token.clone()}</code></p>
-            <p class="muted">{format!("{}, {expires}.", t.access)}</p>
+            <p class="muted">{format!("{}{}, {expires}.", t.access, if t.sessions { ", may see and end browser sessions" } else { "" })}</p>
             <div class="actions">
                 <button type="button" on:click=copy>"Copy"</button>
                 {move || copied.get().then(|| view! { <span role="status">"Copied."</span> })}
@@ -238,6 +241,7 @@ fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> im
                 <strong id=title_id.clone()>{t.name.clone()}</strong>
                 <code class="prefix">{format!("wdn_{}…", t.prefix)}</code>
                 <span class="badge">{t.access}</span>
+                {t.sessions.then(|| view! { <span class="badge">"Sessions"</span> })}
                 {t.expired.then(|| view! { <span class="badge badge-expired">"Expired"</span> })}
                 <dl>
                     <dt>"Created"</dt>
@@ -259,7 +263,7 @@ fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> im
 }
 
 #[component]
-fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::Form>, two_factor_on: bool, security_key: bool) -> impl IntoView {
+fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::Form>, s: StepUpView) -> impl IntoView {
     view! {
         <section class="subpanel" aria-labelledby="create-token-title">
             <h3 id="create-token-title">"Create a token"</h3>
@@ -271,7 +275,7 @@ fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::
                 <label>"Token name" <input type="text" name="name" maxlength="64" required autocomplete="off"/></label>
                 <label>"Username" <input type="text" name="username" autocomplete="username" required/></label>
                 <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
-                {two_factor_on.then(|| view! { <SecondFactorField security_key/> })}
+                <ConfirmFields s asks=Asks::SecondFactor/>
                 <label>
                     "Expiry"
                     <select name="expiry">
@@ -285,6 +289,14 @@ fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::
                     <legend>"Access"</legend>
                     <label class="check"><input type="radio" name="access" value="read" checked/>"Read only"</label>
                     <label class="check"><input type="radio" name="access" value="read_write"/>"Read and write"</label>
+                    <label class="check">
+                        <input type="checkbox" name="sessions_scope"/>
+                        "Sessions: may also list and end your browser sessions"
+                    </label>
+                    <p class="hint">
+                        "Campaigns, calls and reports need no more. Tick Sessions only for a tool that watches your sign-ins: "
+                        "a token with it can sign your browsers out."
+                    </p>
                 </fieldset>
                 <FormError error=Signal::derive(move || create.value().get().and_then(|r| r.err()))/>
                 <button type="submit" disabled=move || create.pending().get() aria-busy=move || create.pending().get().then_some("true")>"Create token"</button>

@@ -1,7 +1,10 @@
-//! The confirmation before "Log out of all devices", in the product's words.
+//! The confirmation before "Log out of all devices", in the product's words,
+//! with the password (ASVS 7.5.2: one factor before ending sessions) unless
+//! this session confirmed it is you minutes ago.
 
-use crate::components::form_error::FormError;
-use crate::server_fns::EndAllSessions;
+use crate::components::confirm_fields::{Asks, ConfirmFields};
+use crate::components::form_error::{load_error, FormError};
+use crate::server_fns::{step_up_status, EndAllSessions};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -10,6 +13,7 @@ use leptos_router::components::A;
 pub fn LogOutAllPage() -> impl IntoView {
     let action = ServerAction::<EndAllSessions>::new();
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
+    let step_up = Resource::new(move || action.version().get(), |_| step_up_status());
     view! {
         <Title text="Log out of all devices · Warden"/>
         <section class="panel confirm" role="region" aria-labelledby="log-out-all">
@@ -36,6 +40,12 @@ pub fn LogOutAllPage() -> impl IntoView {
                         <A href="/account/security/api-tokens">"API Access Tokens"</A>
                         "."
                     </p>
+                    <Transition fallback=|| ()>
+                        {move || step_up.get().map(|r| match r {
+                            Ok(s) => view! { <ConfirmFields s asks=Asks::Password/> }.into_any(),
+                            Err(e) => load_error(e),
+                        })}
+                    </Transition>
                     <button type="submit" class="danger" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>
                         "Log out of all devices"
                     </button>

@@ -27,6 +27,15 @@ pub fn ResetPasswordPage() -> impl IntoView {
                         <p class="muted">"Every session of the account will be signed out; then sign in with the new password."</p>
                         <ActionForm action=action attr:class="stack">
                             <NewPasswordFields/>
+                            <input type="hidden" name="api_tokens_choice" value="1"/>
+                            <label class="check">
+                                <input type="checkbox" name="delete_api_tokens" checked/>
+                                "Also delete my API tokens"
+                            </label>
+                            <p class="hint">
+                                "If someone else got into your account, a token they made would keep working after the reset. "
+                                "Untick only if every token is yours and you want your scripts to keep running."
+                            </p>
                             <FormError error/>
                             <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Set new password"</button>
                         </ActionForm>

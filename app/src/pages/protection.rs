@@ -1,12 +1,14 @@
 //! Protection: a PIN that guards the reports of previous days. Setting,
-//! changing and removing it take the account password (and the 2FA code when
-//! 2FA is on). Every form is a plain form post too, so the page works
-//! without JavaScript.
+//! changing and removing it take confirming it is you (the account
+//! password, and a second factor when the account has one; not again within
+//! minutes of the last time). Every form is a plain form post too, so the
+//! page works without JavaScript.
 
+use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::{load_error, FormError};
-use crate::components::second_factor_field::SecondFactorField;
 use crate::components::when::When;
 use crate::server_fns::protection::{protection_status, ChangePin, LockReports, ProtectionView, RemovePin, SetPin};
+use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -18,8 +20,10 @@ pub fn ProtectionPage() -> impl IntoView {
     let change = ServerAction::<ChangePin>::new();
     let remove = ServerAction::<RemovePin>::new();
     let lock = ServerAction::<LockReports>::new();
-    let status =
-        Resource::new(move || (set.version().get(), change.version().get(), remove.version().get(), lock.version().get()), |_| protection_status());
+    let status = Resource::new(
+        move || (set.version().get(), change.version().get(), remove.version().get(), lock.version().get()),
+        |_| async { Ok::<_, proto::ApiError>((protection_status().await?, step_up_status().await?)) },
+    );
     view! {
         <Title text="Protection · Warden"/>
         <section class="panel" aria-labelledby="protection">
@@ -37,7 +41,7 @@ pub fn ProtectionPage() -> impl IntoView {
             </p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || status.get().map(|r| match r {
-                    Ok(v) => view! { <PinState v set change remove lock/> }.into_any(),
+                    Ok((v, s)) => view! { <PinState v s set change remove lock/> }.into_any(),
                     Err(e) => load_error(e),
                 })}
             </Transition>
@@ -48,15 +52,16 @@ pub fn ProtectionPage() -> impl IntoView {
 #[component]
 fn PinState(
     v: ProtectionView,
+    /// This session's step-up window.
+    s: StepUpView,
     set: ServerAction<SetPin>,
     change: ServerAction<ChangePin>,
     remove: ServerAction<RemovePin>,
     lock: ServerAction<LockReports>,
 ) -> impl IntoView {
     let query = use_query_map();
-    let two_factor_on = v.two_factor_on;
-    let security_key = v.security_key;
     let minutes = v.unlock_minutes;
+    let (s_change, s_remove) = (s.clone(), s.clone());
     match v.set_since {
         Some(since) => view! {
             <div class="switch-row">
@@ -82,7 +87,7 @@ fn PinState(
             <section class="subpanel" aria-labelledby="change-pin-title">
                 <h3 id="change-pin-title">"Change PIN"</h3>
                 <ActionForm action=change>
-                    {proof_fields(two_factor_on, security_key)}
+                    <ConfirmFields s=s_change asks=Asks::AllFactors/>
                     {pin_fields("New PIN")}
                     <FormError error=Signal::derive(move || change.value().get().and_then(|r| r.err()))/>
                     <p class="alert success" role="status" hidden=move || !matches!(change.value().get(), Some(Ok(())))>"Your PIN was changed."</p>
@@ -96,7 +101,7 @@ fn PinState(
                     "Without a PIN, the reports of previous days open without one."
                 </p>
                 <ActionForm action=remove>
-                    {proof_fields(two_factor_on, security_key)}
+                    <ConfirmFields s=s_remove asks=Asks::AllFactors/>
                     <FormError error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
                     <button type="submit" class="danger" disabled=move || remove.pending().get() aria-busy=move || remove.pending().get().then_some("true")>"Remove PIN"</button>
                 </ActionForm>
@@ -118,7 +123,7 @@ fn PinState(
                     }}
                     <p class="muted">"No PIN is set: the reports of previous days open without one."</p>
                 </div>
-                {move || choosing().then(|| view! {
+                {move || { let s = s.clone(); choosing().then(move || view! {
                     <section class="subpanel" aria-labelledby="set-pin-title">
                         <h3 id="set-pin-title">"Set a PIN"</h3>
                         <p class="muted">
@@ -127,13 +132,13 @@ fn PinState(
                             "one of the most common PINs or digits from your username is refused."
                         </p>
                         <ActionForm action=set>
-                            {proof_fields(two_factor_on, security_key)}
+                            <ConfirmFields s asks=Asks::AllFactors/>
                             {pin_fields("PIN")}
                             <FormError error=Signal::derive(move || set.value().get().and_then(|r| r.err()))/>
                             <button type="submit" disabled=move || set.pending().get() aria-busy=move || set.pending().get().then_some("true")>"Enable PIN"</button>
                         </ActionForm>
                     </section>
-                })}
+                })}}
             }
             .into_any()
         }
@@ -145,14 +150,6 @@ fn wait_words(secs: i64) -> String {
     match secs {
         s if s < 90 => format!("{s} seconds"),
         s => format!("{} minutes", (s + 59) / 60),
-    }
-}
-
-/// The account password, and the second factor when 2FA is on.
-fn proof_fields(two_factor_on: bool, security_key: bool) -> impl IntoView {
-    view! {
-        <label>"Account password" <input type="password" name="password" autocomplete="current-password" required/></label>
-        {two_factor_on.then(|| view! { <SecondFactorField security_key/> })}
     }
 }
 

@@ -1,16 +1,19 @@
 //! The Two-Factor Auth page's second method: security keys and passkeys
-//! (WebAuthn). Adding one names it, asks for the current password, then for
-//! a touch of the key (or the device's PIN, fingerprint or face for a
+//! (WebAuthn). Adding one names it, asks to confirm it is you (the current
+//! password, and a second factor when the account has one), then for a
+//! touch of the key (or the device's PIN, fingerprint or face for a
 //! passkey); the list shows each key with when it was added and last used,
-//! and removes one with the password.
+//! and removes one after the same confirmation.
 //!
 //! Adding needs JavaScript (WebAuthn has no form post): without it the form
 //! says so and stays disabled, while removing is a plain form post.
 
+use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::FormError;
 use crate::components::recovery_codes::RecoveryCodeList;
 use crate::components::when::When;
 use crate::server_fns::security_keys::{finish_security_key, start_security_key, RemoveSecurityKey, SecurityKeyAdded, SecurityKeyView};
+use crate::server_fns::StepUpView;
 use leptos::prelude::*;
 use proto::ApiError;
 
@@ -19,7 +22,7 @@ use proto::ApiError;
 /// section is drawn anew); a key just added goes to `added`, which the page
 /// keeps, so its recovery codes outlive that.
 #[component]
-pub fn SecurityKeys(keys: Vec<SecurityKeyView>, changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> AnyView {
+pub fn SecurityKeys(keys: Vec<SecurityKeyView>, s: StepUpView, changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> AnyView {
     let remove = ServerAction::<RemoveSecurityKey>::new();
     Effect::new(move |_| {
         if remove.value().get().is_some_and(|r| r.is_ok()) {
@@ -40,20 +43,20 @@ pub fn SecurityKeys(keys: Vec<SecurityKeyView>, changed: RwSignal<u32>, added: R
             } else {
                 view! {
                     <ul class="keys" aria-label="Your security keys">
-                        {keys.into_iter().map(|k| view! { <KeyRow k remove/> }).collect_view()}
+                        {keys.into_iter().map(|k| view! { <KeyRow k s=s.clone() remove/> }).collect_view()}
                     </ul>
                     <FormError error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
                 }
                 .into_any()
             }}
-            <AddKey changed added/>
+            <AddKey s changed added/>
         </section>
     }
     .into_any()
 }
 
 #[component]
-fn KeyRow(k: SecurityKeyView, remove: ServerAction<RemoveSecurityKey>) -> AnyView {
+fn KeyRow(k: SecurityKeyView, s: StepUpView, remove: ServerAction<RemoveSecurityKey>) -> AnyView {
     let label = format!("Remove {}", k.name);
     let kind = if k.passkey { "Passkey" } else { "Security key" };
     view! {
@@ -74,7 +77,7 @@ fn KeyRow(k: SecurityKeyView, remove: ServerAction<RemoveSecurityKey>) -> AnyVie
                 <summary aria-label=label.clone()>"Remove"</summary>
                 <ActionForm action=remove>
                     <input type="hidden" name="id" value=k.id.to_string()/>
-                    <label>"Current password" <input type="password" name="password" autocomplete="current-password" required/></label>
+                    <ConfirmFields s asks=Asks::AllFactors/>
                     {sign_out_others_box(None)}
                     <button type="submit" class="danger" disabled=move || remove.pending().get() aria-busy=move || remove.pending().get().then_some("true")>
                         {label}
@@ -89,7 +92,7 @@ fn KeyRow(k: SecurityKeyView, remove: ServerAction<RemoveSecurityKey>) -> AnyVie
 /// The add form. Without JavaScript (before hydration) it explains why it
 /// cannot be used; in a browser without WebAuthn it says that instead.
 #[component]
-fn AddKey(changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> AnyView {
+fn AddKey(s: StepUpView, changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> AnyView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let can = move || hydrated.get() && crate::webauthn::supported();
@@ -97,33 +100,34 @@ fn AddKey(changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> 
     let step = RwSignal::new(None::<&'static str>);
     let error = RwSignal::new(None::<String>);
     let name = NodeRef::<leptos::html::Input>::new();
-    let password = NodeRef::<leptos::html::Input>::new();
     let passkey = NodeRef::<leptos::html::Input>::new();
     let others = NodeRef::<leptos::html::Input>::new();
+    let form = NodeRef::<leptos::html::Form>::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
             return;
         }
-        let (Some(n), Some(p), Some(k)) = (name.get_untracked(), password.get_untracked(), passkey.get_untracked()) else {
+        let (Some(n), Some(k), Some(f)) = (name.get_untracked(), passkey.get_untracked(), form.get_untracked()) else {
             return;
         };
-        let (key_name, pw, as_passkey) = (n.value(), p.value(), k.checked());
+        // The step-up fields, when the form has them: read by name, then emptied.
+        let (pw, code) = (crate::browser::take_field(&f, "password"), crate::browser::take_field(&f, "code"));
+        let (key_name, as_passkey) = (n.value(), k.checked());
         let sign_out_others = others.get_untracked().is_some_and(|o| o.checked()).then(|| "on".to_owned());
         busy.set(true);
         error.set(None);
         added.set(None);
         leptos::task::spawn_local(async move {
-            step.set(Some("Checking your password…"));
+            step.set(Some("Checking it's you…"));
             let outcome = async {
-                let options = start_security_key(key_name, pw.into(), as_passkey).await.map_err(|e: ApiError| e.to_string())?;
+                let options = start_security_key(key_name, pw.map(Into::into), code, as_passkey).await.map_err(|e: ApiError| e.to_string())?;
                 step.set(Some("Touch your security key, or follow your browser's steps for a passkey…"));
                 let answer = crate::webauthn::create(&options).await.map_err(|e| e.to_string())?;
                 step.set(Some("Saving the key…"));
                 finish_security_key(answer, sign_out_others).await.map_err(|e: ApiError| e.to_string())
             }
             .await;
-            p.set_value("");
             step.set(None);
             busy.set(false);
             match outcome {
@@ -138,7 +142,7 @@ fn AddKey(changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> 
         });
     };
     view! {
-        <form class="add-key" on:submit=on_submit aria-labelledby="add-key-title">
+        <form class="add-key" node_ref=form on:submit=on_submit aria-labelledby="add-key-title">
             <h4 id="add-key-title">"Add a security key or passkey"</h4>
             {move || (!hydrated.get()).then(|| view! {
                 <p class="alert info" role="note">
@@ -153,7 +157,7 @@ fn AddKey(changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> 
                 "Name of the key"
                 <input type="text" node_ref=name name="name" maxlength="64" placeholder="YubiKey 5, Phone" required/>
             </label>
-            <label>"Current password" <input type="password" node_ref=password name="password" autocomplete="current-password" required/></label>
+            <ConfirmFields s asks=Asks::AllFactors/>
             <label class="check">
                 <input type="checkbox" node_ref=passkey name="passkey"/>
                 "Passkey: also sign in with it alone, without typing a password (the key or device checks your PIN, fingerprint or face)"

@@ -1,12 +1,14 @@
 //! Login Security: every session of the account, current and ended, with a
-//! way to end one and to log out of all devices, and the account's security
+//! way to end one (after confirming it is you with your password; not again
+//! for minutes) and to log out of all devices, and the account's security
 //! activity. Ended sessions (`?page=`) and activity (`?activity=`) page with
 //! plain links, so both work without JavaScript.
 
+use crate::components::confirm_fields::{Asks, ConfirmPanel};
 use crate::components::email_banner::EmailBanner;
 use crate::components::form_error::{load_error, FormError};
 use crate::components::when::When;
-use crate::server_fns::{list_sessions, EndSession, SessionView, SessionsView};
+use crate::server_fns::{list_sessions, step_up_status, ConfirmIdentity, EndSession, SessionView, SessionsView, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -15,9 +17,13 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
+    let confirm = ServerAction::<ConfirmIdentity>::new();
     let query = use_query_map();
     let number = move |name: &str| query.read().get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
-    let data = Resource::new(move || (end.version().get(), number("page"), number("activity")), |(_, p, a)| list_sessions(p, Some(a)));
+    let data = Resource::new(
+        move || (end.version().get(), confirm.version().get(), number("page"), number("activity")),
+        |(_, _, p, a)| async move { Ok::<_, proto::ApiError>((list_sessions(p, Some(a)).await?, step_up_status().await?)) },
+    );
     let end_error = Signal::derive(move || end.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Login Security · Warden"/>
@@ -36,7 +42,7 @@ pub fn SessionsPage() -> impl IntoView {
             <FormError error=end_error/>
             <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
                 {move || data.get().map(|r| match r {
-                    Ok(v) => view! { <SessionLists v end/> }.into_any(),
+                    Ok((v, s)) => view! { <SessionLists v s end confirm/> }.into_any(),
                     Err(e) => load_error(e),
                 })}
             </Transition>
@@ -45,15 +51,18 @@ pub fn SessionsPage() -> impl IntoView {
 }
 
 #[component]
-fn SessionLists(v: SessionsView, end: ServerAction<EndSession>) -> impl IntoView {
+fn SessionLists(v: SessionsView, s: StepUpView, end: ServerAction<EndSession>, confirm: ServerAction<ConfirmIdentity>) -> impl IntoView {
     let SessionsView { active, ended, page, has_older, events, events_page, events_has_older, zone } = v;
     let active_count = active.len();
+    let others = active.iter().filter(|a| !a.this_device).count();
+    let confirmed = s.confirmed_until.is_some();
     let at = |p: i64, a: i64| format!("/account/security/sessions?page={p}&activity={a}");
     view! {
         <p class="muted zone-note">{format!("Times are on your clock ({zone}). ")} <A href="/account/time-zone">"Change time zone"</A></p>
         <h3>{format!("Active sessions ({active_count})")}</h3>
+        {(others > 0).then(|| view! { <ConfirmPanel s asks=Asks::Password action=confirm what="Ending a session asks for your password first."/> })}
         <ul class="sessions" aria-label="Active sessions">
-            {active.into_iter().map(|s| view! { <SessionItem s end/> }).collect_view()}
+            {active.into_iter().map(|s| view! { <SessionItem s end confirmed/> }).collect_view()}
         </ul>
         <h3>"Ended sessions"</h3>
         {if ended.is_empty() {
@@ -61,7 +70,7 @@ fn SessionLists(v: SessionsView, end: ServerAction<EndSession>) -> impl IntoView
         } else {
             view! {
                 <ul class="sessions ended" aria-label="Ended sessions">
-                    {ended.into_iter().map(|s| view! { <SessionItem s end/> }).collect_view()}
+                    {ended.into_iter().map(|s| view! { <SessionItem s end confirmed/> }).collect_view()}
                 </ul>
             }.into_any()
         }}
@@ -90,7 +99,7 @@ fn SessionLists(v: SessionsView, end: ServerAction<EndSession>) -> impl IntoView
 }
 
 #[component]
-fn SessionItem(s: SessionView, end: ServerAction<EndSession>) -> impl IntoView {
+fn SessionItem(s: SessionView, end: ServerAction<EndSession>, confirmed: bool) -> impl IntoView {
     let label = format!("{} on {}", s.browser, s.os);
     let active = s.ended.is_none();
     let end_label = format!("End session: {label}, {}", s.ip);
@@ -113,7 +122,16 @@ fn SessionItem(s: SessionView, end: ServerAction<EndSession>) -> impl IntoView {
             {(active && !s.this_device).then(|| view! {
                 <ActionForm action=end>
                     <input type="hidden" name="session_id" value=s.id/>
-                    <button type="submit" class="secondary" aria-label=end_label>"End"</button>
+                    <button
+                        type="submit"
+                        class="secondary"
+                        aria-label=end_label
+                        title=(!confirmed).then_some("Confirm it's you above first")
+                        disabled=move || !confirmed || end.pending().get()
+                        aria-busy=move || end.pending().get().then_some("true")
+                    >
+                        "End"
+                    </button>
                 </ActionForm>
             })}
         </li>

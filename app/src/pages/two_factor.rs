@@ -1,10 +1,12 @@
-//! Two-Factor Auth: turn on an authenticator app with a QR code (after the
-//! current password), keep recovery codes, regenerate them or turn 2FA off;
+//! Two-Factor Auth: turn on an authenticator app with a QR code (after
+//! confirming it is you: the current password, and the security key when
+//! the account has one), keep recovery codes, regenerate them or turn 2FA off;
 //! beside it, security keys and passkeys (see [`super::security_keys`]).
 //! Each change offers "Sign out of other devices", ticked. Every form of the
 //! authenticator app is a plain form post too, so it works without
 //! JavaScript; adding a key needs it (WebAuthn has no form post).
 
+use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::{load_error, FormError};
 use crate::components::recovery_codes::RecoveryCodeList;
 use crate::components::when::When;
@@ -13,6 +15,7 @@ use crate::server_fns::security_keys::security_keys;
 use crate::server_fns::two_factor::{
     two_factor_status, ConfirmTotp, DisableTotp, EnrolmentView, RecoveryCodes, RegenerateRecoveryCodes, StartTotp, TwoFactorView,
 };
+use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -30,13 +33,13 @@ pub fn TwoFactorPage() -> impl IntoView {
     let key_added = RwSignal::new(None);
     let status = Resource::new(
         move || (start.version().get(), confirm.version().get(), disable.version().get(), regenerate.version().get(), keys_changed.get()),
-        |_| async { Ok::<_, ApiError>((two_factor_status().await?, security_keys().await?)) },
+        |_| async { Ok::<_, ApiError>((two_factor_status().await?, security_keys().await?, step_up_status().await?)) },
     );
     // Fresh recovery codes live only in this page's memory, from the action
     // that created them.
     let new_codes = Signal::derive(move || {
         let from = |v: Option<Result<RecoveryCodes, ApiError>>| v.and_then(Result::ok);
-        from(regenerate.value().get()).or_else(|| from(confirm.value().get()))
+        from(regenerate.value().get()).or_else(|| confirm.value().get().and_then(Result::ok).flatten())
     });
     view! {
         <Title text="Two-Factor Auth · Warden"/>
@@ -51,11 +54,11 @@ pub fn TwoFactorPage() -> impl IntoView {
             <KeyAdded added=key_added/>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || status.get().map(|r| match r {
-                    Ok((mut v, keys)) => view! {
+                    Ok((mut v, keys, s)) => view! {
                         // Codes carried over a plain form post (JavaScript off), shown once.
                         {v.fresh_codes.take().filter(|_| new_codes.get_untracked().is_none()).map(|c| view! { <RecoveryCodeList codes=c.0/> })}
-                        <TwoFactorState v keys=keys.len() start confirm disable regenerate/>
-                        <SecurityKeys keys changed=keys_changed added=key_added/>
+                        <TwoFactorState v keys=keys.len() s=s.clone() start confirm disable regenerate/>
+                        <SecurityKeys keys s changed=keys_changed added=key_added/>
                     }.into_any(),
                     Err(e) => load_error(e),
                 })}
@@ -69,12 +72,15 @@ fn TwoFactorState(
     v: TwoFactorView,
     /// How many security keys the account has.
     keys: usize,
+    /// This session's step-up window.
+    s: StepUpView,
     start: ServerAction<StartTotp>,
     confirm: ServerAction<ConfirmTotp>,
     disable: ServerAction<DisableTotp>,
     regenerate: ServerAction<RegenerateRecoveryCodes>,
 ) -> impl IntoView {
     let query = use_query_map();
+    let (s_regenerate, s_disable) = (s.clone(), s.clone());
     match v.enabled_since {
         Some(since) => view! {
             <div class="switch-row">
@@ -93,7 +99,7 @@ fn TwoFactorState(
                 <h3 id="regenerate-title">"Regenerate recovery codes"</h3>
                 <p class="muted">"Your old recovery codes stop working at once."</p>
                 <ActionForm action=regenerate>
-                    {both_factor_fields()}
+                    <ConfirmFields s=s_regenerate asks=Asks::AllFactors/>
                     {sign_out_others_box()}
                     <FormError error=Signal::derive(move || regenerate.value().get().and_then(|r| r.err()))/>
                     <button type="submit" class="secondary" disabled=move || regenerate.pending().get() aria-busy=move || regenerate.pending().get().then_some("true")>
@@ -105,7 +111,7 @@ fn TwoFactorState(
                 <h3 id="disable-title">"Disable 2FA"</h3>
                 <p class="muted">"Signing in will ask for your password only."</p>
                 <ActionForm action=disable>
-                    {both_factor_fields()}
+                    <ConfirmFields s=s_disable asks=Asks::AllFactors/>
                     {sign_out_others_box()}
                     <FormError error=Signal::derive(move || disable.value().get().and_then(|r| r.err()))/>
                     <button type="submit" class="danger" disabled=move || disable.pending().get() aria-busy=move || disable.pending().get().then_some("true")>"Disable 2FA"</button>
@@ -123,7 +129,7 @@ fn TwoFactorState(
             <p class="muted">"To turn two-factor authentication off, remove every key below."</p>
             <fieldset class="methods">
                 <legend>"Add the authenticator app too"</legend>
-                <AppMethod start on=v.pending.is_some()/>
+                <AppMethod start s on=v.pending.is_some()/>
             </fieldset>
             {v.pending.map(|p| view! { <Enrol p confirm/> })}
         }
@@ -145,15 +151,15 @@ fn TwoFactorState(
                     }}
                     <p class="muted">"Two-factor authentication is off."</p>
                 </div>
-                {move || (on || choosing()).then(|| view! {
+                {move || { let s = s.clone(); (on || choosing()).then(move || view! {
                     <fieldset class="methods">
                         <legend>"Method"</legend>
-                        <AppMethod start on/>
+                        <AppMethod start s on/>
                         <p class="method-other">
                             <a href="#add-key-title" class="button secondary">"Security key or passkey"</a>
                         </p>
                     </fieldset>
-                })}
+                })}}
                 {pending.map(|p| view! { <Enrol p confirm/> })}
             }
             .into_any()
@@ -161,16 +167,16 @@ fn TwoFactorState(
     }
 }
 
-/// Choosing the authenticator app: the current password first.
+/// Choosing the authenticator app: confirming it is you first (the current
+/// password, and a security key's touch or a recovery code when the account
+/// has a key).
 #[component]
-fn AppMethod(start: ServerAction<StartTotp>, on: bool) -> impl IntoView {
+fn AppMethod(start: ServerAction<StartTotp>, s: StepUpView, on: bool) -> impl IntoView {
+    let asked = !crate::components::confirm_fields::covered(&s, Asks::AllFactors);
     view! {
         <ActionForm action=start>
-            <p class="muted">"First confirm it is you: enter your current password, then choose a method."</p>
-            <label>
-                "Current password"
-                <input type="password" name="password" autocomplete="current-password" required/>
-            </label>
+            {asked.then(|| view! { <p class="muted">"First confirm it is you, then choose a method."</p> })}
+            <ConfirmFields s asks=Asks::AllFactors/>
             <button type="submit" class:selected=on aria-pressed=if on { "true" } else { "false" } disabled=move || start.pending().get() aria-busy=move || start.pending().get().then_some("true")>
                 "Authenticator App"
             </button>
@@ -217,18 +223,6 @@ fn sign_out_others_box() -> impl IntoView {
         <label class="check">
             <input type="checkbox" name="sign_out_others" checked/>
             "Sign out of other devices"
-        </label>
-    }
-}
-
-/// Password plus a current code (or a recovery code): the fields of the
-/// changes that weaken or reset the second factor.
-fn both_factor_fields() -> impl IntoView {
-    view! {
-        <label>"Current password" <input type="password" name="password" autocomplete="current-password" required/></label>
-        <label>
-            "Authentication code or recovery code"
-            <input type="text" name="code" autocomplete="one-time-code" required/>
         </label>
     }
 }

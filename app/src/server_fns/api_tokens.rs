@@ -13,29 +13,36 @@ pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
         let actor = c.actor()?;
         let tokens = c.warden.api_tokens();
         let list = tokens.list(actor).await?;
-        let (pool, account) = (c.warden.deps().pool(), actor.account()?);
-        let two_factor_on = domain::two_factor::asked_at_sign_in(pool, account).await?;
-        let security_key = domain::webauthn::has_keys(pool, account).await?;
+        let step_up = c.warden.step_up().status(actor).await?;
+        let (two_factor_on, security_key) = (step_up.has_second_factor, step_up.security_key);
         let times = c.times();
-        let fresh = tokens.take_handed_over(actor).await?.map(|t| views::new_api_token(&t, &times));
+        // Shown once, and only to a page this site opened: a link from
+        // another site does not burn the display.
+        let fresh = match own_navigation() {
+            true => tokens.take_handed_over(actor).await?.map(|t| views::new_api_token(&t, &times)),
+            false => None,
+        };
         Ok(ApiTokensView { tokens: list.into_iter().map(|t| views::api_token(t, &times)).collect(), two_factor_on, security_key, fresh })
     })
     .await
 }
 
-/// Makes a token (after the username and password, and the 2FA code when
-/// 2FA is on, typed again). With JavaScript the answer carries the token,
-/// once; a plain form post leaves it sealed in the database for the page
-/// the redirect lands on, on any instance (never in the URL or a cookie),
-/// for two minutes, and answers `None`.
+/// Makes a token (after the username and password typed again, and a
+/// second factor when the account has one, unless this session confirmed
+/// it minutes ago). With JavaScript the answer carries the token, once; a
+/// plain form post leaves it sealed in the database for the page the
+/// redirect lands on, on any instance (never in the URL or a cookie), for
+/// two minutes, and answers `None`. `sessions_scope` ("on", a ticked
+/// checkbox) lets the token list and end browser sessions.
 #[server(prefix = "/_fn", endpoint = "create_api_token")]
 pub async fn create_api_token(
     name: String,
     username: String,
-    password: Password,
+    password: Option<Password>,
     code: Option<String>,
     expiry: String,
     access: String,
+    sessions_scope: Option<String>,
 ) -> Result<Option<NewApiToken>, ApiError> {
     use crate::ssr::*;
     use domain::api_tokens::{Access, CreateForm, Expiry};
@@ -43,10 +50,10 @@ pub async fn create_api_token(
         let refuse = |what: &'static str| domain::Error::refused(domain::ErrorCode::InvalidInput, what);
         let expiry = Expiry::parse(&expiry).ok_or_else(|| refuse("Choose when the token expires: 30, 90 or 365 days, or no expiry."))?;
         let access = Access::parse(&access).ok_or_else(|| refuse("Choose the token's access: read only, or read and write."))?;
-        let code = code.filter(|c| !c.trim().is_empty());
-        let form = CreateForm { name, username, password: password.into(), code, expiry, access };
+        let confirmed = confirm(&c, domain::sensitive::Operation::CreateApiToken, password, Some(&username), code.as_deref()).await?;
+        let form = CreateForm { name, expiry, access, sessions_scope: sessions_scope.is_some() };
         let actor = c.actor()?;
-        let created = c.warden.api_tokens().create(actor, &form, &c.meta).await?;
+        let created = c.warden.api_tokens().create(actor, &confirmed, &form, &c.meta).await?;
         if is_plain_form_post() {
             c.warden.api_tokens().hand_over(actor, &created).await?;
             leptos_axum::redirect(crate::gate::paths::API_TOKENS);

@@ -18,7 +18,7 @@ pub async fn email_status() -> Result<Option<UnverifiedEmailView>, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let s = c.warden.accounts().email_status(c.actor()?).await?;
-        Ok(s.verified_at.is_none().then_some(UnverifiedEmailView { email: s.masked }))
+        Ok(s.verified_at.is_none().then(|| UnverifiedEmailView { email: s.masked, removed_at: c.times().stamp(s.removed_if_unconfirmed_at) }))
     })
     .await
 }

@@ -11,7 +11,7 @@ pub mod security_keys;
 pub mod two_factor;
 
 use leptos::prelude::*;
-pub use proto::views::{SessionView, SessionsView, UserView};
+pub use proto::views::{SessionView, SessionsView, StepUpView, UserView};
 use proto::{ApiError, Password};
 
 #[server(prefix = "/_fn", endpoint = "sign_up")]
@@ -60,6 +60,8 @@ pub async fn sign_out() -> Result<(), ApiError> {
             c.warden.sessions().sign_out(actor, &c.meta).await?;
         }
         set_cookie(c.cookies.clear());
+        // ASVS 14.3.1: nothing of the session stays in the browser.
+        set_header("clear-site-data", "\"cache\", \"storage\"");
         leptos_axum::redirect("/signin?reason=signed_out");
         Ok(())
     })
@@ -108,13 +110,15 @@ pub async fn list_sessions(page: i64, activity: Option<i64>) -> Result<SessionsV
     .await
 }
 
+/// Ends another session of this account, after the step-up (the password:
+/// ASVS 7.5.2 asks for one factor), or within this session's window.
 #[server(prefix = "/_fn", endpoint = "end_session")]
-pub async fn end_session(session_id: String) -> Result<(), ApiError> {
+pub async fn end_session(session_id: String, password: Option<Password>) -> Result<(), ApiError> {
     use crate::ssr::*;
-    serve(
-        crate::gate::Gate::SignedIn,
-        |c| async move { c.warden.sessions().end_other(c.actor()?, &domain::SessionId::new(session_id), &c.meta).await },
-    )
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let confirmed = confirm(&c, domain::sensitive::Operation::EndSession, password, None, None).await?;
+        c.warden.sessions().end_other(c.actor()?, Some(&confirmed), &domain::SessionId::new(session_id), &c.meta).await
+    })
     .await
 }
 
@@ -122,12 +126,37 @@ pub async fn end_session(session_id: String) -> Result<(), ApiError> {
 pub async fn end_all_sessions(
     // An HTML checkbox: sent (as "on") only when ticked.
     also_delete_api_tokens: Option<String>,
+    password: Option<Password>,
 ) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        c.warden.sessions().end_all(c.actor()?, also_delete_api_tokens.is_some(), &c.meta).await?;
+        let confirmed = confirm(&c, domain::sensitive::Operation::EndAllSessions, password, None, None).await?;
+        c.warden.sessions().end_all(c.actor()?, &confirmed, also_delete_api_tokens.is_some(), &c.meta).await?;
         set_cookie(c.cookies.clear());
+        set_header("clear-site-data", "\"cache\", \"storage\"");
         leptos_axum::redirect("/signin?reason=logged_out_all");
+        Ok(())
+    })
+    .await
+}
+
+/// Whether this session confirmed it is its owner in the last minutes, and
+/// what a confirmation takes on this account.
+#[server(prefix = "/_fn", endpoint = "step_up_status")]
+pub async fn step_up_status() -> Result<StepUpView, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move { Ok(views::step_up(&c.warden.step_up().status(c.actor()?).await?, &c.times())) }).await
+}
+
+/// "Confirm it's you": the password, and a second factor when the account
+/// has one; opens this session's window for the changes that ask for it.
+#[server(prefix = "/_fn", endpoint = "confirm_identity")]
+pub async fn confirm_identity(password: Password, code: Option<String>) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let password: domain::Secret = password.into();
+        let proof = domain::step_up::Proof { password: Some(&password), username: None, second_factor: code.as_deref() };
+        c.warden.step_up().confirm(c.actor()?, &proof, &c.meta).await?;
         Ok(())
     })
     .await

@@ -83,13 +83,23 @@ pub async fn reset_link_status() -> Result<Option<ResetView>, ApiError> {
 }
 
 /// Sets the new password through the link held in the reset cookie. Every
-/// session ends; the person signs in afresh (with 2FA, if it is on).
+/// session ends; the person signs in afresh (with 2FA, if it is on). The
+/// account's API tokens are deleted too, unless the form offered the choice
+/// (`api_tokens_choice`) and "Also delete my API tokens"
+/// (`delete_api_tokens`, a checkbox, ticked by default) was unticked: a
+/// caller that offers no choice gets the safe side.
 #[server(prefix = "/_fn", endpoint = "complete_password_reset")]
-pub async fn complete_password_reset(new_password: Password, confirm_password: Password) -> Result<(), ApiError> {
+pub async fn complete_password_reset(
+    new_password: Password,
+    confirm_password: Password,
+    delete_api_tokens: Option<String>,
+    api_tokens_choice: Option<String>,
+) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::Public, |c| async move {
         let token = reset_token(&c);
-        c.warden.passwords().complete_reset(token.as_ref(), &new_password.into(), &confirm_password.into(), &c.meta).await?;
+        let delete_tokens = delete_api_tokens.is_some() || api_tokens_choice.is_none();
+        c.warden.passwords().complete_reset(token.as_ref(), &new_password.into(), &confirm_password.into(), delete_tokens, &c.meta).await?;
         set_cookie(c.cookies.clear_reset());
         // Whatever session this browser had ended with the others.
         set_cookie(c.cookies.clear());

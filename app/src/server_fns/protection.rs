@@ -15,38 +15,34 @@ pub async fn protection_status() -> Result<ProtectionView, ApiError> {
     .await
 }
 
-/// The proof every PIN setting takes: the password, and the code when 2FA is on.
-#[cfg(feature = "ssr")]
-fn proof<'a>(password: &'a domain::Secret, code: &'a Option<String>) -> domain::protection::Proof<'a> {
-    domain::protection::Proof { password, code: code.as_deref() }
-}
-
+/// Every PIN setting takes the step-up first: the password, and a second
+/// factor when the account has one (or this session's window).
 #[server(prefix = "/_fn", endpoint = "set_pin")]
-pub async fn set_pin(password: Password, code: Option<String>, pin: Password, confirm_pin: Password) -> Result<(), ApiError> {
+pub async fn set_pin(password: Option<Password>, code: Option<String>, pin: Password, confirm_pin: Password) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let password: domain::Secret = password.into();
-        c.warden.protection().set_pin(c.actor()?, &proof(&password, &code), &pin.into(), &confirm_pin.into(), &c.meta).await
+        let confirmed = confirm(&c, domain::sensitive::Operation::SetPin, password, None, code.as_deref()).await?;
+        c.warden.protection().set_pin(c.actor()?, &confirmed, &pin.into(), &confirm_pin.into(), &c.meta).await
     })
     .await
 }
 
 #[server(prefix = "/_fn", endpoint = "change_pin")]
-pub async fn change_pin(password: Password, code: Option<String>, pin: Password, confirm_pin: Password) -> Result<(), ApiError> {
+pub async fn change_pin(password: Option<Password>, code: Option<String>, pin: Password, confirm_pin: Password) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let password: domain::Secret = password.into();
-        c.warden.protection().change_pin(c.actor()?, &proof(&password, &code), &pin.into(), &confirm_pin.into(), &c.meta).await
+        let confirmed = confirm(&c, domain::sensitive::Operation::ChangePin, password, None, code.as_deref()).await?;
+        c.warden.protection().change_pin(c.actor()?, &confirmed, &pin.into(), &confirm_pin.into(), &c.meta).await
     })
     .await
 }
 
 #[server(prefix = "/_fn", endpoint = "remove_pin")]
-pub async fn remove_pin(password: Password, code: Option<String>) -> Result<(), ApiError> {
+pub async fn remove_pin(password: Option<Password>, code: Option<String>) -> Result<(), ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let password: domain::Secret = password.into();
-        c.warden.protection().remove_pin(c.actor()?, &proof(&password, &code), &c.meta).await
+        let confirmed = confirm(&c, domain::sensitive::Operation::RemovePin, password, None, code.as_deref()).await?;
+        c.warden.protection().remove_pin(c.actor()?, &confirmed, &c.meta).await
     })
     .await
 }

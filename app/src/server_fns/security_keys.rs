@@ -20,16 +20,23 @@ pub async fn security_keys() -> Result<Vec<SecurityKeyView>, ApiError> {
     .await
 }
 
-/// Starts adding a key named `name` (the current password first); with
-/// `passkey`, as a passkey that can also sign in without the password (a
-/// discoverable credential, user verification required). Returns the
-/// options for `navigator.credentials.create()` as JSON.
+/// Starts adding a key named `name` (after the step-up: the password, and
+/// a second factor when the account has one); with `passkey`, as a passkey
+/// that can also sign in without the password (a discoverable credential,
+/// user verification required). Returns the options for
+/// `navigator.credentials.create()` as JSON.
 #[server(prefix = "/_fn", endpoint = "start_security_key")]
-pub async fn start_security_key(name: String, password: Password, #[server(default)] passkey: bool) -> Result<String, ApiError> {
+pub async fn start_security_key(
+    name: String,
+    password: Option<Password>,
+    code: Option<String>,
+    #[server(default)] passkey: bool,
+) -> Result<String, ApiError> {
     use crate::ssr::*;
+    use domain::sensitive::Operation;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let password: domain::Secret = password.into();
-        c.warden.security_keys().start_registration(c.actor()?, &name, &password, passkey, &c.meta).await
+        let confirmed = confirm(&c, Operation::AddSecurityKey, password, None, code.as_deref()).await?;
+        c.warden.security_keys().start_registration(c.actor()?, &confirmed, &name, passkey).await
     })
     .await
 }
@@ -50,12 +57,15 @@ pub async fn finish_security_key(credential: String, sign_out_others: Option<Str
     .await
 }
 
+/// Removes a key, after the step-up (the password and a second factor,
+/// which may be this key).
 #[server(prefix = "/_fn", endpoint = "remove_security_key")]
-pub async fn remove_security_key(id: i64, password: Password, sign_out_others: Option<String>) -> Result<(), ApiError> {
+pub async fn remove_security_key(id: i64, password: Option<Password>, code: Option<String>, sign_out_others: Option<String>) -> Result<(), ApiError> {
     use crate::ssr::*;
+    use domain::sensitive::Operation;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let password: domain::Secret = password.into();
-        let applied = c.warden.security_keys().remove(c.actor()?, id, &password, sign_out_others.is_some(), &c.meta).await?;
+        let confirmed = confirm(&c, Operation::RemoveSecurityKey, password, None, code.as_deref()).await?;
+        let applied = c.warden.security_keys().remove(c.actor()?, &confirmed, id, sign_out_others.is_some(), &c.meta).await?;
         if let Some(renewed) = &applied.renewed {
             set_cookie(c.cookies.set(renewed.token.expose()));
         }
@@ -130,9 +140,10 @@ pub async fn finish_passkey_sign_in(credential: String, next: String) -> Result<
 }
 
 /// Starts a key check in this signed-in session, for a change that asks
-/// for the second factor (the PIN's settings, a new API token): the options
-/// for `navigator.credentials.get()` as JSON. The answer goes in that
-/// change's `code` field.
+/// for the second factor (the step-up of the PIN's settings, a new API
+/// token, a change of factors): the options for
+/// `navigator.credentials.get()` as JSON. The answer goes in that change's
+/// `code` field.
 #[server(prefix = "/_fn", endpoint = "start_key_check")]
 pub async fn start_key_check() -> Result<String, ApiError> {
     use crate::ssr::*;

@@ -40,7 +40,9 @@ pub async fn two_factor_status() -> Result<TwoFactorView, ApiError> {
         let actor = c.actor()?;
         let s = c.warden.two_factor().status(actor).await?;
         let (_, session) = actor.browser_session()?;
-        let fresh_codes = request_cookie(|h| c.cookies.read_flash(h)).and_then(|sealed| {
+        // Shown once, and only to a page this site opened: a link from
+        // another site does not burn the display.
+        let fresh_codes = request_cookie(|h| c.cookies.read_flash(h)).filter(|_| own_navigation()).and_then(|sealed| {
             set_cookie(c.cookies.clear_flash());
             let bytes = c.warden.deps().secret_box.open(&sealed, &flash_context(session)).ok()?;
             Some(RecoveryCodes(String::from_utf8(bytes).ok()?.lines().map(str::to_owned).collect()))
@@ -50,13 +52,15 @@ pub async fn two_factor_status() -> Result<TwoFactorView, ApiError> {
     .await
 }
 
-/// Starts enrolment in this session; the current password is asked first.
+/// Starts enrolment in this session, after the step-up (the password, and
+/// a security key's answer or a recovery code when the account has a key).
 #[server(prefix = "/_fn", endpoint = "start_totp")]
-pub async fn start_totp(password: Password) -> Result<(), ApiError> {
+pub async fn start_totp(password: Option<Password>, code: Option<String>) -> Result<(), ApiError> {
     use crate::ssr::*;
+    use domain::sensitive::Operation;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let password: domain::Secret = password.into();
-        c.warden.two_factor().start(c.actor()?, &password, &c.meta).await.map(|_| ())
+        let confirmed = confirm(&c, Operation::EnrolAuthenticatorApp, password, None, code.as_deref()).await?;
+        c.warden.two_factor().start(c.actor()?, &confirmed).await.map(|_| ())
     })
     .await
 }
@@ -66,24 +70,33 @@ pub async fn confirm_totp(
     code: String,
     // An HTML checkbox: sent (as "on") only when ticked.
     sign_out_others: Option<String>,
-) -> Result<RecoveryCodes, ApiError> {
+) -> Result<Option<RecoveryCodes>, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let applied = c.warden.two_factor().confirm(c.actor()?, &code, sign_out_others.is_some(), &c.meta).await?;
         keep_signed_in(&c, &applied);
-        let codes = views::recovery_codes(applied.value);
+        // An account with a security key keeps the codes it has.
+        let Some(codes) = applied.value.map(views::recovery_codes) else {
+            if is_plain_form_post() {
+                leptos_axum::redirect(crate::gate::paths::TWO_FACTOR);
+            }
+            return Ok(None);
+        };
         hand_over(&c, &codes)?;
-        Ok(codes)
+        Ok(Some(codes))
     })
     .await
 }
 
+/// Turns the authenticator app off, after the step-up (the password and a
+/// second factor).
 #[server(prefix = "/_fn", endpoint = "disable_totp")]
-pub async fn disable_totp(password: Password, code: String, sign_out_others: Option<String>) -> Result<(), ApiError> {
+pub async fn disable_totp(password: Option<Password>, code: Option<String>, sign_out_others: Option<String>) -> Result<(), ApiError> {
     use crate::ssr::*;
+    use domain::sensitive::Operation;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let password: domain::Secret = password.into();
-        let applied = c.warden.two_factor().disable(c.actor()?, &password, &code, sign_out_others.is_some(), &c.meta).await?;
+        let confirmed = confirm(&c, Operation::DisableAuthenticatorApp, password, None, code.as_deref()).await?;
+        let applied = c.warden.two_factor().disable(c.actor()?, &confirmed, sign_out_others.is_some(), &c.meta).await?;
         keep_signed_in(&c, &applied);
         Ok(())
     })
@@ -91,11 +104,16 @@ pub async fn disable_totp(password: Password, code: String, sign_out_others: Opt
 }
 
 #[server(prefix = "/_fn", endpoint = "regenerate_recovery_codes")]
-pub async fn regenerate_recovery_codes(password: Password, code: String, sign_out_others: Option<String>) -> Result<RecoveryCodes, ApiError> {
+pub async fn regenerate_recovery_codes(
+    password: Option<Password>,
+    code: Option<String>,
+    sign_out_others: Option<String>,
+) -> Result<RecoveryCodes, ApiError> {
     use crate::ssr::*;
+    use domain::sensitive::Operation;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let password: domain::Secret = password.into();
-        let applied = c.warden.two_factor().regenerate_recovery_codes(c.actor()?, &password, &code, sign_out_others.is_some(), &c.meta).await?;
+        let confirmed = confirm(&c, Operation::RegenerateRecoveryCodes, password, None, code.as_deref()).await?;
+        let applied = c.warden.two_factor().regenerate_recovery_codes(c.actor()?, &confirmed, sign_out_others.is_some(), &c.meta).await?;
         keep_signed_in(&c, &applied);
         let codes = views::recovery_codes(applied.value);
         hand_over(&c, &codes)?;

@@ -72,6 +72,39 @@ impl Call {
     }
 }
 
+/// The step-up for `op` (the table in `domain::sensitive`): this session's
+/// window, or the proof the form carried (the password, for a new API
+/// token the username too, and a second factor when the account has one).
+pub async fn confirm(
+    c: &Call,
+    op: domain::sensitive::Operation,
+    password: Option<proto::Password>,
+    username: Option<&str>,
+    second_factor: Option<&str>,
+) -> domain::Result<domain::sensitive::Confirmed> {
+    let password: Option<domain::Secret> = password.map(Into::into);
+    let proof = domain::step_up::Proof { password: password.as_ref(), username, second_factor };
+    c.warden.step_up().require(c.actor()?, op, &proof, &c.meta).await
+}
+
+/// Adds a header to the response (after the body's own).
+pub fn set_header(name: &'static str, value: &'static str) {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        res.insert_header(http::HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+}
+
+/// Whether this request is a navigation from this site (or typed, or a
+/// bookmark): what may spend one-time state shown on a page. A link from
+/// another site (`Sec-Fetch-Site: cross-site`) must not burn it. A browser
+/// that sends no fetch metadata is believed.
+pub fn own_navigation() -> bool {
+    match parts().and_then(|p| p.headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()).map(str::to_owned)) {
+        None => true,
+        Some(site) => site == "same-origin" || site == "none",
+    }
+}
+
 /// Runs a server function's body behind `gate`: the request's actor must
 /// fit it, and a refusal becomes the wire error with its status (and
 /// `Retry-After`). Every server function goes through here, so none can

@@ -32,6 +32,10 @@ impl Times {
         }
     }
 
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
     pub fn zone(&self) -> &Zone {
         &self.zone
     }
@@ -80,7 +84,7 @@ pub fn sessions(list: SessionList, events: EventPage, t: &Times) -> SessionsView
 pub fn two_factor(s: TwoFactorStatus, fresh_codes: Option<RecoveryCodes>, t: &Times) -> TwoFactorView {
     TwoFactorView {
         fresh_codes,
-        enabled_since: s.enabled_since.map(|x| t.stamp(x)),
+        enabled_since: s.app_enabled_since.map(|x| t.stamp(x)),
         recovery_codes_left: s.recovery_codes_left,
         pending: s.pending.map(|e| EnrolmentView { qr_svg: e.qr_svg.expose().to_owned(), key: e.key_grouped.expose().to_owned() }),
     }
@@ -198,6 +202,7 @@ pub fn api_token(tok: domain::api_tokens::TokenEntry, t: &Times) -> ApiTokenView
         name: tok.name,
         prefix: tok.prefix,
         access: tok.access.label().to_owned(),
+        sessions: tok.sessions_scope,
         created: t.stamp(tok.created_at),
         expires: tok.expires_at.map(|x| t.stamp(x)),
         expired: tok.expired,
@@ -219,7 +224,21 @@ pub fn new_api_token(c: &domain::api_tokens::Created, t: &Times) -> NewApiToken 
         prefix: c.prefix.clone(),
         token: c.token.expose().to_owned(),
         access: c.access.label().to_owned(),
+        sessions: c.sessions_scope,
         expires: c.expires_at.map(|x| t.stamp(x)),
+    }
+}
+
+pub fn step_up(s: &domain::step_up::StepUpStatus, t: &Times) -> proto::views::StepUpView {
+    use domain::sensitive::Operation;
+    proto::views::StepUpView {
+        confirmed_until: s.confirmed_until.map(|u| t.stamp(u)),
+        minutes_left: s.confirmed_until.map(|u| ((u - t.now()).max(0) + 59) / 60),
+        covers_all: s.covers(Operation::SetPin),
+        has_second_factor: s.has_second_factor,
+        security_key: s.security_key,
+        authenticator_app: s.authenticator_app,
+        window_minutes: s.window_secs / 60,
     }
 }
 

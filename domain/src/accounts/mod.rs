@@ -22,7 +22,7 @@ use crate::credentials::{Chooser, NewPassword};
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
-use crate::limits::{Backoff, LimitKey, LimitKind};
+use crate::limits::{Backoff, Budget, LimitKey, LimitKind, OnSuccess};
 use crate::reporting::days::Zone;
 use crate::support::db::is_unique_violation;
 use crate::support::secret::Secret;
@@ -36,6 +36,12 @@ pub struct AccountsConfig {
     pub verify_link_secs: i64,
     /// "Send the link again", per account.
     pub resend_backoff: Backoff,
+    /// Mails to one address about signing up (confirmation links, "someone
+    /// tried to sign up with your address"), whoever asks: a stranger cannot
+    /// make Warden flood an inbox.
+    pub address_mail_backoff: Backoff,
+    /// Accounts whose address is never confirmed are removed after this long.
+    pub unverified_max_age_secs: i64,
 }
 
 impl Default for AccountsConfig {
@@ -44,6 +50,8 @@ impl Default for AccountsConfig {
             sign_up_ip_backoff: Backoff { free_failures: 10, base_secs: 60, max_secs: 3600, window_secs: 3600 },
             verify_link_secs: 24 * 3600,
             resend_backoff: Backoff { free_failures: 3, base_secs: 60, max_secs: 3600, window_secs: 3600 },
+            address_mail_backoff: Backoff { free_failures: 3, base_secs: 86_400, max_secs: 86_400, window_secs: 86_400 },
+            unverified_max_age_secs: 7 * 86_400,
         }
     }
 }
@@ -135,10 +143,8 @@ impl<'w> Accounts<'w> {
     /// that owner instead): the answer is the same either way. The person
     /// signs in afterwards. Every attempt spends the client IP's budget.
     pub async fn sign_up(&self, form: SignUpForm, meta: &ClientMeta) -> Result<AccountId> {
-        let now = self.deps.now();
-        let key = LimitKey::ip(LimitKind::SignUpIp, &meta.ip);
-        self.deps.limiter.check(&key, &self.cfg.sign_up_ip_backoff, now).await?;
-        self.deps.limiter.failed(&key, &self.cfg.sign_up_ip_backoff, now).await?;
+        let budgets = Budget::client(LimitKind::SignUpIp, &meta.ip, self.cfg.sign_up_ip_backoff, OnSuccess::Keep);
+        let _counted = self.deps.limiter.attempt(budgets.to_vec(), self.deps.now()).await?;
         let email = Email::parse(&form.email)?;
         let username = Username::parse(&form.username)?;
         let who = Chooser { username: username.as_str().to_owned(), email: email.as_str().to_owned(), current_password: None };
@@ -173,8 +179,9 @@ pub struct Overview {
     pub time_zone: String,
     pub created_at: i64,
     pub password_changed_at: Option<i64>,
-    /// Since when sign-in asks for an authenticator code, if it does.
-    pub two_factor_since: Option<i64>,
+    /// The account's second factors (any one of them means "two-factor
+    /// authentication is on").
+    pub second_factors: crate::two_factor::Methods,
     /// Since when earlier days' reports ask for the Protection PIN (in the
     /// dashboard only: never for an API token), if they do.
     pub pin_since: Option<i64>,
@@ -189,7 +196,7 @@ impl Accounts<'_> {
         let row = find(db, id).await?;
         Ok(Overview {
             id,
-            two_factor_since: crate::two_factor::enabled_since(db, id).await?,
+            second_factors: crate::two_factor::methods(db, id).await?,
             pin_since: crate::protection::pin_set_since(db, id).await?,
             username: row.username,
             email: row.email,
@@ -199,6 +206,18 @@ impl Accounts<'_> {
             password_changed_at: row.password_changed_at,
         })
     }
+}
+
+/// Removes accounts whose address was never confirmed within
+/// `unverified_max_age_secs` of signing up (everything of theirs goes with
+/// them); how many.
+pub async fn sweep_unverified(deps: &Deps, cfg: &AccountsConfig) -> Result<u64> {
+    store::delete_unverified_before(deps.pool(), deps.now() - cfg.unverified_max_age_secs).await
+}
+
+/// The budget of mails about signing up to `email`: spent by each one.
+pub(crate) fn address_mail_budget(cfg: &AccountsConfig, email: &Email) -> Budget {
+    Budget::new(LimitKey::typed(LimitKind::AccountMailAddress, email.as_str()), cfg.address_mail_backoff, OnSuccess::Keep)
 }
 
 /// The account's time zone (UTC if what is stored is no longer known).

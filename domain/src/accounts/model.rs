@@ -24,8 +24,11 @@ impl Username {
     }
 }
 
-/// A syntactically plausible address; whether it receives mail is proven
-/// by the mail we send, not by a regex.
+/// One plain address (`name@example.com`), as the mailer parses it, in
+/// lower case; whether it receives mail is proven by the mail we send, not
+/// by a regex. A display name (`Ann <ann@example.com>`), a group, a comment,
+/// quotes or anything after the address is refused: what is stored is
+/// exactly where mail goes, and one mailbox cannot pose as many addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Email(String);
 
@@ -33,17 +36,19 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self> {
         let s = raw.trim().to_lowercase();
         let bad = || Error::refused(ErrorCode::InvalidEmail, "Enter a valid email address, like name@example.com.");
-        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let forbidden =
+            |c: char| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '(' | ')' | '[' | ']' | ',' | ';' | ':' | '"' | '\\');
+        if s.len() > 254 || s.chars().any(forbidden) {
             return Err(bad());
         }
-        let (local, domain) = s.rsplit_once('@').ok_or_else(bad)?;
-        if local.is_empty()
-            || local.len() > 64
+        let address: lettre::Address = s.parse().map_err(|_| bad())?;
+        let (local, domain) = (address.user(), address.domain());
+        if local.len() > 64
             || domain.len() < 3
             || !domain.contains('.')
             || domain.starts_with('.')
             || domain.ends_with('.')
-            || domain.contains('@')
+            || address.to_string() != s
         {
             return Err(bad());
         }
@@ -71,5 +76,22 @@ mod tests {
         for bad in ["", "ann", "ann@", "@example.com", "ann@localhost", "a b@example.com", "ann@.com"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
+    }
+    #[test]
+    fn an_address_is_one_plain_address_never_a_display_name_or_a_list() {
+        for bad in [
+            "victim<acc_1@example.com>",
+            "Victim <acc_1@example.com>",
+            "\"victim\"@example.com",
+            "ann@example.com, bob@example.com",
+            "ann@example.com;bob@example.com",
+            "ann(comment)@example.com",
+            "ann@[127.0.0.1]",
+            "undisclosed:;",
+            "ann@example..com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Email::parse(" Ann.Lee+warden@Example.COM ").map(|e| e.0).ok().as_deref(), Some("ann.lee+warden@example.com"));
     }
 }

@@ -227,3 +227,10 @@ pub async fn set_time_zone(db: &sqlx::AnyPool, id: AccountId, zone: &str) -> Res
     sqlx::query("UPDATE accounts SET time_zone = $1 WHERE id = $2").bind(zone).bind(id.get()).execute(db).await?;
     Ok(())
 }
+
+/// Removes accounts created before `before` whose address was never
+/// confirmed (their rows in every table go with them); how many.
+pub async fn delete_unverified_before(db: &sqlx::AnyPool, before: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM accounts WHERE email_verified_at IS NULL AND created_at < $1").bind(before).execute(db).await?;
+    Ok(done.rows_affected())
+}

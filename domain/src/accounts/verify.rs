@@ -21,7 +21,7 @@ use crate::actor::{AccountId, Actor, ClientMeta};
 use crate::change::Change;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
-use crate::limits::{LimitKey, LimitKind};
+use crate::limits::{Budget, LimitKey, LimitKind, OnSuccess};
 use crate::outbox::notices::{self, Happened};
 use crate::support::db::is_unique_violation;
 use crate::support::random;
@@ -84,6 +84,8 @@ pub struct EmailStatus {
     /// Partly hidden (`a…@example.com`): enough to recognise, not to read out.
     pub masked: String,
     pub verified_at: Option<i64>,
+    /// When an account never confirmed is removed (see [`super::sweep_unverified`]).
+    pub removed_if_unconfirmed_at: i64,
 }
 
 /// `ann@example.com` → `a…@example.com`.
@@ -128,6 +130,16 @@ pub(crate) async fn mail_for_address(
     let at = change.at();
     let public_url = change.public_url().to_owned();
     let happened = Happened { at, meta, zone };
+    // A few mails a day to one address, whoever asks: past them the request
+    // answers the same and nothing is sent ("Send the link again" later).
+    match change.deps().limiter.attempt(vec![super::address_mail_budget(cfg, email)], at).await {
+        Ok(_counted) => {}
+        Err(Error::Throttled(_)) => {
+            tracing::warn!(target: "security", account = account.get(), "sign-up mail to an address held back: its daily budget is spent");
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    }
     if let Some(owner) = store::by_verified_email(change.db(), email.as_str()).await?.filter(|o| o.account_id() != account) {
         let mail = notices::sign_up_attempt(&owner.email, &owner.username, &public_url, &Happened { zone: &owner.zone(), ..happened });
         return change.queue_mail(&mail).await;
@@ -149,18 +161,20 @@ impl Accounts<'_> {
     /// The signed-in account's address and whether it is verified.
     pub async fn email_status(&self, actor: &Actor) -> Result<EmailStatus> {
         let a = super::find(self.deps.pool(), actor.account()?).await?;
-        Ok(EmailStatus { masked: mask(&a.email), verified_at: a.email_verified_at })
+        Ok(EmailStatus {
+            masked: mask(&a.email),
+            verified_at: a.email_verified_at,
+            removed_if_unconfirmed_at: a.created_at + self.cfg.unverified_max_age_secs,
+        })
     }
 
     /// "Send the link again": a new link (the older one closes), or, if the
     /// address is another account's verified one, a note to that owner. A
     /// few an hour per account; an address already verified gets nothing.
     pub async fn resend_verification(&self, actor: &Actor, meta: &ClientMeta) -> Result<()> {
-        let account_id = actor.account()?;
-        let now = self.deps.now();
-        let key = LimitKey::account(LimitKind::VerifyResend, account_id);
-        self.deps.limiter.check(&key, &self.cfg.resend_backoff, now).await?;
-        self.deps.limiter.failed(&key, &self.cfg.resend_backoff, now).await?;
+        let (account_id, _) = actor.browser_session()?;
+        let budget = Budget::new(LimitKey::account(LimitKind::VerifyResend, account_id), self.cfg.resend_backoff, OnSuccess::Keep);
+        let _counted = self.deps.limiter.attempt(vec![budget], self.deps.now()).await?;
         let account = super::find(self.deps.pool(), account_id).await?;
         if account.email_verified_at.is_some() {
             return Ok(());

@@ -44,6 +44,7 @@ pub async fn take(deps: &Deps, account: AccountId, session: &SessionId) -> Resul
         name: row.name,
         prefix: row.prefix,
         access: super::Access::parse(&row.access).unwrap_or(super::Access::Read),
+        sessions_scope: row.sessions_scope != 0,
         created_at: row.created_at,
         expires_at: row.expires_at,
         token,

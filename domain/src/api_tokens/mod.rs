@@ -5,10 +5,16 @@
 //!   to its owner once; only its SHA-256 is stored, with the 8-character
 //!   prefix that tells it apart in the list and in logs.
 //! - Creating one takes the account's username and password typed again
-//!   (and the authenticator code when 2FA is on), as GitHub and the help
-//!   article ask: a session left open is not enough to mint a credential
-//!   that outlives it. Wrong answers count against a per-account budget
-//!   (growing delays, like sign-in); wrong codes against 2FA's own.
+//!   (and a second factor when the account has one, unless this session
+//!   confirmed it in the last minutes), as GitHub and the help article ask:
+//!   a session left open is not enough to mint a credential that outlives
+//!   it. The step-up slice checks that ([`crate::sensitive`]).
+//! - Access is read only, or read and write, over campaigns, calls and
+//!   reports. Listing and ending the account's browser sessions is a scope
+//!   of its own (`sessions`), offered at creation and shown in the list: a
+//!   data token never fights its owner for the dashboard.
+//! - A token can delete itself (`DELETE /api/v1/token`), so a leaked one is
+//!   killed without a browser.
 //! - A name is unique among the account's live tokens, ignoring case; a
 //!   deleted token's name may be used again.
 //! - Expiry is 30, 90 (the default) or 365 days, or never; access is read
@@ -19,7 +25,8 @@
 //!   token, by a compare-and-set, never on every request.
 //! - Creating and deleting are security events; creating mails the owner.
 //!   A password change keeps tokens (they were made with a password the
-//!   owner knew); [`delete_all`] is "Also delete all API tokens".
+//!   owner knew); a password reset deletes them unless the person says
+//!   otherwise; [`delete_all`] is "Also delete all API tokens".
 //! - Usage (requests per UTC day, 429s among them) is counted in memory and
 //!   added to the store about once a minute ([`usage`]); a token expiring
 //!   within 7 days mails its owner once ([`ApiTokens::warn_expiring`]).
@@ -36,14 +43,12 @@ use crate::actor::{AccountId, Actor, ClientMeta};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
-use crate::events::{self, Event, EventKind};
-use crate::limits::{Backoff, LimitKey, LimitKind};
+use crate::events::{Event, EventKind};
 use crate::outbox::notices::Notice;
+use crate::sensitive::{Confirmed, Operation};
 use crate::support::db::is_unique_violation;
-use crate::support::secret::Secret;
 use crate::support::time_fmt;
 use crate::support::user_agent::{self, Device};
-use crate::two_factor::{TwoFactor, TwoFactorConfig};
 use std::fmt;
 use usage::{DayUsage, Tally};
 
@@ -52,9 +57,6 @@ pub const EXPIRY_WARNING_SECS: i64 = 7 * 86_400;
 
 #[derive(Clone, Debug)]
 pub struct ApiTokensConfig {
-    /// Wrong usernames or passwords when creating a token, per account:
-    /// the sign-in rule (five free, then growing delays up to five minutes).
-    pub create_backoff: Backoff,
     /// Last use is written at most this often per token.
     pub last_used_every_secs: i64,
     /// Live tokens an account may hold.
@@ -63,11 +65,7 @@ pub struct ApiTokensConfig {
 
 impl Default for ApiTokensConfig {
     fn default() -> Self {
-        ApiTokensConfig {
-            create_backoff: Backoff { free_failures: 5, base_secs: 1, max_secs: 300, window_secs: 3600 },
-            last_used_every_secs: 60,
-            max_per_account: 50,
-        }
+        ApiTokensConfig { last_used_every_secs: 60, max_per_account: 50 }
     }
 }
 
@@ -200,16 +198,14 @@ impl TokenName {
     }
 }
 
-/// What the create form sends. The password (and code) prove it is the
-/// owner typing, not only their open session.
+/// What the create form sends (the username and password it also sends
+/// are the step-up's, checked before).
 pub struct CreateForm {
     pub name: String,
-    pub username: String,
-    pub password: Secret,
-    /// The authenticator (or recovery) code, when 2FA is on.
-    pub code: Option<String>,
     pub expiry: Expiry,
     pub access: Access,
+    /// May list and end the account's browser sessions.
+    pub sessions_scope: bool,
 }
 
 /// A token just made: the only time its text exists outside the request
@@ -220,6 +216,7 @@ pub struct Created {
     pub name: String,
     pub prefix: String,
     pub access: Access,
+    pub sessions_scope: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     /// Show once, with a copy button; never store or log it.
@@ -243,6 +240,8 @@ pub struct TokenEntry {
     /// The first 8 characters after `wdn_`.
     pub prefix: String,
     pub access: Access,
+    /// May list and end the account's browser sessions.
+    pub sessions_scope: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     /// Past its expiry: it opens nothing, and stays listed until deleted.
@@ -258,6 +257,8 @@ pub struct Bearer {
     pub account: AccountId,
     pub token: ApiTokenId,
     pub access: Access,
+    /// May list and end the account's browser sessions.
+    pub sessions_scope: bool,
     /// For log lines: the token's prefix, never the token.
     pub prefix: String,
 }
@@ -269,6 +270,18 @@ impl Bearer {
         match self.access {
             Access::ReadWrite => Ok(()),
             Access::Read => Err(Error::refused(ErrorCode::InsufficientScope, "This API token is read only: create a read and write token for this.")),
+        }
+    }
+
+    /// For the account's browser sessions: only a token made with the
+    /// `sessions` scope; any other is refused with `insufficient_scope` (403).
+    pub fn require_sessions(&self) -> Result<()> {
+        match self.sessions_scope {
+            true => Ok(()),
+            false => Err(Error::refused(
+                ErrorCode::InsufficientScope,
+                "This API token cannot see or end browser sessions: create a token with the sessions scope for this.",
+            )),
         }
     }
 }
@@ -298,12 +311,11 @@ pub async fn delete_all(db: &mut sqlx::AnyConnection, account: AccountId, at: i6
 pub struct ApiTokens<'w> {
     deps: &'w Deps,
     cfg: &'w ApiTokensConfig,
-    two_factor: &'w TwoFactorConfig,
 }
 
 impl<'w> ApiTokens<'w> {
-    pub fn new(deps: &'w Deps, cfg: &'w ApiTokensConfig, two_factor: &'w TwoFactorConfig) -> Self {
-        ApiTokens { deps, cfg, two_factor }
+    pub fn new(deps: &'w Deps, cfg: &'w ApiTokensConfig) -> Self {
+        ApiTokens { deps, cfg }
     }
 
     /// The actor's live tokens, newest first, expired ones marked, each with
@@ -326,6 +338,7 @@ impl<'w> ApiTokens<'w> {
                 usage: usage_of(r.id),
                 id: ApiTokenId(r.id),
                 access: Access::parse(&r.access).unwrap_or(Access::Read),
+                sessions_scope: r.sessions_scope != 0,
                 expired: r.expires_at.is_some_and(|e| now >= e),
                 last_used: r.last_used_at.map(|at| {
                     let user_agent = r.last_used_user_agent.unwrap_or_default();
@@ -427,11 +440,12 @@ impl<'w> ApiTokens<'w> {
         handover::take(self.deps, account, session).await
     }
 
-    /// Makes a token after the username and password (and the 2FA code when
-    /// it is on) are typed again; the token's text is in the answer, once.
-    /// Mails the owner.
-    pub async fn create(&self, actor: &Actor, form: &CreateForm, meta: &ClientMeta) -> Result<Created> {
+    /// Makes a token once the step-up passed (the username and password
+    /// typed again, and the second factor); the token's text is in the
+    /// answer, once. Mails the owner.
+    pub async fn create(&self, actor: &Actor, confirmed: &Confirmed, form: &CreateForm, meta: &ClientMeta) -> Result<Created> {
         let (account, _) = actor.browser_session()?;
+        confirmed.covers(account, Operation::CreateApiToken)?;
         let name = TokenName::parse(&form.name)?;
         let db = self.deps.pool();
         if store::name_taken(db, account, &name.key()).await? {
@@ -443,7 +457,7 @@ impl<'w> ApiTokens<'w> {
                 format!("You have {} API tokens, the most an account can hold: delete one you no longer use first.", self.cfg.max_per_account),
             ));
         }
-        let owner = self.prove(actor, form, meta).await?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
 
         let token = ApiToken::generate();
         let mut change = Change::begin(self.deps).await?;
@@ -457,6 +471,7 @@ impl<'w> ApiTokens<'w> {
             prefix: token.prefix(),
             token_hash: &hash,
             access: form.access.as_str(),
+            sessions_scope: form.sessions_scope,
             created_at: at,
             expires_at,
         };
@@ -469,50 +484,28 @@ impl<'w> ApiTokens<'w> {
             Some(t) => format!("expires {}", time_fmt::display(t, &owner.zone())),
             None => "never expires".to_owned(),
         };
+        let scope = match form.sessions_scope {
+            true => format!("{}, may see and end browser sessions", form.access.label().to_lowercase()),
+            false => form.access.label().to_lowercase(),
+        };
         let notice = Notice {
             to: owner.email,
             subject: "A new API token was created for your Warden account",
-            what: format!(
-                "An API token named \"{}\" (wdn_{}…, {}, {until}) was created for your Warden account",
-                name.as_str(),
-                token.prefix(),
-                form.access.label().to_lowercase()
-            )
-            .into(),
+            what: format!("An API token named \"{}\" (wdn_{}…, {scope}, {until}) was created for your Warden account", name.as_str(), token.prefix())
+                .into(),
         };
-        let detail = format!("\"{}\" (wdn_{}…), {}, {}", name.as_str(), token.prefix(), form.access.label().to_lowercase(), until);
+        let detail = format!("\"{}\" (wdn_{}…), {scope}, {until}", name.as_str(), token.prefix());
         change.commit(Some(account), Event::with_detail(EventKind::ApiTokenCreated, detail), Some(notice), meta).await?;
         Ok(Created {
             id: ApiTokenId(id),
             name: name.as_str().to_owned(),
             prefix: token.prefix().to_owned(),
             access: form.access,
+            sessions_scope: form.sessions_scope,
             created_at: at,
             expires_at,
             token,
         })
-    }
-
-    /// The username and password, and the 2FA code when 2FA is on. A wrong
-    /// username costs the same password hash as a wrong password, and both
-    /// get one answer. Wrong ones count against this budget; wrong codes
-    /// against 2FA's.
-    async fn prove(&self, actor: &Actor, form: &CreateForm, meta: &ClientMeta) -> Result<accounts::AccountRow> {
-        let (account, session) = actor.browser_session()?;
-        let key = LimitKey::account(LimitKind::ApiTokenCreate, account);
-        let now = self.deps.now();
-        self.deps.limiter.check(&key, &self.cfg.create_backoff, now).await?;
-        let owner = accounts::find(self.deps.pool(), account).await?;
-        let password_ok = self.deps.hasher.verify(&form.password, Some(&owner.password_hash)).await?;
-        let username_ok = form.username.trim().to_lowercase() == owner.username;
-        if !(password_ok && username_ok) {
-            self.deps.limiter.failed(&key, &self.cfg.create_backoff, now).await?;
-            events::record(self.deps.pool(), Some(account), &Event::new(EventKind::ApiTokenCreateRefused), meta, now).await?;
-            return Err(Error::invalid_credentials());
-        }
-        TwoFactor::new(self.deps, self.two_factor).verify_if_on(account, session, form.code.as_deref(), meta).await?;
-        self.deps.limiter.succeeded(&key).await?;
-        Ok(owner)
     }
 
     /// Deletes one of the actor's tokens; it opens nothing from the next
@@ -545,7 +538,40 @@ impl<'w> ApiTokens<'w> {
             let ua: String = meta.user_agent.chars().take(MAX_USER_AGENT).collect();
             store::touch(db, row.id, now, &meta.ip, &ua, now - self.cfg.last_used_every_secs).await?;
         }
-        Ok(Bearer { account: AccountId::new(row.account_id), token: ApiTokenId(row.id), access, prefix: row.prefix })
+        Ok(Bearer {
+            account: AccountId::new(row.account_id),
+            token: ApiTokenId(row.id),
+            access,
+            sessions_scope: row.sessions_scope != 0,
+            prefix: row.prefix,
+        })
+    }
+
+    /// A token deletes itself (`DELETE /api/v1/token`): whoever holds a
+    /// leaked token can kill it without a browser. Recorded and mailed to
+    /// the owner.
+    pub async fn revoke_self(&self, actor: &Actor, raw: &str, meta: &ClientMeta) -> Result<()> {
+        let Actor::ApiToken(bearer) = actor else {
+            return Err(Error::refused(ErrorCode::Forbidden, "Only an API token can revoke itself."));
+        };
+        let token = ApiToken::parse(raw).map_err(|m| invalid_token(m.message()))?;
+        let mut change = Change::begin(self.deps).await?;
+        let at = change.at();
+        let Some((account, id, name, prefix)) = store::delete_by_hash(change.db(), &token.hash(), at).await? else {
+            return Err(invalid_token("This API token is not valid: it was deleted, or never existed."));
+        };
+        if id != bearer.token.get() || account != bearer.account.get() {
+            return Err(Error::internal("a bearer revoked a token other than its own"));
+        }
+        let account = AccountId::new(account);
+        let owner = accounts::find(&mut *change.db(), account).await?;
+        let notice = Notice {
+            to: owner.email,
+            subject: "An API token of your Warden account was revoked",
+            what: format!("The API token named \"{name}\" (wdn_{prefix}…) revoked itself through the API; it opens nothing any more").into(),
+        };
+        let detail = format!("\"{name}\" (wdn_{prefix}…), by the token itself through the API");
+        change.commit(Some(account), Event::with_detail(EventKind::ApiTokenDeleted, detail), Some(notice), meta).await
     }
 }
 
@@ -583,9 +609,16 @@ mod tests {
             assert_eq!(Access::parse(a.as_str()), Some(a));
         }
         assert_eq!(Access::parse("admin"), None);
-        let bearer = |access| Bearer { account: AccountId::new(1), token: ApiTokenId::new(2), access, prefix: "abcdefgh".into() };
+        let bearer =
+            |access| Bearer { account: AccountId::new(1), token: ApiTokenId::new(2), access, sessions_scope: false, prefix: "abcdefgh".into() };
         assert_eq!(bearer(Access::Read).require_write().map_err(|e| e.code()), Err(ErrorCode::InsufficientScope));
         assert!(bearer(Access::ReadWrite).require_write().is_ok());
+        assert_eq!(
+            bearer(Access::ReadWrite).require_sessions().map_err(|e| e.code()),
+            Err(ErrorCode::InsufficientScope),
+            "a data token is no session token"
+        );
+        assert!(Bearer { sessions_scope: true, ..bearer(Access::Read) }.require_sessions().is_ok());
         assert_eq!(ErrorCode::InsufficientScope.status(), 403);
         assert_eq!(ApiTokenId::new(7).to_string(), "7");
     }

@@ -18,9 +18,11 @@ pub struct TokenRow {
     pub last_used_at: Option<i64>,
     pub last_used_ip: Option<String>,
     pub last_used_user_agent: Option<String>,
+    /// 1 when the token may list and end the account's browser sessions.
+    pub sessions_scope: i64,
 }
 
-const COLS: &str = "id, account_id, name, prefix, access, created_at, expires_at, last_used_at, last_used_ip, last_used_user_agent";
+const COLS: &str = "id, account_id, name, prefix, access, created_at, expires_at, last_used_at, last_used_ip, last_used_user_agent, sessions_scope";
 
 pub struct NewToken<'a> {
     pub account: AccountId,
@@ -29,6 +31,7 @@ pub struct NewToken<'a> {
     pub prefix: &'a str,
     pub token_hash: &'a str,
     pub access: &'a str,
+    pub sessions_scope: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
 }
@@ -37,8 +40,8 @@ pub struct NewToken<'a> {
 /// fails it with a unique violation.
 pub async fn insert(db: &mut sqlx::AnyConnection, t: &NewToken<'_>) -> std::result::Result<i64, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO api_tokens (account_id, name, name_key, prefix, token_hash, access, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO api_tokens (account_id, name, name_key, prefix, token_hash, access, created_at, expires_at, sessions_scope) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(t.account.get())
     .bind(t.name)
@@ -48,6 +51,7 @@ pub async fn insert(db: &mut sqlx::AnyConnection, t: &NewToken<'_>) -> std::resu
     .bind(t.access)
     .bind(t.created_at)
     .bind(t.expires_at)
+    .bind(i64::from(t.sessions_scope))
     .fetch_one(db)
     .await?;
     Ok(id)
@@ -96,6 +100,16 @@ pub async fn delete(db: &mut sqlx::AnyConnection, account: AccountId, id: i64, a
         .fetch_optional(db)
         .await?
         .map(|(name,): (String,)| name))
+}
+
+/// Deletes the live token with this hash (a token revoking itself, or a
+/// leaked one handed in); its account, id, name and prefix when it did.
+pub async fn delete_by_hash(db: &mut sqlx::AnyConnection, token_hash: &str, at: i64) -> Result<Option<(i64, i64, String, String)>> {
+    Ok(sqlx::query_as("UPDATE api_tokens SET deleted_at = $1 WHERE token_hash = $2 AND deleted_at IS NULL RETURNING account_id, id, name, prefix")
+        .bind(at)
+        .bind(token_hash)
+        .fetch_optional(db)
+        .await?)
 }
 
 /// Deletes every live token of the account; how many.

@@ -18,6 +18,20 @@ pub struct Chooser {
 
 pub struct NewPassword(Secret);
 
+/// The policy's CPU work (the breach list, zxcvbn) runs at most this many
+/// at once, one per core: a flood of strength checks waits its turn on the
+/// blocking pool instead of taking every core from argon2 and the pages.
+fn policy_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
+
+/// Runs `f` on the blocking pool within the policy's slots.
+async fn in_slot<T: Send + 'static>(what: &'static str, f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _slot = policy_slots().acquire().await.map_err(|_| Error::internal("password policy slots closed"))?;
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::internal(format!("{what}: {e}")))
+}
+
 impl std::fmt::Debug for NewPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("NewPassword(<hidden>)")
@@ -33,13 +47,12 @@ impl NewPassword {
             return Err(Error::refused(ErrorCode::PasswordMismatch, "The password and its confirmation do not match."));
         }
         let (p, who) = (new.clone(), who.clone());
-        tokio::task::spawn_blocking(move || {
+        in_slot("password policy", move || {
             let ctx =
                 PolicyContext { username: &who.username, email: &who.email, current_password: who.current_password.as_ref().map(Secret::expose) };
             policy::check(&p, &ctx).map(|()| NewPassword(p))
         })
-        .await
-        .map_err(|e| Error::internal(format!("password policy: {e}")))?
+        .await?
     }
 
     pub(crate) fn secret(&self) -> &Secret {
@@ -50,9 +63,8 @@ impl NewPassword {
 /// The meter's reading for `candidate`, on the blocking pool.
 pub async fn strength(candidate: &Secret, who: &Chooser) -> Result<policy::Strength> {
     let (p, who) = (candidate.clone(), who.clone());
-    tokio::task::spawn_blocking(move || policy::strength(&p, &PolicyContext { username: &who.username, email: &who.email, current_password: None }))
+    in_slot("password strength", move || policy::strength(&p, &PolicyContext { username: &who.username, email: &who.email, current_password: None }))
         .await
-        .map_err(|e| Error::internal(format!("password strength: {e}")))
 }
 
 #[cfg(test)]

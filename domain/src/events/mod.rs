@@ -4,15 +4,21 @@
 //! outside Warden's own database.
 //!
 //! Refused attempts that anyone can repeat at will (wrong passwords, throttled
-//! sign-ins, wrong second-factor codes) are counted, not listed: one row per
-//! account (or none, when no account matched), kind, source (an IPv6 address
-//! by its /64) and hour, updated in place ("12 failed sign-ins from
-//! 203.0.113.9"). So a flood of attempts is one line and cannot push the
+//! sign-ins, wrong second-factor codes), and the few harmless things a
+//! signed-in person can repeat at will (changing the time zone, unlocking
+//! with the PIN), are counted, not listed: one row per account (or none,
+//! when no account matched), kind and hour, whatever the source, updated in
+//! place ("12 failed sign-ins from 203.0.113.9", "30 failed sign-ins from 30
+//! addresses"). So a flood of attempts is one line and cannot push the
 //! owner's real events out of sight or grow the table without bound.
 //!
 //! Retention ([`EventsConfig`]): an account's events are kept for
-//! `retention_secs` and at most its newest `per_account_cap`; events of no
-//! account for `anonymous_retention_secs` and at most `anonymous_cap` rows.
+//! `retention_secs`; of its noise (counted rows and routine notes, see
+//! [`EventKind::is_noise`]) at most the newest `per_account_cap`, while
+//! sign-ins and every change to a password, factor, PIN, token or session
+//! stay until their retention age, so nobody can erase the history the
+//! owner reads by making more events. Events of no account are kept for
+//! `anonymous_retention_secs` and at most `anonymous_cap` rows.
 //! [`Events::sweep`] enforces it; the server runs it periodically.
 
 pub mod store;
@@ -31,7 +37,8 @@ pub struct EventsConfig {
     pub page_size: i64,
     /// How long an account's events are kept (400 days).
     pub retention_secs: i64,
-    /// The newest events kept per account (1,000).
+    /// The newest noise events kept per account (1,000); other kinds are
+    /// never trimmed before their retention age.
     pub per_account_cap: i64,
     /// How long events of no account (unknown logins, throttled addresses) are kept (30 days).
     pub anonymous_retention_secs: i64,
@@ -81,14 +88,19 @@ pub struct EventEntry {
     pub at: i64,
     pub first_at: i64,
     pub count: i64,
+    /// Distinct sources of a counted row.
+    pub sources: i64,
 }
 
 impl EventEntry {
-    /// "Failed sign-in attempt", or for a counted row "12 failed sign-ins from 203.0.113.9".
+    /// "Failed sign-in attempt", or for a counted row "12 failed sign-ins
+    /// from 203.0.113.9" or "30 failed sign-ins from 30 addresses".
     pub fn label(&self) -> String {
         match self.kind {
             None => "Security event".into(),
             Some(k) if self.count > 1 => match k.counted_label() {
+                Some(what) if self.sources >= store::MAX_SOURCES => format!("{} {what} from {} or more addresses", self.count, self.sources),
+                Some(what) if self.sources > 1 => format!("{} {what} from {} addresses", self.count, self.sources),
                 Some(what) => format!("{} {what} from {}", self.count, self.ip),
                 None => k.label().into(),
             },
@@ -122,8 +134,9 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     log(account, event, meta);
-    let key = event.kind.counted_label().map(|_| aggregate_key(account, event.kind, &meta.ip, at));
-    store::insert(db, account, event.kind.code(), meta, &event.detail, at, key.as_deref()).await
+    let key = event.kind.counted_label().map(|_| aggregate_key(account, event.kind, at));
+    let source: String = crate::limits::ip_block(&meta.ip).chars().map(|c| if matches!(c, ',' | '%' | '_') { '?' } else { c }).collect();
+    store::insert(db, account, event.kind.code(), meta, &event.detail, at, key.as_deref(), &source).await
 }
 
 fn log(account: Option<AccountId>, event: &Event, meta: &ClientMeta) {
@@ -136,11 +149,12 @@ fn log(account: Option<AccountId>, event: &Event, meta: &ClientMeta) {
     }
 }
 
-/// The row a refused attempt counts into: its account, kind, source and hour.
-fn aggregate_key(account: Option<AccountId>, kind: EventKind, ip: &str, at: i64) -> String {
+/// The row a counted event counts into: its account, kind and hour, from
+/// whatever source (the row keeps the sources).
+fn aggregate_key(account: Option<AccountId>, kind: EventKind, at: i64) -> String {
     let window = at - at.rem_euclid(AGGREGATE_WINDOW_SECS);
     let account = account.map_or_else(|| "-".to_owned(), |a| a.to_string());
-    format!("{account}|{}|{}|{window}", kind.code(), crate::limits::ip_block(ip))
+    format!("{account}|{}|{window}", kind.code())
 }
 
 /// The account's events: one page, newest first.
@@ -160,6 +174,7 @@ pub async fn page(db: &sqlx::AnyPool, account: AccountId, page: i64, size: i64) 
             at: r.at,
             first_at: r.first_at,
             count: r.count,
+            sources: r.sources,
         })
         .collect();
     Ok(EventPage { entries, page, has_older })
@@ -188,7 +203,8 @@ impl<'w> Events<'w> {
         let c = self.cfg;
         let db = self.deps.pool();
         let mut n = store::delete_older(db, now - c.retention_secs, now - c.anonymous_retention_secs).await?;
-        n += store::delete_beyond_account_cap(db, c.per_account_cap.max(1)).await?;
+        let noise: Vec<&str> = ALL.iter().filter(|k| k.is_noise()).map(|k| k.code()).collect();
+        n += store::delete_beyond_account_cap(db, c.per_account_cap.max(1), &noise).await?;
         n += store::delete_beyond_anonymous_cap(db, c.anonymous_cap.max(1)).await?;
         Ok(Swept { events: n })
     }
@@ -235,9 +251,11 @@ pub enum EventKind {
     SecurityKeyFailed,
     /// A key's signature counter did not go forward: it may have been cloned.
     SecurityKeyCloneWarning,
+    /// A wrong password when confirming it is the owner (step-up).
+    StepUpFailed,
 }
 
-const ALL: [EventKind; 35] = [
+const ALL: [EventKind; 36] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -273,6 +291,7 @@ const ALL: [EventKind; 35] = [
     EventKind::SecurityKeyRemoved,
     EventKind::SecurityKeyFailed,
     EventKind::SecurityKeyCloneWarning,
+    EventKind::StepUpFailed,
 ];
 
 impl EventKind {
@@ -313,6 +332,7 @@ impl EventKind {
             EventKind::SecurityKeyRemoved => "security_key_removed",
             EventKind::SecurityKeyFailed => "security_key_failed",
             EventKind::SecurityKeyCloneWarning => "security_key_clone_warning",
+            EventKind::StepUpFailed => "step_up_failed",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -329,8 +349,29 @@ impl EventKind {
             EventKind::SecurityKeyFailed => Some("refused security key answers"),
             EventKind::PinFailed => Some("wrong PINs"),
             EventKind::ApiTokenCreateRefused => Some("API token requests refused (wrong username or password)"),
+            EventKind::PasswordChangeFailed => Some("wrong current passwords on the Password page"),
+            EventKind::TwoFactorReplayRefused => Some("reused two-factor codes refused"),
+            EventKind::StepUpFailed => Some("wrong passwords when confirming it's you"),
+            EventKind::TimeZoneChanged => Some("time zone changes"),
+            EventKind::ReportsUnlocked => Some("unlocks of previous days' reports with the PIN"),
             _ => None,
         }
+    }
+
+    /// Routine or repeatable events: what the per-account cap may trim
+    /// (the newest are kept). Sign-ins and every change to a password,
+    /// factor, PIN, token or session are not noise: they stay until their
+    /// retention age, whatever else happens.
+    pub fn is_noise(self) -> bool {
+        self.counted_label().is_some()
+            || matches!(
+                self,
+                EventKind::SignedOut
+                    | EventKind::SecondFactorRequested
+                    | EventKind::PasswordResetRequested
+                    | EventKind::EmailVerificationSent
+                    | EventKind::ApiTokenExpiring
+            )
     }
 
     /// A refused attempt or a failure: logged as a warning.
@@ -347,6 +388,7 @@ impl EventKind {
                 | EventKind::ApiTokenCreateRefused
                 | EventKind::SecurityKeyFailed
                 | EventKind::SecurityKeyCloneWarning
+                | EventKind::StepUpFailed
         )
     }
 
@@ -387,6 +429,7 @@ impl EventKind {
             EventKind::SecurityKeyRemoved => "Security key removed",
             EventKind::SecurityKeyFailed => "Security key answer refused",
             EventKind::SecurityKeyCloneWarning => "Security key refused: its counter went backwards (it may have been copied)",
+            EventKind::StepUpFailed => "Wrong password when confirming it's you",
         }
     }
 }
@@ -409,17 +452,41 @@ mod tests {
     }
 
     #[test]
-    fn refused_attempts_count_per_account_kind_source_and_hour() {
+    fn refused_attempts_count_per_account_kind_and_hour_whatever_the_source() {
         let a = Some(AccountId::new(7));
         let t = 1_800_000_000 - 1_800_000_000 % AGGREGATE_WINDOW_SECS;
-        let k = |acc, kind, ip, at| aggregate_key(acc, kind, ip, at);
-        assert_eq!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(a, EventKind::SignInFailed, "203.0.113.9", t + 3599));
-        assert_ne!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(a, EventKind::SignInFailed, "203.0.113.9", t + 3600));
-        assert_ne!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(a, EventKind::SignInThrottled, "203.0.113.9", t));
-        assert_ne!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(None, EventKind::SignInFailed, "203.0.113.9", t));
-        assert_ne!(k(a, EventKind::SignInFailed, "203.0.113.9", t), k(a, EventKind::SignInFailed, "203.0.113.10", t));
-        // One /64 is one source: walking it gains nothing.
-        assert_eq!(k(a, EventKind::SignInFailed, "2001:db8::1", t), k(a, EventKind::SignInFailed, "2001:db8::ffff:2", t));
+        let k = aggregate_key;
+        assert_eq!(k(a, EventKind::SignInFailed, t), k(a, EventKind::SignInFailed, t + 3599));
+        assert_ne!(k(a, EventKind::SignInFailed, t), k(a, EventKind::SignInFailed, t + 3600));
+        assert_ne!(k(a, EventKind::SignInFailed, t), k(a, EventKind::SignInThrottled, t));
+        assert_ne!(k(a, EventKind::SignInFailed, t), k(None, EventKind::SignInFailed, t));
+    }
+
+    #[test]
+    fn the_owners_history_is_never_noise() {
+        for k in [
+            EventKind::SignedIn,
+            EventKind::PasswordChanged,
+            EventKind::PasswordReset,
+            EventKind::TwoFactorEnabled,
+            EventKind::TwoFactorDisabled,
+            EventKind::RecoveryCodesRegenerated,
+            EventKind::RecoveryCodeUsed,
+            EventKind::SecurityKeyAdded,
+            EventKind::SecurityKeyRemoved,
+            EventKind::PinSet,
+            EventKind::PinChanged,
+            EventKind::PinRemoved,
+            EventKind::PinLocked,
+            EventKind::ApiTokenCreated,
+            EventKind::ApiTokenDeleted,
+            EventKind::SessionEnded,
+            EventKind::LoggedOutAllDevices,
+            EventKind::SecurityKeyCloneWarning,
+        ] {
+            assert!(!k.is_noise(), "{k:?}");
+        }
+        assert!(EventKind::TimeZoneChanged.is_noise() && EventKind::SignInFailed.is_noise());
     }
 
     #[test]
@@ -432,8 +499,10 @@ mod tests {
             at: 0,
             first_at: 0,
             count,
+            sources: 1,
         };
         assert_eq!(e(EventKind::SignInFailed, 12).label(), "12 failed sign-ins from 203.0.113.9");
+        assert_eq!(EventEntry { sources: 30, ..e(EventKind::SignInFailed, 30) }.label(), "30 failed sign-ins from 30 addresses");
         assert_eq!(e(EventKind::SignInFailed, 1).label(), "Failed sign-in attempt");
         assert_eq!(e(EventKind::SignedIn, 3).label(), "Signed in");
     }

@@ -15,11 +15,18 @@ pub struct EventRow {
     pub at: i64,
     pub first_at: i64,
     pub count: i64,
+    /// Distinct sources of a counted row (up to [`MAX_SOURCES`]).
+    pub sources: i64,
 }
 
+/// Distinct sources a counted row remembers; past it the count stays there.
+pub const MAX_SOURCES: i64 = 100;
+
 /// Inserts an event; with an `aggregate_key`, counts it into the row of
-/// that key instead when there is one (one atomic statement, so racing
-/// attempts never make two rows).
+/// that key instead when there is one, remembering `source` among its
+/// distinct sources (one atomic statement, so racing attempts never make
+/// two rows nor lose a count). `source` holds no `,`, `%` or `_`.
+#[allow(clippy::too_many_arguments)]
 pub async fn insert<'c, E>(
     db: E,
     account: Option<AccountId>,
@@ -28,15 +35,21 @@ pub async fn insert<'c, E>(
     detail: &str,
     at: i64,
     aggregate_key: Option<&str>,
+    source: &str,
 ) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO security_events (account_id, kind, ip, user_agent, detail, at, first_at, count, aggregate_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, 1, $7) \
+        "INSERT INTO security_events (account_id, kind, ip, user_agent, detail, at, first_at, count, aggregate_key, sources, source_list) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, 1, $7, 1, $8) \
          ON CONFLICT (aggregate_key) DO UPDATE SET count = security_events.count + 1, at = excluded.at, ip = excluded.ip, \
-         user_agent = excluded.user_agent, detail = excluded.detail",
+         user_agent = excluded.user_agent, detail = excluded.detail, \
+         sources = CASE WHEN (',' || security_events.source_list || ',') LIKE ('%,' || excluded.source_list || ',%') \
+           OR security_events.sources >= $9 THEN security_events.sources ELSE security_events.sources + 1 END, \
+         source_list = CASE WHEN (',' || security_events.source_list || ',') LIKE ('%,' || excluded.source_list || ',%') \
+           OR security_events.sources >= $9 THEN security_events.source_list \
+           ELSE security_events.source_list || ',' || excluded.source_list END",
     )
     .bind(account.map(AccountId::get))
     .bind(kind)
@@ -45,6 +58,8 @@ where
     .bind(detail)
     .bind(at)
     .bind(aggregate_key)
+    .bind(source)
+    .bind(MAX_SOURCES)
     .execute(db)
     .await?;
     Ok(())
@@ -53,7 +68,7 @@ where
 /// An account's events, newest first (a counted row by its latest attempt).
 pub async fn page(db: &sqlx::AnyPool, account: AccountId, limit: i64, offset: i64) -> Result<Vec<EventRow>> {
     Ok(sqlx::query_as(
-        "SELECT kind, ip, user_agent, detail, at, COALESCE(first_at, at) AS first_at, count FROM security_events \
+        "SELECT kind, ip, user_agent, detail, at, COALESCE(first_at, at) AS first_at, count, sources FROM security_events \
          WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
     )
     .bind(account.get())
@@ -73,16 +88,21 @@ pub async fn delete_older(db: &sqlx::AnyPool, account_before: i64, anonymous_bef
     Ok(done.rows_affected())
 }
 
-/// Each account's events beyond its newest `cap`.
-pub async fn delete_beyond_account_cap(db: &sqlx::AnyPool, cap: i64) -> Result<u64> {
-    let done = sqlx::query(
+/// Each account's events of the `noise` kinds beyond its newest `cap` of
+/// them. Every other kind stays until its retention age: the cap never
+/// takes what the owner needs to read.
+pub async fn delete_beyond_account_cap(db: &sqlx::AnyPool, cap: i64, noise: &[&str]) -> Result<u64> {
+    let kinds = (0..noise.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+    let sql = format!(
         "DELETE FROM security_events WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
-         (PARTITION BY account_id ORDER BY at DESC, id DESC) AS n FROM security_events WHERE account_id IS NOT NULL) ranked WHERE n > $1)",
-    )
-    .bind(cap)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
+         (PARTITION BY account_id ORDER BY at DESC, id DESC) AS n FROM security_events WHERE account_id IS NOT NULL \
+         AND kind IN ({kinds})) ranked WHERE n > $1)"
+    );
+    let mut q = sqlx::query(&sql).bind(cap);
+    for k in noise {
+        q = q.bind(*k);
+    }
+    Ok(q.execute(db).await?.rows_affected())
 }
 
 /// Events of no account beyond the newest `cap`.

@@ -12,6 +12,9 @@
 //!   [`Begin::Fresh`]; the other is refused (`idempotency_key_in_progress`,
 //!   409) until the first is [`complete`](Idempotency::complete)d (then it
 //!   replays) or [`release`](Idempotency::release)d (then it may try).
+//! - A claim holds its key for [`LEASE_SECS`] at most: a client that went
+//!   away mid-request (or a server that stopped) leaves it "in progress"
+//!   for minutes, not a day, then a retry may claim it.
 //! - Owns the `idempotency_keys` table. Rows older than 24 h are forgotten
 //!   by [`crate::Warden::sweep`], and a stale key is freed when it is used.
 
@@ -26,6 +29,8 @@ use std::fmt;
 
 /// How long a key and its answer are kept, in seconds.
 pub const RETENTION_SECS: i64 = 24 * 3600;
+/// How long an unanswered claim holds its key.
+pub const LEASE_SECS: i64 = 5 * 60;
 /// The header a client sends, and the field refusals name.
 pub const HEADER: &str = "Idempotency-Key";
 
@@ -134,10 +139,11 @@ impl<'w> Idempotency<'w> {
         let db = self.deps.pool();
         let now = self.deps.now();
         store::forget_if_expired(db, account, key.as_str(), now - RETENTION_SECS).await?;
+        store::forget_if_lease_over(db, account, key.as_str(), now, LEASE_SECS).await?;
         // Two tries: the row found on a conflict may vanish (released or
         // expired) before it is read; then the key is free to claim again.
         for _ in 0..2 {
-            match store::claim(db, account, key.as_str(), fingerprint.as_str(), now).await {
+            match store::claim(db, account, key.as_str(), fingerprint.as_str(), now, now + LEASE_SECS).await {
                 Ok(()) => return Ok(Begin::Fresh(Claim { account, key, created_at: now })),
                 Err(e) if is_unique_violation(&e) => {}
                 Err(e) => return Err(e.into()),

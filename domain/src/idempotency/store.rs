@@ -14,12 +14,20 @@ pub struct KeyRow {
 
 /// Claims `key` for `account`: fails with a unique violation when the key
 /// is already there (claimed, or answered).
-pub async fn claim(db: &sqlx::AnyPool, account: AccountId, key: &str, fingerprint: &str, now: i64) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, fingerprint, created_at) VALUES ($1, $2, $3, $4)")
+pub async fn claim(
+    db: &sqlx::AnyPool,
+    account: AccountId,
+    key: &str,
+    fingerprint: &str,
+    now: i64,
+    locked_until: i64,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO idempotency_keys (account_id, idem_key, fingerprint, created_at, locked_until) VALUES ($1, $2, $3, $4, $5)")
         .bind(account.get())
         .bind(key)
         .bind(fingerprint)
         .bind(now)
+        .bind(locked_until)
         .execute(db)
         .await?;
     Ok(())
@@ -43,6 +51,22 @@ pub async fn forget_if_expired(db: &sqlx::AnyPool, account: AccountId, key: &str
         .execute(db)
         .await?
         .rows_affected())
+}
+
+/// Forgets an unanswered claim whose lease ran out (its client went away,
+/// or the server stopped mid-request): the key is free to claim again.
+pub async fn forget_if_lease_over(db: &sqlx::AnyPool, account: AccountId, key: &str, now: i64, lease_secs: i64) -> Result<u64> {
+    Ok(sqlx::query(
+        "DELETE FROM idempotency_keys WHERE account_id = $1 AND idem_key = $2 AND status IS NULL \
+         AND COALESCE(locked_until, created_at + $4) <= $3",
+    )
+    .bind(account.get())
+    .bind(key)
+    .bind(now)
+    .bind(lease_secs)
+    .execute(db)
+    .await?
+    .rows_affected())
 }
 
 /// Stores the answer of the claim made at `created_at`; 0 rows when the

@@ -44,6 +44,25 @@ impl Backoff {
         r.failures = r.failures.saturating_add(1);
         r.last_failure = now;
     }
+
+    /// Takes one attempt if the record allows it now: `Err(wait)` when it
+    /// must wait, else counts it. The limiter's one step ([`super::Limiter::attempt`]).
+    pub fn take(&self, r: &mut Record, now: i64) -> Result<(), i64> {
+        match self.wait(r, now) {
+            Some(wait) => Err(wait),
+            None => {
+                self.failed(r, now);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Record {
+    /// Gives back one attempt (a right answer on a budget that refunds).
+    pub fn refund(&mut self) {
+        self.failures = self.failures.saturating_sub(1);
+    }
 }
 
 #[cfg(test)]
@@ -69,6 +88,19 @@ mod tests {
             RULE.failed(&mut r, t);
         }
         assert_eq!(RULE.wait(&r, t), Some(60), "capped, so the owner is never locked out for long");
+    }
+
+    #[test]
+    fn take_refuses_while_it_must_wait_and_counts_otherwise() {
+        let mut r = Record::default();
+        for _ in 0..3 {
+            assert_eq!(RULE.take(&mut r, 10), Ok(()));
+        }
+        assert_eq!(RULE.take(&mut r, 10), Err(2), "the fourth waits");
+        assert_eq!(r.failures, 3, "a refused take counts nothing");
+        assert_eq!(RULE.take(&mut r, 12), Ok(()));
+        r.refund();
+        assert_eq!(r.failures, 3);
     }
 
     #[test]

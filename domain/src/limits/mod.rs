@@ -2,45 +2,65 @@
 //! typed, namespaced key (`warden:limit:<kind>:<id>`).
 //!
 //! Two policies over one store: a growing delay after failures
-//! ([`Backoff`], for password, code and PIN guesses) and a smooth fixed rate
+//! ([`Backoff`], for password, code and PIN guesses, and for things counted
+//! on every use such as sign-ups and reset mails) and a smooth fixed rate
 //! ([`Rate`], for the API). Where the state lives is behind [`LimitStore`]:
 //! in this process by default ([`MemoryStore`]), or a store shared by every
-//! instance. When the store cannot be reached each kind follows its own
-//! outage policy: guesses fail closed ("try again shortly"), the API rate
-//! fails open with a log line.
+//! instance (the Redis adapter lives in the server, beside the other
+//! adapters).
+//!
+//! **Budgets take before they verify.** The one step on a backoff budget is
+//! [`Limiter::attempt`]: it spends one unit of every budget the attempt
+//! counts against, atomically and all together (one lock in memory, one
+//! script in Redis), *before* the slow check (argon2, TOTP, PIN, a key's
+//! signature), and refuses when any of them has none left. A wrong answer
+//! keeps its unit spent; a right one clears or refunds it as each budget's
+//! [`OnSuccess`] says. There is no "check now, count later": a burst of
+//! parallel requests all reading one free budget would each be verified.
+//! So under any concurrency at most `free_failures` attempts are verified
+//! before the waits begin.
+//!
+//! When the store cannot be reached each kind follows its own outage
+//! policy: guesses fail closed ("try again shortly"), the API rate and the
+//! flood dampers fail open with a log line.
 
 pub mod backoff;
 pub mod memory;
 pub mod rate;
-pub mod redis_store;
 
 pub use backoff::{Backoff, Record};
 pub use memory::MemoryStore;
 pub use rate::{Rate, RateDecision};
-pub use redis_store::RedisStore;
 
 use crate::actor::AccountId;
 use crate::{Error, Result};
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
 /// What a budget is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LimitKind {
-    /// Wrong passwords at sign-in, per account.
-    SignInAccount,
-    /// Wrong passwords at sign-in for a login that matches no account.
+    /// Wrong passwords at sign-in, per login as typed (folded): a username
+    /// and an email address of one account are two budgets, so a throttle
+    /// never tells that they belong together, and an unknown login is
+    /// throttled exactly like a known one.
     SignInLogin,
     /// Wrong passwords at sign-in, per client IP across accounts.
     SignInIp,
     /// Wrong passwords at sign-in from a browser that holds the account's
-    /// device cookie: its own budget instead of the account's.
+    /// device cookie: its own budget instead of the login's.
     SignInDevice,
-    /// Wrong second-factor codes (and passwords given with them), per account.
+    /// Wrong second factors (app codes, recovery codes, key answers), per
+    /// account. Only a passed second factor clears it, never a password.
     SecondFactor,
-    /// Wrong current passwords on the Password page, per account and per IP.
-    PasswordChangeAccount,
+    /// Every password a signed-in person types to prove it is them (the
+    /// Password page, confirming a sensitive change, a new API token): one
+    /// budget per account, so a session holder gets one set of guesses,
+    /// not one per form.
+    PasswordProof,
+    /// Wrong current passwords on the Password page, per client IP.
     PasswordChangeIp,
     /// Reset-link requests, per address and per IP.
     ResetAddress,
@@ -49,16 +69,15 @@ pub enum LimitKind {
     Api,
     /// Sign-ups per client IP, every attempt (each costs a password hash).
     SignUpIp,
+    /// Confirmation and "someone tried to sign up" mails, per address: a
+    /// stranger cannot make Warden flood an inbox.
+    AccountMailAddress,
     /// "Send the link again" for email verification, per account.
     VerifyResend,
     /// Wrong Protection PINs, per account: growing delays.
     PinDelay,
     /// Wrong Protection PINs, per account: the hour-long lock after ten.
     PinLock,
-    /// Wrong passwords (or codes) when setting, changing or removing the PIN.
-    PinSettings,
-    /// Wrong usernames, passwords (or codes) when creating an API token, per account.
-    ApiTokenCreate,
     /// Bearer tokens the REST API refused (malformed, unknown, expired,
     /// deleted), per client IP: growing delays. It fails open: a token
     /// holds 178 random bits, so the budget damps floods of lookups rather
@@ -68,6 +87,9 @@ pub enum LimitKind {
     /// a challenge row for a few minutes). Fails open: a start guesses
     /// nothing, and passkeys must not go down with the limiter's store.
     PasskeyStartIp,
+    /// The password strength meter, per account: each answer costs a
+    /// zxcvbn run.
+    StrengthMeter,
 }
 
 /// What happens when the limiter's store cannot be reached.
@@ -82,32 +104,49 @@ pub enum Outage {
 impl LimitKind {
     pub fn name(self) -> &'static str {
         match self {
-            LimitKind::SignInAccount => "sign_in_account",
             LimitKind::SignInLogin => "sign_in_login",
             LimitKind::SignInIp => "sign_in_ip",
             LimitKind::SignInDevice => "sign_in_device",
             LimitKind::SecondFactor => "second_factor",
-            LimitKind::PasswordChangeAccount => "password_change_account",
+            LimitKind::PasswordProof => "password_proof",
             LimitKind::PasswordChangeIp => "password_change_ip",
             LimitKind::ResetAddress => "reset_address",
             LimitKind::ResetIp => "reset_ip",
             LimitKind::Api => "api",
             LimitKind::SignUpIp => "sign_up_ip",
+            LimitKind::AccountMailAddress => "account_mail_address",
             LimitKind::VerifyResend => "verify_resend",
             LimitKind::PinDelay => "pin_delay",
             LimitKind::PinLock => "pin_lock",
-            LimitKind::PinSettings => "pin_settings",
-            LimitKind::ApiTokenCreate => "api_token_create",
             LimitKind::ApiTokenIp => "api_token_ip",
             LimitKind::PasskeyStartIp => "passkey_start_ip",
+            LimitKind::StrengthMeter => "strength_meter",
         }
     }
 
     pub fn on_outage(self) -> Outage {
         match self {
-            LimitKind::Api | LimitKind::ApiTokenIp | LimitKind::PasskeyStartIp => Outage::FailOpen,
+            LimitKind::Api | LimitKind::ApiTokenIp | LimitKind::PasskeyStartIp | LimitKind::StrengthMeter => Outage::FailOpen,
             _ => Outage::FailClosed,
         }
+    }
+}
+
+/// Whose budget a key is, which decides how the in-memory store may bound
+/// it: accounts and device cookies are rows of the database (bounded by
+/// it, never evicted), while addresses and typed text are anyone's to mint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Owner {
+    Account,
+    Device,
+    Client,
+    Typed,
+}
+
+impl Owner {
+    /// Keys an outsider can make as many of as they like.
+    pub fn is_mintable(self) -> bool {
+        matches!(self, Owner::Client | Owner::Typed)
     }
 }
 
@@ -115,28 +154,39 @@ impl LimitKind {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LimitKey {
     kind: LimitKind,
+    owner: Owner,
     id: String,
 }
 
 impl LimitKey {
     pub fn account(kind: LimitKind, account: AccountId) -> Self {
-        LimitKey { kind, id: account.to_string() }
+        LimitKey { kind, owner: Owner::Account, id: account.to_string() }
     }
-    /// A client IP. An IPv6 address counts by its /64, the block one
-    /// subscriber normally holds, so walking the block gains nothing.
+    /// A client address by the block one subscriber normally holds: an
+    /// IPv6 address by its /64, an IPv4 address by itself. See
+    /// [`Budget::client`] for the wider blocks counted beside it.
     pub fn ip(kind: LimitKind, ip: &str) -> Self {
-        LimitKey { kind, id: ip_block(ip) }
+        LimitKey { kind, owner: Owner::Client, id: ip_block(ip) }
+    }
+    /// The wider block of a client address: an IPv6 /48 (a site), an
+    /// IPv4 /24. Walking a /48's 65,536 /64s, or a /24's 256 addresses,
+    /// gains nothing beyond this budget.
+    pub fn ip_wide(kind: LimitKind, ip: &str) -> Self {
+        LimitKey { kind, owner: Owner::Client, id: ip_wide_block(ip) }
     }
     /// A device cookie, by its row id (never by its token).
     pub fn device(kind: LimitKind, device_id: i64) -> Self {
-        LimitKey { kind, id: device_id.to_string() }
+        LimitKey { kind, owner: Owner::Device, id: device_id.to_string() }
     }
     /// Something a person typed (a login, an email address), folded.
     pub fn typed(kind: LimitKind, typed: &str) -> Self {
-        LimitKey { kind, id: crate::support::random::token_hash(&typed.trim().to_lowercase()) }
+        LimitKey { kind, owner: Owner::Typed, id: crate::support::random::token_hash(&typed.trim().to_lowercase()) }
     }
     pub fn kind(&self) -> LimitKind {
         self.kind
+    }
+    pub fn owner(&self) -> Owner {
+        self.owner
     }
     /// `warden:limit:<kind>:<id>`: what the shared store sees.
     pub fn render(&self) -> String {
@@ -144,37 +194,109 @@ impl LimitKey {
     }
 }
 
+fn parse_ip(ip: &str) -> Option<IpAddr> {
+    match ip.parse::<IpAddr>().ok()? {
+        IpAddr::V6(v6) => Some(v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)),
+        v4 => Some(v4),
+    }
+}
+
 /// The block a client address counts by: an IPv6 address by its /64, an
 /// IPv4 (or IPv4-mapped) address by itself.
 pub fn ip_block(ip: &str) -> String {
-    match ip.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+    match parse_ip(ip) {
+        Some(IpAddr::V6(v6)) => {
             let s = v6.segments();
             format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        Ok(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
-        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
-        Err(_) => ip.to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        None => ip.to_owned(),
+    }
+}
+
+/// The wider block: an IPv6 address by its /48, an IPv4 address by its /24.
+pub fn ip_wide_block(ip: &str) -> String {
+    match parse_ip(ip) {
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+        }
+        Some(IpAddr::V4(v4)) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        None => format!("{ip}/wide"),
+    }
+}
+
+/// How many times a client budget's allowance its wider block gets.
+pub const WIDE_BLOCK_FACTOR: u32 = 8;
+
+/// What a budget does when the attempt it guarded turns out right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnSuccess {
+    /// Forget the failures: the owner proved it is them.
+    Clear,
+    /// Give back the one unit this attempt took (a shared budget, such as
+    /// an address's across accounts, that counts only failures).
+    Refund,
+    /// Keep it spent: the budget counts every use (sign-ups, mails).
+    Keep,
+}
+
+/// One budget an attempt counts against: its key, its rule, and what a
+/// right answer does to it.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    pub key: LimitKey,
+    pub rule: Backoff,
+    pub on_success: OnSuccess,
+}
+
+impl Budget {
+    pub fn new(key: LimitKey, rule: Backoff, on_success: OnSuccess) -> Self {
+        Budget { key, rule, on_success }
+    }
+
+    /// A client's budgets: its own block under `rule`, and its wider block
+    /// (/48, /24) with [`WIDE_BLOCK_FACTOR`] times the free allowance.
+    pub fn client(kind: LimitKind, ip: &str, rule: Backoff, on_success: OnSuccess) -> [Budget; 2] {
+        let wide = Backoff { free_failures: rule.free_failures.saturating_mul(WIDE_BLOCK_FACTOR), ..rule };
+        [Budget::new(LimitKey::ip(kind, ip), rule, on_success), Budget::new(LimitKey::ip_wide(kind, ip), wide, on_success)]
     }
 }
 
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = std::result::Result<T, StoreError>> + Send + 'a>>;
 
-/// The store could not be reached or answered nonsense.
+/// The store could not be reached, answered nonsense, or (in memory) is
+/// full of live budgets and takes no new key.
 #[derive(Debug, thiserror::Error)]
 #[error("limiter store: {0}")]
 pub struct StoreError(pub String);
 
-/// Where budgets live. Each method is one atomic step on one key.
+/// The answer of [`LimitStore::reserve`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reserved {
+    /// One unit of every budget was spent; their records after it, in order.
+    Taken(Vec<Record>),
+    /// Some budget must wait this many seconds (the longest); nothing was spent.
+    Wait(i64),
+}
+
+/// Where budgets live. Each method is one atomic step.
 pub trait LimitStore: Send + Sync {
-    /// The failures recorded under `key`, if any are still remembered.
-    fn failures(&self, key: &str) -> StoreFuture<'_, Option<Record>>;
-    /// Counts one more failure under `key` (by `rule`) and returns the record.
-    fn fail(&self, key: &str, rule: Backoff, now: i64) -> StoreFuture<'_, Record>;
+    /// Spends one unit of every budget, all or none: when any of them must
+    /// wait under its rule, nothing changes and the longest wait comes back.
+    fn reserve<'a>(&'a self, budgets: &'a [Budget], now: i64) -> StoreFuture<'a, Reserved>;
+    /// The longest wait among `budgets`, if any, changing nothing: for a
+    /// page that says how long a lock lasts, never to admit an attempt.
+    fn waiting<'a>(&'a self, budgets: &'a [Budget], now: i64) -> StoreFuture<'a, Option<i64>>;
+    /// Gives back one unit of `key` (never below none).
+    fn refund<'a>(&'a self, key: &'a LimitKey) -> StoreFuture<'a, ()>;
     /// Forgets `key`.
-    fn clear(&self, key: &str) -> StoreFuture<'_, ()>;
+    fn clear<'a>(&'a self, key: &'a LimitKey) -> StoreFuture<'a, ()>;
     /// Takes one request from `key`'s rate.
-    fn take(&self, key: &str, rate: Rate, now_ms: i64) -> StoreFuture<'_, RateDecision>;
+    fn take<'a>(&'a self, key: &'a LimitKey, rate: Rate, now_ms: i64) -> StoreFuture<'a, RateDecision>;
 }
 
 /// The port the slices use.
@@ -183,14 +305,51 @@ pub struct Limiter {
     store: Arc<dyn LimitStore>,
 }
 
+/// An attempt that has spent its units: verify, then say how it went. A
+/// wrong answer needs nothing more (drop it; the units stay spent); a right
+/// one calls [`Attempt::passed`].
+#[must_use = "an attempt is only admitted: call passed() when the answer is right"]
+pub struct Attempt {
+    store: Arc<dyn LimitStore>,
+    budgets: Vec<Budget>,
+    records: Vec<Record>,
+}
+
+impl std::fmt::Debug for Attempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attempt").field("records", &self.records).finish_non_exhaustive()
+    }
+}
+
+impl Attempt {
+    /// The record of the budget of `kind` after this attempt took its unit:
+    /// how many attempts it now holds. `None` when no budget of that kind
+    /// was taken (or the store was down and the kind fails open).
+    pub fn record(&self, kind: LimitKind) -> Option<Record> {
+        self.budgets.iter().zip(&self.records).find(|(b, _)| b.key.kind() == kind).map(|(_, r)| *r)
+    }
+
+    /// The answer was right: each budget clears, refunds or keeps its unit
+    /// as it says. A store that fails here is logged, not the person's
+    /// problem: their answer was right, and a unit left spent is the safe
+    /// side.
+    pub async fn passed(self) {
+        for b in &self.budgets {
+            let done = match b.on_success {
+                OnSuccess::Keep => continue,
+                OnSuccess::Clear => self.store.clear(&b.key).await,
+                OnSuccess::Refund => self.store.refund(&b.key).await,
+            };
+            if let Err(e) = done {
+                tracing::warn!(kind = b.key.kind().name(), error = %e, "limiter store: a right answer could not give its unit back");
+            }
+        }
+    }
+}
+
 impl Limiter {
     pub fn new(store: Arc<dyn LimitStore>) -> Self {
         Limiter { store }
-    }
-
-    /// The limiter every instance shares, on Redis (see [`RedisStore`]).
-    pub async fn redis(url: &str, prefix: &str) -> std::result::Result<Self, StoreError> {
-        Ok(Limiter::new(Arc::new(RedisStore::connect(url, prefix).await?)))
     }
 
     /// The in-process limiter: fine for one instance.
@@ -198,76 +357,59 @@ impl Limiter {
         Limiter::new(Arc::new(MemoryStore::new(memory::DEFAULT_MAX_KEYS)))
     }
 
-    fn outage(key: &LimitKey, e: &StoreError) -> Error {
-        tracing::error!(kind = key.kind.name(), error = %e, "limiter store unreachable: refusing the guess");
+    fn outage(kind: LimitKind, e: &StoreError) -> Error {
+        tracing::error!(kind = kind.name(), error = %e, "limiter store unreachable: refusing the attempt");
         Error::unavailable()
     }
 
-    /// `Err(Throttled)` while `key` must wait under `rule`.
-    pub async fn check(&self, key: &LimitKey, rule: &Backoff, now: i64) -> Result<()> {
-        match self.store.failures(&key.render()).await {
-            Ok(Some(r)) => match rule.wait(&r, now) {
-                Some(wait) => Err(Error::Throttled(wait)),
-                None => Ok(()),
-            },
-            Ok(None) => Ok(()),
-            Err(e) => match key.kind.on_outage() {
-                Outage::FailClosed => Err(Self::outage(key, &e)),
-                Outage::FailOpen => Self::open(key, &e),
-            },
-        }
-    }
-
-    fn open(key: &LimitKey, e: &StoreError) -> Result<()> {
-        tracing::warn!(kind = key.kind.name(), error = %e, "limiter store unreachable: allowing the request");
-        Ok(())
-    }
-
-    /// The longest wait among several budgets, each under its own rule, as `Err(Throttled)`.
-    pub async fn check_all(&self, budgets: &[(LimitKey, &Backoff)], now: i64) -> Result<()> {
-        let mut longest = None;
-        for (k, rule) in budgets {
-            match self.check(k, rule, now).await {
-                Err(Error::Throttled(w)) => longest = longest.max(Some(w)),
-                other => other?,
-            }
-        }
-        longest.map_or(Ok(()), |w| Err(Error::Throttled(w)))
-    }
-
-    /// Counts a failure (or, for budgets that count every request, a use).
-    pub async fn failed(&self, key: &LimitKey, rule: &Backoff, now: i64) -> Result<()> {
-        match self.store.fail(&key.render(), *rule, now).await {
-            Ok(_) => Ok(()),
-            Err(e) => match key.kind.on_outage() {
-                Outage::FailClosed => Err(Self::outage(key, &e)),
-                Outage::FailOpen => Self::open(key, &e),
+    /// Admits one attempt against every budget in `budgets` (spending a
+    /// unit of each, atomically), or refuses it with `Err(Throttled)` and
+    /// the longest wait. With the store unreachable, the attempt is refused
+    /// when any budget fails closed, else allowed with a log line.
+    pub async fn attempt(&self, budgets: Vec<Budget>, now: i64) -> Result<Attempt> {
+        match self.store.reserve(&budgets, now).await {
+            Ok(Reserved::Taken(records)) => Ok(Attempt { store: self.store.clone(), budgets, records }),
+            Ok(Reserved::Wait(w)) => Err(Error::Throttled(w.max(1))),
+            Err(e) => match budgets.iter().find(|b| b.key.kind().on_outage() == Outage::FailClosed) {
+                Some(b) => Err(Self::outage(b.key.kind(), &e)),
+                None => {
+                    let kind = budgets.first().map_or("none", |b| b.key.kind().name());
+                    tracing::warn!(kind, error = %e, "limiter store unreachable: allowing the request");
+                    Ok(Attempt { store: self.store.clone(), budgets: Vec::new(), records: Vec::new() })
+                }
             },
         }
     }
 
-    /// Counts a failure and returns the record it made: how many failures
-    /// the key now holds. Fails closed for the guesses (the only users).
-    pub async fn count_failure(&self, key: &LimitKey, rule: &Backoff, now: i64) -> Result<Record> {
-        self.store.fail(&key.render(), *rule, now).await.map_err(|e| Self::outage(key, &e))
+    /// How long `budgets` must still wait, changing nothing: for a page that
+    /// shows a lock. Never admits an attempt (that is [`Self::attempt`]).
+    pub async fn waiting(&self, budgets: &[Budget], now: i64) -> Result<Option<i64>> {
+        match self.store.waiting(budgets, now).await {
+            Ok(w) => Ok(w),
+            Err(e) => match budgets.iter().find(|b| b.key.kind().on_outage() == Outage::FailClosed) {
+                Some(b) => Err(Self::outage(b.key.kind(), &e)),
+                None => Ok(None),
+            },
+        }
     }
 
-    /// A success forgets the key's failures.
-    pub async fn succeeded(&self, key: &LimitKey) -> Result<()> {
-        self.store.clear(&key.render()).await.map_err(|e| Self::outage(key, &e))
+    /// Forgets a budget outright (an operator's or a test's tool; a right
+    /// answer goes through [`Attempt::passed`]).
+    pub async fn clear(&self, key: &LimitKey) -> Result<()> {
+        self.store.clear(key).await.map_err(|e| Self::outage(key.kind(), &e))
     }
 
     /// One request against a fixed rate. If the store is unreachable and the
     /// kind fails open, the request is allowed and the outage logged.
     pub async fn take(&self, key: &LimitKey, rate: Rate, now_ms: i64) -> Result<RateDecision> {
-        match self.store.take(&key.render(), rate, now_ms).await {
+        match self.store.take(key, rate, now_ms).await {
             Ok(d) => Ok(d),
             Err(e) => match key.kind.on_outage() {
                 Outage::FailOpen => {
                     tracing::warn!(kind = key.kind.name(), error = %e, "limiter store unreachable: allowing the request");
                     Ok(RateDecision { allowed: true, remaining: rate.max, reset_secs: 0, retry_after_secs: 0 })
                 }
-                Outage::FailClosed => Err(Self::outage(key, &e)),
+                Outage::FailClosed => Err(Self::outage(key.kind, &e)),
             },
         }
     }
@@ -280,16 +422,19 @@ pub(crate) mod unreachable {
 
     pub(crate) struct Down;
     impl LimitStore for Down {
-        fn failures(&self, _: &str) -> StoreFuture<'_, Option<Record>> {
+        fn reserve<'a>(&'a self, _: &'a [Budget], _: i64) -> StoreFuture<'a, Reserved> {
             Box::pin(async { Err(StoreError("down".into())) })
         }
-        fn fail(&self, _: &str, _: Backoff, _: i64) -> StoreFuture<'_, Record> {
+        fn waiting<'a>(&'a self, _: &'a [Budget], _: i64) -> StoreFuture<'a, Option<i64>> {
             Box::pin(async { Err(StoreError("down".into())) })
         }
-        fn clear(&self, _: &str) -> StoreFuture<'_, ()> {
+        fn refund<'a>(&'a self, _: &'a LimitKey) -> StoreFuture<'a, ()> {
             Box::pin(async { Err(StoreError("down".into())) })
         }
-        fn take(&self, _: &str, _: Rate, _: i64) -> StoreFuture<'_, RateDecision> {
+        fn clear<'a>(&'a self, _: &'a LimitKey) -> StoreFuture<'a, ()> {
+            Box::pin(async { Err(StoreError("down".into())) })
+        }
+        fn take<'a>(&'a self, _: &'a LimitKey, _: Rate, _: i64) -> StoreFuture<'a, RateDecision> {
             Box::pin(async { Err(StoreError("down".into())) })
         }
     }
@@ -303,51 +448,115 @@ mod tests {
 
     use unreachable::Down;
 
+    fn budget(kind: LimitKind, on_success: OnSuccess) -> Budget {
+        Budget::new(LimitKey::account(kind, AccountId::new(1)), RULE, on_success)
+    }
+
     #[test]
     fn keys_are_namespaced_by_kind() {
         let a = LimitKey::account(LimitKind::SecondFactor, AccountId::new(7));
         assert_eq!(a.render(), "warden:limit:second_factor:7");
-        assert_ne!(a.render(), LimitKey::account(LimitKind::SignInAccount, AccountId::new(7)).render());
+        assert_ne!(a.render(), LimitKey::account(LimitKind::PasswordProof, AccountId::new(7)).render());
         let typed = LimitKey::typed(LimitKind::ResetAddress, " Ann@Example.com");
         assert_eq!(typed, LimitKey::typed(LimitKind::ResetAddress, "ann@example.com"));
         assert!(!typed.render().contains("ann"), "what a person typed is not spelled out in a shared store");
     }
 
     #[test]
-    fn ipv6_addresses_count_by_their_slash_64() {
+    fn ipv6_addresses_count_by_their_slash_64_and_their_slash_48() {
         let a = LimitKey::ip(LimitKind::SignInIp, "2001:db8:1:2:aaaa::1");
         let b = LimitKey::ip(LimitKind::SignInIp, "2001:db8:1:2:ffff:ffff:ffff:ffff");
         let c = LimitKey::ip(LimitKind::SignInIp, "2001:db8:1:3::1");
         assert_eq!(a, b);
         assert_ne!(a, c);
+        assert_eq!(LimitKey::ip_wide(LimitKind::SignInIp, "2001:db8:1:2::1"), LimitKey::ip_wide(LimitKind::SignInIp, "2001:db8:1:ffff::1"));
+        assert_ne!(LimitKey::ip_wide(LimitKind::SignInIp, "2001:db8:1::1"), LimitKey::ip_wide(LimitKind::SignInIp, "2001:db8:2::1"));
         assert_eq!(LimitKey::ip(LimitKind::SignInIp, "::ffff:203.0.113.9"), LimitKey::ip(LimitKind::SignInIp, "203.0.113.9"));
         assert_ne!(LimitKey::ip(LimitKind::SignInIp, "203.0.113.9"), LimitKey::ip(LimitKind::SignInIp, "203.0.113.10"));
+        assert_eq!(ip_wide_block("203.0.113.9"), "203.0.113.0/24");
+        assert_eq!(ip_wide_block("::ffff:203.0.113.200"), "203.0.113.0/24");
+        assert_eq!(ip_wide_block("2001:db8:1:2::1"), "2001:db8:1::/48");
+    }
+
+    #[test]
+    fn a_client_budget_has_a_wider_block_with_a_larger_allowance() {
+        let [own, wide] = Budget::client(LimitKind::SignInIp, "203.0.113.9", RULE, OnSuccess::Refund);
+        assert_eq!(own.rule.free_failures, 2);
+        assert_eq!(wide.rule.free_failures, 2 * WIDE_BLOCK_FACTOR);
+        assert_ne!(own.key, wide.key);
+        assert!(own.key.owner().is_mintable() && wide.key.owner().is_mintable());
     }
 
     #[tokio::test]
-    async fn backoff_through_the_port_delays_then_a_success_clears() {
+    async fn an_attempt_spends_before_it_is_verified_and_a_success_clears() {
         let l = Limiter::in_memory();
-        let k = LimitKey::account(LimitKind::SignInAccount, AccountId::new(1));
         for _ in 0..2 {
-            l.check(&k, &RULE, 100).await.expect("free so far");
-            l.failed(&k, &RULE, 100).await.expect("count");
+            let a = l.attempt(vec![budget(LimitKind::PasswordProof, OnSuccess::Clear)], 100).await.expect("free so far");
+            drop(a); // wrong: the unit stays spent
         }
-        assert!(matches!(l.check(&k, &RULE, 100).await, Err(Error::Throttled(10))));
-        l.succeeded(&k).await.expect("clear");
-        assert!(l.check(&k, &RULE, 100).await.is_ok());
+        let e = l.attempt(vec![budget(LimitKind::PasswordProof, OnSuccess::Clear)], 100).await.map_err(|e| e.retry_after());
+        assert_eq!(e.err(), Some(Some(10)), "the third waits, although nobody said the second was wrong yet");
+        let a = l.attempt(vec![budget(LimitKind::PasswordProof, OnSuccess::Clear)], 111).await.expect("after the wait");
+        a.passed().await;
+        assert_eq!(l.waiting(&[budget(LimitKind::PasswordProof, OnSuccess::Clear)], 111).await.expect("read"), None);
+    }
+
+    #[tokio::test]
+    async fn several_budgets_are_spent_all_together_or_not_at_all() {
+        let l = Limiter::in_memory();
+        let tight = Budget::new(LimitKey::account(LimitKind::PinLock, AccountId::new(1)), Backoff { free_failures: 1, ..RULE }, OnSuccess::Clear);
+        let roomy = budget(LimitKind::PinDelay, OnSuccess::Clear);
+        drop(l.attempt(vec![tight.clone(), roomy.clone()], 0).await.expect("first"));
+        assert!(l.attempt(vec![tight.clone(), roomy.clone()], 0).await.is_err());
+        // The refused attempt spent nothing of the roomy budget.
+        drop(l.attempt(vec![roomy.clone()], 0).await.expect("second of two free"));
+        assert!(l.attempt(vec![roomy], 0).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_refund_gives_back_one_unit_and_keep_gives_back_nothing() {
+        let l = Limiter::in_memory();
+        let refund = budget(LimitKind::SignInIp, OnSuccess::Refund);
+        let keep = budget(LimitKind::SignUpIp, OnSuccess::Keep);
+        drop(l.attempt(vec![refund.clone(), keep.clone()], 0).await.expect("first"));
+        let a = l.attempt(vec![refund.clone(), keep.clone()], 0).await.expect("second");
+        assert_eq!(a.record(LimitKind::SignInIp).map(|r| r.failures), Some(2));
+        a.passed().await;
+        let a = l.attempt(vec![refund.clone()], 0).await.expect("the refunded unit is back");
+        assert_eq!(a.record(LimitKind::SignInIp).map(|r| r.failures), Some(2));
+        assert!(l.attempt(vec![keep], 0).await.is_err(), "a kept unit stays spent");
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_parallel_attempts_gets_exactly_the_free_ones() {
+        let l = Limiter::in_memory();
+        let barrier = Arc::new(tokio::sync::Barrier::new(50));
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let (l, barrier) = (l.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    l.attempt(vec![budget(LimitKind::PinDelay, OnSuccess::Clear)], 0).await.is_ok()
+                })
+            })
+            .collect();
+        let mut admitted = 0;
+        for t in tasks {
+            admitted += usize::from(t.await.expect("join"));
+        }
+        assert_eq!(admitted, 2);
     }
 
     #[tokio::test]
     async fn guesses_fail_closed_and_the_api_rate_fails_open_when_the_store_is_down() {
         let l = Limiter::new(Arc::new(Down));
-        let guess = LimitKey::account(LimitKind::SecondFactor, AccountId::new(1));
-        assert_eq!(l.check(&guess, &RULE, 0).await.map_err(|e| e.code()).err(), Some(crate::ErrorCode::Unavailable));
-        assert!(l.failed(&guess, &RULE, 0).await.is_err());
+        let guess = budget(LimitKind::SecondFactor, OnSuccess::Clear);
+        assert_eq!(l.attempt(vec![guess.clone()], 0).await.map_err(|e| e.code()).err(), Some(crate::ErrorCode::Unavailable));
+        assert!(l.waiting(&[guess], 0).await.is_err());
         let api = LimitKey::account(LimitKind::Api, AccountId::new(1));
         let d = l.take(&api, Rate { max: 60, per_secs: 60 }, 0).await.expect("fails open");
         assert!(d.allowed);
-        let refused_tokens = LimitKey::ip(LimitKind::ApiTokenIp, "203.0.113.9");
-        assert!(l.check(&refused_tokens, &RULE, 0).await.is_ok(), "the API stays up: refused tokens are counted when the store is back");
-        assert!(l.failed(&refused_tokens, &RULE, 0).await.is_ok());
+        let refused_tokens = Budget::client(LimitKind::ApiTokenIp, "203.0.113.9", RULE, OnSuccess::Keep);
+        assert!(l.attempt(refused_tokens.to_vec(), 0).await.is_ok(), "the API stays up: refused tokens are counted when the store is back");
     }
 }

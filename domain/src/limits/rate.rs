@@ -26,10 +26,10 @@ pub struct RateDecision {
 impl Rate {
     /// The time one request takes from the quota, in microseconds: fine
     /// enough for any quota a config allows (even millions a minute).
-    pub(crate) fn interval_us(&self) -> i64 {
+    pub fn interval_us(&self) -> i64 {
         ((self.per_secs.max(1) * 1_000_000) / i64::from(self.max.max(1))).max(1)
     }
-    pub(crate) fn window_us(&self) -> i64 {
+    pub fn window_us(&self) -> i64 {
         self.per_secs.max(1) * 1_000_000
     }
 

@@ -14,7 +14,7 @@ use crate::credentials::{new_password, NewPassword};
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
-use crate::limits::{Backoff, LimitKey, LimitKind};
+use crate::limits::{Backoff, Budget, LimitKey, LimitKind, OnSuccess};
 use crate::outbox::notices::Notice;
 use crate::sessions::{self, EndReason, NewSession, Which};
 use crate::support::secret::Secret;
@@ -23,7 +23,9 @@ use crate::support::secret::Secret;
 pub struct PasswordsConfig {
     /// How long a password-reset link works.
     pub reset_link_secs: i64,
-    /// Wrong current passwords on the Password page, per account and per IP.
+    /// Wrong current passwords on the Password page, per client IP (its
+    /// /48 or /24 gets eight times as many). Per account they count against
+    /// the one password-proof budget (`StepUpConfig::password_backoff`).
     pub change_backoff: Backoff,
     /// Reset-link requests per address: a few an hour are free.
     pub reset_address_backoff: Backoff,
@@ -57,6 +59,10 @@ pub struct Changed {
     pub other_sessions_ended: u64,
 }
 
+/// Strength readings per person: a burst of ten, then one a second (the
+/// meter asks once typing pauses).
+pub const STRENGTH_RATE: crate::limits::Rate = crate::limits::Rate { max: 10, per_secs: 10 };
+
 fn wrong_current() -> Error {
     Error::refused(ErrorCode::WrongCurrentPassword, "Your current password is not right. Nothing was changed.")
 }
@@ -64,11 +70,13 @@ fn wrong_current() -> Error {
 pub struct Passwords<'w> {
     deps: &'w std::sync::Arc<Deps>,
     cfg: &'w PasswordsConfig,
+    /// The account's one budget for passwords typed in a signed-in session.
+    proof_backoff: Backoff,
 }
 
 impl<'w> Passwords<'w> {
-    pub fn new(deps: &'w std::sync::Arc<Deps>, cfg: &'w PasswordsConfig) -> Self {
-        Passwords { deps, cfg }
+    pub fn new(deps: &'w std::sync::Arc<Deps>, cfg: &'w PasswordsConfig, proof_backoff: Backoff) -> Self {
+        Passwords { deps, cfg, proof_backoff }
     }
 
     pub async fn status(&self, actor: &Actor) -> Result<PasswordStatus> {
@@ -77,10 +85,23 @@ impl<'w> Passwords<'w> {
     }
 
     /// The strength meter for a signed-in person (their username and email
-    /// count against the password). Nothing is stored or logged.
+    /// count against the password). Nothing is stored or logged. Each
+    /// reading costs a zxcvbn run, so an account gets [`STRENGTH_RATE`].
     pub async fn strength(&self, actor: &Actor, candidate: &Secret) -> Result<Strength> {
-        let a = accounts::find(self.deps.pool(), actor.account()?).await?;
+        let (account, _) = actor.browser_session()?;
+        self.meter_allows(LimitKey::account(LimitKind::StrengthMeter, account)).await?;
+        let a = accounts::find(self.deps.pool(), account).await?;
         new_password::strength(candidate, &a.chooser(None)).await
+    }
+
+    /// One reading of the strength meter against `key`'s rate.
+    pub(crate) async fn meter_allows(&self, key: LimitKey) -> Result<()> {
+        let d = self.deps.limiter.take(&key, STRENGTH_RATE, self.deps.now_ms()).await?;
+        if d.allowed {
+            Ok(())
+        } else {
+            Err(Error::Throttled(d.retry_after_secs.max(1)))
+        }
     }
 
     /// Change the password, proving the current one. The current session
@@ -97,22 +118,17 @@ impl<'w> Passwords<'w> {
     ) -> Result<Changed> {
         let (account_id, session) = actor.browser_session()?;
         let now = self.deps.now();
-        let limiter = &self.deps.limiter;
-        let rule = &self.cfg.change_backoff;
-        let budgets =
-            [(LimitKey::account(LimitKind::PasswordChangeAccount, account_id), rule), (LimitKey::ip(LimitKind::PasswordChangeIp, &meta.ip), rule)];
-        limiter.check_all(&budgets, now).await?;
+        let mut budgets = vec![Budget::new(LimitKey::account(LimitKind::PasswordProof, account_id), self.proof_backoff, OnSuccess::Clear)];
+        budgets.extend(Budget::client(LimitKind::PasswordChangeIp, &meta.ip, self.cfg.change_backoff, OnSuccess::Refund));
+        let attempt = self.deps.limiter.attempt(budgets, now).await?;
         let account = accounts::find(self.deps.pool(), account_id).await?;
         if !self.deps.hasher.verify(current, Some(&account.password_hash)).await? {
-            for (k, rule) in &budgets {
-                limiter.failed(k, rule, now).await?;
-            }
             events::record(self.deps.pool(), Some(account_id), &Event::new(EventKind::PasswordChangeFailed), meta, now).await?;
             return Err(wrong_current());
         }
+        attempt.passed().await;
         let new = NewPassword::parse(new, confirm, &account.chooser(Some(current))).await?;
         let hash = self.deps.hasher.hash_password(&new).await?;
-        limiter.succeeded(&budgets[0].0).await?;
 
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();

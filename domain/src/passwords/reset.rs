@@ -8,7 +8,10 @@
 //! is sent or the password changes. Asking for a link answers the same, after
 //! the same work, whether or not the address has an account: the lookup and
 //! the mail happen after the answer. A reset ends every session, signs nobody
-//! in, and leaves two-factor authentication on.
+//! in, and leaves two-factor authentication on. It deletes the account's API
+//! tokens too unless the person unticks "Also delete my API tokens": a reset
+//! is how an account is taken back, and a token made by whoever had it must
+//! not outlive that. The mail and the activity say how many went.
 
 use super::store::{self, Closed};
 use super::{Passwords, PasswordsConfig};
@@ -20,7 +23,7 @@ use crate::credentials::{new_password, NewPassword};
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
-use crate::limits::{LimitKey, LimitKind};
+use crate::limits::{Budget, LimitKey, LimitKind, OnSuccess};
 use crate::outbox::notices::{self, Happened, Notice};
 use crate::sessions::{self, EndReason, Which};
 use crate::support::random;
@@ -88,17 +91,12 @@ impl Passwords<'_> {
     /// any) is queued; callers need not wait.
     pub async fn request_reset(&self, email: &str, meta: &ClientMeta) -> Result<tokio::task::JoinHandle<()>> {
         let email = Email::parse(email)?;
-        let now = self.deps.now();
-        let limiter = &self.deps.limiter;
-        let limits = [
-            (LimitKey::typed(LimitKind::ResetAddress, email.as_str()), &self.cfg.reset_address_backoff),
-            (LimitKey::ip(LimitKind::ResetIp, &meta.ip), &self.cfg.reset_ip_backoff),
-        ];
-        limiter.check_all(&limits, now).await?;
-        // Every request counts: the free budget is a few links an hour.
-        for (key, rule) in &limits {
-            limiter.failed(key, rule, now).await?;
-        }
+        // Every request counts, spent before anything else happens: the
+        // free budget is a few links an hour per address and per client.
+        let mut budgets =
+            vec![Budget::new(LimitKey::typed(LimitKind::ResetAddress, email.as_str()), self.cfg.reset_address_backoff, OnSuccess::Keep)];
+        budgets.extend(Budget::client(LimitKind::ResetIp, &meta.ip, self.cfg.reset_ip_backoff, OnSuccess::Keep));
+        let _counted = self.deps.limiter.attempt(budgets, self.deps.now()).await?;
         let deps = Arc::clone(self.deps);
         let cfg = self.cfg.clone();
         let meta = meta.clone();
@@ -119,14 +117,23 @@ impl Passwords<'_> {
     /// The strength meter on the reset page, against that link's account.
     pub async fn strength_for_reset(&self, token: &ResetToken, candidate: &Secret) -> Result<Strength> {
         let link = self.reset_link(token).await?.ok_or_else(dead_link)?;
+        self.meter_allows(LimitKey::account(LimitKind::StrengthMeter, link.account)).await?;
         let a = accounts::find(self.deps.pool(), link.account).await?;
         new_password::strength(candidate, &a.chooser(None)).await
     }
 
     /// Sets the new password through a reset link: the link closes (once,
-    /// even under concurrent use), every session of the account ends, and
+    /// even under concurrent use), every session of the account ends, with
+    /// `delete_api_tokens` every API token is deleted in the same change, and
     /// nobody is signed in. Returns the account's username for the sign-in page.
-    pub async fn complete_reset(&self, token: Option<&ResetToken>, new: &Secret, confirm: &Secret, meta: &ClientMeta) -> Result<String> {
+    pub async fn complete_reset(
+        &self,
+        token: Option<&ResetToken>,
+        new: &Secret,
+        confirm: &Secret,
+        delete_api_tokens: bool,
+        meta: &ClientMeta,
+    ) -> Result<String> {
         let token = token.ok_or_else(dead_link)?;
         let account_id = self.reset_link(token).await?.ok_or_else(dead_link)?.account;
         let account = accounts::find(self.deps.pool(), account_id).await?;
@@ -143,12 +150,26 @@ impl Passwords<'_> {
         accounts::set_password_hash(change.db(), account_id, &hash, None, at).await?;
         store::close_open(change.db(), account_id, at, Closed::PasswordChanged).await?;
         let ended = sessions::end(&mut change, Which::AllOf(account_id), EndReason::PasswordChanged).await?;
+        let tokens = if delete_api_tokens { crate::api_tokens::delete_all(change.db(), account_id, at).await? } else { 0 };
+        let tokens_said = match (delete_api_tokens, tokens) {
+            (false, _) => "its API tokens were kept".to_owned(),
+            (true, 1) => "1 API token was deleted".to_owned(),
+            (true, n) => format!("{n} API tokens were deleted"),
+        };
         let notice = Notice {
             to: account.email,
             subject: "Your Warden password was reset",
-            what: "The password of your Warden account was reset with a link sent to this address".into(),
+            what: format!(
+                "The password of your Warden account was reset with a link sent to this address; every session was signed out and {tokens_said}"
+            )
+            .into(),
         };
-        let event = Event::with_detail(EventKind::PasswordReset, sessions::signed_out_detail(ended, ""));
+        let mut detail = sessions::signed_out_detail(ended, "");
+        if !detail.is_empty() {
+            detail.push_str("; ");
+        }
+        detail.push_str(&tokens_said.replace("its API tokens were kept", "API tokens kept"));
+        let event = Event::with_detail(EventKind::PasswordReset, detail);
         change.commit(Some(account_id), event, Some(notice), meta).await?;
         Ok(account.username)
     }

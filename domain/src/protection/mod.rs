@@ -2,10 +2,11 @@
 //! article: "requires the entry of a unique PIN code if someone needs to
 //! check the reporting for the previous days").
 //!
-//! - Setting, changing and removing the PIN take the account password, and
-//!   the authenticator code too when 2FA is on: whoever holds only a session
-//!   cannot set a PIN the owner does not know, nor take it away. Forgetting
-//!   the PIN is handled the same way: remove it with the password.
+//! - Setting, changing and removing the PIN take the step-up of
+//!   [`crate::sensitive`] (the account password, and a second factor when
+//!   the account has one): whoever holds only a session cannot set a PIN
+//!   the owner does not know, nor take it away. Forgetting the PIN is
+//!   handled the same way: remove it with the password (and second factor).
 //! - The PIN is stored only as an argon2id hash ([`pin`] holds the policy).
 //! - Entering it unlocks earlier days for the session that entered it, for
 //!   `unlock_secs` (15 minutes). The unlock is a column of that session, so
@@ -13,7 +14,9 @@
 //!   change), Lock now, and a PIN change or removal end it too.
 //! - 4 to 8 digits is a small space, so the throttle is the real protection:
 //!   three wrong PINs free, then growing delays, and the tenth wrong PIN
-//!   within an hour locks the PIN for an hour and mails the owner. Both
+//!   within an hour locks the PIN for an hour and mails the owner. Every
+//!   guess spends its unit of both budgets before the PIN is hashed, so a
+//!   burst of parallel guesses gets three checks, not one per request. Both
 //!   budgets live in the limiter port (shared by every instance when the
 //!   limiter is), and a limiter that cannot be reached refuses the guess.
 //! - [`ReportsUnlocked`] is the gate: the only way to it is
@@ -28,12 +31,13 @@ use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
-use crate::limits::{Backoff, LimitKey, LimitKind};
+use crate::limits::{Backoff, Budget, LimitKey, LimitKind, OnSuccess};
 use crate::outbox::notices::Notice;
 use crate::reporting::days::Zone;
+use crate::sensitive::{Confirmed, Operation};
 use crate::sessions;
 use crate::support::secret::Secret;
-use crate::two_factor::{self, TwoFactor, TwoFactorConfig};
+use crate::two_factor;
 use jiff::civil::Date;
 use pin::NewPin;
 
@@ -46,8 +50,6 @@ pub struct ProtectionConfig {
     /// Wrong PINs per account: after `free_failures` within `window_secs`,
     /// the PIN is locked for `max_secs` and the owner is mailed.
     pub wrong_pin_lock: Backoff,
-    /// Wrong passwords (or codes) when setting, changing or removing the PIN.
-    pub settings_backoff: Backoff,
 }
 
 impl Default for ProtectionConfig {
@@ -56,7 +58,6 @@ impl Default for ProtectionConfig {
             unlock_secs: 15 * 60,
             wrong_pin_delay: Backoff { free_failures: 3, base_secs: 2, max_secs: 300, window_secs: 3600 },
             wrong_pin_lock: Backoff { free_failures: 10, base_secs: 3600, max_secs: 3600, window_secs: 3600 },
-            settings_backoff: Backoff { free_failures: 3, base_secs: 2, max_secs: 900, window_secs: 3600 },
         }
     }
 }
@@ -70,19 +71,11 @@ pub struct PinStatus {
     pub unlocked_until: Option<i64>,
     /// Seconds until the PIN takes guesses again, when it is locked or delayed.
     pub wait_secs: Option<i64>,
-    /// Whether changing the PIN also asks for a 2FA code.
-    /// Whether the changes below ask for a second factor (2FA is on).
+    /// Whether the changes below ask for a second factor (the account has one).
     pub two_factor_on: bool,
     /// Whether a security key can be that factor.
     pub security_key: bool,
     pub unlock_minutes: i64,
-}
-
-/// What a person typed to prove it is them: the password, and the
-/// authenticator (or recovery) code when 2FA is on.
-pub struct Proof<'a> {
-    pub password: &'a Secret,
-    pub code: Option<&'a str>,
 }
 
 /// A report range that may leave the server: made only by
@@ -123,10 +116,6 @@ fn not_set() -> Error {
     Error::refused(ErrorCode::PinNotSet, "No PIN is set. Nothing was changed.")
 }
 
-fn wrong_password() -> Error {
-    Error::refused(ErrorCode::WrongCurrentPassword, "Your password is not right. Nothing was changed.")
-}
-
 /// Since when the account's PIN is set, if it is (for the account's
 /// overview; changing it is [`Protection`]'s).
 pub async fn pin_set_since(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<i64>> {
@@ -136,25 +125,19 @@ pub async fn pin_set_since(db: &sqlx::AnyPool, account: AccountId) -> Result<Opt
 pub struct Protection<'w> {
     deps: &'w Deps,
     cfg: &'w ProtectionConfig,
-    two_factor: &'w TwoFactorConfig,
+}
+
+/// The PIN's two budgets: growing delays, and the hour-long lock.
+fn pin_budgets(cfg: &ProtectionConfig, account: AccountId) -> Vec<Budget> {
+    vec![
+        Budget::new(LimitKey::account(LimitKind::PinDelay, account), cfg.wrong_pin_delay, OnSuccess::Clear),
+        Budget::new(LimitKey::account(LimitKind::PinLock, account), cfg.wrong_pin_lock, OnSuccess::Clear),
+    ]
 }
 
 impl<'w> Protection<'w> {
-    pub fn new(deps: &'w Deps, cfg: &'w ProtectionConfig, two_factor: &'w TwoFactorConfig) -> Self {
-        Protection { deps, cfg, two_factor }
-    }
-
-    fn delay_key(account: AccountId) -> LimitKey {
-        LimitKey::account(LimitKind::PinDelay, account)
-    }
-    fn lock_key(account: AccountId) -> LimitKey {
-        LimitKey::account(LimitKind::PinLock, account)
-    }
-
-    /// The wait before the PIN takes another guess, as `Err(Throttled)`.
-    async fn check_pin_budget(&self, account: AccountId) -> Result<()> {
-        let budgets = [(Self::delay_key(account), &self.cfg.wrong_pin_delay), (Self::lock_key(account), &self.cfg.wrong_pin_lock)];
-        self.deps.limiter.check_all(&budgets, self.deps.now()).await
+    pub fn new(deps: &'w Deps, cfg: &'w ProtectionConfig) -> Self {
+        Protection { deps, cfg }
     }
 
     pub async fn status(&self, actor: &Actor) -> Result<PinStatus> {
@@ -166,51 +149,31 @@ impl<'w> Protection<'w> {
             Some(_) => sessions::reports_unlocked_until(db, account, session).await?.filter(|&u| u > now),
             None => None,
         };
-        let wait_secs = match self.check_pin_budget(account).await {
-            Err(Error::Throttled(w)) => Some(w),
-            _ => None,
-        };
+        let wait_secs = self.deps.limiter.waiting(&pin_budgets(self.cfg, account), now).await.unwrap_or(None);
+        let methods = two_factor::methods(db, account).await?;
         Ok(PinStatus {
             set_since,
             unlocked_until,
             wait_secs,
-            two_factor_on: two_factor::asked_at_sign_in(db, account).await?,
-            security_key: crate::webauthn::has_keys(db, account).await?,
+            two_factor_on: methods.any(),
+            security_key: methods.security_keys > 0,
             unlock_minutes: self.cfg.unlock_secs / 60,
         })
-    }
-
-    /// The password, and the 2FA code when 2FA is on. Wrong passwords count
-    /// against their own per-account budget; wrong codes against 2FA's.
-    async fn prove(&self, actor: &Actor, proof: &Proof<'_>, meta: &ClientMeta) -> Result<accounts::AccountRow> {
-        let (account, session) = actor.browser_session()?;
-        let key = LimitKey::account(LimitKind::PinSettings, account);
-        let now = self.deps.now();
-        self.deps.limiter.check(&key, &self.cfg.settings_backoff, now).await?;
-        let owner = accounts::find(self.deps.pool(), account).await?;
-        if !self.deps.hasher.verify(proof.password, Some(&owner.password_hash)).await? {
-            self.deps.limiter.failed(&key, &self.cfg.settings_backoff, now).await?;
-            let event = Event::with_detail(EventKind::PinFailed, "wrong password on the Protection page");
-            events::record(self.deps.pool(), Some(account), &event, meta, now).await?;
-            return Err(wrong_password());
-        }
-        TwoFactor::new(self.deps, self.two_factor).verify_if_on(account, session, proof.code, meta).await?;
-        self.deps.limiter.succeeded(&key).await?;
-        Ok(owner)
     }
 
     fn new_pin(actor: &Actor, pin: &Secret, confirm: &Secret) -> Result<NewPin> {
         NewPin::parse(pin, confirm, actor.username().unwrap_or_default()).map_err(|why| Error::refused(ErrorCode::InvalidPin, why.message()))
     }
 
-    /// Turns the PIN on. Mails the owner.
-    pub async fn set_pin(&self, actor: &Actor, proof: &Proof<'_>, pin: &Secret, confirm: &Secret, meta: &ClientMeta) -> Result<()> {
+    /// Turns the PIN on, once the step-up passed. Mails the owner.
+    pub async fn set_pin(&self, actor: &Actor, confirmed: &Confirmed, pin: &Secret, confirm: &Secret, meta: &ClientMeta) -> Result<()> {
         let (account, _) = actor.browser_session()?;
+        confirmed.covers(account, Operation::SetPin)?;
         let new = Self::new_pin(actor, pin, confirm)?;
         if store::pin(self.deps.pool(), account).await?.is_some() {
             return Err(already_set());
         }
-        let owner = self.prove(actor, proof, meta).await?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
         let hash = self.deps.hasher.hash_secret(new.secret()).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
@@ -225,12 +188,14 @@ impl<'w> Protection<'w> {
         change.commit(Some(account), Event::new(EventKind::PinSet), Some(notice), meta).await
     }
 
-    /// A new PIN in place of the old; every session's unlock ends. Mails the owner.
-    pub async fn change_pin(&self, actor: &Actor, proof: &Proof<'_>, pin: &Secret, confirm: &Secret, meta: &ClientMeta) -> Result<()> {
+    /// A new PIN in place of the old, once the step-up passed; every
+    /// session's unlock ends. Mails the owner.
+    pub async fn change_pin(&self, actor: &Actor, confirmed: &Confirmed, pin: &Secret, confirm: &Secret, meta: &ClientMeta) -> Result<()> {
         let (account, _) = actor.browser_session()?;
+        confirmed.covers(account, Operation::ChangePin)?;
         let new = Self::new_pin(actor, pin, confirm)?;
         let (old, _) = store::pin(self.deps.pool(), account).await?.ok_or_else(not_set)?;
-        let owner = self.prove(actor, proof, meta).await?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
         let hash = self.deps.hasher.hash_secret(new.secret()).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
@@ -246,14 +211,15 @@ impl<'w> Protection<'w> {
         change.commit(Some(account), Event::new(EventKind::PinChanged), Some(notice), meta).await
     }
 
-    /// Turns the PIN off (also the way out of a forgotten PIN); every
-    /// session's unlock ends. Mails the owner.
-    pub async fn remove_pin(&self, actor: &Actor, proof: &Proof<'_>, meta: &ClientMeta) -> Result<()> {
+    /// Turns the PIN off (also the way out of a forgotten PIN), once the
+    /// step-up passed; every session's unlock ends. Mails the owner.
+    pub async fn remove_pin(&self, actor: &Actor, confirmed: &Confirmed, meta: &ClientMeta) -> Result<()> {
         let (account, _) = actor.browser_session()?;
+        confirmed.covers(account, Operation::RemovePin)?;
         if store::pin(self.deps.pool(), account).await?.is_none() {
             return Err(not_set());
         }
-        let owner = self.prove(actor, proof, meta).await?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         if !store::remove(change.db(), account).await? {
             return Err(not_set());
@@ -268,20 +234,21 @@ impl<'w> Protection<'w> {
     }
 
     /// The right PIN unlocks earlier days for this session until the
-    /// returned moment.
+    /// returned moment. Each guess spends its unit of both PIN budgets
+    /// before the PIN is hashed.
     pub async fn unlock(&self, actor: &Actor, typed: &Secret, meta: &ClientMeta) -> Result<i64> {
         let (account, session) = actor.browser_session()?;
-        self.check_pin_budget(account).await?;
         let (hash, _) = store::pin(self.deps.pool(), account).await?.ok_or_else(not_set)?;
         let t = typed.expose();
         if !(pin::MIN_DIGITS..=pin::MAX_DIGITS).contains(&t.len()) || !t.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::refused(ErrorCode::InvalidPin, pin::PinRefusal::Length.message()));
         }
+        let attempt = self.deps.limiter.attempt(pin_budgets(self.cfg, account), self.deps.now()).await?;
         if !self.deps.hasher.verify(typed, Some(&hash)).await? {
-            return Err(self.wrong_pin(account, meta).await?);
+            let lock = attempt.record(LimitKind::PinLock).map_or(0, |r| r.failures);
+            return Err(self.wrong_pin(account, lock, meta).await?);
         }
-        self.deps.limiter.succeeded(&Self::delay_key(account)).await?;
-        self.deps.limiter.succeeded(&Self::lock_key(account)).await?;
+        attempt.passed().await;
         let now = self.deps.now();
         let until = now + self.cfg.unlock_secs;
         if !sessions::unlock_reports(self.deps.pool(), account, session, until).await? {
@@ -293,13 +260,12 @@ impl<'w> Protection<'w> {
         Ok(until)
     }
 
-    /// Counts a wrong PIN; the one that reaches the lock mails the owner.
-    async fn wrong_pin(&self, account: AccountId, meta: &ClientMeta) -> Result<Error> {
+    /// A wrong PIN (its units already spent; `failures` is the lock
+    /// budget's count with it); the one that reaches the lock mails the owner.
+    async fn wrong_pin(&self, account: AccountId, failures: u32, meta: &ClientMeta) -> Result<Error> {
         let now = self.deps.now();
         let lock = &self.cfg.wrong_pin_lock;
-        self.deps.limiter.failed(&Self::delay_key(account), &self.cfg.wrong_pin_delay, now).await?;
-        let record = self.deps.limiter.count_failure(&Self::lock_key(account), lock, now).await?;
-        if record.failures == lock.free_failures {
+        if failures == lock.free_failures {
             let owner = accounts::find(self.deps.pool(), account).await?;
             let notice = Notice {
                 to: owner.email,
@@ -312,7 +278,7 @@ impl<'w> Protection<'w> {
             return Ok(Error::Throttled(lock.max_secs));
         }
         events::record(self.deps.pool(), Some(account), &Event::new(EventKind::PinFailed), meta, now).await?;
-        let left = lock.free_failures.saturating_sub(record.failures);
+        let left = lock.free_failures.saturating_sub(failures);
         let more = if left == 1 { "One more wrong PIN locks it".to_owned() } else { format!("{left} more wrong PINs lock it") };
         Ok(Error::refused(ErrorCode::WrongPin, format!("That PIN is not right. {more} for an hour.")))
     }
@@ -356,17 +322,12 @@ mod tests {
     use super::*;
     use crate::limits::Limiter;
 
-    /// Counts one wrong PIN the way [`Protection::wrong_pin`] does; returns the lock record's count.
-    async fn wrong(l: &Limiter, cfg: &ProtectionConfig, a: AccountId, now: i64) -> u32 {
-        l.failed(&Protection::delay_key(a), &cfg.wrong_pin_delay, now).await.expect("delay");
-        l.count_failure(&Protection::lock_key(a), &cfg.wrong_pin_lock, now).await.expect("lock").failures
-    }
-
-    async fn wait(l: &Limiter, cfg: &ProtectionConfig, a: AccountId, now: i64) -> Option<i64> {
-        let budgets = [(Protection::delay_key(a), &cfg.wrong_pin_delay), (Protection::lock_key(a), &cfg.wrong_pin_lock)];
-        match l.check_all(&budgets, now).await {
-            Err(Error::Throttled(w)) => Some(w),
-            Ok(()) => None,
+    /// One wrong PIN the way [`Protection::unlock`] spends it: both budgets
+    /// taken before the check. The lock record's count, or the wait.
+    async fn wrong(l: &Limiter, cfg: &ProtectionConfig, a: AccountId, now: i64) -> std::result::Result<u32, i64> {
+        match l.attempt(pin_budgets(cfg, a), now).await {
+            Ok(attempt) => Ok(attempt.record(LimitKind::PinLock).map_or(0, |r| r.failures)),
+            Err(Error::Throttled(w)) => Err(w),
             Err(e) => panic!("{e}"),
         }
     }
@@ -375,10 +336,8 @@ mod tests {
     async fn a_pin_guess_that_cannot_be_counted_is_refused() {
         let cfg = ProtectionConfig::default();
         let l = Limiter::new(std::sync::Arc::new(crate::limits::unreachable::Down));
-        let a = AccountId::new(1);
-        let budgets = [(Protection::delay_key(a), &cfg.wrong_pin_delay), (Protection::lock_key(a), &cfg.wrong_pin_lock)];
-        assert_eq!(l.check_all(&budgets, 0).await.map_err(|e| e.code()).err(), Some(ErrorCode::Unavailable));
-        assert_eq!(l.count_failure(&Protection::lock_key(a), &cfg.wrong_pin_lock, 0).await.map_err(|e| e.code()).err(), Some(ErrorCode::Unavailable));
+        let got = l.attempt(pin_budgets(&cfg, AccountId::new(1)), 0).await.map_err(|e| e.code());
+        assert_eq!(got.err(), Some(ErrorCode::Unavailable));
     }
 
     #[tokio::test]
@@ -387,27 +346,24 @@ mod tests {
         let l = Limiter::in_memory();
         let a = AccountId::new(1);
         let mut t = 1_000_000;
-        for _ in 0..2 {
-            wrong(&l, &cfg, a, t).await;
-            assert_eq!(wait(&l, &cfg, a, t).await, None);
+        for n in 1..=3 {
+            assert_eq!(wrong(&l, &cfg, a, t).await, Ok(n));
         }
-        wrong(&l, &cfg, a, t).await;
-        assert_eq!(wait(&l, &cfg, a, t).await, Some(2), "the third starts the delays");
+        assert_eq!(wrong(&l, &cfg, a, t).await, Err(2), "after three, the delays start");
         let mut last = 2;
         for n in 4..=9 {
             t += 300;
-            assert_eq!(wait(&l, &cfg, a, t).await, None, "a delay is over after at most five minutes");
-            assert_eq!(wrong(&l, &cfg, a, t).await, n);
-            let w = wait(&l, &cfg, a, t).await.expect("a delay");
+            assert_eq!(wrong(&l, &cfg, a, t).await, Ok(n), "a delay is over after at most five minutes");
+            let w = wrong(&l, &cfg, a, t).await.expect_err("a delay");
             assert!(w > last && w <= 300, "growing: {w} after {last}");
             last = w;
         }
         t += 300;
-        assert_eq!(wrong(&l, &cfg, a, t).await, cfg.wrong_pin_lock.free_failures, "the tenth wrong PIN");
-        assert_eq!(wait(&l, &cfg, a, t).await, Some(3600), "locked for an hour");
-        assert_eq!(wait(&l, &cfg, a, t + 3599).await, Some(1));
-        assert_eq!(wait(&l, &cfg, a, t + 3601).await, None, "and open again after it");
+        assert_eq!(wrong(&l, &cfg, a, t).await, Ok(cfg.wrong_pin_lock.free_failures), "the tenth wrong PIN");
+        assert_eq!(wrong(&l, &cfg, a, t).await, Err(3600), "locked for an hour");
+        assert_eq!(wrong(&l, &cfg, a, t + 3599).await, Err(1));
+        assert!(wrong(&l, &cfg, a, t + 3601).await.is_ok(), "and open again after it");
         // Another account's budget is its own.
-        assert_eq!(wait(&l, &cfg, AccountId::new(2), t).await, None);
+        assert_eq!(wrong(&l, &cfg, AccountId::new(2), t).await, Ok(1));
     }
 }

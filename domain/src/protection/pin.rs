@@ -1,4 +1,4 @@
-//! The Protection PIN's policy (issue 9, work in progress: not wired in yet).
+//! The Protection PIN's policy.
 //!
 //! A PIN is 4 to 8 digits. Four is the floor people accept for a code they
 //! type often; eight keeps it a PIN rather than a second password. The space
@@ -6,7 +6,9 @@
 //! throttle and lock on wrong PINs; this policy only refuses the PINs an
 //! attacker tries first: one digit repeated, straight runs up or down, the
 //! 20 most common four-digit PINs (DataGenetics' analysis of 3.4 million
-//! PINs), and any run of digits taken from the username.
+//! PINs), for four digits a year (1900–2099) or a date (MMDD or DDMM: the
+//! most chosen PINs after those, by the same analysis), and any run of
+//! digits taken from the username.
 
 use crate::support::secret::Secret;
 
@@ -28,6 +30,7 @@ pub enum PinRefusal {
     OneDigit,
     StraightRun,
     Common,
+    YearOrDate,
     InUsername,
 }
 
@@ -40,6 +43,7 @@ impl PinRefusal {
             PinRefusal::OneDigit => "A PIN of one digit repeated is the first one anyone tries.".into(),
             PinRefusal::StraightRun => "A straight run of digits (like 1234 or 9876) is among the first ones anyone tries.".into(),
             PinRefusal::Common => "That is one of the most common PINs: choose another.".into(),
+            PinRefusal::YearOrDate => "A year or a date (like 1987 or 0514) is among the first PINs anyone tries: choose another.".into(),
             PinRefusal::InUsername => "A PIN taken from your username is easy to guess.".into(),
         }
     }
@@ -81,6 +85,9 @@ impl NewPin {
         if digit_runs.into_iter().any(|run| run.contains(p) || (run.len() >= MIN_DIGITS && p.contains(run))) {
             return Err(PinRefusal::InUsername);
         }
+        if p.len() == 4 && year_or_date(p) {
+            return Err(PinRefusal::YearOrDate);
+        }
         Ok(NewPin(pin.clone()))
     }
 
@@ -89,9 +96,35 @@ impl NewPin {
     }
 }
 
+/// A four-digit year 1900–2099, or a day of the year written MMDD or DDMM.
+fn year_or_date(p: &str) -> bool {
+    let (Ok(a), Ok(b)) = (p[..2].parse::<u32>(), p[2..].parse::<u32>()) else { return false };
+    let is_date = |month: u32, day: u32| {
+        let days = match month {
+            2 => 29,
+            4 | 6 | 9 | 11 => 30,
+            1..=12 => 31,
+            _ => 0,
+        };
+        (1..=days).contains(&day)
+    };
+    a == 19 || a == 20 || is_date(a, b) || is_date(b, a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn four_digit_years_and_dates_are_refused() {
+        for pin in ["1987", "2024", "1900", "2099", "0514", "1405", "1231", "3112", "0229", "2902"] {
+            assert_eq!(parse(pin, "ana").err(), Some(PinRefusal::YearOrDate), "{pin}");
+        }
+        for pin in ["3857", "1357", "0231", "3102", "4071", "2160"] {
+            assert!(parse(pin, "ana").is_ok(), "{pin}");
+        }
+        assert!(parse("19870514", "ana").is_ok(), "longer PINs are not read as dates");
+    }
 
     fn parse(pin: &str, username: &str) -> Result<NewPin, PinRefusal> {
         NewPin::parse(&Secret::new(pin), &Secret::new(pin), username)

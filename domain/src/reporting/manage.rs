@@ -170,6 +170,11 @@ pub const FUTURE_SLACK_SECS: i64 = 300;
 pub const EARLIEST_CALL: i64 = 946_684_800;
 pub const MAX_REVENUE_CENTS: i64 = 1_000_000_000;
 pub const MAX_TAGS: usize = 10;
+/// Calls an account may store by default (`Config::max_calls_per_account`):
+/// at the API's full rate that is about a week of calls; past it a new call
+/// is refused (`call_limit_reached`) until some are deleted, so no account
+/// can grow the database without bound.
+pub const MAX_CALLS_PER_ACCOUNT: i64 = 500_000;
 pub const MAX_TAG_CHARS: usize = 32;
 
 // ---- the rules (pure) ----
@@ -456,7 +461,13 @@ impl Reporting<'_> {
     pub async fn create_call(&self, actor: &Actor, new: NewCall) -> Result<Call> {
         let account = actor.account_to_write()?;
         let checked = self.check_call(account, new, true).await?;
-        let id = store::insert_call(self.pool(), account, &checked.write()).await?;
+        let cap = self.max_calls;
+        let id = store::insert_call(self.pool(), account, &checked.write(), cap).await?.ok_or_else(|| {
+            Error::refused(
+                ErrorCode::CallLimitReached,
+                format!("This account holds {cap} calls, the most it may store: delete old calls (or a campaign) first."),
+            )
+        })?;
         self.call(actor, CallId(id)).await
     }
 

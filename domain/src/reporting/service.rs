@@ -129,11 +129,13 @@ pub struct ReportResult {
 pub struct Reporting<'w> {
     pub(super) deps: &'w Deps,
     pub(super) protection: Protection<'w>,
+    /// Calls an account may store.
+    pub(super) max_calls: i64,
 }
 
 impl<'w> Reporting<'w> {
-    pub fn new(deps: &'w Deps, protection: Protection<'w>) -> Self {
-        Reporting { deps, protection }
+    pub fn new(deps: &'w Deps, protection: Protection<'w>, max_calls: i64) -> Self {
+        Reporting { deps, protection, max_calls }
     }
 
     fn today(&self, zone: &Zone) -> Result<Date> {
@@ -170,32 +172,31 @@ impl<'w> Reporting<'w> {
         Ok(ReportResult { from: open.from(), to: open.to(), zone: open.zone().clone(), report })
     }
 
-    /// The calls in range as CSV (RFC 4180), and a file name for them.
-    pub async fn export_csv(&self, actor: &Actor, query: ReportQuery) -> Result<(String, String)> {
+    /// The calls in range as CSV (RFC 4180), to stream: the gate is passed
+    /// here, and [`CsvExport::next_chunk`] reads them a page at a time, so
+    /// an export of any size holds one page in memory, never the file.
+    pub async fn export_csv(&self, actor: &Actor, query: ReportQuery) -> Result<CsvExport> {
         let open = self.admit(actor, &query).await?;
-        let zone = open.zone();
+        let zone = open.zone().clone();
         let (start, _) = zone.bounds(open.from()).ok_or_else(|| invalid("That range is out of the calendar."))?;
         let (_, end) = zone.bounds(open.to()).ok_or_else(|| invalid("That range is out of the calendar."))?;
-        let mut out = String::from(csv::header());
-        let mut after = None;
-        loop {
-            let rows =
-                store::calls_page(self.deps.pool(), open.account(), start, end, query.campaign, after, store::Order::OldestFirst, 5_000).await?;
-            for r in &rows {
-                out.push_str(&csv::line(r, zone));
-            }
-            match rows.last() {
-                Some(last) if rows.len() == 5_000 => after = Some((last.started_at, last.id)),
-                _ => break,
-            }
-        }
-        Ok((format!("warden-calls-{}-to-{}.csv", open.from(), open.to()), out))
+        Ok(CsvExport {
+            file_name: format!("warden-calls-{}-to-{}.csv", open.from(), open.to()),
+            pool: self.deps.pool().clone(),
+            account: open.account(),
+            zone,
+            start,
+            end,
+            campaign: query.campaign,
+            after: None,
+            state: ExportState::Header,
+        })
     }
 
     /// Fills an account that has no campaigns with three campaigns and 60
     /// days of calls, in one transaction. Returns the number of calls.
     pub async fn add_sample_data(&self, actor: &Actor) -> Result<u64> {
-        let account = actor.account()?;
+        let (account, _) = actor.browser_session()?;
         let already = || Error::refused(ErrorCode::InvalidInput, "This account already has campaigns: sample data is only for an empty one.");
         if store::has_any_campaign(self.deps.pool(), account).await? {
             return Err(already());
@@ -216,8 +217,9 @@ impl<'w> Reporting<'w> {
     /// A new time zone for the account. It moves "today", so with a PIN set
     /// it takes an unlocked session: a zone change must not reveal earlier
     /// hours that the PIN guards.
+    /// The same zone again changes (and records) nothing.
     pub async fn set_time_zone(&self, actor: &Actor, name: &str, meta: &ClientMeta) -> Result<Zone> {
-        let account: AccountId = actor.account()?;
+        let (account, _): (AccountId, _) = actor.browser_session()?;
         let zone = Zone::parse(name).ok_or_else(|| invalid("That is not a time zone we know (e.g. Europe/Berlin)."))?;
         if self.protection.is_locked(actor).await? {
             return Err(Error::refused(
@@ -226,10 +228,71 @@ impl<'w> Reporting<'w> {
             ));
         }
         let old = accounts::time_zone(self.deps.pool(), account).await?;
+        if old.name() == zone.name() {
+            return Ok(zone);
+        }
         accounts::set_time_zone(self.deps.pool(), account, &zone).await?;
         let event = Event::with_detail(EventKind::TimeZoneChanged, format!("from {} to {}", old.name(), zone.name()));
         events::record(self.deps.pool(), Some(account), &event, meta, self.deps.now()).await?;
         Ok(zone)
+    }
+}
+
+/// Calls per page of a CSV export.
+const EXPORT_PAGE: i64 = 5_000;
+
+enum ExportState {
+    Header,
+    Rows,
+    Done,
+}
+
+/// A CSV export that passed its gate, read a page at a time.
+pub struct CsvExport {
+    pub file_name: String,
+    pool: sqlx::AnyPool,
+    account: AccountId,
+    zone: Zone,
+    start: i64,
+    end: i64,
+    campaign: Option<i64>,
+    after: Option<(i64, i64)>,
+    state: ExportState,
+}
+
+impl CsvExport {
+    /// The next piece of the file (the header, then a page of calls), or
+    /// `None` at its end.
+    pub async fn next_chunk(&mut self) -> Result<Option<String>> {
+        match self.state {
+            ExportState::Header => {
+                self.state = ExportState::Rows;
+                Ok(Some(csv::header().to_owned()))
+            }
+            ExportState::Done => Ok(None),
+            ExportState::Rows => {
+                let rows = store::calls_page(
+                    &self.pool,
+                    self.account,
+                    self.start,
+                    self.end,
+                    self.campaign,
+                    self.after,
+                    store::Order::OldestFirst,
+                    EXPORT_PAGE,
+                )
+                .await?;
+                let mut out = String::with_capacity(rows.len() * 96);
+                for r in &rows {
+                    out.push_str(&csv::line(r, &self.zone));
+                }
+                match rows.last() {
+                    Some(last) if rows.len() as i64 == EXPORT_PAGE => self.after = Some((last.started_at, last.id)),
+                    _ => self.state = ExportState::Done,
+                }
+                Ok(if out.is_empty() { None } else { Some(out) })
+            }
+        }
     }
 }
 

@@ -391,10 +391,12 @@ pub struct CallWrite<'a> {
     pub tags: &'a str,
 }
 
-pub async fn insert_call(db: &sqlx::AnyPool, account: AccountId, c: &CallWrite<'_>) -> Result<i64> {
-    let (id,): (i64,) = sqlx::query_as(
+/// Inserts a call unless the account already holds `cap` of them (then
+/// `None`). The count reads the account's index range, in the statement.
+pub async fn insert_call(db: &sqlx::AnyPool, account: AccountId, c: &CallWrite<'_>, cap: i64) -> Result<Option<i64>> {
+    let id: Option<(i64,)> = sqlx::query_as(
         "INSERT INTO calls (account_id, campaign_id, caller, started_at, duration_secs, outcome, revenue_cents, tags) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE (SELECT COUNT(*) FROM calls WHERE account_id = $1) < $9 RETURNING id",
     )
     .bind(account.get())
     .bind(c.campaign_id)
@@ -404,9 +406,10 @@ pub async fn insert_call(db: &sqlx::AnyPool, account: AccountId, c: &CallWrite<'
     .bind(c.outcome.code())
     .bind(c.revenue_cents)
     .bind(c.tags)
-    .fetch_one(db)
+    .bind(cap)
+    .fetch_optional(db)
     .await?;
-    Ok(id)
+    Ok(id.map(|(id,)| id))
 }
 
 /// Rewrites one of the account's calls; the rows changed (0: not the account's).

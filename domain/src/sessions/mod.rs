@@ -6,13 +6,14 @@ pub mod lifetimes;
 mod store;
 
 pub use lifetimes::{EndReason, Lapse, Lifetimes};
-pub use store::{lock_reports, reports_unlocked_until, unlock_reports, Which};
+pub use store::{lock_reports, open_step_up, reports_unlocked_until, step_up_window, unlock_reports, Which};
 
 use crate::actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
+use crate::sensitive::{Confirmed, Operation};
 use crate::support::random;
 use crate::support::user_agent::Device;
 use crate::support::zone::Zone;
@@ -96,15 +97,23 @@ where
 /// they ended (see [`Lapse`]): Login Security showed them as expired, and
 /// ending "all" or "all others" must not relabel them or count them.
 pub async fn end(change: &mut Change<'_>, which: Which<'_>, reason: EndReason) -> Result<u64> {
+    let ended = end_keeping_devices(change, which, reason).await?;
+    let at = change.at();
+    crate::sign_in::devices::revoke_with(change.db(), which, reason, at).await?;
+    Ok(ended)
+}
+
+/// Ends the sessions `which` names, as [`end`] does, but leaves the device
+/// cookies that go with them: an API token ending a session must not take
+/// the owner's browser its own sign-in budget.
+async fn end_keeping_devices(change: &mut Change<'_>, which: Which<'_>, reason: EndReason) -> Result<u64> {
     let at = change.at();
     let lapse = change.deps().session_lapse;
     let db = change.db();
     if !matches!(which, Which::One(..)) {
         store::settle_lapsed(&mut *db, which.account(), &lapse, at).await?;
     }
-    let ended = store::end(&mut *db, which, reason, at).await?;
-    crate::sign_in::devices::revoke_with(db, which, reason, at).await?;
-    Ok(ended)
+    store::end(&mut *db, which, reason, at).await
 }
 
 /// A new token for an active session (after a password change, or when a
@@ -174,12 +183,23 @@ impl<'w> Sessions<'w> {
     }
 
     /// Ends one other active session of the same account: from a browser
-    /// session (never itself: that is Sign out), or with a read-and-write
-    /// API token (any session of its account; a token is no session).
-    /// Another account's session id is "not found", exactly like an
-    /// unknown one.
-    pub async fn end_other(&self, actor: &Actor, session_id: &SessionId, meta: &ClientMeta) -> Result<()> {
-        let account = actor.account_to_write()?;
+    /// session once the step-up passed (`confirmed`; never itself: that is
+    /// Sign out), or with an API token that has the `sessions` scope (any
+    /// session of its account; a token is no session, and the browser keeps
+    /// its device cookie). Another account's session id is "not found",
+    /// exactly like an unknown one.
+    pub async fn end_other(&self, actor: &Actor, confirmed: Option<&Confirmed>, session_id: &SessionId, meta: &ClientMeta) -> Result<()> {
+        let account = match actor {
+            Actor::ApiToken(bearer) => {
+                bearer.require_sessions()?;
+                bearer.account
+            }
+            _ => {
+                let (account, _) = actor.browser_session()?;
+                confirmed.ok_or_else(|| Error::internal("ending a session without a step-up"))?.covers(account, Operation::EndSession)?;
+                account
+            }
+        };
         if actor.any_browser_session().is_some_and(|(_, current)| current == session_id) {
             return Err(Error::refused(ErrorCode::CannotEndCurrentSession, "This is the session you are using. Use Sign out to end it."));
         }
@@ -187,7 +207,12 @@ impl<'w> Sessions<'w> {
         // One that has lapsed is shown among the ended ones: "not found" too.
         let row = store::active_one(self.deps.pool(), account, session_id, &self.cfg.lapse(), self.deps.now()).await?.ok_or_else(not_found)?;
         let mut change = Change::begin(self.deps).await?;
-        if end(&mut change, Which::One(account, session_id), EndReason::EndedFromAnotherSession).await? == 0 {
+        let which = Which::One(account, session_id);
+        let ended = match actor {
+            Actor::ApiToken(_) => end_keeping_devices(&mut change, which, EndReason::EndedFromAnotherSession).await?,
+            _ => end(&mut change, which, EndReason::EndedFromAnotherSession).await?,
+        };
+        if ended == 0 {
             return Err(not_found());
         }
         let d = row.device();
@@ -204,8 +229,9 @@ impl<'w> Sessions<'w> {
     /// device cookie of the account is revoked. With `also_api_tokens`
     /// ("Also delete all API tokens") every live API token of the account is
     /// deleted in the same change, and the event says how many.
-    pub async fn end_all(&self, actor: &Actor, also_api_tokens: bool, meta: &ClientMeta) -> Result<EndedAll> {
+    pub async fn end_all(&self, actor: &Actor, confirmed: &Confirmed, also_api_tokens: bool, meta: &ClientMeta) -> Result<EndedAll> {
         let (account, _) = actor.browser_session()?;
+        confirmed.covers(account, Operation::EndAllSessions)?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         let sessions = end(&mut change, Which::AllOf(account), EndReason::LoggedOutAllDevices).await?;
@@ -222,14 +248,18 @@ impl<'w> Sessions<'w> {
     }
 
     /// Active sessions ("This device" first, then the most recently active),
-    /// then one page of ended ones, newest first. An API token reads the
-    /// list too; none of its sessions is "this device".
+    /// then one page of ended ones, newest first. An API token with the
+    /// `sessions` scope reads the list too; none of its sessions is "this
+    /// device".
     ///
     /// A read, and only a read: sessions that lapsed without another request
     /// are shown among the ended ones, with when and why they lapsed,
     /// computed by the queries; [`Self::sweep_lapsed`] writes them down.
     pub async fn list(&self, actor: &Actor, page: i64) -> Result<SessionList> {
         let account = actor.account()?;
+        if let Actor::ApiToken(bearer) = actor {
+            bearer.require_sessions()?;
+        }
         let current = actor.any_browser_session().map(|(_, s)| s.as_str()).unwrap_or("");
         let now = self.deps.now();
         let lapse = self.cfg.lapse();

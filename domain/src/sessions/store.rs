@@ -340,3 +340,32 @@ where
     };
     Ok(())
 }
+
+/// The session's step-up window: until when, and what was proved (see
+/// [`crate::sensitive`]); `(None, 0)` when none was opened.
+pub async fn step_up_window(db: &sqlx::AnyPool, account: AccountId, id: &SessionId) -> Result<(Option<i64>, i64)> {
+    let row: Option<(Option<i64>, i64)> =
+        sqlx::query_as("SELECT step_up_until, step_up_level FROM sessions WHERE id = $1 AND account_id = $2 AND ended_at IS NULL")
+            .bind(id.as_str())
+            .bind(account.get())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.unwrap_or((None, 0)))
+}
+
+/// Opens (or extends) the session's step-up window at `level`; a window
+/// already open at a higher level keeps that level until it ends.
+pub async fn open_step_up(db: &sqlx::AnyPool, account: AccountId, id: &SessionId, until: i64, level: i64, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE sessions SET step_up_level = CASE WHEN step_up_until > $4 AND step_up_level > $2 THEN step_up_level ELSE $2 END, \
+         step_up_until = $1 WHERE id = $3 AND account_id = $5 AND ended_at IS NULL",
+    )
+    .bind(until)
+    .bind(level)
+    .bind(id.as_str())
+    .bind(now)
+    .bind(account.get())
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -10,14 +10,19 @@
 //! session; signing out of the step does not (whoever holds a stolen
 //! password would).
 //!
-//! The lock: after `account_backoff.free_failures` wrong passwords for an
-//! account within its window, each further attempt must wait, doubling up to
-//! `max_secs`; the right password is refused too while it waits, from any
-//! browser that does not hold the account's device cookie. A browser that
-//! completed a sign-in to the account before holds one ([`devices`]): its
-//! attempts count against that device's own budget, not the account's, so an
-//! attacker's guesses keep the account locked for everyone else while the
-//! owner still gets in. The per-IP budget applies to every attempt.
+//! The lock: after `account_backoff.free_failures` attempts for a login (as
+//! typed, folded: a username and an email address are two logins, so a
+//! throttle never tells that they are one account) within its window, each
+//! further attempt must wait, doubling up to `max_secs`; the right password
+//! is refused too while it waits, from any browser that does not hold the
+//! account's device cookie. A browser that completed a sign-in to the
+//! account before holds one ([`devices`]): its attempts count against that
+//! device's own budget, not the login's, so an attacker's guesses keep the
+//! login locked for everyone else while the owner still gets in. The
+//! client's budgets (its address, and its /48 or /24) apply to every
+//! attempt. Every attempt spends its units before the password is hashed
+//! ([`crate::limits::Limiter::attempt`]), so a burst of parallel guesses
+//! gets the free ones and no more.
 //!
 //! A passkey signs in on its own ([`SignIn::complete_with_passkey`]): the
 //! key is the possession factor and its user verification the second, so
@@ -38,7 +43,7 @@ use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
 use crate::events::{self, Event, EventKind};
-use crate::limits::{Backoff, LimitKey, LimitKind};
+use crate::limits::{Attempt, Backoff, Budget, LimitKey, LimitKind, OnSuccess};
 use crate::outbox::{self, notices};
 use crate::sessions::{self, EndReason, NewSession, SessionsConfig, Which};
 use crate::support::secret::Secret;
@@ -47,9 +52,10 @@ use crate::webauthn::{PasskeyChallenge, SecurityKeys};
 
 #[derive(Clone, Debug)]
 pub struct SignInConfig {
-    /// Failures per account (or per typed login, when no account matches).
+    /// Failures per login as typed (a username, or an email address).
     pub account_backoff: Backoff,
-    /// Failures per client IP, across accounts: slows spraying.
+    /// Failures per client IP, across accounts: slows spraying (its /48 or
+    /// /24 gets eight times as many).
     pub ip_backoff: Backoff,
     /// Failures from a browser holding the account's device cookie. After
     /// its free failures the device stops counting as known (its attempts
@@ -106,14 +112,22 @@ impl<'w> SignIn<'w> {
         events::record(self.deps.pool(), account, &Event::new(kind), meta, self.deps.now()).await
     }
 
-    /// The client IP's budget, across accounts: checked before every attempt.
-    async fn check_ip(&self, meta: &ClientMeta) -> Result<LimitKey> {
-        let ip_key = LimitKey::ip(LimitKind::SignInIp, &meta.ip);
-        if let Err(e) = self.deps.limiter.check(&ip_key, &self.cfg.ip_backoff, self.deps.now()).await {
-            self.refused(None, EventKind::SignInThrottled, meta).await?;
-            return Err(e);
+    /// The client's budgets across accounts (its address and its wider
+    /// block): a right answer gives back the unit it took.
+    fn client_budgets(&self, meta: &ClientMeta) -> [Budget; 2] {
+        Budget::client(LimitKind::SignInIp, &meta.ip, self.cfg.ip_backoff, OnSuccess::Refund)
+    }
+
+    /// Admits one attempt against `budgets`, or records the throttled
+    /// attempt (for `account`, when one is known) and refuses it.
+    async fn admit(&self, budgets: Vec<Budget>, account: Option<AccountId>, meta: &ClientMeta) -> Result<Attempt> {
+        match self.deps.limiter.attempt(budgets, self.deps.now()).await {
+            Err(e @ Error::Throttled(_)) => {
+                self.refused(account, EventKind::SignInThrottled, meta).await?;
+                Err(e)
+            }
+            other => other,
         }
-        Ok(ip_key)
     }
 
     /// Username or email plus password. Every failure is the same
@@ -130,48 +144,34 @@ impl<'w> SignIn<'w> {
         device: &DeviceCookie,
     ) -> Result<SignedIn> {
         let now = self.deps.now();
-        let limiter = &self.deps.limiter;
-        let ip_key = self.check_ip(meta).await?;
         let account = accounts::find_by_login(self.deps.pool(), login).await?;
         let account_id = account.as_ref().map(accounts::AccountRow::account_id);
         let known = devices::Known::lookup(self.deps.pool(), device, now, self.cfg.device_max_age_secs).await?;
-        // Keyed by account when one matches, so "alice" and her email share a
-        // budget; by the typed login otherwise, so unknown names are throttled
-        // exactly like known ones. A browser with the account's device cookie
-        // uses its device's budget instead, while that has failures to spare.
-        let device_key = match account_id.and_then(|a| known.device_of(a)) {
+        // Keyed by the login as typed, known or not, so unknown names are
+        // throttled exactly like known ones. A browser with the account's
+        // device cookie uses its device's budget instead, while that has
+        // attempts to spare.
+        let login_budget = Budget::new(LimitKey::typed(LimitKind::SignInLogin, login), self.cfg.account_backoff, OnSuccess::Clear);
+        let with_client = |first: Budget| [first].into_iter().chain(self.client_budgets(meta)).collect::<Vec<_>>();
+        let attempt = match account_id.and_then(|a| known.device_of(a)) {
             Some(d) => {
-                let key = LimitKey::device(LimitKind::SignInDevice, d);
-                match limiter.check(&key, &self.cfg.device_backoff, now).await {
-                    Ok(()) => Some(key),
-                    Err(Error::Throttled(_)) => None,
-                    Err(e) => return Err(e),
+                let device_budget = Budget::new(LimitKey::device(LimitKind::SignInDevice, d), self.cfg.device_backoff, OnSuccess::Clear);
+                match self.deps.limiter.attempt(with_client(device_budget), now).await {
+                    Err(Error::Throttled(_)) => self.admit(with_client(login_budget), account_id, meta).await?,
+                    other => other?,
                 }
             }
-            None => None,
+            None => self.admit(with_client(login_budget), account_id, meta).await?,
         };
-        let (budget, rule) = match (&device_key, account_id) {
-            (Some(key), _) => (key.clone(), &self.cfg.device_backoff),
-            (None, Some(id)) => (LimitKey::account(LimitKind::SignInAccount, id), &self.cfg.account_backoff),
-            (None, None) => (LimitKey::typed(LimitKind::SignInLogin, login), &self.cfg.account_backoff),
-        };
-        if device_key.is_none() {
-            if let Err(e) = limiter.check(&budget, rule, now).await {
-                self.refused(account_id, EventKind::SignInThrottled, meta).await?;
-                return Err(e);
-            }
-        }
         let ok = self.deps.hasher.verify(password, account.as_ref().map(|a| a.password_hash.as_str())).await?;
         let (Some(owner), true) = (account, ok) else {
-            limiter.failed(&budget, rule, now).await?;
-            limiter.failed(&ip_key, &self.cfg.ip_backoff, now).await?;
             self.refused(account_id, EventKind::SignInFailed, meta).await?;
             return Err(Error::invalid_credentials());
         };
         // A known device's success clears its own budget only: the owner
         // signing in does not hand an attacker a fresh set of guesses.
-        limiter.succeeded(&budget).await?;
-        let second_factor = two_factor::asked_at_sign_in(self.deps.pool(), owner.account_id()).await?;
+        attempt.passed().await;
+        let second_factor = two_factor::has_second_factor(self.deps.pool(), owner.account_id()).await?;
         let kind = if second_factor { EventKind::SecondFactorRequested } else { EventKind::SignedIn };
         self.open_session(&owner, second_factor, known, replacing, Event::new(kind), meta).await
     }
@@ -217,10 +217,8 @@ impl<'w> SignIn<'w> {
     /// budget is spent, or when it started too many (30 in five minutes,
     /// then growing waits).
     pub async fn start_with_passkey(&self, meta: &ClientMeta) -> Result<PasskeyChallenge> {
-        self.check_ip(meta).await?;
-        let (key, rule, now) = (LimitKey::ip(LimitKind::PasskeyStartIp, &meta.ip), &self.cfg.passkey_start_ip_backoff, self.deps.now());
-        self.deps.limiter.check(&key, rule, now).await?;
-        self.deps.limiter.failed(&key, rule, now).await?;
+        let budgets = Budget::client(LimitKind::PasskeyStartIp, &meta.ip, self.cfg.passkey_start_ip_backoff, OnSuccess::Keep);
+        let _counted = self.deps.limiter.attempt(budgets.to_vec(), self.deps.now()).await?;
         SecurityKeys::new(self.deps, self.two_factor).start_passkey_sign_in().await
     }
 
@@ -238,15 +236,9 @@ impl<'w> SignIn<'w> {
         replacing: Option<&Actor>,
         device: &DeviceCookie,
     ) -> Result<SignedIn> {
-        let ip_key = self.check_ip(meta).await?;
-        let (account, name) = match SecurityKeys::new(self.deps, self.two_factor).verify_passkey(browser, credential, meta).await {
-            Ok(answered) => answered,
-            Err(e @ Error::Refused { .. }) => {
-                self.deps.limiter.failed(&ip_key, &self.cfg.ip_backoff, self.deps.now()).await?;
-                return Err(e);
-            }
-            Err(e) => return Err(e),
-        };
+        let attempt = self.admit(self.client_budgets(meta).to_vec(), None, meta).await?;
+        let (account, name) = SecurityKeys::new(self.deps, self.two_factor).verify_passkey(browser, credential, meta).await?;
+        attempt.passed().await;
         let owner = accounts::find(self.deps.pool(), account).await?;
         let known = devices::Known::lookup(self.deps.pool(), device, self.deps.now(), self.cfg.device_max_age_secs).await?;
         let event = Event::with_detail(EventKind::SignedIn, format!("with the passkey \"{name}\", without a password"));
@@ -300,7 +292,7 @@ impl<'w> SignIn<'w> {
         let db = self.deps.pool();
         Ok(SecondStepMethods {
             security_key: crate::webauthn::has_keys(db, account).await?,
-            authenticator_app: two_factor::is_enabled(db, account).await?,
+            authenticator_app: two_factor::totp_enabled(db, account).await?,
             recovery_code: two_factor::recovery_codes_left(db, account).await? > 0,
         })
     }

@@ -51,6 +51,9 @@ pub struct Device {
 
 const UNKNOWN: &str = "UNKNOWN";
 
+/// What woothee reports as an HTTP library's "version": fixed names, not text from the request.
+const HTTP_LIBRARIES: [&str; 7] = ["Java", "wget", "perl", "ruby", "python", "php", "curl"];
+
 pub fn parse(ua: &str) -> Device {
     let parsed = woothee::parser::Parser::new().parse(ua);
     let (mut browser, mut os, category) = match &parsed {
@@ -58,7 +61,12 @@ pub fn parse(ua: &str) -> Device {
             let browser = match (r.name, r.version) {
                 (UNKNOWN, _) => String::new(),
                 (name, UNKNOWN) | (name, "") => name.to_owned(),
-                (name, version) => format!("{name} {}", major_minor(version)),
+                // woothee names the library in the version's place, from its own short list.
+                ("HTTP Library", library) if HTTP_LIBRARIES.contains(&library) => library.to_owned(),
+                (name, version) => match major_minor(version) {
+                    v if v.is_empty() => name.to_owned(),
+                    v => format!("{name} {v}"),
+                },
             };
             let os = match (r.os, r.os_version.as_ref()) {
                 (UNKNOWN, _) => String::new(),
@@ -74,7 +82,10 @@ pub fn parse(ua: &str) -> Device {
     // Headless Chromium says so in its product token; woothee does not know it.
     if browser.is_empty() {
         if let Some(v) = token_version(ua, "HeadlessChrome/") {
-            browser = format!("Headless Chrome {}", major_minor(v));
+            browser = match major_minor(v) {
+                v if v.is_empty() => "Headless Chrome".to_owned(),
+                v => format!("Headless Chrome {v}"),
+            };
         }
     }
     if os.is_empty() && ua.contains("Linux") {
@@ -111,13 +122,28 @@ fn token_version<'a>(ua: &'a str, token: &str) -> Option<&'a str> {
 }
 
 /// "120.0.6099.109" → "120.0": enough to tell versions apart, less noise.
+/// Only digits and dots are kept (a user agent is anyone's free text, and
+/// it reaches the owner's pages and mails): "120abc" is "120", and a
+/// version with no leading digit is none.
 fn major_minor(v: &str) -> String {
-    v.split('.').take(2).collect::<Vec<_>>().join(".")
+    let digits: &str = &v[..v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len())];
+    digits.split('.').filter(|p| !p.is_empty()).take(2).collect::<Vec<_>>().join(".")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_are_digits_and_dots_only() {
+        assert_eq!(major_minor("120.0.6099.109"), "120.0");
+        assert_eq!(major_minor("120abc.5"), "120");
+        assert_eq!(major_minor("Click-here-https://evil.example"), "");
+        assert_eq!(major_minor("1<script>"), "1");
+        let d = parse("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/99.Call_+1-555-0100_now Safari/537.36");
+        assert!(d.browser.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '.'), "{}", d.browser);
+        assert!(!d.browser.contains("555"), "{}", d.browser);
+    }
 
     #[test]
     fn device_types_round_trip_through_their_codes() {
@@ -167,6 +193,7 @@ mod tests {
     #[test]
     fn garbage_is_labelled_unknown_not_rejected() {
         let d = parse("curl/8.4.0");
+        assert_eq!(d.browser, "curl");
         assert_eq!(d.os, "Unknown OS");
         assert_eq!(d.device, DeviceType::Other);
         let e = parse("");

@@ -2,8 +2,10 @@
 //! recovery codes (NIST SP 800-63B §5.1.2 look-up secrets, §5.1.4.2 OTP
 //! devices; OWASP ASVS 5.0 V6.5).
 //!
-//! Enrolment: starting it asks for the current password (a session thief
-//! cannot plant a second factor they know and lock the owner out). A 160-bit
+//! Enrolment: starting it takes the step-up of [`crate::sensitive`] (the
+//! password, and the account's other second factor when it has one: a
+//! session thief cannot plant a second factor they know and lock the owner
+//! out). A 160-bit
 //! secret is generated and stored encrypted (AES-256-GCM, bound to the account
 //! id), unconfirmed and bound to the session that started it: only that
 //! session is shown its QR code and key, and only that session can confirm
@@ -18,8 +20,15 @@
 //! Each TOTP step is accepted once: the accepted step is written with a
 //! compare-and-set (`last_used_step < step`), so two requests racing with the
 //! same code cannot both win, and a code older than the last accepted one is
-//! refused. Wrong codes are throttled per account with growing delays up to a
-//! 15-minute lock, on the sign-in step and the settings page alike.
+//! refused. Every second-factor attempt (a code, a recovery code, a key's
+//! answer) spends a unit of the account's one budget before it is checked
+//! (growing delays up to a 15-minute lock, on the sign-in step and the
+//! settings pages alike); only a passed second factor gives it back, never
+//! a right password.
+//!
+//! "Has two-factor authentication" means any second factor, everywhere:
+//! [`has_second_factor`] and [`methods`] are the one answer for the pages,
+//! the API and the mails.
 
 pub mod recovery;
 mod store;
@@ -31,8 +40,9 @@ use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
-use crate::limits::{Backoff, LimitKey, LimitKind};
+use crate::limits::{Attempt, Backoff, Budget, LimitKey, LimitKind, OnSuccess};
 use crate::outbox::notices::Notice;
+use crate::sensitive::{Confirmed, Operation};
 use crate::sessions::{self, EndReason, NewSession, Which};
 use crate::support::secret::Secret;
 use totp::TotpSecret;
@@ -41,8 +51,8 @@ use totp::TotpSecret;
 pub struct TwoFactorConfig {
     /// The name authenticator apps show next to the code.
     pub issuer: String,
-    /// Wrong codes (and passwords given with them, or given to start an
-    /// enrolment) per account: a growing delay, then a lock of up to the cap.
+    /// Second-factor attempts per account (app codes, recovery codes, key
+    /// answers): a few free, then a growing delay up to the cap.
     pub backoff: Backoff,
     /// How long into a 30-second step the previous step's code is still
     /// accepted; a code therefore lives at most 30 s plus this.
@@ -62,8 +72,8 @@ impl Default for TwoFactorConfig {
 /// What the Two-Factor Auth page shows.
 #[derive(Clone, Debug)]
 pub struct TwoFactorStatus {
-    /// When 2FA was turned on; `None` when off.
-    pub enabled_since: Option<i64>,
+    /// When the authenticator app was turned on; `None` when it is off.
+    pub app_enabled_since: Option<i64>,
     pub recovery_codes_left: i64,
     /// An enrolment this session started and has not confirmed yet: its QR
     /// code and key, shown until the first right code (never again after
@@ -108,10 +118,6 @@ fn not_started() -> Error {
     Error::refused(ErrorCode::EnrolmentNotStarted, "Start again: choose Authenticator App to get a new QR code.")
 }
 
-pub(crate) fn wrong_current_password() -> Error {
-    Error::refused(ErrorCode::WrongCurrentPassword, "Your current password is not right. Nothing was changed.")
-}
-
 /// When `wanted`, ends every other session of the account (in the change's
 /// transaction, reason "Two-factor settings changed") and gives this one a
 /// new token, as a password change does.
@@ -142,30 +148,87 @@ fn limit_key(account: AccountId) -> LimitKey {
     LimitKey::account(LimitKind::SecondFactor, account)
 }
 
-/// Whether the account asks for a second factor at sign-in.
-pub async fn is_enabled(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
-    Ok(enabled_since(db, account).await?.is_some())
+/// Whether the authenticator app is on (one second factor among others:
+/// "has two-factor authentication" is [`has_second_factor`]).
+pub async fn totp_enabled(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
+    Ok(totp_enabled_since(db, account).await?.is_some())
 }
 
-/// Since when the account asks for a second factor at sign-in, if it does.
-pub async fn enabled_since(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<i64>> {
+/// Since when the authenticator app is on, if it is.
+pub async fn totp_enabled_since(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<i64>> {
     Ok(store::totp(db, account).await?.and_then(|r| r.enabled_at))
 }
 
-/// Ten new recovery codes and their hashes (what is stored).
-pub(crate) async fn new_recovery_codes(deps: &Deps) -> Result<(Vec<Secret>, Vec<String>)> {
+/// The account's second factors, as the pages, the API and the mails name them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Methods {
+    /// Since when the authenticator app is on.
+    pub authenticator_app_since: Option<i64>,
+    /// Security keys, passkeys among them.
+    pub security_keys: i64,
+    pub passkeys: i64,
+    pub recovery_codes_left: i64,
+}
+
+impl Methods {
+    /// Whether signing in (and every change of the step-up table) asks for
+    /// a second factor: any method counts.
+    pub fn any(&self) -> bool {
+        self.authenticator_app_since.is_some() || self.security_keys > 0
+    }
+    /// The methods by their wire names (`authenticator_app`, `security_key`,
+    /// `passkey`, `recovery_code`), for the API.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.authenticator_app_since.is_some() {
+            names.push("authenticator_app");
+        }
+        if self.security_keys > self.passkeys {
+            names.push("security_key");
+        }
+        if self.passkeys > 0 {
+            names.push("passkey");
+        }
+        if self.any() && self.recovery_codes_left > 0 {
+            names.push("recovery_code");
+        }
+        names
+    }
+}
+
+/// The account's second factors.
+pub async fn methods(db: &sqlx::AnyPool, account: AccountId) -> Result<Methods> {
+    let (security_keys, passkeys) = crate::webauthn::count_keys(db, account).await?;
+    Ok(Methods {
+        authenticator_app_since: totp_enabled_since(db, account).await?,
+        security_keys,
+        passkeys,
+        recovery_codes_left: store::recovery_codes_left(db, account).await?,
+    })
+}
+
+/// Whether the account has any second factor (the authenticator app, a
+/// security key or a passkey): what "two-factor authentication is on"
+/// means on every page, in the API and in mail.
+pub async fn has_second_factor(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
+    Ok(totp_enabled(db, account).await? || crate::webauthn::has_keys(db, account).await?)
+}
+
+/// Ten new recovery codes and what is stored of them.
+pub(crate) async fn new_recovery_codes(deps: &Deps) -> Result<(Vec<Secret>, Vec<store::StoredCode>)> {
     let codes = recovery::generate_codes(recovery::DEFAULT_COUNT);
-    let mut hashes = Vec::with_capacity(codes.len());
+    let mut stored = Vec::with_capacity(codes.len());
     for c in &codes {
         let normal = recovery::normalize(c.expose()).ok_or_else(|| Error::internal("recovery code format"))?;
-        hashes.push(deps.hasher.hash_secret(&Secret::new(normal)).await?);
+        let lookup = recovery::lookup(&normal);
+        stored.push(store::StoredCode { hash: deps.hasher.hash_secret(&Secret::new(normal)).await?, lookup });
     }
-    Ok((codes, hashes))
+    Ok((codes, stored))
 }
 
 /// Replaces the account's recovery codes (for the first security key).
-pub(crate) async fn store_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId, hashes: &[String], at: i64) -> Result<()> {
-    store::replace_recovery_codes(db, account, hashes, at).await
+pub(crate) async fn store_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId, codes: &[store::StoredCode], at: i64) -> Result<()> {
+    store::replace_recovery_codes(db, account, codes, at).await
 }
 
 /// Deletes the account's recovery codes (its last second factor removed).
@@ -178,12 +241,6 @@ pub async fn recovery_codes_left(db: &sqlx::AnyPool, account: AccountId) -> Resu
     store::recovery_codes_left(db, account).await
 }
 
-/// Whether signing in asks for a second factor: the authenticator app is
-/// on, or the account has a security key.
-pub async fn asked_at_sign_in(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
-    Ok(is_enabled(db, account).await? || crate::webauthn::has_keys(db, account).await?)
-}
-
 pub struct TwoFactor<'w> {
     deps: &'w Deps,
     cfg: &'w TwoFactorConfig,
@@ -194,32 +251,30 @@ impl<'w> TwoFactor<'w> {
         TwoFactor { deps, cfg }
     }
 
-    /// The account's one second-factor budget (codes, keys, and the
-    /// password asked before changing them): refused while it is spent.
-    pub(crate) async fn check_throttle(&self, account: AccountId) -> Result<()> {
-        self.deps.limiter.check(&limit_key(account), &self.cfg.backoff, self.deps.now()).await
+    /// Admits one second-factor attempt: spends a unit of the account's
+    /// one budget (codes, recovery codes, keys) before anything is checked,
+    /// or refuses while it must wait. A right answer calls
+    /// [`Attempt::passed`], which gives the budget back.
+    pub(crate) async fn attempt(&self, account: AccountId) -> Result<Attempt> {
+        let budget = Budget::new(limit_key(account), self.cfg.backoff, OnSuccess::Clear);
+        self.deps.limiter.attempt(vec![budget], self.deps.now()).await
     }
 
-    /// A factor that went through: the budget starts afresh.
-    pub(crate) async fn factor_passed(&self, account: AccountId) -> Result<()> {
-        self.deps.limiter.succeeded(&limit_key(account)).await
+    /// Seconds until the budget takes another attempt, if it is spent: for
+    /// not starting a ceremony that could not be answered (admits nothing).
+    pub(crate) async fn waiting(&self, account: AccountId) -> Result<Option<i64>> {
+        let budget = Budget::new(limit_key(account), self.cfg.backoff, OnSuccess::Clear);
+        self.deps.limiter.waiting(&[budget], self.deps.now()).await
     }
 
     async fn code_failed(&self, account: AccountId, meta: &ClientMeta, kind: EventKind) -> Result<Error> {
-        self.factor_failed(account, meta, kind, "").await?;
+        self.failed_event(account, meta, kind, "").await?;
         Ok(wrong_code())
     }
 
-    /// Every failed factor, code or password, counts against the same
-    /// per-account budget and is recorded.
-    pub(crate) async fn factor_failed(&self, account: AccountId, meta: &ClientMeta, kind: EventKind, detail: &str) -> Result<()> {
-        let now = self.deps.now();
-        self.deps.limiter.failed(&limit_key(account), &self.cfg.backoff, now).await?;
-        events::record(self.deps.pool(), Some(account), &Event::with_detail(kind, detail), meta, now).await
-    }
-
-    async fn succeeded(&self, account: AccountId) -> Result<()> {
-        self.deps.limiter.succeeded(&limit_key(account)).await
+    /// Records a refused second factor (its unit is already spent).
+    pub(crate) async fn failed_event(&self, account: AccountId, meta: &ClientMeta, kind: EventKind, detail: &str) -> Result<()> {
+        events::record(self.deps.pool(), Some(account), &Event::with_detail(kind, detail), meta, self.deps.now()).await
     }
 
     fn enrolment(&self, secret: &TotpSecret, username: &str) -> Result<Enrolment> {
@@ -243,8 +298,8 @@ impl<'w> TwoFactor<'w> {
         let (account, session) = actor.browser_session()?;
         let row = store::totp(self.deps.pool(), account).await?;
         let left = store::recovery_codes_left(self.deps.pool(), account).await?;
-        let enabled_since = row.as_ref().and_then(|r| r.enabled_at);
-        let mut status = TwoFactorStatus { enabled_since, recovery_codes_left: left, pending: None };
+        let app_enabled_since = row.as_ref().and_then(|r| r.enabled_at);
+        let mut status = TwoFactorStatus { app_enabled_since, recovery_codes_left: left, pending: None };
         if let Some(r) = self.own_pending(row, session) {
             let secret = self.open_secret(account, &r.secret_sealed)?;
             status.pending = Some(self.enrolment(&secret, actor.username().unwrap_or_default())?);
@@ -253,22 +308,15 @@ impl<'w> TwoFactor<'w> {
     }
 
     /// Starts (or restarts) enrolment with a new secret, bound to this
-    /// session, after proving the current password. Wrong passwords count
-    /// against the account's two-factor budget, so this cannot be used to
-    /// guess it. Any enrolment another session had waiting is replaced.
-    /// Nothing changes for signing in until [`TwoFactor::confirm`] succeeds.
-    pub async fn start(&self, actor: &Actor, password: &Secret, meta: &ClientMeta) -> Result<Enrolment> {
+    /// session, once the step-up passed (`confirmed`). Any enrolment another
+    /// session had waiting is replaced. Nothing changes for signing in
+    /// until [`TwoFactor::confirm`] succeeds.
+    pub async fn start(&self, actor: &Actor, confirmed: &Confirmed) -> Result<Enrolment> {
         let (account, session) = actor.browser_session()?;
-        self.check_throttle(account).await?;
-        if is_enabled(self.deps.pool(), account).await? {
+        confirmed.covers(account, Operation::EnrolAuthenticatorApp)?;
+        if totp_enabled(self.deps.pool(), account).await? {
             return Err(already_on());
         }
-        let owner = accounts::find(self.deps.pool(), account).await?;
-        if !self.deps.hasher.verify(password, Some(&owner.password_hash)).await? {
-            self.factor_failed(account, meta, EventKind::TwoFactorFailed, "wrong password when starting to enable 2FA").await?;
-            return Err(wrong_current_password());
-        }
-        self.succeeded(account).await?;
         let secret = TotpSecret::generate();
         let sealed = self.deps.secret_box.seal(secret.as_bytes(), &sealed_context(account))?;
         let mut tx = self.deps.pool().begin().await?;
@@ -278,25 +326,33 @@ impl<'w> TwoFactor<'w> {
     }
 
     /// The first right code, in the session that started the enrolment,
-    /// turns 2FA on; returns the recovery codes, the only time they exist in
-    /// plain text. With `sign_out_others`, every other session ends.
-    pub async fn confirm(&self, actor: &Actor, code: &str, sign_out_others_too: bool, meta: &ClientMeta) -> Result<Applied<Vec<Secret>>> {
+    /// turns the app on; returns new recovery codes (the only time they
+    /// exist in plain text) when the account had none. An account that
+    /// already has codes (it has a security key) keeps them: the owner's
+    /// printed codes go on working. With `sign_out_others`, every other
+    /// session ends.
+    pub async fn confirm(&self, actor: &Actor, code: &str, sign_out_others_too: bool, meta: &ClientMeta) -> Result<Applied<Option<Vec<Secret>>>> {
         let (account, session) = actor.browser_session()?;
-        self.check_throttle(account).await?;
         let row = self.own_pending(store::totp(self.deps.pool(), account).await?, session).ok_or_else(not_started)?;
+        let attempt = self.attempt(account).await?;
         let secret = self.open_secret(account, &row.secret_sealed)?;
         let Some(step) = totp::verify(&secret, code, self.deps.now(), None, self.cfg.previous_step_grace_secs) else {
             return Err(self.code_failed(account, meta, EventKind::TwoFactorFailed).await?);
         };
-        let (codes, hashes) = self.new_recovery_codes().await?;
+        attempt.passed().await;
+        let keep_codes =
+            crate::webauthn::has_keys(self.deps.pool(), account).await? && store::recovery_codes_left(self.deps.pool(), account).await? > 0;
+        let codes = if keep_codes { None } else { Some(self.new_recovery_codes().await?) };
         let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
         // Only the secret this code was checked against, still this session's.
         if !store::enable(change.db(), account, session, &row.secret_sealed, step, at).await? {
-            return Err(if is_enabled(self.deps.pool(), account).await? { already_on() } else { not_started() });
+            return Err(if totp_enabled(self.deps.pool(), account).await? { already_on() } else { not_started() });
         }
-        store::replace_recovery_codes(change.db(), account, &hashes, at).await?;
+        if let Some((_, stored)) = &codes {
+            store::replace_recovery_codes(change.db(), account, stored, at).await?;
+        }
         let (renewed, ended) = sign_out_others(&mut change, account, session, sign_out_others_too).await?;
         let notice = Notice {
             to: owner.email,
@@ -305,55 +361,43 @@ impl<'w> TwoFactor<'w> {
         };
         let event = Event::with_detail(EventKind::TwoFactorEnabled, sessions::signed_out_detail(ended, "other "));
         change.commit(Some(account), event, Some(notice), meta).await?;
-        self.succeeded(account).await?;
-        Ok(Applied { value: codes, renewed, other_sessions_ended: ended })
+        Ok(Applied { value: codes.map(|(c, _)| c), renewed, other_sessions_ended: ended })
     }
 
-    async fn new_recovery_codes(&self) -> Result<(Vec<Secret>, Vec<String>)> {
+    async fn new_recovery_codes(&self) -> Result<(Vec<Secret>, Vec<store::StoredCode>)> {
         new_recovery_codes(self.deps).await
     }
 
-    /// Checks a six-digit code or a recovery code against an account with
-    /// 2FA on, and spends it. A recovery code is spent, recorded and
-    /// announced to the owner in one transaction.
-    /// For changes that take the password and, when signing in asks for a
-    /// second factor, that factor too (the PIN, API tokens): a code from the
+    /// A second factor given for a change (the step-up): a code from the
     /// authenticator app or a recovery code, checked and spent; or a
     /// security key's answer (its JSON) to the key check `session` started
-    /// (see [`crate::webauthn::SecurityKeys::start_check`]). Without a
-    /// second factor there is nothing to check.
-    pub async fn verify_if_on(&self, account: AccountId, session: &SessionId, code: Option<&str>, meta: &ClientMeta) -> Result<()> {
-        if !asked_at_sign_in(self.deps.pool(), account).await? {
-            return Ok(());
+    /// (see [`crate::webauthn::SecurityKeys::start_check`]).
+    pub(crate) async fn verify_any(&self, account: AccountId, session: &SessionId, given: &str, meta: &ClientMeta) -> Result<()> {
+        if given.starts_with('{') {
+            return crate::webauthn::SecurityKeys::new(self.deps, self.cfg).verify_check(account, session, given, meta).await;
         }
-        let code = code.map(str::trim).filter(|c| !c.is_empty()).ok_or_else(|| {
-            Error::refused(
-                ErrorCode::WrongPasswordOrCode,
-                "Two-factor authentication is on: enter a code from your authenticator app or a recovery code too, or use your security key.",
-            )
-        })?;
-        if code.starts_with('{') {
-            return crate::webauthn::SecurityKeys::new(self.deps, self.cfg).verify_check(account, session, code, meta).await;
-        }
-        self.verify(account, code, meta).await.map(|_| ())
+        self.verify(account, given, meta).await.map(|_| ())
     }
 
+    /// Checks a six-digit code or a recovery code against an account with a
+    /// second factor, and spends it. A recovery code is spent, recorded and
+    /// announced to the owner in one transaction. The attempt's unit of the
+    /// budget is spent before anything is checked.
     pub async fn verify(&self, account: AccountId, code: &str, meta: &ClientMeta) -> Result<Factor> {
-        self.check_throttle(account).await?;
         let row = store::totp(self.deps.pool(), account).await?.filter(|r| r.enabled_at.is_some());
         // An account with only security keys still has recovery codes.
         if row.is_none() && !crate::webauthn::has_keys(self.deps.pool(), account).await? {
             return Err(Error::refused(ErrorCode::TwoFactorNotOn, "Two-factor authentication is not on for this account."));
         }
+        let attempt = self.attempt(account).await?;
         if let Some(normal) = recovery::normalize(code) {
-            let typed = Secret::new(normal);
-            for r in store::unused_recovery_codes(self.deps.pool(), account).await? {
-                if self.deps.hasher.verify(&typed, Some(&r.code_hash)).await? && self.spend_recovery_code(account, r.id, meta).await? {
-                    self.succeeded(account).await?;
-                    return Ok(Factor::RecoveryCode);
+            return match self.check_recovery_code(account, &normal, meta).await? {
+                true => {
+                    attempt.passed().await;
+                    Ok(Factor::RecoveryCode)
                 }
-            }
-            return Err(self.code_failed(account, meta, EventKind::TwoFactorFailed).await?);
+                false => Err(self.code_failed(account, meta, EventKind::TwoFactorFailed).await?),
+            };
         }
         let Some(row) = row else {
             return Err(self.code_failed(account, meta, EventKind::TwoFactorFailed).await?);
@@ -368,8 +412,27 @@ impl<'w> TwoFactor<'w> {
         if !fresh {
             return Err(self.code_failed(account, meta, EventKind::TwoFactorReplayRefused).await?);
         }
-        self.succeeded(account).await?;
+        attempt.passed().await;
         Ok(Factor::AuthenticatorApp)
+    }
+
+    /// Whether `normal` is an unused recovery code of the account (and then
+    /// spends it). One argon2id hash per guess, matched or not: the code
+    /// with the typed code's lookup hint, or the dummy hash. Codes made
+    /// before hints were kept are checked one by one.
+    async fn check_recovery_code(&self, account: AccountId, normal: &str, meta: &ClientMeta) -> Result<bool> {
+        let typed = Secret::new(normal);
+        let candidates = store::candidate_recovery_codes(self.deps.pool(), account, &recovery::lookup(normal)).await?;
+        if candidates.is_empty() {
+            self.deps.hasher.verify(&typed, None).await?;
+            return Ok(false);
+        }
+        for r in candidates {
+            if self.deps.hasher.verify(&typed, Some(&r.code_hash)).await? && self.spend_recovery_code(account, r.id, meta).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     async fn spend_recovery_code(&self, account: AccountId, id: i64, meta: &ClientMeta) -> Result<bool> {
@@ -388,23 +451,15 @@ impl<'w> TwoFactor<'w> {
         Ok(true)
     }
 
-    /// Both the password and a current code (or a recovery code): whoever
-    /// turns 2FA off or mints new recovery codes must hold both factors.
-    async fn prove_both_factors(&self, account: AccountId, password: &Secret, code: &str, meta: &ClientMeta) -> Result<()> {
-        self.check_throttle(account).await?;
-        let owner = accounts::find(self.deps.pool(), account).await?;
-        if !self.deps.hasher.verify(password, Some(&owner.password_hash)).await? {
-            self.factor_failed(account, meta, EventKind::TwoFactorFailed, "wrong password").await?;
-            return Err(Error::refused(ErrorCode::WrongPasswordOrCode, "Your password or code is not right."));
-        }
-        self.verify(account, code, meta).await.map(|_| ())
-    }
-
-    /// Turns 2FA off (password and a code); with `sign_out_others`, every
-    /// other session ends.
-    pub async fn disable(&self, actor: &Actor, password: &Secret, code: &str, sign_out_others_too: bool, meta: &ClientMeta) -> Result<Applied<()>> {
+    /// Turns the authenticator app off, once the step-up passed (the
+    /// password and a second factor); with `sign_out_others`, every other
+    /// session ends.
+    pub async fn disable(&self, actor: &Actor, confirmed: &Confirmed, sign_out_others_too: bool, meta: &ClientMeta) -> Result<Applied<()>> {
         let (account, session) = actor.browser_session()?;
-        self.prove_both_factors(account, password, code, meta).await?;
+        confirmed.covers(account, Operation::DisableAuthenticatorApp)?;
+        if !totp_enabled(self.deps.pool(), account).await? {
+            return Err(Error::refused(ErrorCode::TwoFactorNotOn, "The authenticator app is not on for this account."));
+        }
         let owner = accounts::find(self.deps.pool(), account).await?;
         // With a security key left, the recovery codes still serve it.
         let keep_codes = crate::webauthn::has_keys(self.deps.pool(), account).await?;
@@ -421,18 +476,21 @@ impl<'w> TwoFactor<'w> {
         Ok(Applied { value: (), renewed, other_sessions_ended: ended })
     }
 
-    /// New recovery codes (password and a code); the old ones stop working
-    /// and the owner is mailed. With `sign_out_others`, every other session ends.
+    /// New recovery codes, once the step-up passed (the password and a
+    /// second factor); the old ones stop working and the owner is mailed.
+    /// With `sign_out_others`, every other session ends.
     pub async fn regenerate_recovery_codes(
         &self,
         actor: &Actor,
-        password: &Secret,
-        code: &str,
+        confirmed: &Confirmed,
         sign_out_others_too: bool,
         meta: &ClientMeta,
     ) -> Result<Applied<Vec<Secret>>> {
         let (account, session) = actor.browser_session()?;
-        self.prove_both_factors(account, password, code, meta).await?;
+        confirmed.covers(account, Operation::RegenerateRecoveryCodes)?;
+        if !has_second_factor(self.deps.pool(), account).await? {
+            return Err(Error::refused(ErrorCode::TwoFactorNotOn, "Two-factor authentication is not on for this account."));
+        }
         let (codes, hashes) = self.new_recovery_codes().await?;
         let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;

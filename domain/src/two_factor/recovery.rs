@@ -10,7 +10,12 @@
 //!
 //! This module only makes and normalises codes. The caller hashes the
 //! `normalize`d form with `crate::credentials::Hasher`, stores only the hashes,
-//! and deletes a hash once its code is used.
+//! and marks a code used once it is spent. Beside each hash it stores a
+//! 16-bit [`lookup`] hint, so a typed code is checked against one hash
+//! (argon2id is slow on purpose: ten of them per guess would be a gift to
+//! whoever wants the hasher busy), and every guess costs exactly one hash,
+//! matched or not, so the time says nothing about the codes left. 16 bits of
+//! a 59-bit secret leave 2^43 argon2id hashes per code to a stolen table.
 
 use crate::support::secret::Secret;
 use rand::rngs::OsRng;
@@ -66,9 +71,24 @@ pub fn normalize(input: &str) -> Option<String> {
     ok.then_some(s)
 }
 
+/// The lookup hint of a normalised code: 16 bits of its SHA-256, in hex.
+pub fn lookup(normal: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(normal.as_bytes());
+    format!("{:02x}{:02x}", d[0], d[1])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookup_hint_is_16_bits_the_same_for_what_people_type() {
+        let a = lookup(&normalize("abcd-2345-wxyz").expect("code"));
+        assert_eq!(a, lookup(&normalize("ABCD 2345 WXYZ").expect("code")));
+        assert_eq!(a.len(), 4);
+        assert_ne!(a, lookup(&normalize("abcd-2345-wxy2").expect("code")));
+    }
 
     #[test]
     fn codes_carry_at_least_50_bits() {

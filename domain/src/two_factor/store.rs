@@ -19,6 +19,12 @@ pub struct RecoveryRow {
     pub code_hash: String,
 }
 
+/// A recovery code as stored: its argon2id hash and its lookup hint.
+pub struct StoredCode {
+    pub hash: String,
+    pub lookup: String,
+}
+
 pub async fn totp(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<TotpRow>> {
     Ok(sqlx::query_as(
         "SELECT secret_sealed, enabled_at, last_used_step, created_at, enrolling_session_id FROM totp_credentials WHERE account_id = $1",
@@ -36,8 +42,16 @@ pub async fn recovery_codes_left(db: &sqlx::AnyPool, account: AccountId) -> Resu
     Ok(n)
 }
 
-pub async fn unused_recovery_codes(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<RecoveryRow>> {
-    Ok(sqlx::query_as("SELECT id, code_hash FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL").bind(account.get()).fetch_all(db).await?)
+/// The unused codes a typed code may be: those with its lookup hint, and
+/// those made before hints were kept (no hint to match).
+pub async fn candidate_recovery_codes(db: &sqlx::AnyPool, account: AccountId, lookup: &str) -> Result<Vec<RecoveryRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, code_hash FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL AND (lookup = $2 OR lookup IS NULL) ORDER BY id",
+    )
+    .bind(account.get())
+    .bind(lookup)
+    .fetch_all(db)
+    .await?)
 }
 
 /// Replaces an unconfirmed enrolment (if any, whichever session started
@@ -84,12 +98,13 @@ pub async fn accept_step(db: &sqlx::AnyPool, account: AccountId, step: i64) -> R
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn replace_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId, hashes: &[String], at: i64) -> Result<()> {
+pub async fn replace_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId, codes: &[StoredCode], at: i64) -> Result<()> {
     sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account.get()).execute(&mut *db).await?;
-    for h in hashes {
-        sqlx::query("INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES ($1, $2, $3)")
+    for c in codes {
+        sqlx::query("INSERT INTO recovery_codes (account_id, code_hash, lookup, created_at) VALUES ($1, $2, $3, $4)")
             .bind(account.get())
-            .bind(h)
+            .bind(&c.hash)
+            .bind(&c.lookup)
             .bind(at)
             .execute(&mut *db)
             .await?;

@@ -13,8 +13,10 @@
 //! answered at most once, on any instance, and only by the session it was
 //! given to.
 //!
-//! Adding a key takes the current password (a session thief cannot plant a
-//! key of their own); removing one too. Each add and removal records an
+//! Adding a key takes the step-up of [`crate::sensitive`] (the password, and
+//! the account's second factor when it has one: a session thief with the
+//! password cannot plant a key of their own, nor remove the owner's);
+//! removing one too. Each add and removal records an
 //! event and mails the owner through [`Change`]. The first second factor of
 //! an account (no authenticator app, no key yet) comes with ten recovery
 //! codes, as turning on the authenticator app does: whoever loses the key
@@ -33,8 +35,9 @@
 //! signature counter must go forward (the verifier checks it against the
 //! stored one, and the store writes it with a compare-and-set, so two uses
 //! racing with one counter value cannot both pass); a counter that does not
-//! is refused and recorded as a clone warning. Wrong answers count against
-//! the same per-account budget as wrong codes.
+//! is refused and recorded as a clone warning. Every answer spends a unit of
+//! the same per-account budget as codes before it is checked; a verified
+//! one gives it back.
 
 mod store;
 
@@ -44,7 +47,9 @@ use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
+use crate::limits::Attempt;
 use crate::outbox::notices::Notice;
+use crate::sensitive::{Confirmed, Operation};
 use crate::support::random;
 use crate::support::secret::Secret;
 use crate::two_factor::{self, TwoFactorConfig};
@@ -98,6 +103,11 @@ pub struct PasskeyChallenge {
 /// Whether the account has at least one security key.
 pub async fn has_keys(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
     Ok(store::count(db, account).await? > 0)
+}
+
+/// How many security keys the account has, and how many are passkeys.
+pub async fn count_keys(db: &sqlx::AnyPool, account: AccountId) -> Result<(i64, i64)> {
+    store::count_kinds(db, account).await
 }
 
 /// Challenges nobody answered in time.
@@ -186,25 +196,26 @@ impl<'w> SecurityKeys<'w> {
         two_factor::TwoFactor::new(self.deps, self.two_factor)
     }
 
-    async fn check_throttle(&self, account: AccountId) -> Result<()> {
-        self.factors().check_throttle(account).await
-    }
-
-    /// Every failure (a wrong password here, a refused answer) counts
-    /// against that budget and is recorded.
-    async fn failed(&self, account: AccountId, kind: EventKind, detail: &str, meta: &ClientMeta) -> Result<()> {
-        self.factors().factor_failed(account, meta, kind, detail).await
-    }
-
-    async fn prove_password(&self, account: AccountId, password: &Secret, what: &str, meta: &ClientMeta) -> Result<accounts::AccountRow> {
-        self.check_throttle(account).await?;
-        let owner = accounts::find(self.deps.pool(), account).await?;
-        if !self.deps.hasher.verify(password, Some(&owner.password_hash)).await? {
-            self.failed(account, EventKind::TwoFactorFailed, &format!("wrong password when trying to {what}"), meta).await?;
-            return Err(two_factor::wrong_current_password());
+    /// Refused while the account's second-factor budget must wait: no
+    /// ceremony is started that could not be answered (this admits nothing;
+    /// each answer takes its own unit, see [`Self::attempt`]).
+    async fn not_waiting(&self, account: AccountId) -> Result<()> {
+        match self.factors().waiting(account).await? {
+            Some(w) => Err(Error::Throttled(w)),
+            None => Ok(()),
         }
-        self.factors().factor_passed(account).await?;
-        Ok(owner)
+    }
+
+    /// One answer's unit of the account's second-factor budget, spent
+    /// before the answer is checked.
+    async fn attempt(&self, account: AccountId) -> Result<Attempt> {
+        self.factors().attempt(account).await
+    }
+
+    /// Records a refused answer or registration (an answer's unit is
+    /// already spent).
+    async fn failed(&self, account: AccountId, kind: EventKind, detail: &str, meta: &ClientMeta) -> Result<()> {
+        self.factors().failed_event(account, meta, kind, detail).await
     }
 
     /// The account's keys, oldest first.
@@ -224,17 +235,18 @@ impl<'w> SecurityKeys<'w> {
         Uuid::parse_str(&handle).map_err(|_| Error::internal("stored webauthn user handle is not a UUID"))
     }
 
-    /// Starts adding a key named `name`, after proving the current
-    /// password; with `passkey`, as a passkey (a discoverable credential,
-    /// user verification required). Returns the options for
+    /// Starts adding a key named `name`, once the step-up passed
+    /// (`confirmed`); with `passkey`, as a passkey (a discoverable
+    /// credential, user verification required). Returns the options for
     /// `navigator.credentials.create()` (webauthn-rs's
     /// `CreationChallengeResponse`, as JSON). The account's keys are
     /// excluded, so the same key is not added twice.
-    pub async fn start_registration(&self, actor: &Actor, name: &str, password: &Secret, passkey: bool, meta: &ClientMeta) -> Result<String> {
+    pub async fn start_registration(&self, actor: &Actor, confirmed: &Confirmed, name: &str, passkey: bool) -> Result<String> {
         let (account, session) = actor.browser_session()?;
+        confirmed.covers(account, Operation::AddSecurityKey)?;
         let name = parse_name(name)?;
         let rp = self.rp()?;
-        let owner = self.prove_password(account, password, "add a security key", meta).await?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
         let mut exclude = Vec::new();
         for c in store::credentials(self.deps.pool(), account).await? {
             let key: SecurityKey = serde_json::from_str(&c.credential).map_err(json_error)?;
@@ -290,7 +302,6 @@ impl<'w> SecurityKeys<'w> {
     /// in the same transaction and this one carries on under a new token.
     pub async fn finish_registration(&self, actor: &Actor, credential: &str, sign_out_others_too: bool, meta: &ClientMeta) -> Result<Added> {
         let (account, session) = actor.browser_session()?;
-        self.check_throttle(account).await?;
         let rp = self.rp()?;
         let challenge = store::take_challenge(self.deps.pool(), session, REGISTER, self.deps.now()).await?;
         let Some(challenge) = challenge.filter(|c| c.account_id == account.get()) else {
@@ -331,7 +342,7 @@ impl<'w> SecurityKeys<'w> {
         let transports = serde_json::to_string(&answer.response.transports.unwrap_or_default()).map_err(json_error)?;
         // The first second factor comes with recovery codes (hashed before
         // the transaction: argon2 is slow).
-        let first = !two_factor::is_enabled(self.deps.pool(), account).await? && !has_keys(self.deps.pool(), account).await?;
+        let first = !two_factor::has_second_factor(self.deps.pool(), account).await?;
         let codes = if first { Some(two_factor::new_recovery_codes(self.deps).await?) } else { None };
         let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
@@ -349,8 +360,8 @@ impl<'w> SecurityKeys<'w> {
         if !store::insert(change.db(), &row).await? {
             return Err(Error::refused(ErrorCode::KeyAlreadyRegistered, "This security key is registered already."));
         }
-        if let Some((_, hashes)) = &codes {
-            two_factor::store_recovery_codes(change.db(), account, hashes, at).await?;
+        if let Some((_, stored)) = &codes {
+            two_factor::store_recovery_codes(change.db(), account, stored, at).await?;
         }
         let (subject, what) = if passkey {
             (
@@ -367,21 +378,23 @@ impl<'w> SecurityKeys<'w> {
         Ok(Added { name, recovery_codes: codes.map(|(c, _)| c), renewed, other_sessions_ended: ended })
     }
 
-    /// Removes the account's key `id` (the password again). The last second
+    /// Removes the account's key `id`, once the step-up passed (the password
+    /// and a second factor, which may be this very key). The last second
     /// factor gone, the recovery codes go too, as when the authenticator app
     /// is turned off. With `sign_out_others_too`, every other session ends;
     /// this one's new token is in the answer.
     pub async fn remove(
         &self,
         actor: &Actor,
+        confirmed: &Confirmed,
         id: i64,
-        password: &Secret,
         sign_out_others_too: bool,
         meta: &ClientMeta,
     ) -> Result<two_factor::Applied<()>> {
         let (account, session) = actor.browser_session()?;
-        let owner = self.prove_password(account, password, "remove a security key", meta).await?;
-        let totp_on = two_factor::is_enabled(self.deps.pool(), account).await?;
+        confirmed.covers(account, Operation::RemoveSecurityKey)?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
+        let totp_on = two_factor::totp_enabled(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         let Some(name) = store::delete(change.db(), account, id).await? else {
             return Err(Error::refused(ErrorCode::NotFound, "There is no such security key on your account."));
@@ -425,7 +438,7 @@ impl<'w> SecurityKeys<'w> {
     }
 
     async fn start_assertion(&self, account: AccountId, session: &SessionId, purpose: &'static str) -> Result<String> {
-        self.check_throttle(account).await?;
+        self.not_waiting(account).await?;
         let rp = self.rp()?;
         let rows = store::credentials(self.deps.pool(), account).await?;
         let mut keys = Vec::new();
@@ -461,8 +474,8 @@ impl<'w> SecurityKeys<'w> {
     }
 
     async fn verify_assertion(&self, account: AccountId, session: &SessionId, purpose: &str, credential: &str, meta: &ClientMeta) -> Result<String> {
-        self.check_throttle(account).await?;
         let rp = self.rp()?;
+        let attempt = self.attempt(account).await?;
         let challenge = store::take_challenge(self.deps.pool(), session, purpose, self.deps.now()).await?;
         let Some(challenge) = challenge.filter(|c| c.account_id == account.get()) else {
             self.failed(account, EventKind::SecurityKeyFailed, "no challenge to answer (used already, or expired)", meta).await?;
@@ -497,12 +510,12 @@ impl<'w> SecurityKeys<'w> {
         let mut key: SecurityKey = serde_json::from_str(&row.credential).map_err(json_error)?;
         key.update_credential(&result);
         self.record_use(account, &row, &json_value(&key)?.to_string(), &result, meta).await?;
+        attempt.passed().await;
         Ok(row.name)
     }
 
     /// Records a verified use of the key `row`: its new counter and stored
-    /// form, written only if the counter went forward (a compare-and-set),
-    /// and the account's second-factor budget starts afresh.
+    /// form, written only if the counter went forward (a compare-and-set).
     async fn record_use(
         &self,
         account: AccountId,
@@ -518,7 +531,7 @@ impl<'w> SecurityKeys<'w> {
             self.failed(account, EventKind::SecurityKeyCloneWarning, &row.name, meta).await?;
             return Err(not_accepted());
         }
-        self.factors().factor_passed(account).await
+        Ok(())
     }
 
     /// Starts a passwordless sign-in: the options name no key (the
@@ -577,7 +590,7 @@ impl<'w> SecurityKeys<'w> {
             return Err(not_recognised());
         };
         let account = AccountId::new(row.account_id);
-        self.check_throttle(account).await?;
+        let attempt = self.attempt(account).await?;
         if store::user_handle_of(db, account).await? != Some(handle.to_string()) {
             self.failed(account, EventKind::SecurityKeyFailed, &format!("{}: answered for another user", row.name), meta).await?;
             return Err(not_recognised());
@@ -601,6 +614,7 @@ impl<'w> SecurityKeys<'w> {
         };
         key.update_credential(&result);
         self.record_use(account, &row, &json_value(&key)?.to_string(), &result, meta).await?;
+        attempt.passed().await;
         Ok((account, row.name))
     }
 

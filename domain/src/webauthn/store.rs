@@ -70,6 +70,17 @@ where
     Ok(n)
 }
 
+/// How many keys the account has, and how many of them are passkeys.
+pub async fn count_kinds(db: &sqlx::AnyPool, account: AccountId) -> Result<(i64, i64)> {
+    // COUNT on both backends (PostgreSQL's SUM of a BIGINT is a NUMERIC).
+    let (n, p): (i64, i64) =
+        sqlx::query_as("SELECT COUNT(*) AS n, COUNT(CASE WHEN passkey <> 0 THEN 1 END) AS p FROM webauthn_credentials WHERE account_id = $1")
+            .bind(account.get())
+            .fetch_one(db)
+            .await?;
+    Ok((n, p))
+}
+
 pub async fn credentials(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<CredentialRow>> {
     let sql = format!("SELECT {CREDENTIAL_COLS} FROM webauthn_credentials WHERE account_id = $1 ORDER BY id");
     Ok(sqlx::query_as(&sql).bind(account.get()).fetch_all(db).await?)

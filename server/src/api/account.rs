@@ -20,8 +20,12 @@ pub struct Account {
     pub time_zone: String,
     pub created_at: i64,
     pub password_changed_at: Option<i64>,
-    /// Sign-in asks for an authenticator code.
+    /// The account has a second factor (the authenticator app, a security
+    /// key or a passkey): signing in asks for one of them.
     pub two_factor_enabled: bool,
+    /// Which second factors: `authenticator_app`, `security_key`,
+    /// `passkey`, `recovery_code` (empty when two-factor authentication is off).
+    pub two_factor_methods: Vec<String>,
     /// The dashboard asks for the Protection PIN before earlier days'
     /// reports. It never applies to API tokens.
     pub pin_set: bool,
@@ -47,7 +51,8 @@ pub async fn get_account(state: axum::extract::State<super::ApiState>, Extension
         time_zone: o.time_zone,
         created_at: o.created_at,
         password_changed_at: o.password_changed_at,
-        two_factor_enabled: o.two_factor_since.is_some(),
+        two_factor_enabled: o.second_factors.any(),
+        two_factor_methods: o.second_factors.names().into_iter().map(str::to_owned).collect(),
         pin_set: o.pin_since.is_some(),
     }))
 }

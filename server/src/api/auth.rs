@@ -6,24 +6,32 @@
 //!   never read here. No header: 401 with `WWW-Authenticate: Bearer
 //!   realm="warden"`; anything else wrong (malformed, bad checksum, unknown,
 //!   expired, deleted): 401 with `error="invalid_token"`.
-//! - **Guessing**: refused tokens count against the client IP
-//!   (`LimitKind::ApiTokenIp`, growing delays; fails open, since a token cannot be guessed and the API must not go down with the limiter's store): 429.
+//! - **Guessing**: every presented token spends a unit of the client's
+//!   budget (`LimitKind::ApiTokenIp`, its address and its /48 or /24;
+//!   growing delays) before it is looked up, and a valid one gives it back,
+//!   so a burst of wrong tokens gets the free lookups and no more, and the
+//!   answer to a throttled address is 429 for every token, the right one
+//!   too. It fails open: a token cannot be guessed, and the API must not go
+//!   down with the limiter's store.
 //! - **Rate**: `quota` requests a minute per account, all its tokens
 //!   together (GCRA through the limiter port, `LimitKind::Api`, failing
-//!   open). While the server is busy — more than `busy_in_flight` API
-//!   requests being served at once, counted by [`Load`] — the quota is
-//!   `busy_quota`, and the headers say so; it comes back by itself when
-//!   the load falls. Every authenticated answer carries `RateLimit-Policy`,
-//!   `RateLimit` (draft-ietf-httpapi-ratelimit-headers) and
+//!   open). While the server is busy — more than `busy_in_flight`
+//!   authenticated API requests being served at once, counted by [`Load`]
+//!   once their body has arrived, so a client that trickles a body holds
+//!   nobody's quota down — the quota is `busy_quota`, and the headers say
+//!   so; it comes back by itself when the load falls. Every authenticated
+//!   answer carries `RateLimit-Policy`, `RateLimit`
+//!   (draft-ietf-httpapi-ratelimit-headers) and
 //!   `X-RateLimit-Limit/Remaining/Reset`; over it: 429 with `Retry-After`.
 
 use super::problem::Problem;
 use super::ApiState;
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::api_tokens::{ApiTokenId, Bearer};
-use domain::limits::{Backoff, LimitKey, LimitKind, Rate, RateDecision};
+use domain::limits::{Backoff, Budget, LimitKey, LimitKind, OnSuccess, Rate, RateDecision};
 use domain::{Actor, ClientMeta, ErrorCode};
 use http::header::{self, HeaderMap, HeaderValue};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,12 +67,6 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Counts every API request (answered or refused) while it is served.
-pub async fn count_load(State(state): State<ApiState>, req: Request, next: Next) -> Response {
-    let _counted = state.load.enter();
-    next.run(req).await
-}
-
 /// What an authenticated request learned about its account's quota.
 #[derive(Clone, Copy, Debug)]
 pub struct Quota {
@@ -96,7 +98,7 @@ const INVALID_TOKEN: &str = r#"Bearer realm="warden", error="invalid_token""#;
 
 /// The token a request presents: `Some(Ok(raw))`, `Some(Err(()))` for an
 /// `Authorization` header that is not a bearer token, `None` for none.
-fn presented(headers: &HeaderMap) -> Option<Result<&str, ()>> {
+pub(crate) fn presented(headers: &HeaderMap) -> Option<Result<&str, ()>> {
     let value = headers.get(header::AUTHORIZATION)?;
     let text = value.to_str().map_err(|_| ());
     Some(text.and_then(|t| {
@@ -116,7 +118,7 @@ fn on_authenticated_request(state: &ApiState, token: ApiTokenId, limited: bool) 
 /// Resolves the bearer token into the request's [`Actor`], applies the
 /// per-IP guessing budget and the per-account rate, and puts the rate
 /// headers on the answer.
-pub async fn bearer(State(state): State<ApiState>, mut req: Request, next: Next) -> Response {
+pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> Response {
     let meta = req.extensions().get::<ClientMeta>().cloned().unwrap_or(ClientMeta { ip: "unknown".into(), user_agent: String::new() });
     let raw = match presented(req.headers()) {
         None => {
@@ -130,10 +132,11 @@ pub async fn bearer(State(state): State<ApiState>, mut req: Request, next: Next)
     };
     let warden = &state.warden;
     let limiter = &warden.deps().limiter;
-    let ip_key = LimitKey::ip(LimitKind::ApiTokenIp, &meta.ip);
-    if let Err(e) = limiter.check(&ip_key, &REFUSED_TOKEN_BACKOFF, warden.now()).await {
-        return Problem::from(e).into_response();
-    }
+    let budgets = Budget::client(LimitKind::ApiTokenIp, &meta.ip, REFUSED_TOKEN_BACKOFF, OnSuccess::Refund);
+    let attempt = match limiter.attempt(budgets.to_vec(), warden.now()).await {
+        Ok(a) => a,
+        Err(e) => return Problem::from(e).into_response(),
+    };
     let authenticated = match raw {
         Some(raw) => warden.api_tokens().authenticate(&raw, &meta).await,
         None => Err(domain::Error::refused(ErrorCode::InvalidToken, "The Authorization header must be: Bearer wdn_…")),
@@ -141,15 +144,22 @@ pub async fn bearer(State(state): State<ApiState>, mut req: Request, next: Next)
     let bearer: Bearer = match authenticated {
         Ok(b) => b,
         Err(e) if e.code() == ErrorCode::InvalidToken => {
-            if let Err(e) = limiter.failed(&ip_key, &REFUSED_TOKEN_BACKOFF, warden.now()).await {
-                return Problem::from(e).into_response();
-            }
             tracing::info!(target: "security", code = "invalid_token", ip = %meta.ip, path = req.uri().path(), "api token refused");
             return unauthenticated(&e.to_string(), INVALID_TOKEN);
         }
         Err(e) => return Problem::from(e).into_response(),
     };
+    attempt.passed().await;
 
+    // The body arrives (bounded by the body limit and the read timeout)
+    // before the request counts as load.
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
+        Ok(b) => b,
+        Err(e) => return super::json::unreadable_body(&e).into_response(),
+    };
+    let mut req = Request::from_parts(parts, Body::from(bytes));
+    let _in_flight = state.load.enter();
     let busy = state.load.in_flight() > state.limits.busy_in_flight;
     let limit = if busy { state.limits.busy_quota } else { state.limits.quota };
     let key = LimitKey::account(LimitKind::Api, bearer.account);

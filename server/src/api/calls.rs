@@ -174,7 +174,7 @@ pub async fn list_calls(
     responses(
         (status = 201, description = "Recorded", body = Call),
         (status = 403, description = "The token is read only", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 409, description = "A request with this Idempotency-Key is in progress", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this Idempotency-Key is in progress, or the account holds the most calls it may store (`call_limit_reached`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A field is refused (`field` names it)", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]

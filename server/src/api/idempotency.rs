@@ -24,11 +24,15 @@ pub async fn idempotent(State(state): State<ApiState>, req: Request, next: Next)
     }
     let Some(key) = req.headers().get(HEADER) else { return next.run(req).await };
     let key = key.to_str().unwrap_or("\u{1}").to_owned();
-    let Some(account) = req.extensions().get::<Actor>().and_then(|a| a.account().ok()) else { return next.run(req).await };
+    let account = match req.extensions().get::<Actor>().map(Actor::account_to_write) {
+        Some(Ok(account)) => account,
+        Some(Err(e)) => return Problem::from(e).into_response(),
+        None => return next.run(req).await,
+    };
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => return super::json::too_large().into_response(),
+        Err(e) => return super::json::unreadable_body(&e).into_response(),
     };
     let fingerprint = Fingerprint::of(parts.method.as_str(), parts.uri.path(), &bytes);
     let idempotency = state.warden.idempotency();

@@ -40,6 +40,19 @@ pub fn too_large() -> Problem {
     Problem::new(ErrorCode::PayloadTooLarge, format!("The request body is larger than the API accepts ({} KB).", crate::MAX_BODY_BYTES / 1024))
 }
 
+/// A body that could not be read: over the limit (413), or not arrived in
+/// time or cut off (400).
+pub fn unreadable_body(e: &axum::Error) -> Problem {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        if s.to_string().contains("length limit") {
+            return too_large();
+        }
+        source = s.source();
+    }
+    Problem::new(ErrorCode::BadRequest, "The request body did not arrive completely, or not in time.")
+}
+
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))

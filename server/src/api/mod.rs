@@ -20,6 +20,7 @@ pub mod json;
 pub mod problem;
 pub mod reports;
 pub mod sessions;
+pub mod token;
 
 use crate::config::ApiLimits;
 use crate::AppState;
@@ -61,7 +62,8 @@ pub struct ApiState {
         license(name = "MIT", identifier = "MIT"),
         description = "The account's data for programs. Authenticate with an API token (API Access Tokens tab): \
 `Authorization: Bearer wdn_…`. Read-only tokens read; read-and-write tokens also create, change and delete. \
-Any token reads reports of every day: the Protection PIN guards the dashboard, never the API.\n\n\
+Any token reads reports of every day: the Protection PIN guards the dashboard, never the API. \
+Browser sessions are reached only by a token made with the `sessions` scope. A token revokes itself with `DELETE /token`.\n\n\
 **Rate limit**: 60 requests a minute per account (all its tokens together), 30 while the server is busy; \
 every answer carries `RateLimit-Policy`, `RateLimit` and `X-RateLimit-Limit/Remaining/Reset`; over it: 429 with `Retry-After`.\n\n\
 **Errors** are `application/problem+json` (RFC 9457) with a stable `code`; refused input names its `field`.\n\n\
@@ -99,6 +101,7 @@ impl utoipa::Modify for BearerAuth {
 fn routes(state: &ApiState) -> (Router<ApiState>, utoipa::openapi::OpenApi) {
     let (resources, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(account::get_account))
+        .routes(routes!(token::revoke_token))
         .routes(routes!(sessions::list_sessions))
         .routes(routes!(sessions::end_session))
         .routes(routes!(campaigns::list_campaigns, campaigns::create_campaign))
@@ -181,7 +184,6 @@ pub fn router(app: &AppState) -> Router {
             Problem::new(ErrorCode::MethodNotAllowed, format!("{} is not a method of this resource.", req.method()))
         })
         .layer(from_fn_with_state(app.clone(), crate::middleware::client))
-        .layer(from_fn_with_state(state.clone(), auth::count_load))
         .layer(RequestBodyLimitLayer::new(crate::MAX_BODY_BYTES))
         // Outside the body limit, so its refusal becomes a problem too.
         .layer(from_fn(problems_only))

@@ -1,5 +1,7 @@
 //! `GET /sessions`, `DELETE /sessions/{id}`: the account's browser sessions,
-//! as Login Security shows them, and ending one (read-and-write tokens).
+//! as Login Security shows them, and ending one. Both need a token made
+//! with the `sessions` scope: a data token (read, or read and write) never
+//! sees or ends its owner's browser sessions.
 
 use super::problem::{ApiResult, Problem, ProblemBody};
 use super::ApiState;
@@ -70,6 +72,7 @@ fn session(e: SessionEntry) -> Session {
     responses(
         (status = 200, description = "Active sessions and a page of ended ones", body = SessionList),
         (status = 401, description = "No valid token", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The token has no `sessions` scope", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A query parameter is refused", body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "Over the rate limit", body = ProblemBody, content_type = "application/problem+json"),
     ),
@@ -95,12 +98,12 @@ pub async fn list_sessions(
 #[utoipa::path(
     delete, path = "/sessions/{id}", tag = "sessions",
     summary = "End a session",
-    description = "Ends one active session of the account (its browser is signed out on its next request). Needs a read-and-write token.",
+    description = "Ends one active session of the account (its browser is signed out on its next request; it keeps its device cookie). Needs a token with the `sessions` scope.",
     params(("id" = String, Path, description = "The session's id, from `GET /sessions`")),
     responses(
         (status = 204, description = "Ended"),
         (status = 401, description = "No valid token", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 403, description = "The token is read only", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 403, description = "The token has no `sessions` scope", body = ProblemBody, content_type = "application/problem+json"),
         (status = 404, description = "No such active session in this account", body = ProblemBody, content_type = "application/problem+json"),
         (status = 429, description = "Over the rate limit", body = ProblemBody, content_type = "application/problem+json"),
     ),
@@ -111,6 +114,6 @@ pub async fn end_session(
     Extension(meta): Extension<ClientMeta>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.warden.sessions().end_other(&actor, &SessionId::new(id), &meta).await?;
+    state.warden.sessions().end_other(&actor, None, &SessionId::new(id), &meta).await?;
     Ok(StatusCode::NO_CONTENT)
 }

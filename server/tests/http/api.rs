@@ -5,8 +5,8 @@
 //! document the server serves (`contract`).
 
 use crate::common::*;
-use domain::api_tokens::{Access, ApiToken, CreateForm, Expiry};
-use domain::{Actor, ClientMeta, Secret, SessionToken};
+use domain::api_tokens::{Access, ApiToken, Expiry};
+use domain::{Actor, ClientMeta, SessionToken};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -176,15 +176,21 @@ pub async fn actor(app: &TestApp, b: &Browser) -> Actor {
 
 /// A token for `user` (signed in as `b`), made the way the tokens tab makes it.
 pub async fn token_with(app: &TestApp, b: &Browser, user: &str, name: &str, access: Access, expiry: Expiry) -> String {
-    let a = actor(app, b).await;
-    let form = CreateForm { name: name.into(), username: user.into(), password: Secret::new(PW), code: None, expiry, access };
-    app.warden.api_tokens().create(&a, &form, &here()).await.expect("token created").token.expose().to_owned()
+    scoped_token_with(app, b, user, name, access, expiry, false).await
 }
 
-/// A signed-in user and a read-and-write token of theirs.
+/// The same, with the `sessions` scope when `sessions`.
+pub async fn scoped_token_with(app: &TestApp, b: &Browser, user: &str, name: &str, access: Access, expiry: Expiry, sessions: bool) -> String {
+    let a = actor(app, b).await;
+    let form = TokenForm { expiry, access, sessions_scope: sessions, ..TokenForm::new(name, user, PW) };
+    create_token(app, &a, &form, &here()).await.expect("token created").token.expose().to_owned()
+}
+
+/// A signed-in user and a read-and-write token of theirs that may also
+/// see and end browser sessions (the `sessions` scope).
 pub async fn user_with_token(app: &TestApp, user: &str) -> (Browser, String) {
     let b = app.signed_in_user(user, PW, CHROME_WINDOWS).await;
-    let t = token_with(app, &b, user, "script", Access::ReadWrite, Expiry::Days90).await;
+    let t = scoped_token_with(app, &b, user, "script", Access::ReadWrite, Expiry::Days90, true).await;
     (b, t)
 }
 
@@ -207,7 +213,7 @@ fn rate_headers(r: &Resp) -> (String, String, u32) {
 
 on_both_backends!(
     the_account_and_its_sessions_are_read_with_a_token,
-    a_read_and_write_token_ends_another_session_and_a_read_only_token_cannot,
+    a_sessions_token_ends_another_session_and_a_data_token_cannot,
     every_refused_token_is_401_with_a_bearer_challenge,
     a_session_cookie_alone_opens_nothing,
     another_accounts_session_is_not_found,
@@ -256,9 +262,9 @@ async fn the_account_and_its_sessions_are_read_with_a_token(app: TestApp) {
     api.check_contract().await;
 }
 
-async fn a_read_and_write_token_ends_another_session_and_a_read_only_token_cannot(app: TestApp) {
+async fn a_sessions_token_ends_another_session_and_a_data_token_cannot(app: TestApp) {
     let (b, token) = user_with_token(&app, "ben").await;
-    let reader = token_with(&app, &b, "ben", "reader", Access::Read, Expiry::Days30).await;
+    let reader = token_with(&app, &b, "ben", "reader", Access::ReadWrite, Expiry::Days30).await;
     let phone = app.browser(FIREFOX_ANDROID);
     phone.sign_in("ben", PW).await;
     let api = Api::new(&app);
@@ -273,7 +279,7 @@ async fn a_read_and_write_token_ends_another_session_and_a_read_only_token_canno
 
     let r = api.delete(&format!("/api/v1/sessions/{phone_id}"), &reader).await;
     let p = assert_problem(&r, StatusCode::FORBIDDEN, "insufficient_scope");
-    assert!(p["detail"].as_str().is_some_and(|d| d.contains("read only")), "{p}");
+    assert!(p["detail"].as_str().is_some_and(|d| d.contains("sessions scope")), "{p}");
     assert_eq!(r.header("www-authenticate"), Some(r#"Bearer realm="warden", error="insufficient_scope""#));
     assert_eq!(phone.get("/account/security/sessions").await.status, StatusCode::OK, "still signed in");
 

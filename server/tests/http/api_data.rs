@@ -5,13 +5,13 @@
 //! both accesses from `api_tokens().authenticate`.
 
 use crate::common::*;
-use domain::api_tokens::{Access, CreateForm, Expiry};
+use domain::api_tokens::Access;
 use domain::idempotency::{Begin, Fingerprint};
 use domain::jiff::civil::{date, time, Date};
 use domain::reporting::days::Zone;
 use domain::reporting::entities::{CampaignStatus, Outcome};
 use domain::reporting::{Call, CallId, CallPatch, CallQuery, CampaignId, CampaignPatch, NewCall, NewCampaign};
-use domain::{AccountId, Actor, ClientMeta, ErrorCode, Secret, SessionToken};
+use domain::{AccountId, Actor, ClientMeta, ErrorCode, SessionToken};
 
 const PW: &str = "correct horse battery";
 
@@ -32,8 +32,8 @@ async fn browser_actor(app: &TestApp, b: &Browser) -> Actor {
 
 /// The actor the REST door resolves for a new token of `access`.
 async fn token_actor(app: &TestApp, owner: &Actor, username: &str, name: &str, access: Access) -> Actor {
-    let form = CreateForm { name: name.into(), username: username.into(), password: Secret::new(PW), code: None, expiry: Expiry::default(), access };
-    let created = app.warden.api_tokens().create(owner, &form, &here()).await.expect("token created");
+    let form = TokenForm { access, ..TokenForm::new(name, username, PW) };
+    let created = create_token(app, owner, &form, &here()).await.expect("token created");
     let meta = ClientMeta { ip: "198.51.100.4".into(), user_agent: "curl/8.5.0".into() };
     Actor::ApiToken(app.warden.api_tokens().authenticate(created.token.expose(), &meta).await.expect("a live token"))
 }

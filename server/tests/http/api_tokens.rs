@@ -4,9 +4,9 @@
 //! pages, forms without JavaScript) is tested in `api_tokens_page`.
 
 use crate::common::*;
-use domain::api_tokens::{self, Access, ApiTokenId, CreateForm, Created, Expiry};
+use domain::api_tokens::{self, Access, ApiTokenId, Created, Expiry};
 use domain::events::EventKind;
-use domain::{Actor, ClientMeta, ErrorCode, Secret, SessionToken};
+use domain::{Actor, ClientMeta, ErrorCode, SessionToken};
 
 const PW: &str = "correct horse battery";
 const NEW_PW: &str = "lantern orbit meadow 42";
@@ -27,19 +27,12 @@ async fn actor(app: &TestApp, b: &Browser) -> Actor {
     app.warden.sessions().authenticate(&token).await.expect("authenticate").expect("a live session")
 }
 
-fn form(name: &str, username: &str, password: &str) -> CreateForm {
-    CreateForm {
-        name: name.into(),
-        username: username.into(),
-        password: Secret::new(password),
-        code: None,
-        expiry: Expiry::default(),
-        access: Access::Read,
-    }
+fn form<'a>(name: &'a str, username: &'a str, password: &'a str) -> TokenForm<'a> {
+    TokenForm::new(name, username, password)
 }
 
-async fn create(app: &TestApp, a: &Actor, f: &CreateForm) -> domain::Result<Created> {
-    app.warden.api_tokens().create(a, f, &here()).await
+async fn create(app: &TestApp, a: &Actor, f: &TokenForm<'_>) -> domain::Result<Created> {
+    create_token(app, a, f, &here()).await
 }
 
 fn now(app: &TestApp) -> i64 {
@@ -73,7 +66,7 @@ async fn creating_needs_the_username_and_password_and_shows_the_token_once(app: 
     assert_eq!(code_of(create(&app, &a, &form("  ", "tara", PW)).await), ErrorCode::InvalidTokenName);
     assert!(app.warden.api_tokens().list(&a).await.expect("list").is_empty(), "nothing was made");
 
-    let made = create(&app, &a, &CreateForm { expiry: Expiry::Days30, ..form(" CI deploy ", " Tara ", PW) }).await.expect("created");
+    let made = create(&app, &a, &TokenForm { expiry: Expiry::Days30, ..form(" CI deploy ", " Tara ", PW) }).await.expect("created");
     let token = made.token.expose().to_owned();
     assert!(token.starts_with("wdn_") && token.len() == 40, "{token}");
     assert_eq!((made.name.as_str(), made.prefix.as_str(), made.access), ("CI deploy", &token[4..12], Access::Read));
@@ -117,7 +110,7 @@ async fn creating_needs_the_username_and_password_and_shows_the_token_once(app: 
 async fn wrong_credentials_are_throttled_like_sign_in(app: TestApp) {
     let b = app.signed_in_user("uma", PW, CHROME_WINDOWS).await;
     let a = actor(&app, &b).await;
-    let free = app.warden.config().api_tokens.create_backoff.free_failures;
+    let free = app.warden.config().step_up.password_backoff.free_failures;
     for _ in 0..free {
         assert_eq!(code_of(create(&app, &a, &form("CI", "uma", "guess")).await), ErrorCode::InvalidCredentials);
     }
@@ -127,7 +120,7 @@ async fn wrong_credentials_are_throttled_like_sign_in(app: TestApp) {
     // Another account's budget is its own.
     let other = app.signed_in_user("vic", PW, CHROME_WINDOWS).await;
     create(&app, &actor(&app, &other).await, &form("CI", "vic", PW)).await.expect("another account is not throttled");
-    app.clock.advance(app.warden.config().api_tokens.create_backoff.max_secs);
+    app.clock.advance(app.warden.config().step_up.password_backoff.max_secs);
     create(&app, &a, &form("CI", "uma", PW)).await.expect("after the wait");
     let refused = app.warden.events().page(&a, 0).await.expect("events").entries;
     let counted = refused.iter().find(|e| e.kind == Some(EventKind::ApiTokenCreateRefused)).expect("counted");
@@ -140,13 +133,13 @@ async fn with_two_factor_on_creating_needs_a_code_too(app: TestApp) {
     let key = b.call("two_factor_status", &[]).await.json()["pending"]["key"].as_str().expect("key").to_owned();
     let r = b.call("confirm_totp", &[("code", &crate::two_factor::code(&key, now(&app)))]).await;
     assert!(r.status.is_success(), "{}", r.body);
-    app.clock.advance(30);
+    app.clock.advance(app.warden.config().step_up.window_secs + 1);
     let a = actor(&app, &b).await;
     assert_eq!(code_of(create(&app, &a, &form("CI", "wes", PW)).await), ErrorCode::WrongPasswordOrCode, "the password alone is not enough");
-    let wrong = CreateForm { code: Some("000000".into()), ..form("CI", "wes", PW) };
+    let wrong = TokenForm { code: Some("000000".into()), ..form("CI", "wes", PW) };
     assert_eq!(code_of(create(&app, &a, &wrong).await), ErrorCode::WrongCode);
     assert!(app.warden.api_tokens().list(&a).await.expect("list").is_empty());
-    let right = CreateForm { code: Some(crate::two_factor::code(&key, now(&app))), access: Access::ReadWrite, ..form("CI", "wes", PW) };
+    let right = TokenForm { code: Some(crate::two_factor::code(&key, now(&app))), access: Access::ReadWrite, ..form("CI", "wes", PW) };
     let made = create(&app, &a, &right).await.expect("with the code");
     assert_eq!(made.access, Access::ReadWrite);
 }
@@ -173,9 +166,8 @@ async fn a_token_authenticates_until_it_expires_or_is_deleted(app: TestApp) {
     let b = app.signed_in_user("zoe", PW, CHROME_WINDOWS).await;
     let a = actor(&app, &b).await;
     let tokens = app.warden.api_tokens();
-    let short = create(&app, &a, &CreateForm { expiry: Expiry::Days30, ..form("short", "zoe", PW) }).await.expect("created");
-    let never =
-        create(&app, &a, &CreateForm { expiry: Expiry::Never, access: Access::ReadWrite, ..form("never", "zoe", PW) }).await.expect("created");
+    let short = create(&app, &a, &TokenForm { expiry: Expiry::Days30, ..form("short", "zoe", PW) }).await.expect("created");
+    let never = create(&app, &a, &TokenForm { expiry: Expiry::Never, access: Access::ReadWrite, ..form("never", "zoe", PW) }).await.expect("created");
     assert_eq!(never.expires_at, None);
     let client = meta("198.51.100.4", "curl/8.5.0");
 

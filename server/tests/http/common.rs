@@ -462,3 +462,44 @@ impl TestApp {
         link.trim_start_matches(PUBLIC_URL).to_owned()
     }
 }
+
+/// What a form sends to create an API token, the step-up's fields with it.
+pub struct TokenForm<'a> {
+    pub name: &'a str,
+    pub username: &'a str,
+    pub password: &'a str,
+    /// A second factor, when the account has one.
+    pub code: Option<String>,
+    pub expiry: domain::api_tokens::Expiry,
+    pub access: domain::api_tokens::Access,
+    pub sessions_scope: bool,
+}
+
+impl<'a> TokenForm<'a> {
+    pub fn new(name: &'a str, username: &'a str, password: &'a str) -> Self {
+        TokenForm {
+            name,
+            username,
+            password,
+            code: None,
+            expiry: domain::api_tokens::Expiry::default(),
+            access: domain::api_tokens::Access::Read,
+            sessions_scope: false,
+        }
+    }
+}
+
+/// Creates a token as the API Access Tokens form does: the step-up (the
+/// username and password, and the second factor), then the token.
+pub async fn create_token(
+    app: &TestApp,
+    actor: &domain::Actor,
+    f: &TokenForm<'_>,
+    meta: &domain::ClientMeta,
+) -> domain::Result<domain::api_tokens::Created> {
+    let password = domain::Secret::new(f.password);
+    let proof = domain::step_up::Proof { password: Some(&password), username: Some(f.username), second_factor: f.code.as_deref() };
+    let confirmed = app.warden.step_up().require(actor, domain::sensitive::Operation::CreateApiToken, &proof, meta).await?;
+    let form = domain::api_tokens::CreateForm { name: f.name.into(), expiry: f.expiry, access: f.access, sessions_scope: f.sessions_scope };
+    app.warden.api_tokens().create(actor, &confirmed, &form, meta).await
+}

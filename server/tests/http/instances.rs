@@ -14,7 +14,7 @@ use crate::api::{actor, here, token_with, user_with_token, Api, PW};
 use crate::common::*;
 use crate::mail::SmtpServer;
 use crate::two_factor::{code, with_2fa, Now};
-use domain::api_tokens::{Access, CreateForm, Expiry};
+use domain::api_tokens::{Access, Expiry};
 use domain::support::clock::ManualClock;
 use reqwest::StatusCode;
 use server::config::Config;
@@ -83,7 +83,7 @@ async fn what_one_instance_changes_the_other_sees_at_the_next_request() {
     let phone = b.browser(FIREFOX_ANDROID);
     phone.sign_in("jonas", PW).await;
     assert_eq!(phone.call("list_sessions", &[("page", "0")]).await.status, StatusCode::OK);
-    assert!(laptop.call("end_all_sessions", &[]).await.status.is_success());
+    assert!(laptop.call("end_all_sessions", &[("password", PW)]).await.status.is_success());
     assert_eq!(phone.call("list_sessions", &[("page", "0")]).await.status, StatusCode::UNAUTHORIZED, "ended on B by A");
 
     // A token deleted on A is refused on B.
@@ -245,15 +245,9 @@ async fn when_redis_stops_guesses_fail_closed_the_api_stays_up_and_both_recover_
         None => TestApp::sqlite_with(tweak).await,
     };
     let (owner, key, _) = with_2fa(&app, "lena").await;
-    let form = CreateForm {
-        name: "ci".into(),
-        username: "lena".into(),
-        password: domain::Secret::new(PW),
-        code: Some(code(&key, app.clock.now_secs())),
-        expiry: Expiry::Days30,
-        access: Access::Read,
-    };
-    let token = app.warden.api_tokens().create(&actor(&app, &owner).await, &form, &here()).await.expect("token").token.expose().to_owned();
+    let form =
+        TokenForm { code: Some(code(&key, app.clock.now_secs())), expiry: Expiry::Days30, access: Access::Read, ..TokenForm::new("ci", "lena", PW) };
+    let token = create_token(&app, &actor(&app, &owner).await, &form, &here()).await.expect("token").token.expose().to_owned();
     app.clock.advance(30);
     assert!(owner.call("add_sample_data", &[]).await.status.is_success());
     assert!(owner

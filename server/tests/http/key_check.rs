@@ -31,6 +31,8 @@ async fn a_key_only_account_proves_pin_changes_with_its_key_or_a_recovery_code(a
     let mut key = SoftKey::new();
     let added = add_key(&b, &mut key, "YubiKey 5").await;
     let recovery = added["recovery_codes"][0].as_str().expect("a code").to_owned();
+    // Past the minutes in which adding the key spares asking again.
+    app.clock.advance(app.warden.config().step_up.window_secs + 1);
     let s = b.call("protection_status", &[]).await.json();
     assert_eq!((s["two_factor_on"].as_bool(), s["security_key"].as_bool()), (Some(true), Some(true)), "{s}");
     let page = b.get("/account/security/protection?enable=1").await.body;
@@ -74,6 +76,7 @@ async fn an_api_token_on_a_key_only_account_takes_the_key(app: TestApp) {
     let b = app.signed_in_user("vito", PW, CHROME_WINDOWS).await;
     let mut key = SoftKey::new();
     add_key(&b, &mut key, "YubiKey 5").await;
+    app.clock.advance(app.warden.config().step_up.window_secs + 1);
     let s = b.call("api_tokens_status", &[]).await.json();
     assert_eq!((s["two_factor_on"].as_bool(), s["security_key"].as_bool()), (Some(true), Some(true)), "{s}");
     let fields = [("name", "nightly"), ("username", "vito"), ("password", PW), ("expiry", "30"), ("access", "read")];

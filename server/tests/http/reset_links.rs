@@ -25,7 +25,7 @@ async fn link(app: &TestApp, n: usize) -> ResetToken {
 }
 
 async fn reset(app: &TestApp, token: &ResetToken) -> domain::Result<String> {
-    app.warden.passwords().complete_reset(Some(token), &Secret::new(NEW), &Secret::new(NEW), &meta()).await
+    app.warden.passwords().complete_reset(Some(token), &Secret::new(NEW), &Secret::new(NEW), true, &meta()).await
 }
 
 async fn ann(app: &TestApp) {

@@ -129,7 +129,13 @@ async fn a_registered_email_gets_the_same_answer_as_a_new_one_and_its_owner_is_t
     assert!(mails[owner_mails].text.contains("\"olga\"") && mails[owner_mails].text.contains("127.0.0.1"), "{}", mails[owner_mails].text);
     assert!(!mails[owner_mails].text.contains("mallory"), "the newcomer's name is not passed on");
     assert_eq!(verify_links(&app, "oscar@example.com").await.len(), 1, "a new address gets its link");
-    // "Send the link again" tells the owner again, and still sends no link.
+    // An address gets at most three such mails a day, whoever asks: "Send
+    // the link again" answers the same and sends nothing more today.
+    assert!(taken.call("resend_verification", &[]).await.status.is_success());
+    assert_eq!(app.all_mails_to("olga@example.com").await.len(), owner_mails + 2);
+    // The next day it tells the owner again, and still sends no link.
+    app.clock.advance(86_401);
+    taken.sign_in("mallory", PW).await;
     assert!(taken.call("resend_verification", &[]).await.status.is_success());
     assert_eq!(verify_links(&app, "olga@example.com").await.len(), 1, "only olga's own, from her sign-up");
     assert_eq!(app.all_mails_to("olga@example.com").await.len(), owner_mails + 3);
