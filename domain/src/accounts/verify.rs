@@ -181,6 +181,10 @@ impl Accounts<'_> {
         }
         let email = Email::parse(&account.email)?;
         let mut change = Change::begin(self.deps).await?;
+        // Resends of one account queue up behind each other: each closes
+        // the link the one before it made, and none finds its own new link
+        // refused because another request's is open.
+        store::lock(change.db(), account_id).await?;
         mail_for_address(&mut change, self.cfg, account_id, &account.username, &email, &account.zone(), meta).await?;
         change.commit(Some(account_id), Event::new(EventKind::EmailVerificationSent), None, meta).await
     }
