@@ -91,10 +91,20 @@ Without it each instance keeps its own password, two-factor and PIN guess budget
 allow N times the guesses and N × 60 API requests a minute. Set REDIS_URL=redis://host:6379 (the same for every instance), or \
 WARDEN_SINGLE_INSTANCE=1 if this is the only instance.";
 
+/// The app's routes, listed once per process. Listing them renders the app
+/// with resource loading switched off through a process-global flag
+/// (leptos#4773): two routers listing at once (the HTTP tests start many
+/// servers in one process) switch it back on and off under each other, and
+/// a page rendered meanwhile waits forever for a resource that never loads.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>) -> Router {
     let ctx = Ctx { warden, cookies: Cookies { secure: config.cookie_secure } };
     let state = AppState { leptos_options: leptos_options.clone(), ctx: ctx.clone(), config: Arc::new(config) };
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let provide = move || provide_context(ctx.clone());
     let options = leptos_options.clone();
     let api = api::router(&state);
