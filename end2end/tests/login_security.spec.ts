@@ -43,7 +43,7 @@ test('two browsers: see both, end one, then log out of all devices', async ({ br
   const confirm = desk.getByRole('region', { name: "Confirm it's you" });
   await confirm.getByLabel('Current password').fill('not the password');
   await confirm.getByRole('button', { name: 'Confirm' }).click();
-  await expect(confirm.getByRole('alert')).toContainText('Your password is not right');
+  await expect(confirm.getByRole('alert')).toContainText('Your current password is not right');
   await confirm.getByLabel('Current password').fill(PASSWORD);
   await confirm.getByRole('button', { name: 'Confirm' }).click();
   await expect(desk.getByText("Confirmed it's you for 10 more minutes.")).toBeVisible();

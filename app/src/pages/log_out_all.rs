@@ -13,7 +13,20 @@ use leptos_router::components::A;
 pub fn LogOutAllPage() -> impl IntoView {
     let action = ServerAction::<EndAllSessions>::new();
     let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
-    let step_up = Resource::new(move || action.version().get(), |_| step_up_status());
+    // Asked again after a refusal (the window may have closed meanwhile),
+    // never after the logout itself: this session is gone by then, and
+    // asking would send the person to "Your session has ended" instead of
+    // the sign-in page that says they logged out of all devices.
+    // (An action stores its answer before it counts a new version.)
+    let refusals = Memo::new(move |prev: Option<&usize>| {
+        let version = action.version().get();
+        let done = action.value().with_untracked(|r| matches!(r, Some(Ok(_))));
+        match prev {
+            Some(&seen) if done => seen,
+            _ => version,
+        }
+    });
+    let step_up = Resource::new(move || refusals.get(), |_| step_up_status());
     view! {
         <Title text="Log out of all devices · Warden"/>
         <section class="panel confirm" role="region" aria-labelledby="log-out-all">

@@ -238,5 +238,5 @@ impl<'w> StepUp<'w> {
 }
 
 fn wrong_password() -> Error {
-    Error::refused_field(ErrorCode::WrongCurrentPassword, "password", "Your password is not right. Nothing was changed.")
+    Error::refused_field(ErrorCode::WrongCurrentPassword, "password", "Your current password is not right. Nothing was changed.")
 }
