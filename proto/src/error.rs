@@ -6,216 +6,123 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// What went wrong, for programs. The message says it for people.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    // 400: the request itself is malformed
-    BadRequest,
-    // 405, 413, 415: the REST API's refusals of a request's shape
-    MethodNotAllowed,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    // 401: who is asking is not established
-    InvalidCredentials,
-    NotSignedIn,
-    /// A bearer token that is malformed, unknown, deleted or expired.
-    InvalidToken,
-    // 403
-    CrossSiteRefused,
-    Forbidden,
-    /// Earlier days' reports need this session unlocked with the PIN.
-    PinRequired,
-    /// The API token's access does not reach this (a read-only token writing).
-    InsufficientScope,
-    /// A sensitive change needs the person to confirm it is them first
-    /// (their password, and a second factor when the account has one).
-    ConfirmationRequired,
-    // 404
-    NotFound,
-    // 409: the state of things says no
-    UsernameTaken,
-    EmailTaken,
-    TwoFactorAlreadyOn,
-    PinAlreadySet,
-    PinNotSet,
-    TokenNameTaken,
-    TokenLimitReached,
-    /// The account holds the most calls it may store.
-    CallLimitReached,
-    /// Another campaign of the account has this name (ignoring case).
-    CampaignNameTaken,
-    /// The first request with this `Idempotency-Key` has not finished yet.
-    IdempotencyKeyInProgress,
-    /// This security key is registered already (to this or another account).
-    KeyAlreadyRegistered,
-    // 422: the input is refused, and the message says why
-    InvalidInput,
-    InvalidUsername,
-    InvalidEmail,
-    PasswordTooShort,
-    PasswordTooLong,
-    PasswordMismatch,
-    PasswordReused,
-    PasswordContainsUsername,
-    PasswordContainsEmail,
-    PasswordContainsServiceName,
-    PasswordInBreachList,
-    PasswordTooWeak,
-    WrongCurrentPassword,
-    WrongCode,
-    WrongPasswordOrCode,
-    EnrolmentNotStarted,
-    TwoFactorNotOn,
-    NoSecondStepNeeded,
-    CannotEndCurrentSession,
-    ResetLinkInvalid,
-    VerifyLinkInvalid,
-    InvalidPin,
-    WrongPin,
-    InvalidTokenName,
-    /// This `Idempotency-Key` was used with a different request.
-    IdempotencyKeyReused,
-    /// A security key's answer was refused (wrong origin, another or a used
-    /// challenge, a bad signature, a counter that went backwards).
-    KeyNotAccepted,
-    /// Touching the key took too long, or was never asked for: start again.
-    KeyChallengeExpired,
-    InvalidKeyName,
-    /// A passwordless sign-in answered by a credential that is not a
-    /// passkey of any account here (unknown, or a plain security key).
-    PasskeyNotRecognised,
-    // 429
-    Throttled,
-    // 503: try again shortly
-    Busy,
-    Unavailable,
-    // 500
-    Internal,
+/// Declares [`ErrorCode`] from one table: each code's variant, its name on
+/// the wire and its HTTP status, written once. The enum, its serde names,
+/// [`ErrorCode::as_str`], [`ErrorCode::status`] and [`ErrorCode::ALL`] are
+/// all made from it, so none can drift from another.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident = $wire:literal => $status:literal,)*) => {
+        /// What went wrong, for programs. The message says it for people.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $wire)] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in the table's order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The HTTP status for this code: the only such mapping in Warden.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)*
+                }
+            }
+
+            /// The code as it appears on the wire (`"password_in_breach_list"`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $wire,)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// The HTTP status for this code: the only such mapping in Warden.
-    pub fn status(self) -> u16 {
-        use ErrorCode::*;
-        match self {
-            BadRequest => 400,
-            MethodNotAllowed => 405,
-            PayloadTooLarge => 413,
-            UnsupportedMediaType => 415,
-            InvalidCredentials | NotSignedIn | InvalidToken => 401,
-            CrossSiteRefused | Forbidden | PinRequired | InsufficientScope | ConfirmationRequired => 403,
-            NotFound => 404,
-            UsernameTaken
-            | EmailTaken
-            | TwoFactorAlreadyOn
-            | PinAlreadySet
-            | PinNotSet
-            | TokenNameTaken
-            | TokenLimitReached
-            | CallLimitReached
-            | CampaignNameTaken
-            | IdempotencyKeyInProgress
-            | KeyAlreadyRegistered => 409,
-            InvalidInput
-            | InvalidUsername
-            | InvalidEmail
-            | PasswordTooShort
-            | PasswordTooLong
-            | PasswordMismatch
-            | PasswordReused
-            | PasswordContainsUsername
-            | PasswordContainsEmail
-            | PasswordContainsServiceName
-            | PasswordInBreachList
-            | PasswordTooWeak
-            | WrongCurrentPassword
-            | WrongCode
-            | WrongPasswordOrCode
-            | EnrolmentNotStarted
-            | TwoFactorNotOn
-            | NoSecondStepNeeded
-            | CannotEndCurrentSession
-            | ResetLinkInvalid
-            | VerifyLinkInvalid
-            | InvalidPin
-            | WrongPin
-            | InvalidTokenName
-            | IdempotencyKeyReused
-            | KeyNotAccepted
-            | KeyChallengeExpired
-            | InvalidKeyName
-            | PasskeyNotRecognised => 422,
-            Throttled => 429,
-            Busy | Unavailable => 503,
-            Internal => 500,
-        }
-    }
-
-    /// The code as it appears on the wire (`"password_in_breach_list"`).
-    pub fn as_str(self) -> &'static str {
-        // Serde's renaming is the source of truth; this avoids allocating.
-        use ErrorCode::*;
-        match self {
-            BadRequest => "bad_request",
-            MethodNotAllowed => "method_not_allowed",
-            PayloadTooLarge => "payload_too_large",
-            UnsupportedMediaType => "unsupported_media_type",
-            InvalidCredentials => "invalid_credentials",
-            NotSignedIn => "not_signed_in",
-            CrossSiteRefused => "cross_site_refused",
-            Forbidden => "forbidden",
-            NotFound => "not_found",
-            UsernameTaken => "username_taken",
-            EmailTaken => "email_taken",
-            TwoFactorAlreadyOn => "two_factor_already_on",
-            InvalidInput => "invalid_input",
-            InvalidUsername => "invalid_username",
-            InvalidEmail => "invalid_email",
-            PasswordTooShort => "password_too_short",
-            PasswordTooLong => "password_too_long",
-            PasswordMismatch => "password_mismatch",
-            PasswordReused => "password_reused",
-            PasswordContainsUsername => "password_contains_username",
-            PasswordContainsEmail => "password_contains_email",
-            PasswordContainsServiceName => "password_contains_service_name",
-            PasswordInBreachList => "password_in_breach_list",
-            PasswordTooWeak => "password_too_weak",
-            WrongCurrentPassword => "wrong_current_password",
-            WrongCode => "wrong_code",
-            WrongPasswordOrCode => "wrong_password_or_code",
-            EnrolmentNotStarted => "enrolment_not_started",
-            TwoFactorNotOn => "two_factor_not_on",
-            NoSecondStepNeeded => "no_second_step_needed",
-            CannotEndCurrentSession => "cannot_end_current_session",
-            ResetLinkInvalid => "reset_link_invalid",
-            VerifyLinkInvalid => "verify_link_invalid",
-            PinRequired => "pin_required",
-            PinAlreadySet => "pin_already_set",
-            PinNotSet => "pin_not_set",
-            InvalidPin => "invalid_pin",
-            WrongPin => "wrong_pin",
-            InvalidToken => "invalid_token",
-            InsufficientScope => "insufficient_scope",
-            ConfirmationRequired => "confirmation_required",
-            TokenNameTaken => "token_name_taken",
-            TokenLimitReached => "token_limit_reached",
-            CallLimitReached => "call_limit_reached",
-            InvalidTokenName => "invalid_token_name",
-            CampaignNameTaken => "campaign_name_taken",
-            IdempotencyKeyInProgress => "idempotency_key_in_progress",
-            IdempotencyKeyReused => "idempotency_key_reused",
-            KeyAlreadyRegistered => "key_already_registered",
-            KeyNotAccepted => "key_not_accepted",
-            KeyChallengeExpired => "key_challenge_expired",
-            InvalidKeyName => "invalid_key_name",
-            PasskeyNotRecognised => "passkey_not_recognised",
-            Throttled => "throttled",
-            Busy => "busy",
-            Unavailable => "unavailable",
-            Internal => "internal",
-        }
-    }
+// Codes are `snake_case` and never renamed once shipped.
+error_codes! {
+    // 400: the request itself is malformed
+    BadRequest = "bad_request" => 400,
+    // 405, 413, 415: the REST API's refusals of a request's shape
+    MethodNotAllowed = "method_not_allowed" => 405,
+    PayloadTooLarge = "payload_too_large" => 413,
+    UnsupportedMediaType = "unsupported_media_type" => 415,
+    // 401: who is asking is not established
+    InvalidCredentials = "invalid_credentials" => 401,
+    NotSignedIn = "not_signed_in" => 401,
+    /// A bearer token that is malformed, unknown, deleted or expired.
+    InvalidToken = "invalid_token" => 401,
+    // 403
+    CrossSiteRefused = "cross_site_refused" => 403,
+    Forbidden = "forbidden" => 403,
+    /// Earlier days' reports need this session unlocked with the PIN.
+    PinRequired = "pin_required" => 403,
+    /// The API token's access does not reach this (a read-only token writing).
+    InsufficientScope = "insufficient_scope" => 403,
+    /// A sensitive change needs the person to confirm it is them first
+    /// (their password, and a second factor when the account has one).
+    ConfirmationRequired = "confirmation_required" => 403,
+    // 404
+    NotFound = "not_found" => 404,
+    // 409: the state of things says no
+    UsernameTaken = "username_taken" => 409,
+    EmailTaken = "email_taken" => 409,
+    TwoFactorAlreadyOn = "two_factor_already_on" => 409,
+    PinAlreadySet = "pin_already_set" => 409,
+    PinNotSet = "pin_not_set" => 409,
+    TokenNameTaken = "token_name_taken" => 409,
+    TokenLimitReached = "token_limit_reached" => 409,
+    /// The account holds the most calls it may store.
+    CallLimitReached = "call_limit_reached" => 409,
+    /// Another campaign of the account has this name (ignoring case).
+    CampaignNameTaken = "campaign_name_taken" => 409,
+    /// The first request with this `Idempotency-Key` has not finished yet.
+    IdempotencyKeyInProgress = "idempotency_key_in_progress" => 409,
+    /// This security key is registered already (to this or another account).
+    KeyAlreadyRegistered = "key_already_registered" => 409,
+    // 422: the input is refused, and the message says why
+    InvalidInput = "invalid_input" => 422,
+    InvalidUsername = "invalid_username" => 422,
+    InvalidEmail = "invalid_email" => 422,
+    PasswordTooShort = "password_too_short" => 422,
+    PasswordTooLong = "password_too_long" => 422,
+    PasswordMismatch = "password_mismatch" => 422,
+    PasswordReused = "password_reused" => 422,
+    PasswordContainsUsername = "password_contains_username" => 422,
+    PasswordContainsEmail = "password_contains_email" => 422,
+    PasswordContainsServiceName = "password_contains_service_name" => 422,
+    PasswordInBreachList = "password_in_breach_list" => 422,
+    PasswordTooWeak = "password_too_weak" => 422,
+    WrongCurrentPassword = "wrong_current_password" => 422,
+    WrongCode = "wrong_code" => 422,
+    WrongPasswordOrCode = "wrong_password_or_code" => 422,
+    EnrolmentNotStarted = "enrolment_not_started" => 422,
+    TwoFactorNotOn = "two_factor_not_on" => 422,
+    NoSecondStepNeeded = "no_second_step_needed" => 422,
+    CannotEndCurrentSession = "cannot_end_current_session" => 422,
+    ResetLinkInvalid = "reset_link_invalid" => 422,
+    VerifyLinkInvalid = "verify_link_invalid" => 422,
+    InvalidPin = "invalid_pin" => 422,
+    WrongPin = "wrong_pin" => 422,
+    InvalidTokenName = "invalid_token_name" => 422,
+    /// This `Idempotency-Key` was used with a different request.
+    IdempotencyKeyReused = "idempotency_key_reused" => 422,
+    /// A security key's answer was refused (wrong origin, another or a used
+    /// challenge, a bad signature, a counter that went backwards).
+    KeyNotAccepted = "key_not_accepted" => 422,
+    /// Touching the key took too long, or was never asked for: start again.
+    KeyChallengeExpired = "key_challenge_expired" => 422,
+    InvalidKeyName = "invalid_key_name" => 422,
+    /// A passwordless sign-in answered by a credential that is not a
+    /// passkey of any account here (unknown, or a plain security key).
+    PasskeyNotRecognised = "passkey_not_recognised" => 422,
+    // 429
+    Throttled = "throttled" => 429,
+    // 503: try again shortly
+    Busy = "busy" => 503,
+    Unavailable = "unavailable" => 503,
+    // 500
+    Internal = "internal" => 500,
 }
 
 impl fmt::Display for ErrorCode {
@@ -293,6 +200,19 @@ mod tests {
         assert_eq!(json["code"], "throttled");
         assert_eq!(json["retry_after"], 12);
         assert!(json.get("field").is_none());
+    }
+
+    #[test]
+    fn every_code_round_trips_through_its_wire_name() {
+        let mut names = std::collections::HashSet::new();
+        for &code in ErrorCode::ALL {
+            let wire = code.as_str();
+            assert!(names.insert(wire), "{wire} is used twice");
+            assert!(wire.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{wire}");
+            assert_eq!(serde_json::to_string(&code).ok(), Some(format!("\"{wire}\"")));
+            assert_eq!(serde_json::from_str::<ErrorCode>(&format!("\"{wire}\"")).ok(), Some(code));
+            assert!((400..600).contains(&code.status()), "{wire}");
+        }
     }
 
     #[test]
