@@ -4,7 +4,6 @@
 //! A sign-in waiting for its second factor is its own variant, so it cannot
 //! be mistaken for a signed-in session anywhere.
 
-use crate::api_tokens::Bearer;
 use crate::support::zone::Zone;
 use crate::{Error, ErrorCode, Result, Secret};
 use std::fmt;
@@ -25,6 +24,92 @@ impl AccountId {
 impl fmt::Display for AccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+/// An API token's database id: what the list shows and delete takes. It
+/// opens nothing by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ApiTokenId(i64);
+
+impl ApiTokenId {
+    pub fn new(id: i64) -> Self {
+        ApiTokenId(id)
+    }
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ApiTokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a token may do. Any token may read every report (see DESIGN.md:
+/// the PIN guards the dashboard, never the API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    ReadWrite,
+}
+
+impl Access {
+    /// As stored and sent: `read`, `read_write`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::ReadWrite => "read_write",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "read" => Some(Access::Read),
+            "read_write" => Some(Access::ReadWrite),
+            _ => None,
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::Read => "Read only",
+            Access::ReadWrite => "Read and write",
+        }
+    }
+}
+
+/// Who a bearer token speaks for: what the API tokens slice's `authenticate` returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bearer {
+    pub account: AccountId,
+    pub token: ApiTokenId,
+    pub access: Access,
+    /// May list and end the account's browser sessions.
+    pub sessions_scope: bool,
+    /// For log lines: the token's prefix, never the token.
+    pub prefix: String,
+}
+
+impl Bearer {
+    /// For what changes something: a read-only token is refused with
+    /// `insufficient_scope` (403).
+    pub fn require_write(&self) -> Result<()> {
+        match self.access {
+            Access::ReadWrite => Ok(()),
+            Access::Read => Err(Error::refused(ErrorCode::InsufficientScope, "This API token is read only: create a read and write token for this.")),
+        }
+    }
+
+    /// For the account's browser sessions: only a token made with the
+    /// `sessions` scope; any other is refused with `insufficient_scope` (403).
+    pub fn require_sessions(&self) -> Result<()> {
+        match self.sessions_scope {
+            true => Ok(()),
+            false => Err(Error::refused(
+                ErrorCode::InsufficientScope,
+                "This API token cannot see or end browser sessions: create a token with the sessions scope for this.",
+            )),
+        }
     }
 }
 
@@ -180,7 +265,6 @@ mod tests {
 
     #[test]
     fn an_api_token_reads_its_account_writes_only_with_write_access_and_is_no_session() {
-        use crate::api_tokens::{Access, ApiTokenId};
         let token = |access| {
             Actor::ApiToken(Bearer {
                 account: AccountId::new(3),

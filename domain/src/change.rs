@@ -4,7 +4,6 @@
 //! the commit. A notice goes only to an address its account has verified:
 //! an unverified one may be a typo, or someone else's.
 
-use crate::accounts;
 use crate::actor::{AccountId, ClientMeta};
 use crate::deps::Deps;
 use crate::error::Result;
@@ -56,7 +55,7 @@ impl<'d> Change<'d> {
     pub async fn commit(mut self, account: Option<AccountId>, event: Event, notice: Option<Notice>, meta: &ClientMeta) -> Result<()> {
         events::record(&mut *self.tx, account, &event, meta, self.at).await?;
         let zone = match (&notice, account) {
-            (Some(n), Some(id)) => accounts::verified_address_zone(&mut self.tx, id, &n.to).await?,
+            (Some(n), Some(id)) => (self.deps.verified_address_zone)(&mut self.tx, id, &n.to).await?,
             _ => None,
         };
         if let (Some(n), Some(zone)) = (notice, zone) {

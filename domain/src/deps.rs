@@ -2,14 +2,25 @@
 //! password hasher, the limiter, the sealing box and the mail outbox. Built
 //! once by [`crate::Warden::new`]; slices borrow it.
 
-use crate::api_tokens::usage::Meter;
+use crate::actor::AccountId;
 use crate::credentials::hasher::Hasher;
+use crate::error::Result;
 use crate::limits::Limiter;
 use crate::outbox::Outbox;
 use crate::support::clock::Clock;
 use crate::support::db::Store;
 use crate::support::secret_box::SecretBox;
+use crate::support::zone::Zone;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+
+/// The kernel's one question about an account, asked inside a change: the
+/// time zone of `email` if it is the account's verified address (a notice
+/// goes to no other). The accounts slice answers it; the façade plugs the
+/// answer in, so the kernel imports no slice.
+pub type VerifiedAddressZone =
+    for<'c> fn(&'c mut sqlx::AnyConnection, AccountId, &'c str) -> Pin<Box<dyn Future<Output = Result<Option<Zone>>> + Send + 'c>>;
 
 pub struct Deps {
     pub store: Store,
@@ -18,8 +29,6 @@ pub struct Deps {
     pub limiter: Limiter,
     pub secret_box: SecretBox,
     pub outbox: Outbox,
-    /// API token requests counted in this process, not yet in the store.
-    pub meter: Meter,
     /// Claims the once-a-minute last-active and last-used writes, so a
     /// burst sends one per instance.
     pub touches: crate::support::debounce::Debounce,
@@ -27,7 +36,9 @@ pub struct Deps {
     /// links in mail. From configuration, never from a request's `Host`.
     pub public_url: String,
     /// When a session has lapsed: every path that ends sessions needs it.
-    pub session_lapse: crate::sessions::Lapse,
+    pub session_lapse: crate::lifetimes::Lapse,
+    /// See [`VerifiedAddressZone`].
+    pub verified_address_zone: VerifiedAddressZone,
 }
 
 impl Deps {

@@ -1,6 +1,6 @@
 //! Warden's rules. Requests enter as an [`Actor`]; features live in slices
 //! that own their tables (`accounts`, `sessions`, `sign_in`, `passwords`,
-//! `two_factor`, `webauthn`, `protection`, `reporting`, `api_tokens`, `idempotency`,
+//! `second_factor`, `protection`, `reporting`, `api_tokens`, `idempotency`,
 //! `events`, `outbox`); the world is reached only through ports ([`Deps`]: store,
 //! limiter, outbox, clock). [`Warden`] is the thin
 //! façade that wires them: `warden.sessions().end_all(&actor, false, &meta)`.
@@ -17,19 +17,20 @@ pub mod deps;
 pub mod error;
 pub mod events;
 pub mod idempotency;
+pub mod lifetimes;
 pub mod limits;
 pub mod outbox;
+pub mod overview;
 pub mod passwords;
 pub mod protection;
 pub mod rekey;
 pub mod reporting;
+pub mod second_factor;
 pub mod sensitive;
 pub mod sessions;
 pub mod sign_in;
 pub mod step_up;
 pub mod support;
-pub mod two_factor;
-pub mod webauthn;
 
 pub use actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
 pub use deps::Deps;
@@ -46,6 +47,7 @@ use limits::Limiter;
 use outbox::Outbox;
 use passwords::{Passwords, PasswordsConfig};
 use protection::{Protection, ProtectionConfig};
+use second_factor::{TwoFactor, TwoFactorConfig};
 use sessions::{Sessions, SessionsConfig};
 use sign_in::{SignIn, SignInConfig};
 use std::sync::Arc;
@@ -54,7 +56,6 @@ use step_up::{StepUp, StepUpConfig};
 use support::clock::Clock;
 use support::db::Store;
 use support::secret_box::SecretBox;
-use two_factor::{TwoFactor, TwoFactorConfig};
 
 /// Every setting, a section per slice.
 #[derive(Clone, Debug)]
@@ -127,6 +128,8 @@ pub struct Swept {
 pub struct Warden {
     deps: Arc<Deps>,
     cfg: Config,
+    /// API token requests counted in this process, not yet in the store.
+    meter: api_tokens::usage::Meter,
 }
 
 impl Warden {
@@ -139,13 +142,13 @@ impl Warden {
             secret_box,
             outbox: Outbox::default(),
             touches: Default::default(),
-            meter: Default::default(),
             public_url: cfg.public_url.clone(),
             session_lapse: cfg.sessions.lapse(),
+            verified_address_zone: |db, id, email| Box::pin(accounts::verified_address_zone(db, id, email)),
             store,
             clock,
         };
-        Ok(Warden { deps: Arc::new(deps), cfg })
+        Ok(Warden { deps: Arc::new(deps), cfg, meter: Default::default() })
     }
 
     pub fn accounts(&self) -> Accounts<'_> {
@@ -165,8 +168,8 @@ impl Warden {
     }
 
     /// Security keys and passkeys, the second factor beside the app.
-    pub fn security_keys(&self) -> webauthn::SecurityKeys<'_> {
-        webauthn::SecurityKeys::new(&self.deps, &self.cfg.two_factor)
+    pub fn security_keys(&self) -> second_factor::SecurityKeys<'_> {
+        second_factor::SecurityKeys::new(&self.deps, &self.cfg.two_factor)
     }
 
     pub fn protection(&self) -> Protection<'_> {
@@ -178,7 +181,7 @@ impl Warden {
     }
 
     pub fn api_tokens(&self) -> ApiTokens<'_> {
-        ApiTokens::new(&self.deps, &self.cfg.api_tokens)
+        ApiTokens::new(&self.deps, &self.cfg.api_tokens, &self.meter)
     }
 
     /// Proving it is the owner before a change of the step-up table.
@@ -188,6 +191,11 @@ impl Warden {
 
     pub fn idempotency(&self) -> idempotency::Idempotency<'_> {
         idempotency::Idempotency::new(&self.deps)
+    }
+
+    /// The actor's account, as its owner reads it: see [`overview`].
+    pub async fn overview(&self, actor: &Actor) -> Result<overview::Overview> {
+        overview::overview(&self.deps, actor).await
     }
 
     pub fn events(&self) -> Events<'_> {
@@ -207,7 +215,7 @@ impl Warden {
         let expiry_warnings = tokens.warn_expiring().await?;
         tokens.sweep_usage().await?;
         api_tokens::handover::sweep(&self.deps).await?;
-        webauthn::sweep(&self.deps).await?;
+        second_factor::sweep(&self.deps).await?;
         let idempotency_keys = self.idempotency().sweep().await?;
         let unverified_accounts = accounts::sweep_unverified(&self.deps, &self.cfg.accounts).await?;
         Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings, sessions_lapsed, unverified_accounts })

@@ -6,20 +6,10 @@
 //! database (the recovery-codes flash cookie) live minutes and open with any
 //! key of the ring meanwhile.
 
+pub use crate::support::secret_box::Resealed;
 use crate::support::secret_box::SecretBox;
 use crate::Result;
 use std::fmt;
-
-/// What re-sealing one kind of value did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Resealed {
-    /// Sealed again under the current key.
-    pub resealed: u64,
-    /// Already under the current key (and it opens them).
-    pub current: u64,
-    /// Opened by no key of the ring: left as they are, and reported.
-    pub unreadable: u64,
-}
 
 /// What [`reseal_all`] did, per kind of value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,5 +48,5 @@ impl fmt::Display for Report {
 /// `secret_box`, which must hold every key they were sealed with. Safe to run
 /// again: values already under the current key are only checked.
 pub async fn reseal_all(pool: &sqlx::AnyPool, secret_box: &SecretBox) -> Result<Report> {
-    Ok(Report { totp_secrets: crate::two_factor::reseal(pool, secret_box).await?, mail_bodies: crate::outbox::reseal(pool, secret_box).await? })
+    Ok(Report { totp_secrets: crate::second_factor::reseal(pool, secret_box).await?, mail_bodies: crate::outbox::reseal(pool, secret_box).await? })
 }

@@ -34,7 +34,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    /// Every row of the table, in the order the README lists them.
+    /// Every row of the table, in the order docs/security.md lists them.
     pub const ALL: [Operation; 11] = [
         Operation::AddSecurityKey,
         Operation::RemoveSecurityKey,

@@ -6,11 +6,9 @@ pub mod api;
 pub mod config;
 pub mod data;
 pub mod mail;
-pub mod mailed_links;
-pub mod middleware;
 pub mod redis_limiter;
-pub mod reports_export;
 pub mod shutdown;
+pub mod web;
 
 use app::ssr::cookies::Cookies;
 use app::ssr::Ctx;
@@ -54,7 +52,7 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
         public_url: config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.bind.unwrap_or(([127, 0, 0, 1], 3000).into()))),
         sessions: domain::sessions::SessionsConfig { lifetimes: config.lifetimes, ..defaults.sessions },
         passwords: domain::passwords::PasswordsConfig { reset_link_secs: config.reset_link_minutes * 60, ..defaults.passwords },
-        two_factor: domain::two_factor::TwoFactorConfig { issuer: config.totp_issuer.clone(), ..defaults.two_factor },
+        two_factor: domain::second_factor::TwoFactorConfig { issuer: config.totp_issuer.clone(), ..defaults.two_factor },
         accounts,
         events: config.events.clone(),
         protection: domain::protection::ProtectionConfig { unlock_secs: config.pin_unlock_minutes * 60, ..defaults.protection },
@@ -109,18 +107,18 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
     let options = leptos_options.clone();
     let api = api::router(&state);
     Router::new()
-        .route("/password/reset/open", axum::routing::get(mailed_links::open_reset))
-        .route("/email/verify/open", axum::routing::get(mailed_links::open_verify))
-        .route(app::gate::paths::REPORTS_EXPORT, axum::routing::get(reports_export::export_csv))
+        .route("/password/reset/open", axum::routing::get(web::mailed_links::open_reset))
+        .route("/email/verify/open", axum::routing::get(web::mailed_links::open_verify))
+        .route(app::gate::paths::REPORTS_EXPORT, axum::routing::get(web::reports_export::export_csv))
         .leptos_routes_with_context(&state, routes, provide.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide, shell))
-        .layer(axum::middleware::from_fn(middleware::malformed_is_bad_request))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::own_form_errors))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::session))
-        .layer(axum::middleware::from_fn(middleware::same_origin_only))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::client))
+        .layer(axum::middleware::from_fn(web::middleware::malformed_is_bad_request))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::middleware::own_form_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::middleware::session))
+        .layer(axum::middleware::from_fn(web::middleware::same_origin_only))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::middleware::client))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::middleware::security_headers))
         .with_state(state)
         // After the cookie door's layers, so none of them wraps the REST
         // door: it has its own (see `api`).
@@ -234,8 +232,10 @@ pub async fn command(args: &[String]) -> Result<(), Box<dyn std::error::Error>> 
 }
 
 /// Retention, off the request path: every `events.sweep_every_secs` (and
-/// once at start) old and surplus security events and stale device cookies
-/// are removed.
+/// once at start), [`Warden::sweep`]: old and surplus security events, stale
+/// device cookies, lapsed sessions, idempotency keys, old token usage,
+/// unanswered key challenges and unconfirmed accounts; and the mails about
+/// API tokens that expire soon.
 pub fn spawn_sweeper(warden: Arc<Warden>) -> tokio::task::JoinHandle<()> {
     let every = std::time::Duration::from_secs(warden.config().events.sweep_every_secs.max(60));
     tokio::spawn(async move {
@@ -244,12 +244,14 @@ pub fn spawn_sweeper(warden: Arc<Warden>) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             match warden.sweep().await {
-                Ok(s) if s.events + s.devices + s.expiry_warnings + s.sessions_lapsed > 0 => {
+                Ok(s) if s.events + s.devices + s.expiry_warnings + s.sessions_lapsed + s.idempotency_keys + s.unverified_accounts > 0 => {
                     tracing::info!(
                         events = s.events,
                         devices = s.devices,
                         expiry_warnings = s.expiry_warnings,
                         sessions_lapsed = s.sessions_lapsed,
+                        idempotency_keys = s.idempotency_keys,
+                        unverified_accounts = s.unverified_accounts,
                         "retention sweep"
                     )
                 }
@@ -302,10 +304,10 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let leptos_options = conf.leptos_options;
     let addr = config.bind.unwrap_or(leptos_options.site_addr);
     let warden = Arc::new(warden(&config, Arc::new(domain::support::clock::SystemClock)).await?);
-    if let Some(warning) = middleware::public_url_warning(&warden.deps().public_url) {
+    if let Some(warning) = web::middleware::public_url_warning(&warden.deps().public_url) {
         tracing::warn!("{warning}");
     }
-    if domain::webauthn::relying_party(&warden.deps().public_url, &warden.config().two_factor.issuer).is_err() {
+    if domain::second_factor::relying_party(&warden.deps().public_url, &warden.config().two_factor.issuer).is_err() {
         tracing::warn!(
             "WARDEN_PUBLIC_URL ({}) names no host by its domain name: security keys cannot be added or used (set it to e.g. http://localhost:3000)",
             warden.deps().public_url

@@ -116,7 +116,7 @@ pub async fn start_passkey_sign_in() -> Result<String, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::GuestOnly, |c| async move {
         let started = c.warden.sign_in().start_with_passkey(&c.meta).await?;
-        set_cookie(c.cookies.set_passkey(started.browser.expose(), domain::webauthn::CHALLENGE_SECS));
+        set_cookie(c.cookies.set_passkey(started.browser.expose(), domain::second_factor::CHALLENGE_SECS));
         Ok(started.options)
     })
     .await

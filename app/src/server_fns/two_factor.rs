@@ -27,7 +27,7 @@ fn flash_context(session: &domain::SessionId) -> Vec<u8> {
 /// When the other devices were signed out, this session carries on under
 /// its new token.
 #[cfg(feature = "ssr")]
-fn keep_signed_in<T>(c: &crate::ssr::Call, applied: &domain::two_factor::Applied<T>) {
+fn keep_signed_in<T>(c: &crate::ssr::Call, applied: &domain::second_factor::Applied<T>) {
     if let Some(renewed) = &applied.renewed {
         crate::ssr::set_cookie(c.cookies.set(renewed.token.expose()));
     }

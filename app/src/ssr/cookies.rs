@@ -152,7 +152,7 @@ impl Cookies {
 
 impl Cookies {
     /// The device cookie: the tokens of the accounts this browser completed
-    /// a sign-in to (see `domain::sign_in::devices`). Long-lived on purpose,
+    /// a sign-in to (see `domain::sessions::devices`). Long-lived on purpose,
     /// and outlives signing out: it only lets its browser keep its own
     /// sign-in budget, and the server revokes it with the sessions.
     pub fn device_name(&self) -> &'static str {

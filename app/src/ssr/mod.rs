@@ -107,8 +107,9 @@ pub fn own_navigation() -> bool {
 
 /// Runs a server function's body behind `gate`: the request's actor must
 /// fit it, and a refusal becomes the wire error with its status (and
-/// `Retry-After`). Every server function goes through here, so none can
-/// forget the gate or the mapping.
+/// `Retry-After`). Every server function that reads or changes anything goes
+/// through here, so none can forget the gate or the mapping (`current_user`
+/// only reads the actor the session layer already resolved).
 pub async fn serve<T, F, Fut>(gate: Gate, body: F) -> Result<T, ApiError>
 where
     F: FnOnce(Call) -> Fut,

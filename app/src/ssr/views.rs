@@ -1,11 +1,12 @@
-//! Domain values into the wire views (`proto::views`), once, for every door.
+//! Domain values into the wire views (`proto::views`) of the server
+//! functions, once for every page; the REST door has its own shapes (`server::api`).
 
 use domain::events::{EventEntry, EventPage};
 use domain::passwords::PasswordStatus;
+use domain::second_factor::TwoFactorStatus;
 use domain::sessions::{SessionEntry, SessionList};
 use domain::support::time_fmt;
 use domain::support::zone::Zone;
-use domain::two_factor::TwoFactorStatus;
 use proto::views::*;
 
 /// The clock a page's times are told on: the account's zone, and the
@@ -94,7 +95,7 @@ pub fn password(s: PasswordStatus, t: &Times) -> PasswordView {
     PasswordView { changed: s.changed_at.map(|c| t.stamp(c)), created: t.stamp(s.created_at) }
 }
 
-pub fn security_key(k: domain::webauthn::KeyEntry, t: &Times) -> SecurityKeyView {
+pub fn security_key(k: domain::second_factor::KeyEntry, t: &Times) -> SecurityKeyView {
     SecurityKeyView { id: k.id, name: k.name, added: t.stamp(k.added_at), last_used: k.last_used_at.map(|x| t.stamp(x)), passkey: k.passkey }
 }
 

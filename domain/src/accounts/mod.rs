@@ -16,16 +16,16 @@ pub use model::{Email, Username};
 pub use store::AccountRow;
 pub use verify::{EmailStatus, VerifyLink, VerifyToken, VERIFY_COOKIE_MAX_SECS};
 
-use crate::actor::{AccountId, Actor, ClientMeta};
+use crate::actor::{AccountId, ClientMeta};
 use crate::change::Change;
 use crate::credentials::{Chooser, NewPassword};
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
 use crate::limits::{Backoff, Budget, LimitKey, LimitKind, OnSuccess};
-use crate::reporting::days::Zone;
 use crate::support::db::is_unique_violation;
 use crate::support::secret::Secret;
+use crate::support::zone::Zone;
 
 #[derive(Clone, Debug)]
 pub struct AccountsConfig {
@@ -164,47 +164,6 @@ impl<'w> Accounts<'w> {
         verify::mail_for_address(&mut change, self.cfg, id, username.as_str(), &email, &zone, meta).await?;
         change.commit(Some(id), Event::new(EventKind::AccountCreated), None, meta).await?;
         Ok(id)
-    }
-}
-
-/// What an account is, as its owner (or its API token) reads it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Overview {
-    pub id: AccountId,
-    pub username: String,
-    pub email: String,
-    /// When the address was confirmed by its mailed link; `None` until then.
-    pub email_verified_at: Option<i64>,
-    /// The IANA zone the person's days are counted in.
-    pub time_zone: String,
-    pub created_at: i64,
-    pub password_changed_at: Option<i64>,
-    /// The account's second factors (any one of them means "two-factor
-    /// authentication is on").
-    pub second_factors: crate::two_factor::Methods,
-    /// Since when earlier days' reports ask for the Protection PIN (in the
-    /// dashboard only: never for an API token), if they do.
-    pub pin_since: Option<i64>,
-}
-
-impl Accounts<'_> {
-    /// The actor's account: who it is and how it is protected. Never a
-    /// secret (no hash, no key).
-    pub async fn overview(&self, actor: &Actor) -> Result<Overview> {
-        let id = actor.account()?;
-        let db = self.deps.pool();
-        let row = find(db, id).await?;
-        Ok(Overview {
-            id,
-            second_factors: crate::two_factor::methods(db, id).await?,
-            pin_since: crate::protection::pin_set_since(db, id).await?,
-            username: row.username,
-            email: row.email,
-            email_verified_at: row.email_verified_at,
-            time_zone: row.time_zone,
-            created_at: row.created_at,
-            password_changed_at: row.password_changed_at,
-        })
     }
 }
 

@@ -39,6 +39,7 @@ pub mod usage;
 pub use format::{ApiToken, Malformed};
 
 use crate::accounts;
+pub use crate::actor::{Access, ApiTokenId, Bearer};
 use crate::actor::{AccountId, Actor, ClientMeta};
 use crate::change::Change;
 use crate::deps::Deps;
@@ -49,7 +50,6 @@ use crate::sensitive::{Confirmed, Operation};
 use crate::support::db::is_unique_violation;
 use crate::support::time_fmt;
 use crate::support::user_agent::{self, Device};
-use std::fmt;
 use usage::{DayUsage, Tally};
 
 /// A token expiring within this many seconds mails its owner (once).
@@ -66,57 +66,6 @@ pub struct ApiTokensConfig {
 impl Default for ApiTokensConfig {
     fn default() -> Self {
         ApiTokensConfig { last_used_every_secs: 60, max_per_account: 50 }
-    }
-}
-
-/// An API token's database id: what the list shows and delete takes. It
-/// opens nothing by itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ApiTokenId(i64);
-
-impl ApiTokenId {
-    pub fn new(id: i64) -> Self {
-        ApiTokenId(id)
-    }
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-impl fmt::Display for ApiTokenId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-/// What a token may do. Any token may read every report (see DESIGN.md:
-/// the PIN guards the dashboard, never the API).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    Read,
-    ReadWrite,
-}
-
-impl Access {
-    /// As stored and sent: `read`, `read_write`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Access::Read => "read",
-            Access::ReadWrite => "read_write",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "read" => Some(Access::Read),
-            "read_write" => Some(Access::ReadWrite),
-            _ => None,
-        }
-    }
-    pub fn label(self) -> &'static str {
-        match self {
-            Access::Read => "Read only",
-            Access::ReadWrite => "Read and write",
-        }
     }
 }
 
@@ -251,41 +200,6 @@ pub struct TokenEntry {
     pub usage: Vec<DayUsage>,
 }
 
-/// Who a bearer token speaks for: what [`ApiTokens::authenticate`] returns.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Bearer {
-    pub account: AccountId,
-    pub token: ApiTokenId,
-    pub access: Access,
-    /// May list and end the account's browser sessions.
-    pub sessions_scope: bool,
-    /// For log lines: the token's prefix, never the token.
-    pub prefix: String,
-}
-
-impl Bearer {
-    /// For what changes something: a read-only token is refused with
-    /// `insufficient_scope` (403).
-    pub fn require_write(&self) -> Result<()> {
-        match self.access {
-            Access::ReadWrite => Ok(()),
-            Access::Read => Err(Error::refused(ErrorCode::InsufficientScope, "This API token is read only: create a read and write token for this.")),
-        }
-    }
-
-    /// For the account's browser sessions: only a token made with the
-    /// `sessions` scope; any other is refused with `insufficient_scope` (403).
-    pub fn require_sessions(&self) -> Result<()> {
-        match self.sessions_scope {
-            true => Ok(()),
-            false => Err(Error::refused(
-                ErrorCode::InsufficientScope,
-                "This API token cannot see or end browser sessions: create a token with the sessions scope for this.",
-            )),
-        }
-    }
-}
-
 fn invalid_token(message: &'static str) -> Error {
     Error::refused(ErrorCode::InvalidToken, message)
 }
@@ -311,11 +225,13 @@ pub async fn delete_all(db: &mut sqlx::AnyConnection, account: AccountId, at: i6
 pub struct ApiTokens<'w> {
     deps: &'w Deps,
     cfg: &'w ApiTokensConfig,
+    meter: &'w usage::Meter,
 }
 
 impl<'w> ApiTokens<'w> {
-    pub fn new(deps: &'w Deps, cfg: &'w ApiTokensConfig) -> Self {
-        ApiTokens { deps, cfg }
+    /// `meter` counts this process's requests until they are flushed.
+    pub fn new(deps: &'w Deps, cfg: &'w ApiTokensConfig, meter: &'w usage::Meter) -> Self {
+        ApiTokens { deps, cfg, meter }
     }
 
     /// The actor's live tokens, newest first, expired ones marked, each with
@@ -336,7 +252,7 @@ impl<'w> ApiTokens<'w> {
             .into_iter()
             .map(|r| TokenEntry {
                 usage: usage_of(r.id),
-                id: ApiTokenId(r.id),
+                id: ApiTokenId::new(r.id),
                 access: Access::parse(&r.access).unwrap_or(Access::Read),
                 sessions_scope: r.sessions_scope != 0,
                 expired: r.expires_at.is_some_and(|e| now >= e),
@@ -363,7 +279,7 @@ impl<'w> ApiTokens<'w> {
     /// and synchronous: the REST door calls it on every request it
     /// authenticated. See [`usage`].
     pub fn record(&self, token: ApiTokenId, limited: bool) {
-        self.deps.meter.record(token, limited, self.deps.now());
+        self.meter.record(token, limited, self.deps.now());
     }
 
     /// Adds this process's counted requests to the store, in one
@@ -371,7 +287,7 @@ impl<'w> ApiTokens<'w> {
     /// server calls this every minute and on shutdown; [`Self::list`] before
     /// it reads.
     pub async fn flush_usage(&self) -> Result<()> {
-        let taken = self.deps.meter.take();
+        let taken = self.meter.take();
         if taken.is_empty() {
             return Ok(());
         }
@@ -384,7 +300,7 @@ impl<'w> ApiTokens<'w> {
             Ok::<_, Error>(())
         };
         if let Err(e) = write.await {
-            self.deps.meter.give_back(taken);
+            self.meter.give_back(taken);
             return Err(e);
         }
         Ok(())
@@ -497,7 +413,7 @@ impl<'w> ApiTokens<'w> {
         let detail = format!("\"{}\" (wdn_{}…), {scope}, {until}", name.as_str(), token.prefix());
         change.commit(Some(account), Event::with_detail(EventKind::ApiTokenCreated, detail), Some(notice), meta).await?;
         Ok(Created {
-            id: ApiTokenId(id),
+            id: ApiTokenId::new(id),
             name: name.as_str().to_owned(),
             prefix: token.prefix().to_owned(),
             access: form.access,
@@ -540,7 +456,7 @@ impl<'w> ApiTokens<'w> {
         }
         Ok(Bearer {
             account: AccountId::new(row.account_id),
-            token: ApiTokenId(row.id),
+            token: ApiTokenId::new(row.id),
             access,
             sessions_scope: row.sessions_scope != 0,
             prefix: row.prefix,

@@ -15,7 +15,7 @@
 //! account and instance: a token's day does not move when its owner changes
 //! time zone, and the chart says "UTC".
 
-use super::ApiTokenId;
+use crate::actor::ApiTokenId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 

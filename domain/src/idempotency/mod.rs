@@ -1,4 +1,4 @@
-//! Idempotency keys for the REST API's POSTs (issue 10): a client sends
+//! Idempotency keys for the REST API's POSTs: a client sends
 //! `Idempotency-Key: <key>` and a retry of the same request with the same
 //! key gets the first answer instead of a second campaign or call (the
 //! IETF httpapi-idempotency-key-header draft, as Stripe does it).

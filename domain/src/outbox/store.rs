@@ -4,9 +4,8 @@
 
 use super::{retry_delay, Mail, QueuedMail, Retry, SealedBodies, LEASE_SECS, MAX_ERROR_LEN};
 use crate::actor::SessionId;
-use crate::rekey::Resealed;
 use crate::support::clip;
-use crate::support::secret_box::SecretBox;
+use crate::support::secret_box::{Resealed, SecretBox};
 use crate::Result;
 use sqlx::AnyPool;
 

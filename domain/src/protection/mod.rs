@@ -33,11 +33,11 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
 use crate::limits::{Backoff, Budget, LimitKey, LimitKind, OnSuccess};
 use crate::outbox::notices::Notice;
-use crate::reporting::days::Zone;
+use crate::second_factor;
 use crate::sensitive::{Confirmed, Operation};
 use crate::sessions;
 use crate::support::secret::Secret;
-use crate::two_factor;
+use crate::support::zone::Zone;
 use jiff::civil::Date;
 use pin::NewPin;
 
@@ -150,7 +150,7 @@ impl<'w> Protection<'w> {
             None => None,
         };
         let wait_secs = self.deps.limiter.waiting(&pin_budgets(self.cfg, account), now).await.unwrap_or(None);
-        let methods = two_factor::methods(db, account).await?;
+        let methods = second_factor::methods(db, account).await?;
         Ok(PinStatus {
             set_since,
             unlocked_until,

@@ -1,6 +1,6 @@
 //! What Reporting counts: campaigns (a name and the tracking number people
-//! call) and their calls (issue 9, work in progress: validation only; the
-//! tables and queries are not written yet).
+//! call) and their calls; here, the rules their values follow (the tables
+//! and queries are in `store.rs`).
 
 /// A phone number in E.164: `+`, a country code that does not start with 0,
 /// and at most 15 digits in all. Spaces, dashes, dots and brackets people

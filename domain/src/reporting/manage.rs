@@ -1,4 +1,4 @@
-//! Campaigns and calls as the REST API reads and writes them (issue 10):
+//! Campaigns and calls as the REST API reads and writes them:
 //! the types, the rules every field is checked by (each refusal names its
 //! field), the opaque cursor of the call list, and the [`Reporting`]
 //! methods that apply them for an [`Actor`].

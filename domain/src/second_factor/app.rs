@@ -1,4 +1,4 @@
-//! Two-factor authentication with an authenticator app (RFC 6238 TOTP) and
+//! The authenticator app as a second factor (RFC 6238 TOTP) and
 //! recovery codes (NIST SP 800-63B §5.1.2 look-up secrets, §5.1.4.2 OTP
 //! devices; OWASP ASVS 5.0 V6.5).
 //!
@@ -25,49 +25,22 @@
 //! (growing delays up to a 15-minute lock, on the sign-in step and the
 //! settings pages alike); only a passed second factor gives it back, never
 //! a right password.
-//!
-//! "Has two-factor authentication" means any second factor, everywhere:
-//! [`has_second_factor`] and [`methods`] are the one answer for the pages,
-//! the API and the mails.
 
-pub mod recovery;
-mod store;
-pub mod totp;
-
+use super::factors::{has_keys, has_second_factor, new_recovery_codes, sign_out_others, totp_enabled, Applied, Guesses, TwoFactorConfig};
+use super::keys::SecurityKeys;
+use super::{recovery, store, totp};
 use crate::accounts;
 use crate::actor::{AccountId, Actor, ClientMeta, SessionId};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
-use crate::events::{self, Event, EventKind};
-use crate::limits::{Attempt, Backoff, Budget, LimitKey, LimitKind, OnSuccess};
+use crate::events::{Event, EventKind};
+use crate::limits::Attempt;
 use crate::outbox::notices::Notice;
 use crate::sensitive::{Confirmed, Operation};
-use crate::sessions::{self, EndReason, NewSession, Which};
+use crate::sessions;
 use crate::support::secret::Secret;
 use totp::TotpSecret;
-
-#[derive(Clone, Debug)]
-pub struct TwoFactorConfig {
-    /// The name authenticator apps show next to the code.
-    pub issuer: String,
-    /// Second-factor attempts per account (app codes, recovery codes, key
-    /// answers): a few free, then a growing delay up to the cap.
-    pub backoff: Backoff,
-    /// How long into a 30-second step the previous step's code is still
-    /// accepted; a code therefore lives at most 30 s plus this.
-    pub previous_step_grace_secs: i64,
-}
-
-impl Default for TwoFactorConfig {
-    fn default() -> Self {
-        TwoFactorConfig {
-            issuer: "Warden".into(),
-            backoff: Backoff { free_failures: 3, base_secs: 2, max_secs: 900, window_secs: 3600 },
-            previous_step_grace_secs: totp::DEFAULT_GRACE_SECS,
-        }
-    }
-}
 
 /// What the Two-Factor Auth page shows.
 #[derive(Clone, Debug)]
@@ -79,15 +52,6 @@ pub struct TwoFactorStatus {
     /// code and key, shown until the first right code (never again after
     /// that) and never to another session.
     pub pending: Option<Enrolment>,
-}
-
-/// The outcome of a change to the second factor: its result, and what it
-/// did to the account's other sessions.
-pub struct Applied<T> {
-    pub value: T,
-    /// This session's new token, when the other sessions were signed out.
-    pub renewed: Option<NewSession>,
-    pub other_sessions_ended: u64,
 }
 
 #[derive(Clone)]
@@ -118,127 +82,12 @@ fn not_started() -> Error {
     Error::refused(ErrorCode::EnrolmentNotStarted, "Start again: choose Authenticator App to get a new QR code.")
 }
 
-/// When `wanted`, ends every other session of the account (in the change's
-/// transaction, reason "Two-factor settings changed") and gives this one a
-/// new token, as a password change does.
-pub(crate) async fn sign_out_others(
-    change: &mut Change<'_>,
-    account: AccountId,
-    session: &SessionId,
-    wanted: bool,
-) -> Result<(Option<NewSession>, u64)> {
-    if !wanted {
-        return Ok((None, 0));
-    }
-    let at = change.at();
-    let renewed = sessions::renew(change.db(), account, session, at, false).await?;
-    let ended = sessions::end(change, Which::OthersOf(account, session), EndReason::TwoFactorChanged).await?;
-    Ok((Some(renewed), ended))
-}
-
 fn wrong_code() -> Error {
     Error::refused(ErrorCode::WrongCode, "That code is not right. Check the time on your phone and enter the newest code.")
 }
 
 fn sealed_context(account: AccountId) -> Vec<u8> {
     format!("totp:{account}").into_bytes()
-}
-
-fn limit_key(account: AccountId) -> LimitKey {
-    LimitKey::account(LimitKind::SecondFactor, account)
-}
-
-/// Whether the authenticator app is on (one second factor among others:
-/// "has two-factor authentication" is [`has_second_factor`]).
-pub async fn totp_enabled(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
-    Ok(totp_enabled_since(db, account).await?.is_some())
-}
-
-/// Since when the authenticator app is on, if it is.
-pub async fn totp_enabled_since(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<i64>> {
-    Ok(store::totp(db, account).await?.and_then(|r| r.enabled_at))
-}
-
-/// The account's second factors, as the pages, the API and the mails name them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Methods {
-    /// Since when the authenticator app is on.
-    pub authenticator_app_since: Option<i64>,
-    /// Security keys, passkeys among them.
-    pub security_keys: i64,
-    pub passkeys: i64,
-    pub recovery_codes_left: i64,
-}
-
-impl Methods {
-    /// Whether signing in (and every change of the step-up table) asks for
-    /// a second factor: any method counts.
-    pub fn any(&self) -> bool {
-        self.authenticator_app_since.is_some() || self.security_keys > 0
-    }
-    /// The methods by their wire names (`authenticator_app`, `security_key`,
-    /// `passkey`, `recovery_code`), for the API.
-    pub fn names(&self) -> Vec<&'static str> {
-        let mut names = Vec::new();
-        if self.authenticator_app_since.is_some() {
-            names.push("authenticator_app");
-        }
-        if self.security_keys > self.passkeys {
-            names.push("security_key");
-        }
-        if self.passkeys > 0 {
-            names.push("passkey");
-        }
-        if self.any() && self.recovery_codes_left > 0 {
-            names.push("recovery_code");
-        }
-        names
-    }
-}
-
-/// The account's second factors.
-pub async fn methods(db: &sqlx::AnyPool, account: AccountId) -> Result<Methods> {
-    let (security_keys, passkeys) = crate::webauthn::count_keys(db, account).await?;
-    Ok(Methods {
-        authenticator_app_since: totp_enabled_since(db, account).await?,
-        security_keys,
-        passkeys,
-        recovery_codes_left: store::recovery_codes_left(db, account).await?,
-    })
-}
-
-/// Whether the account has any second factor (the authenticator app, a
-/// security key or a passkey): what "two-factor authentication is on"
-/// means on every page, in the API and in mail.
-pub async fn has_second_factor(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
-    Ok(totp_enabled(db, account).await? || crate::webauthn::has_keys(db, account).await?)
-}
-
-/// Ten new recovery codes and what is stored of them.
-pub(crate) async fn new_recovery_codes(deps: &Deps) -> Result<(Vec<Secret>, Vec<store::StoredCode>)> {
-    let codes = recovery::generate_codes(recovery::DEFAULT_COUNT);
-    let mut stored = Vec::with_capacity(codes.len());
-    for c in &codes {
-        let normal = recovery::normalize(c.expose()).ok_or_else(|| Error::internal("recovery code format"))?;
-        let lookup = recovery::lookup(&normal);
-        stored.push(store::StoredCode { hash: deps.hasher.hash_secret(&Secret::new(normal)).await?, lookup });
-    }
-    Ok((codes, stored))
-}
-
-/// Replaces the account's recovery codes (for the first security key).
-pub(crate) async fn store_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId, codes: &[store::StoredCode], at: i64) -> Result<()> {
-    store::replace_recovery_codes(db, account, codes, at).await
-}
-
-/// Deletes the account's recovery codes (its last second factor removed).
-pub(crate) async fn delete_recovery_codes(db: &mut sqlx::AnyConnection, account: AccountId) -> Result<()> {
-    store::delete_recovery_codes(db, account).await
-}
-
-/// How many unused recovery codes the account has.
-pub async fn recovery_codes_left(db: &sqlx::AnyPool, account: AccountId) -> Result<i64> {
-    store::recovery_codes_left(db, account).await
 }
 
 pub struct TwoFactor<'w> {
@@ -251,30 +100,19 @@ impl<'w> TwoFactor<'w> {
         TwoFactor { deps, cfg }
     }
 
-    /// Admits one second-factor attempt: spends a unit of the account's
-    /// one budget (codes, recovery codes, keys) before anything is checked,
-    /// or refuses while it must wait. A right answer calls
-    /// [`Attempt::passed`], which gives the budget back.
-    pub(crate) async fn attempt(&self, account: AccountId) -> Result<Attempt> {
-        let budget = Budget::new(limit_key(account), self.cfg.backoff, OnSuccess::Clear);
-        self.deps.limiter.attempt(vec![budget], self.deps.now()).await
+    /// The account's one second-factor budget, shared with security keys.
+    fn guesses(&self) -> Guesses<'w> {
+        Guesses::new(self.deps, self.cfg)
     }
 
-    /// Seconds until the budget takes another attempt, if it is spent: for
-    /// not starting a ceremony that could not be answered (admits nothing).
-    pub(crate) async fn waiting(&self, account: AccountId) -> Result<Option<i64>> {
-        let budget = Budget::new(limit_key(account), self.cfg.backoff, OnSuccess::Clear);
-        self.deps.limiter.waiting(&[budget], self.deps.now()).await
+    /// Spends a unit of the budget before a code is checked (see [`Guesses::attempt`]).
+    async fn attempt(&self, account: AccountId) -> Result<Attempt> {
+        self.guesses().attempt(account).await
     }
 
     async fn code_failed(&self, account: AccountId, meta: &ClientMeta, kind: EventKind) -> Result<Error> {
-        self.failed_event(account, meta, kind, "").await?;
+        self.guesses().failed_event(account, meta, kind, "").await?;
         Ok(wrong_code())
-    }
-
-    /// Records a refused second factor (its unit is already spent).
-    pub(crate) async fn failed_event(&self, account: AccountId, meta: &ClientMeta, kind: EventKind, detail: &str) -> Result<()> {
-        events::record(self.deps.pool(), Some(account), &Event::with_detail(kind, detail), meta, self.deps.now()).await
     }
 
     fn enrolment(&self, secret: &TotpSecret, username: &str) -> Result<Enrolment> {
@@ -340,8 +178,7 @@ impl<'w> TwoFactor<'w> {
             return Err(self.code_failed(account, meta, EventKind::TwoFactorFailed).await?);
         };
         attempt.passed().await;
-        let keep_codes =
-            crate::webauthn::has_keys(self.deps.pool(), account).await? && store::recovery_codes_left(self.deps.pool(), account).await? > 0;
+        let keep_codes = has_keys(self.deps.pool(), account).await? && store::recovery_codes_left(self.deps.pool(), account).await? > 0;
         let codes = if keep_codes { None } else { Some(self.new_recovery_codes().await?) };
         let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
@@ -371,10 +208,10 @@ impl<'w> TwoFactor<'w> {
     /// A second factor given for a change (the step-up): a code from the
     /// authenticator app or a recovery code, checked and spent; or a
     /// security key's answer (its JSON) to the key check `session` started
-    /// (see [`crate::webauthn::SecurityKeys::start_check`]).
+    /// (see [`SecurityKeys::start_check`]).
     pub(crate) async fn verify_any(&self, account: AccountId, session: &SessionId, given: &str, meta: &ClientMeta) -> Result<()> {
         if given.starts_with('{') {
-            return crate::webauthn::SecurityKeys::new(self.deps, self.cfg).verify_check(account, session, given, meta).await;
+            return SecurityKeys::new(self.deps, self.cfg).verify_check(account, session, given, meta).await;
         }
         self.verify(account, given, meta).await.map(|_| ())
     }
@@ -386,7 +223,7 @@ impl<'w> TwoFactor<'w> {
     pub async fn verify(&self, account: AccountId, code: &str, meta: &ClientMeta) -> Result<Factor> {
         let row = store::totp(self.deps.pool(), account).await?.filter(|r| r.enabled_at.is_some());
         // An account with only security keys still has recovery codes.
-        if row.is_none() && !crate::webauthn::has_keys(self.deps.pool(), account).await? {
+        if row.is_none() && !has_keys(self.deps.pool(), account).await? {
             return Err(Error::refused(ErrorCode::TwoFactorNotOn, "Two-factor authentication is not on for this account."));
         }
         let attempt = self.attempt(account).await?;
@@ -462,7 +299,7 @@ impl<'w> TwoFactor<'w> {
         }
         let owner = accounts::find(self.deps.pool(), account).await?;
         // With a security key left, the recovery codes still serve it.
-        let keep_codes = crate::webauthn::has_keys(self.deps.pool(), account).await?;
+        let keep_codes = has_keys(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         store::remove(change.db(), account, keep_codes).await?;
         let (renewed, ended) = sign_out_others(&mut change, account, session, sign_out_others_too).await?;
@@ -514,8 +351,8 @@ fn already_on() -> Error {
 
 /// Seals every stored TOTP secret again under the current key of
 /// `secret_box` (for `warden rotate-key`; see [`crate::rekey`]).
-pub async fn reseal(db: &sqlx::AnyPool, secret_box: &crate::support::secret_box::SecretBox) -> Result<crate::rekey::Resealed> {
-    let mut done = crate::rekey::Resealed::default();
+pub async fn reseal(db: &sqlx::AnyPool, secret_box: &crate::support::secret_box::SecretBox) -> Result<crate::support::secret_box::Resealed> {
+    let mut done = crate::support::secret_box::Resealed::default();
     for (account, sealed) in store::sealed_secrets(db).await? {
         let account = AccountId::new(account);
         match secret_box.reseal(&sealed, &sealed_context(account)) {

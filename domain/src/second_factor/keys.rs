@@ -39,8 +39,8 @@
 //! the same per-account budget as codes before it is checked; a verified
 //! one gives it back.
 
-mod store;
-
+use super::factors::{self, Guesses, TwoFactorConfig};
+use super::keys_store as store;
 use crate::accounts;
 use crate::actor::{AccountId, Actor, ClientMeta, SessionId};
 use crate::change::Change;
@@ -52,7 +52,6 @@ use crate::outbox::notices::Notice;
 use crate::sensitive::{Confirmed, Operation};
 use crate::support::random;
 use crate::support::secret::Secret;
-use crate::two_factor::{self, TwoFactorConfig};
 use base64::Engine as _;
 use serde_json::Value;
 use webauthn_rs::prelude::{
@@ -98,16 +97,6 @@ pub struct Added {
 pub struct PasskeyChallenge {
     pub options: String,
     pub browser: Secret,
-}
-
-/// Whether the account has at least one security key.
-pub async fn has_keys(db: &sqlx::AnyPool, account: AccountId) -> Result<bool> {
-    Ok(store::count(db, account).await? > 0)
-}
-
-/// How many security keys the account has, and how many are passkeys.
-pub async fn count_keys(db: &sqlx::AnyPool, account: AccountId) -> Result<(i64, i64)> {
-    store::count_kinds(db, account).await
 }
 
 /// Challenges nobody answered in time.
@@ -192,8 +181,8 @@ impl<'w> SecurityKeys<'w> {
     }
 
     /// Keys share the account's one second-factor budget with codes.
-    fn factors(&self) -> two_factor::TwoFactor<'w> {
-        two_factor::TwoFactor::new(self.deps, self.two_factor)
+    fn factors(&self) -> Guesses<'w> {
+        Guesses::new(self.deps, self.two_factor)
     }
 
     /// Refused while the account's second-factor budget must wait: no
@@ -342,8 +331,8 @@ impl<'w> SecurityKeys<'w> {
         let transports = serde_json::to_string(&answer.response.transports.unwrap_or_default()).map_err(json_error)?;
         // The first second factor comes with recovery codes (hashed before
         // the transaction: argon2 is slow).
-        let first = !two_factor::has_second_factor(self.deps.pool(), account).await?;
-        let codes = if first { Some(two_factor::new_recovery_codes(self.deps).await?) } else { None };
+        let first = !factors::has_second_factor(self.deps.pool(), account).await?;
+        let codes = if first { Some(factors::new_recovery_codes(self.deps).await?) } else { None };
         let owner = accounts::find(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         let at = change.at();
@@ -361,7 +350,7 @@ impl<'w> SecurityKeys<'w> {
             return Err(Error::refused(ErrorCode::KeyAlreadyRegistered, "This security key is registered already."));
         }
         if let Some((_, stored)) = &codes {
-            two_factor::store_recovery_codes(change.db(), account, stored, at).await?;
+            factors::store_recovery_codes(change.db(), account, stored, at).await?;
         }
         let (subject, what) = if passkey {
             (
@@ -371,7 +360,7 @@ impl<'w> SecurityKeys<'w> {
         } else {
             ("A security key was added to your Warden account", format!("A security key named \"{name}\" was added to your Warden account"))
         };
-        let (renewed, ended) = two_factor::sign_out_others(&mut change, account, session, sign_out_others_too).await?;
+        let (renewed, ended) = factors::sign_out_others(&mut change, account, session, sign_out_others_too).await?;
         let notice = Notice { to: owner.email, subject, what: what.into() };
         let detail = with_signed_out(if passkey { format!("{name} (passkey)") } else { name.clone() }, ended);
         change.commit(Some(account), Event::with_detail(EventKind::SecurityKeyAdded, detail), Some(notice), meta).await?;
@@ -390,26 +379,26 @@ impl<'w> SecurityKeys<'w> {
         id: i64,
         sign_out_others_too: bool,
         meta: &ClientMeta,
-    ) -> Result<two_factor::Applied<()>> {
+    ) -> Result<factors::Applied<()>> {
         let (account, session) = actor.browser_session()?;
         confirmed.covers(account, Operation::RemoveSecurityKey)?;
         let owner = accounts::find(self.deps.pool(), account).await?;
-        let totp_on = two_factor::totp_enabled(self.deps.pool(), account).await?;
+        let totp_on = factors::totp_enabled(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
         let Some(name) = store::delete(change.db(), account, id).await? else {
             return Err(Error::refused(ErrorCode::NotFound, "There is no such security key on your account."));
         };
         if !totp_on && store::count(change.db(), account).await? == 0 {
-            two_factor::delete_recovery_codes(change.db(), account).await?;
+            factors::delete_recovery_codes(change.db(), account).await?;
         }
         let notice = Notice {
             to: owner.email,
             subject: "A security key was removed from your Warden account",
             what: format!("The security key named \"{name}\" was removed from your Warden account").into(),
         };
-        let (renewed, ended) = two_factor::sign_out_others(&mut change, account, session, sign_out_others_too).await?;
+        let (renewed, ended) = factors::sign_out_others(&mut change, account, session, sign_out_others_too).await?;
         change.commit(Some(account), Event::with_detail(EventKind::SecurityKeyRemoved, with_signed_out(name, ended)), Some(notice), meta).await?;
-        Ok(two_factor::Applied { value: (), renewed, other_sessions_ended: ended })
+        Ok(factors::Applied { value: (), renewed, other_sessions_ended: ended })
     }
 
     /// The second sign-in step by key: the options for
@@ -424,9 +413,9 @@ impl<'w> SecurityKeys<'w> {
     /// second factor (the PIN's settings, a new API token): the options for
     /// `navigator.credentials.get()`, allowing the account's keys, bound to
     /// this session and to that purpose (an answer to it does not sign
-    /// anyone in, nor does a sign-in answer pass a check). The answer goes
-    /// to [`crate::two_factor::TwoFactor::verify_if_on`] in the change's
-    /// `code` field.
+    /// anyone in, nor does a sign-in answer pass a check). The answer comes
+    /// back in the change's `code` field, to the step-up's check of a second
+    /// factor (`TwoFactor::verify_any`, then [`Self::verify_check`]).
     pub async fn start_check(&self, actor: &Actor) -> Result<String> {
         let (account, session) = actor.browser_session()?;
         self.start_assertion(account, session, CHECK).await

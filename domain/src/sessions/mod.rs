@@ -2,7 +2,8 @@
 //! Login Security list, and ending one or all of them. Owns the `sessions`
 //! table. Signing in (which creates sessions) is the `sign_in` slice.
 
-pub mod lifetimes;
+pub mod devices;
+pub use crate::lifetimes;
 mod store;
 
 pub use lifetimes::{EndReason, Lapse, Lifetimes};
@@ -91,7 +92,7 @@ where
 }
 
 /// Ends the sessions `which` names (see [`Which`]) and revokes the device
-/// cookies that go with them (see [`crate::sign_in::devices::revoke_with`]),
+/// cookies that go with them (see [`devices::revoke_with`]),
 /// so a browser signed out from elsewhere loses its sign-in budget too.
 /// Sessions of the account that had already lapsed are written down first as
 /// they ended (see [`Lapse`]): Login Security showed them as expired, and
@@ -99,7 +100,7 @@ where
 pub async fn end(change: &mut Change<'_>, which: Which<'_>, reason: EndReason) -> Result<u64> {
     let ended = end_keeping_devices(change, which, reason).await?;
     let at = change.at();
-    crate::sign_in::devices::revoke_with(change.db(), which, reason, at).await?;
+    devices::revoke_with(change.db(), which, reason, at).await?;
     Ok(ended)
 }
 

@@ -3,9 +3,9 @@
 //! below, shared by the reads (which compute it) and [`settle_lapsed`] (which
 //! writes it down).
 
-use super::lifetimes::{EndReason, Lapse};
 use crate::actor::{AccountId, ClientMeta, SessionId};
 use crate::error::Result;
+use crate::lifetimes::{EndReason, Lapse};
 use crate::support::clip;
 use crate::support::user_agent::{self, Device, DeviceType};
 

@@ -32,8 +32,7 @@
 //! second-factor budget do, and it opens the session, ends the one this
 //! browser held, and remembers the device exactly as a password does.
 
-pub mod devices;
-mod store;
+pub use crate::sessions::devices;
 
 pub use devices::DeviceCookie;
 
@@ -45,10 +44,10 @@ use crate::error::{Error, Result};
 use crate::events::{self, Event, EventKind};
 use crate::limits::{Attempt, Backoff, Budget, LimitKey, LimitKind, OnSuccess};
 use crate::outbox::{self, notices};
+use crate::second_factor::{self, Factor, TwoFactor, TwoFactorConfig};
+use crate::second_factor::{PasskeyChallenge, SecurityKeys};
 use crate::sessions::{self, EndReason, NewSession, SessionsConfig, Which};
 use crate::support::secret::Secret;
-use crate::two_factor::{self, Factor, TwoFactor, TwoFactorConfig};
-use crate::webauthn::{PasskeyChallenge, SecurityKeys};
 
 #[derive(Clone, Debug)]
 pub struct SignInConfig {
@@ -171,7 +170,7 @@ impl<'w> SignIn<'w> {
         // A known device's success clears its own budget only: the owner
         // signing in does not hand an attacker a fresh set of guesses.
         attempt.passed().await;
-        let second_factor = two_factor::has_second_factor(self.deps.pool(), owner.account_id()).await?;
+        let second_factor = second_factor::has_second_factor(self.deps.pool(), owner.account_id()).await?;
         let kind = if second_factor { EventKind::SecondFactorRequested } else { EventKind::SignedIn };
         self.open_session(&owner, second_factor, known, replacing, Event::new(kind), meta).await
     }
@@ -260,7 +259,7 @@ impl<'w> SignIn<'w> {
 
     /// The second step by security key: `credential` is the key's answer
     /// (`PublicKeyCredential` JSON) to the challenge
-    /// [`SecurityKeys::start_sign_in`](crate::webauthn::SecurityKeys::start_sign_in)
+    /// [`SecurityKeys::start_sign_in`](crate::second_factor::SecurityKeys::start_sign_in)
     /// gave this pending session.
     pub async fn complete_with_key(&self, actor: &Actor, credential: &str, meta: &ClientMeta, device: &DeviceCookie) -> Result<SignedIn> {
         let (account, session) = actor.pending_second_factor()?;
@@ -291,9 +290,9 @@ impl<'w> SignIn<'w> {
         let (account, _) = actor.pending_second_factor()?;
         let db = self.deps.pool();
         Ok(SecondStepMethods {
-            security_key: crate::webauthn::has_keys(db, account).await?,
-            authenticator_app: two_factor::totp_enabled(db, account).await?,
-            recovery_code: two_factor::recovery_codes_left(db, account).await? > 0,
+            security_key: crate::second_factor::has_keys(db, account).await?,
+            authenticator_app: second_factor::totp_enabled(db, account).await?,
+            recovery_code: second_factor::recovery_codes_left(db, account).await? > 0,
         })
     }
 

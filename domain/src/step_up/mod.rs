@@ -25,10 +25,10 @@ use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
 use crate::limits::{Backoff, Budget, LimitKey, LimitKind, OnSuccess};
+use crate::second_factor::{self, TwoFactor, TwoFactorConfig};
 use crate::sensitive::{self, Confirmed, Level, Operation};
 use crate::sessions;
 use crate::support::secret::Secret;
-use crate::two_factor::{self, TwoFactor, TwoFactorConfig};
 
 #[derive(Clone, Debug)]
 pub struct StepUpConfig {
@@ -117,7 +117,7 @@ impl<'w> StepUp<'w> {
 
     pub async fn status(&self, actor: &Actor) -> Result<StepUpStatus> {
         let (account, session) = actor.browser_session()?;
-        let methods = two_factor::methods(self.deps.pool(), account).await?;
+        let methods = second_factor::methods(self.deps.pool(), account).await?;
         let window = self.window(account, session).await?;
         Ok(StepUpStatus {
             confirmed_until: window.map(|(u, _)| u),
@@ -135,7 +135,7 @@ impl<'w> StepUp<'w> {
     /// when.
     pub async fn confirm(&self, actor: &Actor, proof: &Proof<'_>, meta: &ClientMeta) -> Result<i64> {
         let (account, session) = actor.browser_session()?;
-        let has_second = two_factor::has_second_factor(self.deps.pool(), account).await?;
+        let has_second = second_factor::has_second_factor(self.deps.pool(), account).await?;
         let password = proof.password.filter(|p| !p.expose().is_empty()).ok_or_else(|| password_needed(None))?;
         let second = proof.second_factor.map(str::trim).filter(|c| has_second && !c.is_empty());
         self.check_password(account, password, None, None, meta).await?;
@@ -159,7 +159,7 @@ impl<'w> StepUp<'w> {
     pub async fn require(&self, actor: &Actor, op: Operation, proof: &Proof<'_>, meta: &ClientMeta) -> Result<Confirmed> {
         let (account, session) = actor.browser_session()?;
         let rule = sensitive::rule(op);
-        let has_second = two_factor::has_second_factor(self.deps.pool(), account).await?;
+        let has_second = second_factor::has_second_factor(self.deps.pool(), account).await?;
         let need = sensitive::level_needed(op, has_second);
         let window = self.window(account, session).await?.map(|(_, level)| level);
         let covered = window.is_some_and(|l| l >= need);

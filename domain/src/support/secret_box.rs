@@ -334,6 +334,17 @@ fn create_key(path: &Path) -> std::io::Result<[u8; KEY_LEN]> {
     Ok(key)
 }
 
+/// What re-sealing one kind of value did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resealed {
+    /// Sealed again under the current key.
+    pub resealed: u64,
+    /// Already under the current key (and it opens them).
+    pub current: u64,
+    /// Opened by no key of the ring: left as they are, and reported.
+    pub unreadable: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,7 @@ pub struct Account {
     ),
 )]
 pub async fn get_account(state: axum::extract::State<super::ApiState>, Extension(actor): Extension<Actor>) -> ApiResult<Json<Account>> {
-    let o = state.warden.accounts().overview(&actor).await.map_err(Problem::from)?;
+    let o = state.warden.overview(&actor).await.map_err(Problem::from)?;
     Ok(Json(Account {
         id: o.id.get(),
         username: o.username,

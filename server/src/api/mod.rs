@@ -183,7 +183,7 @@ pub fn router(app: &AppState) -> Router {
         .method_not_allowed_fallback(|req: Request| async move {
             Problem::new(ErrorCode::MethodNotAllowed, format!("{} is not a method of this resource.", req.method()))
         })
-        .layer(from_fn_with_state(app.clone(), crate::middleware::client))
+        .layer(from_fn_with_state(app.clone(), crate::web::middleware::client))
         .layer(RequestBodyLimitLayer::new(crate::MAX_BODY_BYTES))
         // Outside the body limit, so its refusal becomes a problem too.
         .layer(from_fn(problems_only))

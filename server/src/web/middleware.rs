@@ -15,6 +15,7 @@ use base64::Engine;
 use domain::{Actor, ClientMeta, SessionToken};
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
+use proto::{ApiError, ErrorCode};
 use rand::RngCore;
 use std::net::{IpAddr, SocketAddr};
 
@@ -94,7 +95,7 @@ pub async fn same_origin_only(req: Request, next: Next) -> Response {
                 why,
                 "state-changing request refused"
             );
-            (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+            super::refusal(ApiError::new(ErrorCode::CrossSiteRefused, "Cross-site request refused: send it from Warden's own pages."))
         }
     }
 }
@@ -113,7 +114,7 @@ fn cross_site(site: Option<&str>, origin: Option<&str>, host: Option<&str>) -> O
 }
 
 /// Resolves the session cookie into the request's [`Actor`], once, and
-/// holds every page to its gate (`app::routes::gate`, the one table of who
+/// holds every page to its gate (`app::gate::gate`, the one table of who
 /// may see what). A cookie that no longer names a valid session is cleared.
 /// Static assets skip all of it: they cost no database query.
 pub async fn session(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -127,7 +128,7 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
             Ok(a) => a,
             Err(e) => {
                 tracing::error!(error = %e, "session lookup failed");
-                return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response();
+                return super::refusal(ApiError::internal());
             }
         },
         None => None,
@@ -389,6 +390,10 @@ mod tests {
             }
             let res = app.clone().oneshot(req.body(Body::empty()).expect("request")).await.expect("response");
             assert_eq!(res.status(), StatusCode::FORBIDDEN);
+            // In the error contract, as every other refusal.
+            let body = axum::body::to_bytes(res.into_body(), 4096).await.expect("body");
+            let e: ApiError = serde_json::from_slice(&body).expect("the error contract");
+            assert_eq!(e.code, ErrorCode::CrossSiteRefused);
         }
         let log = String::from_utf8(out.0.lock().expect("lock").clone()).expect("utf-8");
         let lines: Vec<&str> = log.lines().filter(|l| l.contains("security") && l.contains("cross_site_refused")).collect();

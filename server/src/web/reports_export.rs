@@ -5,9 +5,10 @@
 //! file is streamed a page of calls at a time: an export of any range
 //! holds one page in memory, never the whole file.
 
+use super::refusal;
 use crate::AppState;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use domain::{Actor, ClientMeta};
@@ -61,10 +62,4 @@ pub async fn export_csv(
             refusal(e)
         }
     }
-}
-
-/// The error contract's JSON with its status, as every door answers.
-fn refusal(e: proto::ApiError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, axum::Json(e)).into_response()
 }

@@ -16,10 +16,11 @@
 //! other devices; ending one session from elsewhere revokes the device that
 //! signed in with it.
 
-use super::store;
+mod store;
 use crate::actor::{AccountId, SessionId};
 use crate::error::Result;
-use crate::sessions::{EndReason, Which};
+use crate::lifetimes::EndReason;
+use crate::sessions::store::Which;
 use crate::support::random;
 use crate::support::secret::Secret;
 use sqlx::AnyConnection;
