@@ -221,6 +221,9 @@ impl Warden {
         Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings, sessions_lapsed, unverified_accounts })
     }
 
+    /// The ports, for the server's adapters (the mail worker, the REST
+    /// door's rate limit, start-up and shutdown) and for tests. The doors'
+    /// pages and server functions go through the slices and never need it.
     pub fn deps(&self) -> &Deps {
         &self.deps
     }
@@ -229,5 +232,9 @@ impl Warden {
     }
     pub fn now(&self) -> i64 {
         self.deps.now()
+    }
+    /// Where people reach Warden (`https://host`), from configuration.
+    pub fn public_url(&self) -> &str {
+        &self.cfg.public_url
     }
 }

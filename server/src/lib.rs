@@ -304,13 +304,13 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let leptos_options = conf.leptos_options;
     let addr = config.bind.unwrap_or(leptos_options.site_addr);
     let warden = Arc::new(warden(&config, Arc::new(domain::support::clock::SystemClock)).await?);
-    if let Some(warning) = web::middleware::public_url_warning(&warden.deps().public_url) {
+    if let Some(warning) = web::middleware::public_url_warning(warden.public_url()) {
         tracing::warn!("{warning}");
     }
-    if domain::second_factor::relying_party(&warden.deps().public_url, &warden.config().two_factor.issuer).is_err() {
+    if domain::second_factor::relying_party(warden.public_url(), &warden.config().two_factor.issuer).is_err() {
         tracing::warn!(
             "WARDEN_PUBLIC_URL ({}) names no host by its domain name: security keys cannot be added or used (set it to e.g. http://localhost:3000)",
-            warden.deps().public_url
+            warden.public_url()
         );
     }
     // The leaked-password list loads once; not on the first request's time.

@@ -8,10 +8,8 @@ use proto::ApiError;
 #[server(prefix = "/_fn", endpoint = "reports_context")]
 pub async fn reports_context() -> Result<ReportsContextView, ApiError> {
     use crate::ssr::*;
-    serve(crate::gate::Gate::SignedIn, |c| async move {
-        Ok(views::reports_context(c.warden.reporting().context(c.actor()?).await?, c.warden.deps().now()))
-    })
-    .await
+    serve(crate::gate::Gate::SignedIn, |c| async move { Ok(views::reports_context(c.warden.reporting().context(c.actor()?).await?, c.warden.now())) })
+        .await
 }
 
 /// The figures of a range. A range that reaches an earlier day is refused
@@ -38,7 +36,7 @@ pub async fn add_sample_data() -> Result<u64, ApiError> {
 pub async fn time_zone_status() -> Result<TimeZoneView, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
-        let zone = domain::accounts::time_zone(c.warden.deps().pool(), c.actor()?.account()?).await?;
+        let zone = c.warden.accounts().time_zone(c.actor()?.account()?).await?;
         Ok(TimeZoneView { zone: zone.name().to_owned(), zones: domain::reporting::days::Zone::all_names() })
     })
     .await

@@ -11,17 +11,11 @@ use proto::{ApiError, Password};
 fn hand_over(c: &crate::ssr::Call, codes: &RecoveryCodes) -> domain::Result<()> {
     use crate::ssr::*;
     if is_plain_form_post() {
-        let (_, session) = c.actor()?.browser_session()?;
-        let sealed = c.warden.deps().secret_box.seal(codes.0.join("\n").as_bytes(), &flash_context(session))?;
+        let sealed = c.warden.two_factor().seal_codes(c.actor()?, &codes.0)?;
         set_cookie(c.cookies.set_flash(&sealed));
         leptos_axum::redirect(crate::gate::paths::TWO_FACTOR);
     }
     Ok(())
-}
-
-#[cfg(feature = "ssr")]
-fn flash_context(session: &domain::SessionId) -> Vec<u8> {
-    format!("flash:{session}").into_bytes()
 }
 
 /// When the other devices were signed out, this session carries on under
@@ -39,13 +33,11 @@ pub async fn two_factor_status() -> Result<TwoFactorView, ApiError> {
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let actor = c.actor()?;
         let s = c.warden.two_factor().status(actor).await?;
-        let (_, session) = actor.browser_session()?;
         // Shown once, and only to a page this site opened: a link from
         // another site does not burn the display.
         let fresh_codes = request_cookie(|h| c.cookies.read_flash(h)).filter(|_| own_navigation()).and_then(|sealed| {
             set_cookie(c.cookies.clear_flash());
-            let bytes = c.warden.deps().secret_box.open(&sealed, &flash_context(session)).ok()?;
-            Some(RecoveryCodes(String::from_utf8(bytes).ok()?.lines().map(str::to_owned).collect()))
+            c.warden.two_factor().open_codes(actor, &sealed).map(RecoveryCodes)
         });
         Ok(views::two_factor(s, fresh_codes, &c.times()))
     })

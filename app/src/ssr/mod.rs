@@ -59,16 +59,16 @@ impl Call {
     /// The clock this caller's times are shown on: the account's zone (UTC
     /// for a guest), from now.
     pub fn times(&self) -> views::Times {
-        views::Times::new(self.actor.as_ref().map_or_else(domain::support::zone::Zone::utc, Actor::zone), self.warden.deps().now())
+        views::Times::new(self.actor.as_ref().map_or_else(domain::support::zone::Zone::utc, Actor::zone), self.warden.now())
     }
     /// The clock of `account`'s times, for a page a guest opens from that
     /// account's mail (a reset or verification link).
     pub async fn times_of(&self, account: domain::AccountId) -> domain::Result<views::Times> {
-        Ok(views::Times::new(domain::accounts::time_zone(self.warden.deps().pool(), account).await?, self.warden.deps().now()))
+        Ok(views::Times::new(self.warden.accounts().time_zone(account).await?, self.warden.now()))
     }
     /// [`safe_next`] against this deployment's public origin.
     pub fn safe_next(&self, next: &str) -> String {
-        safe_next(&self.warden.deps().public_url, next)
+        safe_next(self.warden.public_url(), next)
     }
 }
 

@@ -184,6 +184,13 @@ pub async fn time_zone(db: &sqlx::AnyPool, id: AccountId) -> Result<Zone> {
     Ok(find(db, id).await?.zone())
 }
 
+impl Accounts<'_> {
+    /// The account's time zone (UTC if what is stored is no longer known).
+    pub async fn time_zone(&self, id: AccountId) -> Result<Zone> {
+        time_zone(self.deps.pool(), id).await
+    }
+}
+
 /// Stores a new time zone; the caller checks who may (see `reporting`).
 pub async fn set_time_zone(db: &sqlx::AnyPool, id: AccountId, zone: &Zone) -> Result<()> {
     store::set_time_zone(db, id, zone.name()).await

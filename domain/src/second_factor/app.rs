@@ -86,6 +86,11 @@ fn wrong_code() -> Error {
     Error::refused(ErrorCode::WrongCode, "That code is not right. Check the time on your phone and enter the newest code.")
 }
 
+/// What sealed recovery codes are bound to: the session they were made for.
+fn handover_context(session: &SessionId) -> Vec<u8> {
+    format!("flash:{session}").into_bytes()
+}
+
 fn sealed_context(account: AccountId) -> Vec<u8> {
     format!("totp:{account}").into_bytes()
 }
@@ -130,6 +135,22 @@ impl<'w> TwoFactor<'w> {
         row.filter(|r| {
             r.enabled_at.is_none() && r.enrolling_session_id.as_deref() == Some(session.as_str()) && now - r.created_at < PENDING_ENROLMENT_SECS
         })
+    }
+
+    /// New recovery codes sealed for this session alone (AES-GCM, bound to
+    /// it): how a form posted without JavaScript carries them, in a short
+    /// cookie, to the page that shows them once.
+    pub fn seal_codes(&self, actor: &Actor, codes: &[String]) -> Result<String> {
+        let (_, session) = actor.browser_session()?;
+        self.deps.secret_box.seal(codes.join("\n").as_bytes(), &handover_context(session))
+    }
+
+    /// The codes [`Self::seal_codes`] sealed for this session; `None` for
+    /// anything else (another session's, tampered with, or not codes).
+    pub fn open_codes(&self, actor: &Actor, sealed: &str) -> Option<Vec<String>> {
+        let (_, session) = actor.browser_session().ok()?;
+        let bytes = self.deps.secret_box.open(sealed, &handover_context(session)).ok()?;
+        Some(String::from_utf8(bytes).ok()?.lines().map(str::to_owned).collect())
     }
 
     pub async fn status(&self, actor: &Actor) -> Result<TwoFactorStatus> {

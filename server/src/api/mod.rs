@@ -230,7 +230,7 @@ async fn problems_only(req: Request, next: Next) -> Response {
 async fn api_headers(State(app): State<AppState>, req: Request, next: Next) -> Response<Body> {
     let mut res = next.run(req).await;
     let too_large = res.status() == StatusCode::PAYLOAD_TOO_LARGE;
-    let https = app.ctx.warden.deps().public_url.starts_with("https://");
+    let https = app.ctx.warden.public_url().starts_with("https://");
     let h = res.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));

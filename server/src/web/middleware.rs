@@ -205,7 +205,7 @@ pub async fn own_form_errors(State(state): State<AppState>, req: Request, next: 
 /// request spelled. A request path such as `//evil.example/x` would
 /// otherwise become a `Location` that browsers read as another host.
 fn local_redirect(state: &AppState, to: &str) -> Response {
-    Redirect::to(&app::ssr::safe_next(&state.ctx.warden.deps().public_url, to)).into_response()
+    Redirect::to(&app::ssr::safe_next(state.ctx.warden.public_url(), to)).into_response()
 }
 
 /// The page's URL without the framework's error fields, and those fields
@@ -273,7 +273,7 @@ pub async fn security_headers(State(state): State<AppState>, mut req: Request, n
         }
     };
     set("content-security-policy", &csp);
-    if state.ctx.warden.deps().public_url.starts_with("https://") {
+    if state.ctx.warden.public_url().starts_with("https://") {
         set("strict-transport-security", "max-age=31536000; includeSubDomains");
     }
     set("x-content-type-options", "nosniff");
