@@ -45,12 +45,18 @@ use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{Event, EventKind};
+use crate::limits::{Backoff, Budget, LimitKind, OnSuccess};
 use crate::outbox::notices::Notice;
 use crate::sensitive::{Confirmed, Operation};
 use crate::support::db::is_unique_violation;
 use crate::support::time_fmt;
 use crate::support::user_agent::{self, Device};
 use usage::{DayUsage, Tally};
+
+/// Revocations by whoever holds a token, per client IP (and its /24 or
+/// /48): twenty at once, then one a few seconds, enough for a secret
+/// scanner's batch and no flood of lookups.
+pub const REVOKE_BACKOFF: Backoff = Backoff { free_failures: 20, base_secs: 1, max_secs: 60, window_secs: 600 };
 
 /// A token expiring within this many seconds mails its owner (once).
 pub const EXPIRY_WARNING_SECS: i64 = 7 * 86_400;
@@ -487,6 +493,40 @@ impl<'w> ApiTokens<'w> {
             what: format!("The API token named \"{name}\" (wdn_{prefix}…) revoked itself through the API; it opens nothing any more").into(),
         };
         let detail = format!("\"{name}\" (wdn_{prefix}…), by the token itself through the API");
+        change.commit(Some(account), Event::with_detail(EventKind::ApiTokenDeleted, detail), Some(notice), meta).await
+    }
+
+    /// Anyone holding a token revokes it (`POST /api/v1/tokens/revoke`): a
+    /// secret scanner that found it published, or whoever came across it.
+    /// No credential is asked: the token itself is the proof. The answer
+    /// is the same whatever was presented (a live token, a deleted,
+    /// expired or unknown one, or text that is no token at all), so the
+    /// endpoint tells nothing; a live or expired token is deleted, recorded
+    /// and its owner mailed. Every request spends a unit of the caller's
+    /// budget first ([`REVOKE_BACKOFF`]).
+    pub async fn revoke_presented(&self, raw: &str, meta: &ClientMeta) -> Result<()> {
+        let budgets = Budget::client(LimitKind::TokenRevokeIp, &meta.ip, REVOKE_BACKOFF, OnSuccess::Keep);
+        // Kept spent whatever the outcome: the budget counts every request.
+        let _spent = self.deps.limiter.attempt(budgets.to_vec(), self.deps.now()).await?;
+        let Ok(token) = ApiToken::parse(raw.trim()) else { return Ok(()) };
+        let mut change = Change::begin(self.deps).await?;
+        let at = change.at();
+        let Some((account, _, name, prefix)) = store::delete_by_hash(change.db(), &token.hash(), at).await? else {
+            return Ok(());
+        };
+        let account = AccountId::new(account);
+        let owner = accounts::find(&mut *change.db(), account).await?;
+        let notice = Notice {
+            to: owner.email,
+            subject: "An API token of your Warden account was revoked",
+            what: format!(
+                "The API token named \"{name}\" (wdn_{prefix}…) was revoked by someone who presented it to Warden's revocation address: \
+                 a secret scanner that found it published, or whoever held it. It opens nothing any more. If you did not expect this, \
+                 the token was exposed: check where it was used, and create a new one for whatever needs it"
+            )
+            .into(),
+        };
+        let detail = format!("\"{name}\" (wdn_{prefix}…), revoked by someone who presented it");
         change.commit(Some(account), Event::with_detail(EventKind::ApiTokenDeleted, detail), Some(notice), meta).await
     }
 }

@@ -90,6 +90,11 @@ pub enum LimitKind {
     /// The password strength meter, per account: each answer costs a
     /// zxcvbn run.
     StrengthMeter,
+    /// Revocations by whoever holds a token (`POST /api/v1/tokens/revoke`),
+    /// per client IP, every one. Fails open: killing a leaked token must
+    /// work while the limiter's store is down, and a revocation guesses
+    /// nothing (a token holds 178 random bits).
+    TokenRevokeIp,
 }
 
 /// What happens when the limiter's store cannot be reached.
@@ -121,12 +126,15 @@ impl LimitKind {
             LimitKind::ApiTokenIp => "api_token_ip",
             LimitKind::PasskeyStartIp => "passkey_start_ip",
             LimitKind::StrengthMeter => "strength_meter",
+            LimitKind::TokenRevokeIp => "token_revoke_ip",
         }
     }
 
     pub fn on_outage(self) -> Outage {
         match self {
-            LimitKind::Api | LimitKind::ApiTokenIp | LimitKind::PasskeyStartIp | LimitKind::StrengthMeter => Outage::FailOpen,
+            LimitKind::Api | LimitKind::ApiTokenIp | LimitKind::PasskeyStartIp | LimitKind::StrengthMeter | LimitKind::TokenRevokeIp => {
+                Outage::FailOpen
+            }
             _ => Outage::FailClosed,
         }
     }

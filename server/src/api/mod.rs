@@ -110,7 +110,11 @@ fn routes(state: &ApiState) -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calls::get_call, calls::update_call, calls::delete_call))
         .routes(routes!(reports::daily))
         .split_for_parts();
-    let (public, public_doc) = OpenApiRouter::new().routes(routes!(docs::openapi_json)).routes(routes!(docs::docs_page)).split_for_parts();
+    let (public, public_doc) = OpenApiRouter::new()
+        .routes(routes!(docs::openapi_json))
+        .routes(routes!(docs::docs_page))
+        .routes(routes!(token::revoke_presented))
+        .split_for_parts();
     doc.merge(public_doc);
     every_operation_may_refuse(&mut doc);
     let router = resources

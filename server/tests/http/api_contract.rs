@@ -16,6 +16,7 @@ on_both_backends!(the_document_is_valid_openapi_3_1_and_lists_every_route, the_r
 const ROUTES: &[(&str, &str, bool)] = &[
     ("get", "/account", true),
     ("delete", "/token", true),
+    ("post", "/tokens/revoke", false),
     ("get", "/sessions", true),
     ("delete", "/sessions/{id}", true),
     ("get", "/campaigns", true),

@@ -70,6 +70,8 @@ on_both_backends!(
     a_burst_of_link_resends_sends_only_the_free_ones,
     a_burst_of_passkey_starts_makes_only_the_free_challenges,
     a_burst_of_refused_api_tokens_looks_up_only_the_free_ones,
+    a_burst_of_revocations_of_one_token_deletes_it_once_and_mails_once,
+    a_burst_of_revocations_from_one_address_looks_up_only_the_free_ones,
 );
 on_both_backends!(behind_proxy =>
     a_burst_of_wrong_passwords_for_many_logins_from_one_address_checks_only_its_free_ones,
@@ -355,4 +357,43 @@ async fn one_address_gets_at_most_three_sign_up_mails_a_day_whoever_asks(app: Te
     app.clock.advance(86_401);
     assert!(sign_up(&client_at(&app, "192.0.2.250"), "target@example.com", "squat9").await.status.is_success());
     assert_eq!(app.all_mails_to("target@example.com").await.len(), free + 1, "a day later, one more");
+}
+
+async fn a_burst_of_revocations_of_one_token_deletes_it_once_and_mails_once(app: TestApp) {
+    use domain::api_tokens::{Access, Expiry};
+    let owner = app.signed_in_user("tess", PW, CHROME_WINDOWS).await;
+    let token = crate::api::token_with(&app, &owner, "tess", "leaked", Access::ReadWrite, Expiry::Never).await;
+    let mails_before = app.mails_to("tess@example.com").await.len();
+    let api = crate::api::Api::new(&app);
+    let (api, body) = (&api, serde_json::json!({ "token": token }).to_string());
+    let body = &body;
+    let answers = burst(12, |_| api.send("POST", "/api/v1/tokens/revoke", &[], Some(("application/json", body.clone())))).await;
+    assert!(answers.iter().all(|r| r.status == StatusCode::ACCEPTED), "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(api.get("/api/v1/account", &token).await.status, StatusCode::UNAUTHORIZED);
+    let mails = app.mails_to("tess@example.com").await;
+    assert_eq!(mails.len(), mails_before + 1, "one revocation, one mail: {mails:?}");
+    let events = owner.sessions(0).await["events"].to_string();
+    assert_eq!(events.matches("revoked by someone who presented it").count(), 1, "{events}");
+}
+
+async fn a_burst_of_revocations_from_one_address_looks_up_only_the_free_ones(app: TestApp) {
+    let api = crate::api::Api::new(&app);
+    let api = &api;
+    let answers = burst(40, |i| {
+        api.send(
+            "POST",
+            "/api/v1/tokens/revoke",
+            &[],
+            Some(("application/json", serde_json::json!({ "token": format!("wdn_guess{i}") }).to_string())),
+        )
+    })
+    .await;
+    let accepted = answers.iter().filter(|r| r.status == StatusCode::ACCEPTED).count();
+    let throttled: Vec<&Resp> = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).collect();
+    let free = domain::api_tokens::REVOKE_BACKOFF.free_failures as usize;
+    assert_eq!((accepted, throttled.len()), (free, 40 - free), "40 revocations at once from one address: only the free ones are looked up");
+    assert!(throttled.iter().all(|r| code_of(r) == "throttled" && r.header("retry-after").is_some()));
+    app.clock.advance(600);
+    let r = api.send("POST", "/api/v1/tokens/revoke", &[], Some(("application/json", r#"{"token": "wdn_later"}"#.to_owned()))).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "the budget comes back");
 }

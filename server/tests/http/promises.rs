@@ -21,6 +21,7 @@ on_both_backends!(
     a_data_token_neither_sees_nor_ends_browser_sessions,
     a_sessions_token_ends_a_session_and_leaves_the_device_cookie,
     a_token_revokes_itself_and_the_owner_is_told,
+    anyone_holding_a_token_revokes_it_and_the_answer_says_nothing,
     a_replay_checks_the_scope_first_and_an_abandoned_claim_expires_in_minutes,
     changing_the_time_zone_again_and_again_cannot_bury_the_activity,
     the_cap_trims_only_noise_never_the_owners_history,
@@ -153,6 +154,48 @@ async fn a_token_revokes_itself_and_the_owner_is_told(app: TestApp) {
     assert!(mail.iter().any(|m| m.subject.contains("revoked") && m.text.contains("leaked")), "{mail:?}");
     let events = owner.sessions(0).await["events"].to_string();
     assert!(events.contains("by the token itself"), "{events}");
+    api.check_contract().await;
+}
+
+async fn anyone_holding_a_token_revokes_it_and_the_answer_says_nothing(app: TestApp) {
+    let api = Api::new(&app);
+    let owner = app.signed_in_user("rune", PW, CHROME_WINDOWS).await;
+    let token = token_with(&app, &owner, "rune", "published by mistake", Access::ReadWrite, Expiry::Never).await;
+    let other = token_with(&app, &owner, "rune", "still wanted", Access::Read, Expiry::Days30).await;
+    let mails_before = app.mails_to("rune@example.com").await.len();
+    let revoke = |t: &str| api.send("POST", "/api/v1/tokens/revoke", &[], Some(("application/json", json!({ "token": t }).to_string())));
+
+    // No credential: the token in the body is the proof.
+    let r = revoke(&token).await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::ACCEPTED, ""));
+    assert_problem(&api.get("/api/v1/account", &token).await, StatusCode::UNAUTHORIZED, "invalid_token");
+    assert_eq!(api.get("/api/v1/account", &other).await.status, StatusCode::OK, "only the presented token goes");
+    let mail = app.wait_for_mails("rune@example.com", mails_before + 1).await;
+    let revoked = mail.iter().filter(|m| m.subject.contains("revoked")).collect::<Vec<_>>();
+    assert_eq!(revoked.len(), 1, "{mail:?}");
+    assert!(revoked[0].text.contains("published by mistake") && revoked[0].text.contains("revocation address"), "{}", revoked[0].text);
+    assert!(!revoked[0].text.contains(&token), "the mail never carries the token");
+    let events = owner.sessions(0).await["events"].to_string();
+    assert!(events.contains("revoked by someone who presented it"), "{events}");
+
+    // The same answer, and nothing else happens, for the same token again,
+    // for a well-formed token nobody holds, and for text that is no token.
+    let unknown = domain::api_tokens::ApiToken::generate().expose().to_owned();
+    for presented in [token.as_str(), unknown.as_str(), "wdn_not-a-token", "hello"] {
+        let r = revoke(presented).await;
+        assert_eq!((r.status, r.body.as_str()), (StatusCode::ACCEPTED, ""), "{presented}");
+    }
+    assert_eq!(app.mails_to("rune@example.com").await.len(), mails_before + 1, "no mail for what was no live token");
+    assert_eq!(api.get("/api/v1/account", &other).await.status, StatusCode::OK);
+
+    // A body that is not {"token": "…"} is refused, and changes nothing.
+    let send = |body: &str| api.send("POST", "/api/v1/tokens/revoke", &[], Some(("application/json", body.to_owned())));
+    assert_problem(&send(&json!({ "token": other, "also": 1 }).to_string()).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_problem(&send(r#"{"token": 12}"#).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_problem(&send("{}").await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_problem(&send(&json!({ "token": "x".repeat(201) }).to_string()).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_problem(&send("token=abc").await, StatusCode::BAD_REQUEST, "bad_request");
+    assert_eq!(api.get("/api/v1/account", &other).await.status, StatusCode::OK);
     api.check_contract().await;
 }
 
