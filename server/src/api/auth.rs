@@ -22,7 +22,10 @@
 //!   so; it comes back by itself when the load falls. Every authenticated
 //!   answer carries `RateLimit-Policy`, `RateLimit`
 //!   (draft-ietf-httpapi-ratelimit-headers) and
-//!   `X-RateLimit-Limit/Remaining/Reset`; over it: 429 with `Retry-After`.
+//!   `X-RateLimit-Limit/Remaining/Reset`; over it: 429 with `Retry-After`
+//!   and the draft's problem type `quota-exceeded`, or, when it is the
+//!   reduced quota of a busy server that refused it, 503 with
+//!   `temporary-reduced-capacity`; both name the violated policy.
 
 use super::problem::Problem;
 use super::ApiState;
@@ -173,17 +176,16 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
         req.extensions_mut().insert(Actor::ApiToken(bearer));
         next.run(req).await
     } else {
-        let mut p = Problem::new(
-            ErrorCode::Throttled,
-            format!(
-                "This account made more than {limit} API requests in a minute{}. Try again in {} seconds.",
-                if busy { " (the limit is lower while the server is busy)" } else { "" },
-                decision.retry_after_secs
+        let wait = decision.retry_after_secs;
+        let detail = match busy {
+            false => format!("This account made more than {limit} API requests in a minute. Try again in {wait} seconds."),
+            true => format!(
+                "The server is busy: until it is not, this account may make {limit} API requests a minute instead of {}, and it made them. \
+                 Try again in {wait} seconds.",
+                state.limits.quota
             ),
-        )
-        .with_header(header::RETRY_AFTER, &decision.retry_after_secs.to_string());
-        p.retry_after = Some(decision.retry_after_secs);
-        p.into_response()
+        };
+        Problem::over_quota(busy, "account", detail, wait).into_response()
     };
     quota.write(res.headers_mut());
     res

@@ -1,5 +1,7 @@
 //! Every refusal of the REST API as RFC 9457 `application/problem+json`:
-//! `type` (`about:blank`: the status says it), `title` (the status phrase),
+//! `type` (`about:blank`: the status says it; or, for the rate limit, the
+//! problem types of the RateLimit header draft), `title` (the status phrase,
+//! or the type's title),
 //! `status`, `detail` (the message a person can read) and `code`, the
 //! stable snake_case code of the error contract (`proto::ErrorCode`), whose
 //! [`ErrorCode::status`] is the only source of the status. A refusal about
@@ -26,7 +28,11 @@ pub struct FieldError {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[schema(title = "Problem")]
 pub struct ProblemBody {
-    /// `about:blank`: the status and `code` say what happened.
+    /// `about:blank`: the status and `code` say what happened. Over the
+    /// rate limit, the RateLimit header draft's problem types:
+    /// `https://iana.org/assignments/http-problem-types#quota-exceeded` (429)
+    /// and, while the server is busy and the quota reduced,
+    /// `https://iana.org/assignments/http-problem-types#temporary-reduced-capacity` (503).
     #[serde(rename = "type")]
     #[schema(example = "about:blank")]
     pub kind: String,
@@ -50,7 +56,15 @@ pub struct ProblemBody {
     /// Seconds to wait before trying again (with `throttled`; also the `Retry-After` header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<i64>,
+    /// With a rate-limit problem type: the quota policies the request
+    /// went over, by the names `RateLimit-Policy` gives them (`account`).
+    #[serde(rename = "violated-policies", skip_serializing_if = "Vec::is_empty")]
+    pub violated_policies: Vec<String>,
 }
+
+/// The RateLimit header draft's problem types (draft-ietf-httpapi-ratelimit-headers).
+pub const QUOTA_EXCEEDED: &str = "https://iana.org/assignments/http-problem-types#quota-exceeded";
+pub const TEMPORARY_REDUCED_CAPACITY: &str = "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity";
 
 /// A refusal on its way out, with any headers it needs.
 #[derive(Debug)]
@@ -60,11 +74,14 @@ pub struct Problem {
     pub field: Option<String>,
     pub retry_after: Option<i64>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// A problem type and its title, instead of `about:blank` and the status phrase.
+    pub kind: Option<(&'static str, &'static str)>,
+    pub violated_policies: Vec<String>,
 }
 
 impl Problem {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Problem { code, detail: detail.into(), field: None, retry_after: None, headers: Vec::new() }
+        Problem { code, detail: detail.into(), field: None, retry_after: None, headers: Vec::new(), kind: None, violated_policies: Vec::new() }
     }
     /// Input refused, naming its field.
     pub fn invalid(code: ErrorCode, field: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -82,15 +99,27 @@ impl Problem {
     pub fn body(&self) -> ProblemBody {
         let status = self.status();
         ProblemBody {
-            kind: "about:blank".into(),
-            title: status.canonical_reason().unwrap_or("Error").into(),
+            kind: self.kind.map_or("about:blank", |(uri, _)| uri).into(),
+            title: self.kind.map_or_else(|| status.canonical_reason().unwrap_or("Error"), |(_, title)| title).into(),
             status: status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.as_str().into(),
             errors: self.field.iter().map(|f| FieldError { field: f.clone(), message: self.detail.clone() }).collect(),
             field: self.field.clone(),
             retry_after: self.retry_after,
+            violated_policies: self.violated_policies.clone(),
         }
+    }
+    /// Over a quota (429, `quota-exceeded`), or over the quota reduced
+    /// while the server is busy (503, `temporary-reduced-capacity`): which
+    /// `policy` was violated and when to come back (`Retry-After` too).
+    pub fn over_quota(reduced: bool, policy: &str, detail: impl Into<String>, retry_after: i64) -> Self {
+        let (code, kind) = match reduced {
+            false => (ErrorCode::Throttled, (QUOTA_EXCEEDED, "Quota Exceeded")),
+            true => (ErrorCode::Busy, (TEMPORARY_REDUCED_CAPACITY, "Temporary Reduced Capacity")),
+        };
+        Problem { kind: Some(kind), violated_policies: vec![policy.to_owned()], retry_after: Some(retry_after), ..Problem::new(code, detail) }
+            .with_header(header::RETRY_AFTER, &retry_after.to_string())
     }
     pub fn not_found() -> Self {
         Problem::new(ErrorCode::NotFound, "There is nothing here: see /api/v1/docs for what there is.")
@@ -101,7 +130,7 @@ impl Problem {
 /// errors were logged on the way, and say nothing).
 impl From<ApiError> for Problem {
     fn from(e: ApiError) -> Self {
-        let mut p = Problem { code: e.code, detail: e.message, field: e.field, retry_after: e.retry_after, headers: Vec::new() };
+        let mut p = Problem { field: e.field, retry_after: e.retry_after, ..Problem::new(e.code, e.message) };
         if let Some(secs) = p.retry_after {
             p = p.with_header(header::RETRY_AFTER, &secs.to_string());
         }

@@ -419,6 +419,9 @@ async fn the_61st_request_in_a_minute_is_refused_until_the_quota_comes_back(app:
     let p = assert_problem(&r, StatusCode::TOO_MANY_REQUESTS, "throttled");
     assert_eq!(r.header("retry-after"), Some("1"), "one more fits in a second");
     assert_eq!(p["retry_after"], 1);
+    // The rate-limit draft's problem type, naming the policy of RateLimit-Policy.
+    assert_eq!(p["type"], "https://iana.org/assignments/http-problem-types#quota-exceeded", "{p}");
+    assert_eq!((p["title"].as_str(), &p["violated-policies"]), (Some("Quota Exceeded"), &serde_json::json!(["account"])), "{p}");
     let (policy, limit, remaining) = rate_headers(&r);
     assert_eq!((policy.as_str(), limit.as_str(), remaining), ("\"account\";q=60;w=60", "\"account\";r=0;t=60", 0));
     assert_eq!(r.header("x-ratelimit-reset"), Some("60"));
@@ -453,10 +456,15 @@ async fn under_load_the_quota_shrinks_and_the_headers_say_so(app: TestApp) {
         assert_eq!((policy.as_str(), remaining), ("\"account\";q=30;w=60", 29 - i));
         assert_eq!(r.header("x-ratelimit-limit"), Some("30"));
     }
+    // Refused by the reduced quota: the server says it is its capacity, not
+    // the client's quota (503, the draft's temporary-reduced-capacity).
     let r = api.get("/api/v1/account", &token).await;
-    let p = assert_problem(&r, StatusCode::TOO_MANY_REQUESTS, "throttled");
-    assert!(p["detail"].as_str().is_some_and(|d| d.contains("busy")), "{p}");
+    let p = assert_problem(&r, StatusCode::SERVICE_UNAVAILABLE, "busy");
+    assert_eq!(p["type"], "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity", "{p}");
+    assert_eq!((p["title"].as_str(), &p["violated-policies"]), (Some("Temporary Reduced Capacity"), &serde_json::json!(["account"])), "{p}");
+    assert!(p["detail"].as_str().is_some_and(|d| d.contains("busy") && d.contains("30") && d.contains("60")), "{p}");
     assert_eq!(r.header("retry-after"), Some("2"), "30 a minute: one every two seconds");
+    assert_eq!((p["retry_after"].as_i64(), rate_headers(&r).0.as_str()), (Some(2), "\"account\";q=30;w=60"), "the reduced policy is said");
     api.check_contract().await;
 }
 
