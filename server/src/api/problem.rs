@@ -74,14 +74,21 @@ pub struct Problem {
     pub field: Option<String>,
     pub retry_after: Option<i64>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    /// A problem type and its title, instead of `about:blank` and the status phrase.
-    pub kind: Option<(&'static str, &'static str)>,
+    /// A problem type, instead of `about:blank` and the status phrase.
+    pub kind: Option<Box<ProblemType>>,
+}
+
+/// A registered problem type, with its title and extension member.
+#[derive(Debug)]
+pub struct ProblemType {
+    pub uri: &'static str,
+    pub title: &'static str,
     pub violated_policies: Vec<String>,
 }
 
 impl Problem {
     pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
-        Problem { code, detail: detail.into(), field: None, retry_after: None, headers: Vec::new(), kind: None, violated_policies: Vec::new() }
+        Problem { code, detail: detail.into(), field: None, retry_after: None, headers: Vec::new(), kind: None }
     }
     /// Input refused, naming its field.
     pub fn invalid(code: ErrorCode, field: impl Into<String>, detail: impl Into<String>) -> Self {
@@ -99,26 +106,27 @@ impl Problem {
     pub fn body(&self) -> ProblemBody {
         let status = self.status();
         ProblemBody {
-            kind: self.kind.map_or("about:blank", |(uri, _)| uri).into(),
-            title: self.kind.map_or_else(|| status.canonical_reason().unwrap_or("Error"), |(_, title)| title).into(),
+            kind: self.kind.as_ref().map_or("about:blank", |k| k.uri).into(),
+            title: self.kind.as_ref().map_or_else(|| status.canonical_reason().unwrap_or("Error"), |k| k.title).into(),
             status: status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.as_str().into(),
             errors: self.field.iter().map(|f| FieldError { field: f.clone(), message: self.detail.clone() }).collect(),
             field: self.field.clone(),
             retry_after: self.retry_after,
-            violated_policies: self.violated_policies.clone(),
+            violated_policies: self.kind.as_ref().map(|k| k.violated_policies.clone()).unwrap_or_default(),
         }
     }
     /// Over a quota (429, `quota-exceeded`), or over the quota reduced
     /// while the server is busy (503, `temporary-reduced-capacity`): which
     /// `policy` was violated and when to come back (`Retry-After` too).
     pub fn over_quota(reduced: bool, policy: &str, detail: impl Into<String>, retry_after: i64) -> Self {
-        let (code, kind) = match reduced {
-            false => (ErrorCode::Throttled, (QUOTA_EXCEEDED, "Quota Exceeded")),
-            true => (ErrorCode::Busy, (TEMPORARY_REDUCED_CAPACITY, "Temporary Reduced Capacity")),
+        let (code, uri, title) = match reduced {
+            false => (ErrorCode::Throttled, QUOTA_EXCEEDED, "Quota Exceeded"),
+            true => (ErrorCode::Busy, TEMPORARY_REDUCED_CAPACITY, "Temporary Reduced Capacity"),
         };
-        Problem { kind: Some(kind), violated_policies: vec![policy.to_owned()], retry_after: Some(retry_after), ..Problem::new(code, detail) }
+        let kind = ProblemType { uri, title, violated_policies: vec![policy.to_owned()] };
+        Problem { kind: Some(Box::new(kind)), retry_after: Some(retry_after), ..Problem::new(code, detail) }
             .with_header(header::RETRY_AFTER, &retry_after.to_string())
     }
     pub fn not_found() -> Self {
