@@ -75,11 +75,13 @@ pub struct ApiLimits {
     pub busy_quota: u32,
     /// `WARDEN_API_BUSY_IN_FLIGHT`, default 64.
     pub busy_in_flight: usize,
+    /// Refused tokens per client address ([`crate::api::auth::REFUSED_TOKEN_BACKOFF`]).
+    pub refused_tokens: domain::limits::Backoff,
 }
 
 impl Default for ApiLimits {
     fn default() -> Self {
-        ApiLimits { quota: 60, busy_quota: 30, busy_in_flight: 64 }
+        ApiLimits { quota: 60, busy_quota: 30, busy_in_flight: 64, refused_tokens: crate::api::auth::REFUSED_TOKEN_BACKOFF }
     }
 }
 
@@ -155,6 +157,7 @@ impl Config {
             quota,
             busy_quota: parse::<u32>("WARDEN_API_BUSY_QUOTA")?.unwrap_or(quota / 2).clamp(1, quota),
             busy_in_flight: parse::<usize>("WARDEN_API_BUSY_IN_FLIGHT")?.unwrap_or(64),
+            refused_tokens: crate::api::auth::REFUSED_TOKEN_BACKOFF,
         };
         let single_instance = match var("WARDEN_SINGLE_INSTANCE").as_deref() {
             None | Some("0" | "false" | "no") => false,

@@ -6,7 +6,7 @@
 //! `window` forgets the history. The cap keeps an attacker from locking the
 //! real owner out for long: the worst they can do is a delay of `max`.
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Backoff {
     pub free_failures: u32,
     pub base_secs: i64,

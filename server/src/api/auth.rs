@@ -135,7 +135,7 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
     };
     let warden = &state.warden;
     let limiter = &warden.deps().limiter;
-    let budgets = Budget::client(LimitKind::ApiTokenIp, &meta.ip, REFUSED_TOKEN_BACKOFF, OnSuccess::Refund);
+    let budgets = Budget::client(LimitKind::ApiTokenIp, &meta.ip, state.limits.refused_tokens, OnSuccess::Refund);
     let attempt = match limiter.attempt(budgets.to_vec(), warden.now()).await {
         Ok(a) => a,
         Err(e) => return Problem::from(e).into_response(),

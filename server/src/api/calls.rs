@@ -83,6 +83,7 @@ pub struct CallPage {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CallsQuery {
     /// Calls that started at or after this time (Unix seconds).
     pub from: Option<i64>,
@@ -91,6 +92,7 @@ pub struct CallsQuery {
     /// One campaign's calls only.
     pub campaign: Option<i64>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^[0-9]{1,18}\.[1-9][0-9]{0,17}$")]
     pub cursor: Option<String>,
     /// Calls per page, 1–100 (50 when left out).
     #[param(minimum = 1, maximum = 100)]
@@ -107,15 +109,19 @@ pub struct NewCall {
     #[schema(example = "+4930901820")]
     pub caller: String,
     /// Unix seconds; not before 2000-01-01, at most 5 minutes ahead.
+    #[schema(minimum = 946_684_800)]
     pub started_at: i64,
     /// 0–86400.
+    #[schema(minimum = 0, maximum = 86_400)]
     pub duration_secs: i64,
     pub outcome: Outcome,
     /// 0–1,000,000,000.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     pub revenue_cents: Option<i64>,
     /// At most 10, each 1–32 characters, no commas.
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub tags: Vec<String>,
 }
 
@@ -128,16 +134,19 @@ pub struct CallPatch {
     #[serde(default)]
     pub caller: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 946_684_800)]
     pub started_at: Option<i64>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 86_400)]
     pub duration_secs: Option<i64>,
     #[serde(default)]
     pub outcome: Option<Outcome>,
     /// Left out: unchanged; null: cleared.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000)]
     pub revenue_cents: Option<Option<i64>>,
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub tags: Option<Vec<String>>,
 }
 
@@ -169,11 +178,12 @@ pub async fn list_calls(
     post, path = "/calls", tag = "calls",
     summary = "Record a call",
     description = "Needs a read-and-write token. Send an `Idempotency-Key` header to retry safely (24 hours, per account).",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; per account, kept 24 hours")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; per account, kept 24 hours", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)),
     request_body = NewCall,
     responses(
         (status = 201, description = "Recorded", body = Call),
         (status = 403, description = "The token is read only", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "`campaign_id` names no campaign of this account", body = ProblemBody, content_type = "application/problem+json"),
         (status = 409, description = "A request with this Idempotency-Key is in progress, or the account holds the most calls it may store (`call_limit_reached`)", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A field is refused (`field` names it)", body = ProblemBody, content_type = "application/problem+json"),
     ),
@@ -218,7 +228,7 @@ pub async fn get_call(State(state): State<ApiState>, Extension(actor): Extension
     responses(
         (status = 200, description = "The call as it is now", body = Call),
         (status = 403, description = "The token is read only", body = ProblemBody, content_type = "application/problem+json"),
-        (status = 404, description = "No such call in this account", body = ProblemBody, content_type = "application/problem+json"),
+        (status = 404, description = "No such call in this account, or `campaign_id` names no campaign of it", body = ProblemBody, content_type = "application/problem+json"),
         (status = 422, description = "A field is refused (`field` names it)", body = ProblemBody, content_type = "application/problem+json"),
     ),
 )]

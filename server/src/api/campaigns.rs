@@ -107,7 +107,7 @@ pub async fn list_campaigns(State(state): State<ApiState>, Extension(actor): Ext
     post, path = "/campaigns", tag = "campaigns",
     summary = "Create a campaign",
     description = "Needs a read-and-write token. Send an `Idempotency-Key` header to retry safely: the same key and body within 24 hours answer the first answer again and create nothing more.",
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; per account, kept 24 hours")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; per account, kept 24 hours", pattern = r"^[!-~]{1,255}$", min_length = 1, max_length = 255)),
     request_body = NewCampaign,
     responses(
         (status = 201, description = "Created", body = Campaign),

@@ -58,20 +58,38 @@ fn is_json(content_type: &str) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Reads `bytes` as a `T`, or says which field is wrong.
+/// Reads `bytes` as a `T`, or says which field is wrong. Every body of
+/// this API is a JSON object (an array or a bare value is refused, even
+/// where serde would read a struct from an array), and a number with no
+/// fraction is an integer wherever one is asked for (`86400.0` is
+/// `86400`, as JSON Schema's `integer` says).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(de);
-    let e = match result {
-        Ok(v) => return Ok(v),
-        Err(e) => e,
-    };
-    let path = e.path().to_string();
-    let inner = e.into_inner();
-    if !matches!(inner.classify(), serde_json::error::Category::Data) {
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return Err(Problem::new(ErrorCode::BadRequest, "The body is not valid JSON."));
+    };
+    if !value.is_object() {
+        return Err(Problem::invalid(ErrorCode::InvalidInput, "body", "body: a JSON object is expected here."));
     }
-    Err(refusal(&path, &inner.to_string()))
+    integral_numbers_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        refusal(&path, &e.into_inner().to_string())
+    })
+}
+
+/// `2.0` becomes `2` (and `-3.0` `-3`), within `i64`; other numbers stay.
+fn integral_numbers_as_integers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if !n.is_i64() && !n.is_u64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && (-9.0e15..=9.0e15).contains(f)) {
+                // Exact: every integer of this size is a whole f64.
+                *v = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// A deserializer's refusal at `path` as a 422 naming the field: serde
@@ -150,6 +168,16 @@ mod tests {
     fn field(body: &str) -> (ErrorCode, Option<String>) {
         let p = parse::<Thing>(body.as_bytes()).expect_err("refused");
         (p.code, p.field)
+    }
+
+    #[test]
+    fn a_body_is_an_object_and_a_whole_number_is_an_integer_however_written() {
+        let t = parse::<Thing>(br#"{"name": "a", "count": 7.0}"#).expect("7.0 is the integer 7");
+        assert_eq!(t.count, 7);
+        assert_eq!(field(r#"{"name": "a", "count": 7.5}"#), (ErrorCode::InvalidInput, Some("count".into())));
+        assert_eq!(field(r#"["a", 7]"#), (ErrorCode::InvalidInput, Some("body".into())));
+        assert_eq!(field("null"), (ErrorCode::InvalidInput, Some("body".into())));
+        assert_eq!(field(r#"{"name": "a", "count": 7"#).0, ErrorCode::BadRequest);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DailyQuery {
     /// First day, `YYYY-MM-DD` in the account's time zone (default: 6 days before `to`).
     #[param(example = "2026-03-01")]

@@ -45,6 +45,7 @@ pub struct SessionList {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SessionsQuery {
     /// The page of ended sessions, 0 (the newest) to 10000.
     #[param(minimum = 0, maximum = 10000)]

@@ -174,12 +174,12 @@ async fn another_accounts_campaigns_and_calls_are_not_found_and_stay_unchanged(a
     assert_eq!(refusal(r.delete_call(&bob, her_call.id).await), unknown);
     assert_eq!(refusal(r.calls(&bob, CallQuery { campaign: Some(hers.id.get()), ..Default::default() }).await), unknown);
     assert_eq!(refusal(r.daily(&bob, None, None, Some(hers.id.get())).await), unknown);
-    // Her campaign in the body of his call is refused as input, not used.
+    // Her campaign in the body of his call is not found, as by its path, and not used.
     let mine = r.create_campaign(&bob, campaign("Bob's")).await.expect("created");
-    assert_eq!(refusal(r.create_call(&bob, call(hers.id, now(&app))).await), (ErrorCode::InvalidInput, Some("campaign_id")));
+    assert_eq!(refusal(r.create_call(&bob, call(hers.id, now(&app))).await), unknown);
     let his = r.create_call(&bob, call(mine.id, now(&app))).await.expect("created");
     let steal = CallPatch { campaign_id: Some(hers.id.get()), ..Default::default() };
-    assert_eq!(refusal(r.update_call(&bob, his.id, steal).await), (ErrorCode::InvalidInput, Some("campaign_id")));
+    assert_eq!(refusal(r.update_call(&bob, his.id, steal).await), unknown);
 
     assert_eq!(r.campaign(&ann, hers.id).await.expect("still hers"), hers);
     assert_eq!(all_calls(&app, &ann).await, vec![her_call]);
@@ -255,11 +255,12 @@ async fn each_refusal_names_its_field_and_changes_nothing(app: TestApp) {
         (NewCall { tags: vec!["x".repeat(33)], ..call(c.id, n) }, "tags"),
         (NewCall { tags: vec!["".into()], ..call(c.id, n) }, "tags"),
         (NewCall { tags: vec!["line\nbreak".into()], ..call(c.id, n) }, "tags"),
-        (call(CampaignId::new(987_654), n), "campaign_id"),
     ];
     for (bad, field) in bad_calls {
         assert_eq!(refusal(r.create_call(&t, bad.clone()).await), (ErrorCode::InvalidInput, Some(field)), "{bad:?}");
     }
+    // A campaign the account does not have is not found, like its own path.
+    assert_eq!(refusal(r.create_call(&t, call(CampaignId::new(987_654), n)).await), (ErrorCode::NotFound, None));
     let bad_call_patches = [
         (CallPatch { caller: Some("+0".into()), ..Default::default() }, "caller"),
         (CallPatch { started_at: Some(n + 3_600), ..Default::default() }, "started_at"),
@@ -267,11 +268,12 @@ async fn each_refusal_names_its_field_and_changes_nothing(app: TestApp) {
         (CallPatch { outcome: Some("".into()), ..Default::default() }, "outcome"),
         (CallPatch { revenue_cents: Some(Some(-5)), ..Default::default() }, "revenue_cents"),
         (CallPatch { tags: Some(vec!["x\u{7}".into()]), ..Default::default() }, "tags"),
-        (CallPatch { campaign_id: Some(0), ..Default::default() }, "campaign_id"),
     ];
     for (bad, field) in bad_call_patches {
         assert_eq!(refusal(r.update_call(&t, k.id, bad.clone()).await), (ErrorCode::InvalidInput, Some(field)), "{bad:?}");
     }
+    let elsewhere = CallPatch { campaign_id: Some(0), ..Default::default() };
+    assert_eq!(refusal(r.update_call(&t, k.id, elsewhere).await), (ErrorCode::NotFound, None));
     let bad_queries = [
         (CallQuery { limit: Some(0), ..Default::default() }, "limit"),
         (CallQuery { limit: Some(101), ..Default::default() }, "limit"),

@@ -18,6 +18,7 @@ on_both_backends!(
     another_accounts_ids_are_not_found_and_stay_unchanged,
     refused_input_names_its_field_and_changes_nothing,
     a_retried_post_with_the_same_idempotency_key_creates_once,
+    the_document_says_what_the_server_takes,
 );
 
 fn now(app: &TestApp) -> i64 {
@@ -227,8 +228,8 @@ async fn another_accounts_ids_are_not_found_and_stay_unchanged(app: TestApp) {
             &json!({"campaign_id": cid, "caller": "+14155550100", "started_at": now(&app), "duration_secs": 1, "outcome": "missed"}),
         )
         .await;
-    let p = assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
-    assert_eq!(p["field"], "campaign_id", "{p}");
+    // Exactly as an id that does not exist: 404.
+    assert_problem(&r, StatusCode::NOT_FOUND, "not_found");
     assert_eq!(api.get("/api/v1/calls", &rae).await.json()["calls"], json!([]));
     assert!(api.get("/api/v1/campaigns", &rae).await.json()["campaigns"].as_array().is_some_and(Vec::is_empty));
     assert_eq!(api.get(&format!("/api/v1/campaigns/{cid}"), &sol).await.json(), theirs, "unchanged");
@@ -266,7 +267,6 @@ async fn refused_input_names_its_field_and_changes_nothing(app: TestApp) {
         ("/api/v1/calls", with("revenue_cents", json!(-1)), "revenue_cents"),
         ("/api/v1/calls", with("tags", json!(["a,b"])), "tags"),
         ("/api/v1/calls", with("tags", json!([1])), "tags[0]"),
-        ("/api/v1/calls", with("campaign_id", json!(999_999)), "campaign_id"),
         ("/api/v1/calls", with("id", json!(5)), "id"),
     ];
     for (path, body, field) in cases {
@@ -276,6 +276,8 @@ async fn refused_input_names_its_field_and_changes_nothing(app: TestApp) {
         assert_eq!((p["code"].as_str(), p["field"].as_str()), (Some("invalid_input"), Some(field)), "{path} {body}: {p}");
         assert_eq!(p["errors"][0]["field"].as_str(), Some(field));
     }
+    // A campaign that is not the account's is not found, as by its own path.
+    assert_problem(&api.post("/api/v1/calls", &token, &with("campaign_id", json!(999_999))).await, StatusCode::NOT_FOUND, "not_found");
     let p = assert_problem(&api.get("/api/v1/calls?limit=500", &token).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
     assert_eq!(p["field"], "limit");
     let p = assert_problem(&api.get("/api/v1/calls?cursor=not-ours", &token).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
@@ -322,7 +324,7 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_once(app: TestApp)
     // A refused first attempt keeps nothing: fixed, the same key goes through.
     let bad = json!({"campaign_id": 999_999, "caller": "+14155550100", "started_at": now(&app), "duration_secs": 1, "outcome": "missed"});
     let call_key = [("idempotency-key", "call-1")];
-    assert_eq!(api.json("POST", "/api/v1/calls", &token, &bad, &call_key).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(api.json("POST", "/api/v1/calls", &token, &bad, &call_key).await.status, StatusCode::NOT_FOUND);
     let c = first.json()["id"].as_i64().expect("id");
     let fixed = json!({"campaign_id": c, "caller": "+14155550100", "started_at": now(&app), "duration_secs": 1, "outcome": "missed"});
     let made = api.json("POST", "/api/v1/calls", &token, &fixed, &call_key).await;
@@ -341,5 +343,68 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_once(app: TestApp)
     app.clock.advance(24 * 3600 + 1);
     let later = api.json("POST", "/api/v1/campaigns", &token, &body, &key).await;
     assert_problem(&later, StatusCode::CONFLICT, "campaign_name_taken");
+    api.check_contract().await;
+}
+
+/// Where a property-based tester found the document and the server
+/// disagreeing: each now agrees, both ways.
+async fn the_document_says_what_the_server_takes(app: TestApp) {
+    let (_b, token) = user_with_token(&app, "ulf").await;
+    let api = Api::new(&app);
+    let doc = api.send("GET", "/api/v1/openapi.json", &[], None).await.json();
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        let params = doc["paths"][path][method]["parameters"].as_array().cloned().unwrap_or_default();
+        params.into_iter().find(|p| p["name"] == name).unwrap_or_else(|| panic!("{method} {path} documents {name}"))
+    };
+    // Query parameters are documented in the query (they were said to be in the path).
+    for (path, name) in [("/calls", "limit"), ("/calls", "cursor"), ("/calls", "from"), ("/sessions", "page"), ("/reports/daily", "campaign")] {
+        assert_eq!(param(path, "get", name)["in"], "query", "{path} {name}");
+    }
+    assert_eq!(
+        (param("/calls", "get", "limit")["schema"]["minimum"].as_i64(), param("/calls", "get", "limit")["schema"]["maximum"].as_i64()),
+        (Some(1), Some(100))
+    );
+    assert_problem(&api.get("/api/v1/calls?limit=0", &token).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    assert_problem(&api.get("/api/v1/sessions?page=-1", &token).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    // The Idempotency-Key's rule is in the document.
+    let key = param("/campaigns", "post", "Idempotency-Key");
+    assert_eq!((key["in"].as_str(), key["schema"]["pattern"].as_str()), (Some("header"), Some("^[!-~]{1,255}$")), "{key}");
+    let bad_key = api
+        .json("POST", "/api/v1/campaigns", &token, &json!({"name": "K", "tracking_number": "+14155550100"}), &[("idempotency-key", "has space")])
+        .await;
+    assert_problem(&bad_key, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    // The earliest start of a call is in the document, and the server holds to it.
+    let new_call = &doc["components"]["schemas"]["NewCall"]["properties"];
+    assert_eq!(new_call["started_at"]["minimum"].as_i64(), Some(domain::reporting::manage::EARLIEST_CALL));
+    assert_eq!((new_call["duration_secs"]["minimum"].as_i64(), new_call["duration_secs"]["maximum"].as_i64()), (Some(0), Some(86_400)));
+    let c = campaign(&api, &token, "Doc").await["id"].as_i64().expect("id");
+    let body = |started_at: Value, duration: Value| json!({"campaign_id": c, "caller": "+14155550100", "started_at": started_at, "duration_secs": duration, "outcome": "missed"});
+    let r = api.post("/api/v1/calls", &token, &body(json!(domain::reporting::manage::EARLIEST_CALL - 1), json!(1))).await;
+    assert_eq!(assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input")["field"], "started_at");
+    // An integral JSON number is an integer, however it is written.
+    let made = api.post("/api/v1/calls", &token, &body(json!(now(&app) - 60), json!(255.0))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    assert_eq!(made.json()["duration_secs"], 255);
+    let id = made.json()["id"].as_i64().expect("id");
+    let r = api.patch(&format!("/api/v1/calls/{id}"), &token, &json!({"duration_secs": 86_400.0})).await;
+    assert_eq!((r.status, r.json()["duration_secs"].as_i64()), (StatusCode::OK, Some(86_400)), "{}", r.body);
+    assert_problem(
+        &api.patch(&format!("/api/v1/calls/{id}"), &token, &json!({"duration_secs": 1.5})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    // A body is an object: an array is refused, not read as the fields in order.
+    let p = assert_problem(
+        &api.patch(&format!("/api/v1/campaigns/{c}"), &token, &json!([null, null])).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_input",
+    );
+    assert_eq!(p["field"], "body");
+    assert_eq!(api.get(&format!("/api/v1/campaigns/{c}"), &token).await.json()["name"], "Doc");
+    // A cursor is what the document's pattern says, and any such one is a place to start.
+    let pattern = param("/calls", "get", "cursor")["schema"]["pattern"].as_str().map(str::to_owned);
+    assert_eq!(pattern.as_deref(), Some(domain::reporting::manage::CURSOR_PATTERN));
+    let page = api.get(&format!("/api/v1/calls?limit=1&cursor={}.{}", now(&app), i64::from(i32::MAX)), &token).await;
+    assert_eq!((page.status, page.json()["calls"][0]["id"].as_i64()), (StatusCode::OK, Some(id)), "{}", page.body);
     api.check_contract().await;
 }
