@@ -105,8 +105,8 @@ pub struct CallsQuery {
 pub struct NewCall {
     /// One of the account's campaigns.
     pub campaign_id: i64,
-    /// E.164.
-    #[schema(example = "+4930901820")]
+    /// E.164 (`+` and 8–15 digits; spaces, dashes, dots and brackets between them are dropped).
+    #[schema(example = "+4930901820", value_type = super::json::Phone)]
     pub caller: String,
     /// Unix seconds; not before 2000-01-01, at most 5 minutes ahead.
     #[schema(minimum = 946_684_800)]
@@ -121,7 +121,7 @@ pub struct NewCall {
     pub revenue_cents: Option<i64>,
     /// At most 10, each 1–32 characters, no commas.
     #[serde(default)]
-    #[schema(max_items = 10)]
+    #[schema(max_items = 10, value_type = Vec<super::json::Tag>)]
     pub tags: Vec<String>,
 }
 
@@ -132,6 +132,7 @@ pub struct CallPatch {
     #[serde(default)]
     pub campaign_id: Option<i64>,
     #[serde(default)]
+    #[schema(value_type = Option<super::json::Phone>)]
     pub caller: Option<String>,
     #[serde(default)]
     #[schema(minimum = 946_684_800)]
@@ -146,8 +147,19 @@ pub struct CallPatch {
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000)]
     pub revenue_cents: Option<Option<i64>>,
     #[serde(default)]
-    #[schema(max_items = 10)]
+    #[schema(max_items = 10, value_type = Option<Vec<super::json::Tag>>)]
     pub tags: Option<Vec<String>>,
+}
+
+/// The caller and the tags as sent: nothing is trimmed off (see [`super::json::untrimmed`]).
+fn exact_texts(caller: Option<&str>, tags: Option<&[String]>) -> ApiResult<()> {
+    if let Some(c) = caller {
+        super::json::untrimmed("caller", c)?;
+    }
+    for (i, t) in tags.unwrap_or_default().iter().enumerate() {
+        super::json::untrimmed(&format!("tags[{i}]"), t)?;
+    }
+    Ok(())
 }
 
 /// A field that is there, even as null: `Some(None)`; left out: `None` (by `default`).
@@ -193,6 +205,7 @@ pub async fn create_call(
     Extension(actor): Extension<Actor>,
     ApiJson(new): ApiJson<NewCall>,
 ) -> ApiResult<(StatusCode, Json<Call>)> {
+    exact_texts(Some(&new.caller), Some(&new.tags))?;
     let new = reporting::NewCall {
         campaign_id: new.campaign_id,
         caller: new.caller,
@@ -238,6 +251,7 @@ pub async fn update_call(
     Path(id): Path<i64>,
     ApiJson(p): ApiJson<CallPatch>,
 ) -> ApiResult<Json<Call>> {
+    exact_texts(p.caller.as_deref(), p.tags.as_deref())?;
     let patch = reporting::CallPatch {
         campaign_id: p.campaign_id,
         caller: p.caller,

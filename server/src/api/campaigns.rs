@@ -68,10 +68,10 @@ pub struct CampaignList {
 #[serde(deny_unknown_fields)]
 pub struct NewCampaign {
     /// 1–80 characters, unique in the account ignoring case.
-    #[schema(example = "Spring sale")]
+    #[schema(example = "Spring sale", value_type = super::json::Name)]
     pub name: String,
-    /// A phone number in E.164 (`+` and 8–15 digits; spaces, dashes and brackets are dropped).
-    #[schema(example = "+14155550100")]
+    /// A phone number in E.164 (`+` and 8–15 digits; spaces, dashes, dots and brackets between them are dropped).
+    #[schema(example = "+14155550100", value_type = super::json::Phone)]
     pub tracking_number: String,
     /// `active` when left out.
     #[serde(default)]
@@ -83,8 +83,10 @@ pub struct NewCampaign {
 #[serde(deny_unknown_fields)]
 pub struct CampaignPatch {
     #[serde(default)]
+    #[schema(value_type = Option<super::json::Name>)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<super::json::Phone>)]
     pub tracking_number: Option<String>,
     #[serde(default)]
     pub status: Option<Status>,
@@ -122,6 +124,8 @@ pub async fn create_campaign(
     Extension(actor): Extension<Actor>,
     ApiJson(new): ApiJson<NewCampaign>,
 ) -> ApiResult<(StatusCode, Json<Campaign>)> {
+    super::json::untrimmed("name", &new.name)?;
+    super::json::untrimmed("tracking_number", &new.tracking_number)?;
     let new = reporting::NewCampaign { name: new.name, tracking_number: new.tracking_number, status: new.status.map(|s| s.code().to_owned()) };
     let made = state.warden.reporting().create_campaign(&actor, new).await?;
     Ok((StatusCode::CREATED, Json(made.into())))
@@ -160,6 +164,12 @@ pub async fn update_campaign(
     Path(id): Path<i64>,
     ApiJson(patch): ApiJson<CampaignPatch>,
 ) -> ApiResult<Json<Campaign>> {
+    if let Some(name) = &patch.name {
+        super::json::untrimmed("name", name)?;
+    }
+    if let Some(number) = &patch.tracking_number {
+        super::json::untrimmed("tracking_number", number)?;
+    }
     let patch =
         reporting::CampaignPatch { name: patch.name, tracking_number: patch.tracking_number, status: patch.status.map(|s| s.code().to_owned()) };
     Ok(Json(state.warden.reporting().update_campaign(&actor, CampaignId::new(id), patch).await?.into()))

@@ -120,6 +120,55 @@ pub fn refusal(path: &str, message: &str) -> Problem {
     Problem::invalid(ErrorCode::InvalidInput, field, detail)
 }
 
+/// The patterns the document gives for text the server takes exactly as
+/// sent: no white space at either end (what `str::trim` would take off),
+/// no control characters; names 1–80 characters, tags 1–32 without commas.
+pub const NAME_PATTERN: &str = r"^[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u001f\u007f-\u009f]{0,78}[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?$";
+pub const PHONE_PATTERN: &str = r"^\+[ .()-]*[1-9](?:[ .()-]*[0-9]){7,14}[.()-]*$";
+pub const TAG_PATTERN: &str = r"^[^,\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f](?:[^,\u0000-\u001f\u007f-\u009f]{0,30}[^,\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f])?$";
+
+/// The document's string types: text of a pattern, written once.
+macro_rules! text_schema {
+    ($(#[$doc:meta])* $name:ident, $pattern:expr, $min:expr, $max:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .pattern(Some($pattern))
+                    .min_length($min)
+                    .max_length($max)
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+
+text_schema!(
+    /// A campaign's name: 1–80 characters, none of them a control character, no white space at either end.
+    Name, NAME_PATTERN, Some(1), Some(80)
+);
+text_schema!(
+    /// A phone number in E.164: `+`, then 8–15 digits (the first not 0), with spaces, dashes, dots and brackets between them if you like.
+    Phone, PHONE_PATTERN, None, None
+);
+text_schema!(
+    /// A tag: 1–32 characters, no commas, no control characters, no white space at either end.
+    Tag, TAG_PATTERN, Some(1), Some(32)
+);
+
+/// Text is taken as sent: a value with white space at either end is
+/// refused (422 naming `field`) rather than trimmed, so what the document
+/// allows and what the server takes are the same.
+pub fn untrimmed(field: &str, value: &str) -> Result<(), Problem> {
+    match value.trim() == value {
+        true => Ok(()),
+        false => Err(Problem::invalid(ErrorCode::InvalidInput, field, format!("{field}: no spaces (or other white space) at either end."))),
+    }
+}
+
 /// A query string, read like a body: an unknown parameter or a value of
 /// the wrong type is 422 naming it.
 pub struct ApiQuery<T>(pub T);

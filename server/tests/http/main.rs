@@ -9,6 +9,7 @@ mod api;
 mod api_contract;
 mod api_data;
 mod api_resources;
+mod api_schema;
 mod api_tokens;
 mod api_tokens_page;
 mod bursts;
