@@ -8,6 +8,7 @@
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::{load_error, FormError};
+use crate::components::modal::Modal;
 use crate::components::usage_chart::UsageChart;
 use crate::components::when::When;
 use crate::gate::paths;
@@ -112,13 +113,8 @@ fn NewTokenDialog(t: NewApiToken, on_close: impl Fn() + Clone + Send + Sync + 's
     let copied = RwSignal::new(false);
     let token = t.token.clone();
     let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().navigator().clipboard().write_text(&token);
-            copied.set(true);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &token;
+        crate::browser::copy_to_clipboard(&token);
+        copied.set(true);
     };
     let expires = match t.expires {
         Some(e) => format!("expires {}", e.text),
@@ -142,29 +138,6 @@ fn NewTokenDialog(t: NewApiToken, on_close: impl Fn() + Clone + Send + Sync + 's
                 </form>
             </div>
         </Modal>
-    }
-}
-
-/// A `<dialog>`: open (not modal) as the server renders it, so it shows
-/// without JavaScript; with JavaScript it becomes modal (focus stays in it,
-/// Escape closes it) and `on_close` runs when it closes.
-#[component]
-fn Modal(on_close: impl Fn() + Clone + Send + Sync + 'static, labelled_by: &'static str, children: Children) -> impl IntoView {
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(d) = dialog.get() {
-            if !d.matches(":modal").unwrap_or(false) {
-                // Open as the server rendered it: reopen as a modal, without a close event.
-                let _ = d.remove_attribute("open");
-                let _ = d.show_modal();
-            }
-        }
-    });
-    view! {
-        <dialog node_ref=dialog open class="dialog" aria-labelledby=labelled_by on:close=move |_| on_close()>
-            {children()}
-        </dialog>
     }
 }
 

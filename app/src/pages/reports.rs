@@ -242,29 +242,23 @@ fn Figures(v: ReportView, query: Query) -> impl IntoView {
     let exporting = RwSignal::new(false);
     let export_status = RwSignal::new(String::new());
     let on_export = {
-        #[cfg(feature = "hydrate")]
         let url = export.clone();
         move |ev: leptos::ev::MouseEvent| {
-            #[cfg(feature = "hydrate")]
-            {
-                ev.prevent_default();
-                if exporting.get_untracked() {
-                    return;
-                }
-                exporting.set(true);
-                export_status.set("Preparing the CSV…".to_owned());
-                let url = url.clone();
-                leptos::task::spawn_local(async move {
-                    let said = match download::csv(&url).await {
-                        Ok(()) => "The CSV is ready: your browser is saving it.".to_owned(),
-                        Err(e) => format!("The export failed: {e}"),
-                    };
-                    exporting.set(false);
-                    export_status.set(said);
-                });
+            ev.prevent_default();
+            if exporting.get_untracked() {
+                return;
             }
-            #[cfg(not(feature = "hydrate"))]
-            let _ = ev;
+            exporting.set(true);
+            export_status.set("Preparing the CSV…".to_owned());
+            let url = url.clone();
+            leptos::task::spawn_local(async move {
+                let said = match crate::browser::download(&url).await {
+                    Ok(()) => "The CSV is ready: your browser is saving it.".to_owned(),
+                    Err(e) => format!("The export failed: {e}"),
+                };
+                exporting.set(false);
+                export_status.set(said);
+            });
         }
     };
     view! {
@@ -411,52 +405,6 @@ fn Chart(days: Vec<DayView>) -> impl IntoView {
                 <span class="key key-missed">"Missed"</span>
             </figcaption>
         </figure>
-    }
-}
-
-/// The CSV export fetched by the page, then handed to the browser as a file.
-#[cfg(feature = "hydrate")]
-mod download {
-    use leptos::prelude::{document, window};
-    use leptos::wasm_bindgen::{JsCast, JsValue};
-    use wasm_bindgen_futures::JsFuture;
-
-    /// What went wrong, in the server's words when it said any.
-    fn say(v: JsValue) -> String {
-        v.as_string().unwrap_or_else(|| "the connection failed".to_owned())
-    }
-
-    pub async fn csv(url: &str) -> Result<(), String> {
-        let response: web_sys::Response = JsFuture::from(window().fetch_with_str(url)).await.map_err(say)?.unchecked_into();
-        if !response.ok() {
-            // The error contract's JSON: `{ code, message }`.
-            let text = JsFuture::from(response.text().map_err(say)?).await.map_err(say)?;
-            let message = text
-                .as_string()
-                .and_then(|t| js_sys::JSON::parse(&t).ok())
-                .and_then(|j| js_sys::Reflect::get(&j, &"message".into()).ok())
-                .and_then(|m| m.as_string());
-            return Err(message.unwrap_or_else(|| format!("the server answered {}", response.status())));
-        }
-        let name = response
-            .headers()
-            .get("content-disposition")
-            .ok()
-            .flatten()
-            .and_then(|d| d.split("filename=\"").nth(1).map(|n| n.trim_end_matches('"').to_owned()))
-            .unwrap_or_else(|| "calls.csv".to_owned());
-        let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(say)?).await.map_err(say)?.unchecked_into();
-        let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(say)?;
-        let a: web_sys::HtmlAnchorElement = document().create_element("a").map_err(say)?.unchecked_into();
-        a.set_href(&href);
-        a.set_download(&name);
-        a.click();
-        // Revoked once the browser has surely taken the file.
-        gloo_timers::callback::Timeout::new(60_000, move || {
-            let _ = web_sys::Url::revoke_object_url(&href);
-        })
-        .forget();
-        Ok(())
     }
 }
 

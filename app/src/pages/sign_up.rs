@@ -12,7 +12,7 @@ pub fn SignUpPage() -> impl IntoView {
     // Days in Reporting are the person's: the browser says its zone once
     // JavaScript runs; without it the account starts on UTC.
     let zone = RwSignal::new(String::new());
-    Effect::new(move |_| zone.set(crate::components::time_zone::browser_time_zone().unwrap_or_default()));
+    Effect::new(move |_| zone.set(crate::browser::time_zone().unwrap_or_default()));
     view! {
         <Title text="Sign up · Warden"/>
         <section class="card narrow">

@@ -13,7 +13,7 @@ pub fn TimeZonePage() -> impl IntoView {
     let status = Resource::new(move || save.version().get(), |_| time_zone_status());
     // Only the hydrated page knows the browser's zone.
     let browser = RwSignal::new(None::<String>);
-    Effect::new(move |_| browser.set(crate::components::time_zone::browser_time_zone()));
+    Effect::new(move |_| browser.set(crate::browser::time_zone()));
     view! {
         <Title text="Time zone · Warden"/>
         <section class="card narrow" aria-labelledby="tz-title">
