@@ -8,5 +8,6 @@ pub mod modal;
 pub mod new_password;
 pub mod recovery_codes;
 pub mod second_factor_field;
+pub mod submit;
 pub mod usage_chart;
 pub mod when;

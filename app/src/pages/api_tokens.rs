@@ -7,8 +7,9 @@
 //! dialog.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::{load_error, ActionError};
 use crate::components::modal::Modal;
+use crate::components::submit::Submit;
 use crate::components::usage_chart::UsageChart;
 use crate::components::when::When;
 use crate::gate::paths;
@@ -146,11 +147,11 @@ fn DeleteForm(id: i64, name: String, delete: ServerAction<DeleteApiToken>, on_ca
     view! {
         <h3 id="delete-dialog-title">{format!("Delete the token “{name}”?")}</h3>
         <p>"Anything that uses it is refused from its next request on. This cannot be undone."</p>
-        <FormError error=Signal::derive(move || delete.value().get().and_then(|r| r.err()))/>
+        <ActionError action=delete/>
         <div class="actions">
             <ActionForm action=delete>
                 <input type="hidden" name="id" value=id.to_string()/>
-                <button type="submit" class="danger" disabled=move || delete.pending().get() aria-busy=move || delete.pending().get().then_some("true")>"Delete token"</button>
+                <Submit action=delete class="danger">"Delete token"</Submit>
             </ActionForm>
             <button type="button" class="secondary" on:click=move |_| on_cancel()>"Cancel"</button>
         </div>
@@ -165,11 +166,11 @@ fn DeleteConfirm(t: ApiTokenView, delete: ServerAction<DeleteApiToken>, confirmi
         <section class="subpanel confirm" role="region" aria-labelledby="delete-confirm-title" hidden=hidden>
             <h3 id="delete-confirm-title">{format!("Delete the token “{}” (wdn_{}…)?", t.name, t.prefix)}</h3>
             <p>"Anything that uses it is refused from its next request on. This cannot be undone."</p>
-            <FormError error=Signal::derive(move || delete.value().get().and_then(|r| r.err()))/>
+            <ActionError action=delete/>
             <div class="actions">
                 <ActionForm action=delete>
                     <input type="hidden" name="id" value=t.id.to_string()/>
-                    <button type="submit" class="danger" disabled=move || delete.pending().get() aria-busy=move || delete.pending().get().then_some("true")>"Delete token"</button>
+                    <Submit action=delete class="danger">"Delete token"</Submit>
                 </ActionForm>
                 <a href=paths::API_TOKENS>"Cancel"</a>
             </div>
@@ -271,8 +272,8 @@ fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::
                         "a token with it can sign your browsers out."
                     </p>
                 </fieldset>
-                <FormError error=Signal::derive(move || create.value().get().and_then(|r| r.err()))/>
-                <button type="submit" disabled=move || create.pending().get() aria-busy=move || create.pending().get().then_some("true")>"Create token"</button>
+                <ActionError action=create/>
+                <Submit action=create>"Create token"</Submit>
             </ActionForm>
         </section>
     }

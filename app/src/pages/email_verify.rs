@@ -2,7 +2,8 @@
 //! arrives in a short-lived cookie; this page's URL never holds it. Opening
 //! the link changes nothing: the address is confirmed by the button.
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::{load_error, ActionError};
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::email::{verify_link_status, ConfirmEmail};
 use leptos::prelude::*;
@@ -15,7 +16,6 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let query = use_query_map();
     let confirmed = move || query.read().get("confirmed").is_some();
     let link = Resource::new(|| (), |_| verify_link_status());
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Confirm your email address · Warden"/>
         <section class="card narrow">
@@ -33,8 +33,8 @@ pub fn VerifyEmailPage() -> impl IntoView {
                                     <When at=v.expires named=true/> "."
                                 </p>
                                 <ActionForm action=action>
-                                    <FormError error/>
-                                    <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Confirm email address"</button>
+                                    <ActionError action=action/>
+                                    <Submit action=action>"Confirm email address"</Submit>
                                 </ActionForm>
                                 <p class="muted">"Not your account? Close this page: nothing changes."</p>
                             }.into_any(),

@@ -1,7 +1,8 @@
 //! Password: change it with the old one, or follow "Forgot your password?".
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::{load_error, ActionError};
 use crate::components::new_password::NewPasswordFields;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::password::{password_status, ChangePassword, PasswordChanged};
 use leptos::prelude::*;
@@ -39,7 +40,6 @@ pub fn PasswordPage() -> impl IntoView {
             reading.set(None);
         }
     });
-    let error = Signal::derive(move || change.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Password · Warden"/>
         <section class="panel" aria-labelledby="password-title">
@@ -71,8 +71,8 @@ pub fn PasswordPage() -> impl IntoView {
                     <input type="checkbox" name="sign_out_others" checked/>
                     "Sign out of other devices"
                 </label>
-                <FormError error/>
-                <button type="submit" disabled=move || change.pending().get() aria-busy=move || change.pending().get().then_some("true")>"Change password"</button>
+                <ActionError action=change/>
+                <Submit action=change>"Change password"</Submit>
             </ActionForm>
             <p><a href="/password/forgot">"Forgot your password?"</a></p>
             <p class="muted">

@@ -1,8 +1,9 @@
 //! Choose a new password through an emailed link. The link's token arrives
 //! in a short-lived cookie; this page's URL never holds it.
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::{load_error, ActionError};
 use crate::components::new_password::NewPasswordFields;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::password::{reset_link_status, CompletePasswordReset};
 use leptos::prelude::*;
@@ -12,7 +13,6 @@ use leptos_meta::Title;
 pub fn ResetPasswordPage() -> impl IntoView {
     let action = ServerAction::<CompletePasswordReset>::new();
     let link = Resource::new(|| (), |_| reset_link_status());
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Choose a new password · Warden"/>
         <section class="card narrow">
@@ -36,8 +36,8 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                 "If someone else got into your account, a token they made would keep working after the reset. "
                                 "Untick only if every token is yours and you want your scripts to keep running."
                             </p>
-                            <FormError error/>
-                            <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Set new password"</button>
+                            <ActionError action=action/>
+                            <Submit action=action>"Set new password"</Submit>
                         </ActionForm>
                     }.into_any(),
                     Ok(None) => view! {

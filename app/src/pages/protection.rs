@@ -5,7 +5,8 @@
 //! page works without JavaScript.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::{load_error, ActionError};
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::protection::{protection_status, ChangePin, LockReports, ProtectionView, RemovePin, SetPin};
 use crate::server_fns::{step_up_status, StepUpView};
@@ -77,7 +78,7 @@ fn PinState(
                     <span>{format!("This session: unlocked until {clock}")}</span>
                     " · "
                     <ActionForm action=lock attr:class="inline">
-                        <button type="submit" class="linklike" disabled=move || lock.pending().get() aria-busy=move || lock.pending().get().then_some("true")>"Lock now"</button>
+                        <Submit action=lock class="linklike">"Lock now"</Submit>
                     </ActionForm>
                 </div>
             })}
@@ -89,9 +90,9 @@ fn PinState(
                 <ActionForm action=change>
                     <ConfirmFields s=s_change asks=Asks::AllFactors/>
                     {pin_fields("New PIN")}
-                    <FormError error=Signal::derive(move || change.value().get().and_then(|r| r.err()))/>
+                    <ActionError action=change/>
                     <p class="alert success" role="status" hidden=move || !matches!(change.value().get(), Some(Ok(())))>"Your PIN was changed."</p>
-                    <button type="submit" disabled=move || change.pending().get() aria-busy=move || change.pending().get().then_some("true")>"Change PIN"</button>
+                    <Submit action=change>"Change PIN"</Submit>
                 </ActionForm>
             </section>
             <section class="subpanel" aria-labelledby="remove-pin-title">
@@ -102,8 +103,8 @@ fn PinState(
                 </p>
                 <ActionForm action=remove>
                     <ConfirmFields s=s_remove asks=Asks::AllFactors/>
-                    <FormError error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
-                    <button type="submit" class="danger" disabled=move || remove.pending().get() aria-busy=move || remove.pending().get().then_some("true")>"Remove PIN"</button>
+                    <ActionError action=remove/>
+                    <Submit action=remove class="danger">"Remove PIN"</Submit>
                 </ActionForm>
             </section>
         }
@@ -134,8 +135,8 @@ fn PinState(
                         <ActionForm action=set>
                             <ConfirmFields s asks=Asks::AllFactors/>
                             {pin_fields("PIN")}
-                            <FormError error=Signal::derive(move || set.value().get().and_then(|r| r.err()))/>
-                            <button type="submit" disabled=move || set.pending().get() aria-busy=move || set.pending().get().then_some("true")>"Enable PIN"</button>
+                            <ActionError action=set/>
+                            <Submit action=set>"Enable PIN"</Submit>
                         </ActionForm>
                     </section>
                 })}}

@@ -5,7 +5,8 @@
 //! view is a link and works without JavaScript; the chart is SVG rendered on
 //! the server.
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::{load_error, ActionError};
+use crate::components::submit::Submit;
 use crate::server_fns::protection::{LockReports, UnlockReports};
 use crate::server_fns::reports::{report, reports_context, AddSampleData, ReportView, ReportsContextView};
 use leptos::prelude::*;
@@ -105,10 +106,10 @@ fn EmptyAccount(ctx: ReportsContextView, sample: ServerAction<AddSampleData>) ->
                 {ctx.zone} "). To look around first, add sample data: three campaigns and 60 days of calls."
             </p>
             <ActionForm action=sample>
-                <FormError error=Signal::derive(move || sample.value().get().and_then(|r| r.err()))/>
-                <button type="submit" disabled=move || sample.pending().get() aria-busy=move || sample.pending().get().then_some("true")>
+                <ActionError action=sample/>
+                <Submit action=sample>
                     {move || if sample.pending().get() { "Adding sample data…" } else { "Add sample data" }}
-                </button>
+                </Submit>
                 <div class="progress" role="status">
                     {move || sample.pending().get().then(|| view! {
                         <progress aria-label="Adding sample data"></progress>
@@ -135,7 +136,7 @@ fn ContextLine(ctx: ReportsContextView, lock: ServerAction<LockReports>) -> impl
                     <span>{format!("Unlocked until {clock}")}</span>
                     " · "
                     <ActionForm action=lock attr:class="inline">
-                        <button type="submit" class="linklike" disabled=move || lock.pending().get() aria-busy=move || lock.pending().get().then_some("true")>"Lock now"</button>
+                        <Submit action=lock class="linklike">"Lock now"</Submit>
                     </ActionForm>
                 </div>
             }
@@ -187,7 +188,7 @@ fn Filters(ctx: ReportsContextView, query: Memo<Query>, loading: Signal<bool>) -
                         }).collect_view()}
                     </select>
                 </label>
-                <button type="submit" class="secondary" disabled=move || loading.get() aria-busy=move || loading.get().then_some("true")>"Apply"</button>
+                <Submit action=loading class="secondary">"Apply"</Submit>
             </Form>
             <Form method="GET" action="/reports" attr:class="filters">
                 <input type="hidden" name="range" value="custom"/>
@@ -200,7 +201,7 @@ fn Filters(ctx: ReportsContextView, query: Memo<Query>, loading: Signal<bool>) -
                     "To"
                     <input type="date" name="to" required max=today.clone() prop:value=move || query.get().to/>
                 </label>
-                <button type="submit" class="secondary" disabled=move || loading.get() aria-busy=move || loading.get().then_some("true")>"Show range"</button>
+                <Submit action=loading class="secondary">"Show range"</Submit>
             </Form>
         </div>
     }
@@ -218,8 +219,8 @@ fn Unlock(unlock: ServerAction<UnlockReports>) -> impl IntoView {
                     "PIN"
                     <input type="password" name="pin" inputmode="numeric" autocomplete="off" pattern="[0-9]{4,8}" minlength="4" maxlength="8" required/>
                 </label>
-                <FormError error=Signal::derive(move || unlock.value().get().and_then(|r| r.err()))/>
-                <button type="submit" disabled=move || unlock.pending().get() aria-busy=move || unlock.pending().get().then_some("true")>"Unlock"</button>
+                <ActionError action=unlock/>
+                <Submit action=unlock>"Unlock"</Submit>
             </ActionForm>
             <p class="muted">
                 <A href="/reports?range=today">"See today's figures"</A>

@@ -9,8 +9,9 @@
 //! says so and stays disabled, while removing is a plain form post.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::FormError;
+use crate::components::form_error::ActionError;
 use crate::components::recovery_codes::RecoveryCodeList;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::security_keys::{finish_security_key, start_security_key, RemoveSecurityKey, SecurityKeyAdded, SecurityKeyView};
 use crate::server_fns::StepUpView;
@@ -45,7 +46,7 @@ pub fn SecurityKeys(keys: Vec<SecurityKeyView>, s: StepUpView, changed: RwSignal
                     <ul class="keys" aria-label="Your security keys">
                         {keys.into_iter().map(|k| view! { <KeyRow k s=s.clone() remove/> }).collect_view()}
                     </ul>
-                    <FormError error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
+                    <ActionError action=remove/>
                 }
                 .into_any()
             }}
@@ -79,9 +80,9 @@ fn KeyRow(k: SecurityKeyView, s: StepUpView, remove: ServerAction<RemoveSecurity
                     <input type="hidden" name="id" value=k.id.to_string()/>
                     <ConfirmFields s asks=Asks::AllFactors/>
                     {sign_out_others_box(None)}
-                    <button type="submit" class="danger" disabled=move || remove.pending().get() aria-busy=move || remove.pending().get().then_some("true")>
+                    <Submit action=remove class="danger">
                         {label}
-                    </button>
+                    </Submit>
                 </ActionForm>
             </details>
         </li>

@@ -1,7 +1,8 @@
 //! The account's time zone: the days Reporting counts in, and the clock
 //! times are shown on. Set at sign-up from the browser's zone; changed here.
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::{load_error, ActionError};
+use crate::components::submit::Submit;
 use crate::server_fns::reports::{time_zone_status, SetTimeZone};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -40,14 +41,14 @@ pub fn TimeZonePage() -> impl IntoView {
                                         }).collect_view()}
                                     </select>
                                 </label>
-                                <FormError error=Signal::derive(move || save.value().get().and_then(|r| r.err()))/>
+                                <ActionError action=save/>
                                 <p class="alert success" role="status" hidden=move || !matches!(save.value().get(), Some(Ok(())))>"Saved."</p>
-                                <button type="submit" disabled=move || save.pending().get() aria-busy=move || save.pending().get().then_some("true")>"Save"</button>
+                                <Submit action=save>"Save"</Submit>
                             </ActionForm>
                             {move || browser.get().filter(|b| *b != v.zone).map(|b| view! {
                                 <ActionForm action=save>
                                     <input type="hidden" name="zone" value=b.clone()/>
-                                    <button type="submit" class="secondary" disabled=move || save.pending().get() aria-busy=move || save.pending().get().then_some("true")>{format!("Use this browser's zone ({b})")}</button>
+                                    <Submit action=save class="secondary">{format!("Use this browser's zone ({b})")}</Submit>
                                 </ActionForm>
                             })}
                         }

@@ -7,8 +7,9 @@
 //! JavaScript; adding a key needs it (WebAuthn has no form post).
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::{load_error, ActionError};
 use crate::components::recovery_codes::RecoveryCodeList;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::pages::security_keys::{KeyAdded, SecurityKeys};
 use crate::server_fns::security_keys::security_keys;
@@ -101,10 +102,10 @@ fn TwoFactorState(
                 <ActionForm action=regenerate>
                     <ConfirmFields s=s_regenerate asks=Asks::AllFactors/>
                     {sign_out_others_box()}
-                    <FormError error=Signal::derive(move || regenerate.value().get().and_then(|r| r.err()))/>
-                    <button type="submit" class="secondary" disabled=move || regenerate.pending().get() aria-busy=move || regenerate.pending().get().then_some("true")>
+                    <ActionError action=regenerate/>
+                    <Submit action=regenerate class="secondary">
                         "Regenerate recovery codes"
-                    </button>
+                    </Submit>
                 </ActionForm>
             </section>
             <section class="subpanel" aria-labelledby="disable-title">
@@ -113,8 +114,8 @@ fn TwoFactorState(
                 <ActionForm action=disable>
                     <ConfirmFields s=s_disable asks=Asks::AllFactors/>
                     {sign_out_others_box()}
-                    <FormError error=Signal::derive(move || disable.value().get().and_then(|r| r.err()))/>
-                    <button type="submit" class="danger" disabled=move || disable.pending().get() aria-busy=move || disable.pending().get().then_some("true")>"Disable 2FA"</button>
+                    <ActionError action=disable/>
+                    <Submit action=disable class="danger">"Disable 2FA"</Submit>
                 </ActionForm>
             </section>
         }
@@ -177,17 +178,16 @@ fn AppMethod(start: ServerAction<StartTotp>, s: StepUpView, on: bool) -> impl In
         <ActionForm action=start>
             {asked.then(|| view! { <p class="muted">"First confirm it is you, then choose a method."</p> })}
             <ConfirmFields s asks=Asks::AllFactors/>
-            <button type="submit" class:selected=on aria-pressed=if on { "true" } else { "false" } disabled=move || start.pending().get() aria-busy=move || start.pending().get().then_some("true")>
+            <Submit action=start pressed=on>
                 "Authenticator App"
-            </button>
+            </Submit>
         </ActionForm>
-        <FormError error=Signal::derive(move || start.value().get().and_then(|r| r.err()))/>
+        <ActionError action=start/>
     }
 }
 
 #[component]
 fn Enrol(p: EnrolmentView, confirm: ServerAction<ConfirmTotp>) -> impl IntoView {
-    let error = Signal::derive(move || confirm.value().get().and_then(|r| r.err()));
     view! {
         <div class="enrol">
             <ol>
@@ -209,8 +209,8 @@ fn Enrol(p: EnrolmentView, confirm: ServerAction<ConfirmTotp>) -> impl IntoView 
                     <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" required/>
                 </label>
                 {sign_out_others_box()}
-                <FormError error/>
-                <button type="submit" disabled=move || confirm.pending().get() aria-busy=move || confirm.pending().get().then_some("true")>"Enable"</button>
+                <ActionError action=confirm/>
+                <Submit action=confirm>"Enable"</Submit>
             </ActionForm>
         </div>
     }
