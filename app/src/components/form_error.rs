@@ -2,17 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
-use leptos_router::components::Redirect;
-use proto::{ApiError, ErrorCode};
-
-/// What a page shows when its data cannot be loaded: a signed-out visitor
-/// goes to sign in, anything else is said in words.
-pub fn load_error(e: ApiError) -> AnyView {
-    match e.code {
-        ErrorCode::NotSignedIn => view! { <Redirect path="/signin?reason=session_ended"/> }.into_any(),
-        _ => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
-    }
-}
+use proto::ApiError;
 
 /// Why the last run of `action` was refused; nothing before it ran, while
 /// it runs again, or after it went through.

@@ -4,6 +4,7 @@ pub mod email_banner;
 pub mod form_error;
 pub mod header;
 pub mod key_button;
+pub mod loaded;
 pub mod modal;
 pub mod new_password;
 pub mod recovery_codes;

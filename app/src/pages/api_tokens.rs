@@ -7,7 +7,8 @@
 //! dialog.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, ActionError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
 use crate::components::modal::Modal;
 use crate::components::submit::Submit;
 use crate::components::usage_chart::UsageChart;
@@ -81,23 +82,19 @@ pub fn ApiTokensPage() -> impl IntoView {
             </ul>
             {move || made.get().map(|t| view! { <NewTokenDialog t on_close=drop_made/> })}
             <p class="alert success" role="status" hidden=move || !deleted()>"The token was deleted: it opens nothing from now on."</p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || status.get().map(|r| match r {
-                    Ok((v, s)) => {
-                        let asked = query.read_untracked().get("delete").and_then(|id| id.parse::<i64>().ok());
-                        let confirm_step = asked.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
-                        view! {
-                            // A token made by a plain form post (JavaScript off), shown once.
-                            {v.fresh.filter(|_| made.get_untracked().is_none()).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
-                            {confirm_step.map(|t| view! { <DeleteConfirm t delete confirming/> })}
-                            <TokenList tokens=v.tokens confirming/>
-                            <CreateForm create form s/>
-                        }
-                        .into_any()
+            <Loaded resource=status fallback=|| view! { <p class="muted">"Loading…"</p> } let((v, s))>
+                {
+                    let asked = query.read_untracked().get("delete").and_then(|id| id.parse::<i64>().ok());
+                    let confirm_step = asked.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
+                    view! {
+                        // A token made by a plain form post (JavaScript off), shown once.
+                        {v.fresh.filter(|_| made.get_untracked().is_none()).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
+                        {confirm_step.map(|t| view! { <DeleteConfirm t delete confirming/> })}
+                        <TokenList tokens=v.tokens confirming/>
+                        <CreateForm create form s/>
                     }
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+                }
+            </Loaded>
             {move || confirming.get().map(|(id, name)| view! {
                 <Modal on_close=move || confirming.set(None) labelled_by="delete-dialog-title">
                     <DeleteForm id name delete on_cancel=move || confirming.set(None)/>

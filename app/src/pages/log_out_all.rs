@@ -3,7 +3,8 @@
 //! this session confirmed it is you minutes ago.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, ActionError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
 use crate::server_fns::{step_up_status, EndAllSessions};
 use leptos::prelude::*;
@@ -53,12 +54,9 @@ pub fn LogOutAllPage() -> impl IntoView {
                         <A href="/account/security/api-tokens">"API Access Tokens"</A>
                         "."
                     </p>
-                    <Transition fallback=|| ()>
-                        {move || step_up.get().map(|r| match r {
-                            Ok(s) => view! { <ConfirmFields s asks=Asks::Password/> }.into_any(),
-                            Err(e) => load_error(e),
-                        })}
-                    </Transition>
+                    <Loaded resource=step_up let:s>
+                        <ConfirmFields s asks=Asks::Password/>
+                    </Loaded>
                     <Submit action=action class="danger">
                         "Log out of all devices"
                     </Submit>

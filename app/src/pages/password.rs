@@ -1,6 +1,7 @@
 //! Password: change it with the old one, or follow "Forgot your password?".
 
-use crate::components::form_error::{load_error, ActionError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
 use crate::components::new_password::NewPasswordFields;
 use crate::components::submit::Submit;
 use crate::components::when::When;
@@ -49,17 +50,14 @@ pub fn PasswordPage() -> impl IntoView {
                 "you can restore it by clicking on the link “Forgot your password?”. A link with further instructions "
                 "will be sent to your email."
             </p>
-            <Transition fallback=|| ()>
-                {move || status.get().map(|r| match r {
-                    Ok(v) => match v.changed {
-                        Some(at) => view! { <p>"Last changed " <When at=at/> "."</p> }.into_any(),
-                        None => view! {
-                            <p>"Not changed since your account was created on " <When at=v.created absolute=true/> "."</p>
-                        }.into_any(),
-                    },
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+            <Loaded resource=status let:v>
+                {match v.changed {
+                    Some(at) => view! { <p>"Last changed " <When at=at/> "."</p> }.into_any(),
+                    None => view! {
+                        <p>"Not changed since your account was created on " <When at=v.created absolute=true/> "."</p>
+                    }.into_any(),
+                }}
+            </Loaded>
             {move || done().map(|m| view! { <p class="alert success" role="status">{m}</p> })}
             <ActionForm action=change node_ref=form attr:class="stack">
                 <label>

@@ -1,7 +1,8 @@
 //! Choose a new password through an emailed link. The link's token arrives
 //! in a short-lived cookie; this page's URL never holds it.
 
-use crate::components::form_error::{load_error, ActionError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::loaded;
 use crate::components::new_password::NewPasswordFields;
 use crate::components::submit::Submit;
 use crate::components::when::When;
@@ -18,8 +19,8 @@ pub fn ResetPasswordPage() -> impl IntoView {
         <section class="card narrow">
             <h1>"Choose a new password"</h1>
             <Suspense fallback=|| view! { <p class="muted">"Checking your link…"</p> }>
-                {move || link.get().map(|r| match r {
-                    Ok(Some(v)) => view! {
+                {loaded(link, move |v| match v {
+                    Some(v) => view! {
                         <p>
                             "For the account " <strong>{v.username}</strong> ". This link works until "
                             <When at=v.expires named=true/> "."
@@ -40,14 +41,13 @@ pub fn ResetPasswordPage() -> impl IntoView {
                             <Submit action=action>"Set new password"</Submit>
                         </ActionForm>
                     }.into_any(),
-                    Ok(None) => view! {
+                    None => view! {
                         <p class="alert error" role="alert">
                             "This password-reset link is invalid or has expired. A link works once, for a limited time, "
                             "and only the newest one you asked for works."
                         </p>
                         <p><a href="/password/forgot">"Ask for a new link"</a></p>
                     }.into_any(),
-                    Err(e) => load_error(e),
                 })}
             </Suspense>
         </section>

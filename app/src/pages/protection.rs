@@ -5,7 +5,8 @@
 //! page works without JavaScript.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, ActionError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::protection::{protection_status, ChangePin, LockReports, ProtectionView, RemovePin, SetPin};
@@ -40,12 +41,9 @@ pub fn ProtectionPage() -> impl IntoView {
                 <A href="/account/security/api-tokens">"API Access Tokens"</A>
                 "."
             </p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || status.get().map(|r| match r {
-                    Ok((v, s)) => view! { <PinState v s set change remove lock/> }.into_any(),
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+            <Loaded resource=status fallback=|| view! { <p class="muted">"Loading…"</p> } let((v, s))>
+                <PinState v s set change remove lock/>
+            </Loaded>
         </section>
     }
 }

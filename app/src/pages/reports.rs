@@ -5,7 +5,8 @@
 //! view is a link and works without JavaScript; the chart is SVG rendered on
 //! the server.
 
-use crate::components::form_error::{load_error, ActionError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::{load_error, Loaded};
 use crate::components::submit::Submit;
 use crate::server_fns::protection::{LockReports, UnlockReports};
 use crate::server_fns::reports::{report, reports_context, AddSampleData, ReportView, ReportsContextView};
@@ -74,10 +75,11 @@ pub fn ReportsPage() -> impl IntoView {
         <Title text="Reporting · Warden"/>
         <div class="reports">
             <h1>"Reporting"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || context.get().map(|r| match r {
-                    Ok(ctx) if ctx.campaigns.is_empty() => view! { <EmptyAccount ctx sample/> }.into_any(),
-                    Ok(ctx) => view! {
+            <Loaded resource=context fallback=|| view! { <p class="muted">"Loading…"</p> } let:ctx>
+                {if ctx.campaigns.is_empty() {
+                    view! { <EmptyAccount ctx sample/> }.into_any()
+                } else {
+                    view! {
                         <ContextLine ctx=ctx.clone() lock/>
                         <Filters ctx query loading=loading.into()/>
                         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> } set_pending=loading.write_only()>
@@ -88,10 +90,9 @@ pub fn ReportsPage() -> impl IntoView {
                             })}
                         </Transition>
                     }
-                    .into_any(),
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+                    .into_any()
+                }}
+            </Loaded>
         </div>
     }
 }

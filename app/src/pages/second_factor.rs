@@ -3,8 +3,9 @@
 //! `?method=app` and `?method=recovery` pick a method; without one the key
 //! comes first when there is one (it resists phishing, a code does not).
 
-use crate::components::form_error::{load_error, refusal, ActionError};
+use crate::components::form_error::{refusal, ActionError};
 use crate::components::key_button::KeyButton;
+use crate::components::loaded::loaded;
 use crate::components::submit::Submit;
 use crate::server_fns::security_keys::{second_step_methods, start_key_sign_in, FinishKeySignIn, SecondStepView};
 use crate::server_fns::two_factor::VerifySecondFactor;
@@ -45,10 +46,7 @@ pub fn SecondFactorPage() -> AnyView {
         <section class="card narrow">
             <h1>"Two-factor authentication"</h1>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || methods.get().map(|r| match r {
-                    Ok(m) => view! { <SecondStep m/> }.into_any(),
-                    Err(e) => load_error(e),
-                })}
+                {loaded(methods, |m| view! { <SecondStep m/> })}
             </Suspense>
             <p class="muted">"This step expires a few minutes after you entered your password."</p>
         </section>

@@ -6,7 +6,8 @@
 
 use crate::components::confirm_fields::{Asks, ConfirmPanel};
 use crate::components::email_banner::EmailBanner;
-use crate::components::form_error::{load_error, ActionError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::{list_sessions, step_up_status, ConfirmIdentity, EndSession, SessionView, SessionsView, StepUpView};
@@ -40,12 +41,9 @@ pub fn SessionsPage() -> impl IntoView {
             </div>
             <EmailBanner/>
             <ActionError action=end/>
-            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
-                {move || data.get().map(|r| match r {
-                    Ok((v, s)) => view! { <SessionLists v s end confirm/> }.into_any(),
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+            <Loaded resource=data fallback=|| view! { <p class="muted">"Loading sessions…"</p> } let((v, s))>
+                <SessionLists v s end confirm/>
+            </Loaded>
         </section>
     }
 }

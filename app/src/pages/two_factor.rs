@@ -7,7 +7,8 @@
 //! JavaScript; adding a key needs it (WebAuthn has no form post).
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, ActionError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
 use crate::components::recovery_codes::RecoveryCodeList;
 use crate::components::submit::Submit;
 use crate::components::when::When;
@@ -53,17 +54,12 @@ pub fn TwoFactorPage() -> impl IntoView {
             </p>
             {move || new_codes.get().map(|codes| view! { <RecoveryCodeList codes=codes.0/> })}
             <KeyAdded added=key_added/>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || status.get().map(|r| match r {
-                    Ok((mut v, keys, s)) => view! {
-                        // Codes carried over a plain form post (JavaScript off), shown once.
-                        {v.fresh_codes.take().filter(|_| new_codes.get_untracked().is_none()).map(|c| view! { <RecoveryCodeList codes=c.0/> })}
-                        <TwoFactorState v keys=keys.len() s=s.clone() start confirm disable regenerate/>
-                        <SecurityKeys keys s changed=keys_changed added=key_added/>
-                    }.into_any(),
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+            <Loaded resource=status fallback=|| view! { <p class="muted">"Loading…"</p> } let((mut v, keys, s))>
+                // Codes carried over a plain form post (JavaScript off), shown once.
+                {v.fresh_codes.take().filter(|_| new_codes.get_untracked().is_none()).map(|c| view! { <RecoveryCodeList codes=c.0/> })}
+                <TwoFactorState v keys=keys.len() s=s.clone() start confirm disable regenerate/>
+                <SecurityKeys keys s changed=keys_changed added=key_added/>
+            </Loaded>
         </section>
     }
 }
