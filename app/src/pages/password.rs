@@ -3,6 +3,7 @@
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::new_password::NewPasswordFields;
+use crate::components::sign_out_others::SignOutOthers;
 use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::password::{password_status, ChangePassword, PasswordChanged};
@@ -65,10 +66,7 @@ pub fn PasswordPage() -> impl IntoView {
                     <input type="password" name="current_password" autocomplete="current-password" required/>
                 </label>
                 <NewPasswordFields reading/>
-                <label class="check">
-                    <input type="checkbox" name="sign_out_others" checked/>
-                    "Sign out of other devices"
-                </label>
+                <SignOutOthers/>
                 <ActionError action=change/>
                 <Submit action=change>"Change password"</Submit>
             </ActionForm>

@@ -8,7 +8,9 @@ use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
+use crate::components::switch_row::SwitchRow;
 use crate::components::when::When;
+use crate::gate::paths;
 use crate::server_fns::protection::{protection_status, ChangePin, LockReports, ProtectionView, RemovePin, SetPin};
 use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
@@ -63,13 +65,12 @@ fn PinState(
     let (s_change, s_remove) = (s.clone(), s.clone());
     match v.set_since {
         Some(since) => view! {
-            <div class="switch-row">
-                <span role="switch" aria-checked="true" aria-disabled="true" class="switch on">"Enable PIN"</span>
+            <SwitchRow on=true href=paths::PROTECTION label="Enable PIN">
                 <p>
                     <strong>"A PIN protects the reports of previous days"</strong>
                     " since " <When at=since absolute=true/> "."
                 </p>
-            </div>
+            </SwitchRow>
             <p class="muted">{format!("Entering it on Reporting unlocks previous days for that session only, for {minutes} minutes.")}</p>
             {v.unlocked_until_clock.map(|clock| view! {
                 <div class="unlock-line">
@@ -110,18 +111,9 @@ fn PinState(
         None => {
             let choosing = move || query.read().get("enable").is_some();
             view! {
-                <div class="switch-row">
-                    {move || {
-                        let checked = choosing();
-                        let href = if checked { "/account/security/protection" } else { "/account/security/protection?enable=1" };
-                        view! {
-                            <A href=href attr:role="switch" attr:aria-checked=if checked { "true" } else { "false" } attr:class="switch">
-                                "Enable PIN"
-                            </A>
-                        }
-                    }}
+                <SwitchRow on=false choosing=Signal::derive(choosing) href=paths::PROTECTION label="Enable PIN">
                     <p class="muted">"No PIN is set: the reports of previous days open without one."</p>
-                </div>
+                </SwitchRow>
                 {move || { let s = s.clone(); choosing().then(move || view! {
                     <section class="subpanel" aria-labelledby="set-pin-title">
                         <h3 id="set-pin-title">"Set a PIN"</h3>
