@@ -6,7 +6,9 @@
 //! minutes"). The table of what each change takes is the server's
 //! (`domain::sensitive`); these fields only ask for it.
 
+use crate::components::form_error::ActionError;
 use crate::components::second_factor_field::SecondFactorField;
+use crate::components::submit::Submit;
 use crate::server_fns::{ConfirmIdentity, StepUpView};
 use leptos::prelude::*;
 
@@ -63,15 +65,14 @@ pub fn ConfirmPanel(s: StepUpView, asks: Asks, action: ServerAction<ConfirmIdent
     if covered(&s, asks) {
         return view! { <p class="confirmed" role="status">{confirmed_line(&s)}</p> }.into_any();
     }
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     view! {
         <section class="subpanel confirm-it" aria-labelledby="confirm-it-title">
             <h3 id="confirm-it-title">"Confirm it's you"</h3>
             <p class="muted">{format!("{what} Enter your password; you will not be asked again for {} minutes.", s.window_minutes)}</p>
             <ActionForm action=action>
                 <ConfirmFields s=s.clone() asks/>
-                <crate::components::form_error::FormError error/>
-                <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Confirm"</button>
+                <ActionError action=action/>
+                <Submit action=action>"Confirm"</Submit>
             </ActionForm>
         </section>
     }

@@ -3,7 +3,8 @@
 //! security notices, and an account never confirmed is removed seven days
 //! after sign-up.
 
-use crate::components::form_error::FormError;
+use crate::components::form_error::ActionError;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::email::{email_status, ResendVerification};
 use leptos::prelude::*;
@@ -15,7 +16,6 @@ pub fn EmailBanner() -> impl IntoView {
     let query = use_query_map();
     let status = Resource::new(move || resend.version().get(), |_| email_status());
     let sent = move || query.read().get("link_sent").is_some() && !matches!(resend.value().get(), Some(Err(_)));
-    let error = Signal::derive(move || resend.value().get().and_then(|r| r.err()));
     view! {
         <Transition fallback=|| ()>
             {move || status.get().and_then(|r| r.ok()).flatten().map(|v| view! {
@@ -28,9 +28,9 @@ pub fn EmailBanner() -> impl IntoView {
                     <p>"If it is not confirmed by " <When at=v.removed_at absolute=true/> ", the account is removed with everything in it."</p>
                     {move || sent().then(|| view! { <p>"We sent it again. Only the newest link works."</p> })}
                     <ActionForm action=resend>
-                        <button type="submit" class="secondary" disabled=move || resend.pending().get() aria-busy=move || resend.pending().get().then_some("true")>"Send the link again"</button>
+                        <Submit action=resend class="secondary">"Send the link again"</Submit>
                     </ActionForm>
-                    <FormError error/>
+                    <ActionError action=resend/>
                 </div>
             })}
         </Transition>

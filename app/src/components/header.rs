@@ -2,6 +2,7 @@
 //! Account → Security, Sign out) or the sign-in links. The menu is a
 //! `<details>` element, so it opens without JavaScript too.
 
+use crate::components::submit::Submit;
 use crate::server_fns::{current_user, SignOut};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -40,7 +41,7 @@ pub fn Header() -> impl IntoView {
                                             <A href="/account/security/sessions">"Security"</A>
                                             <A href="/account/time-zone">"Time zone"</A>
                                             <ActionForm action=sign_out>
-                                                <button type="submit" class="linklike" disabled=move || sign_out.pending().get() aria-busy=move || sign_out.pending().get().then_some("true")>"Sign out"</button>
+                                                <Submit action=sign_out class="linklike">"Sign out"</Submit>
                                             </ActionForm>
                                         </div>
                                     </details>

@@ -30,8 +30,7 @@ where
     S: Fn() -> Fut + Copy + Send + Sync + 'static,
     Fut: Future<Output = Result<String, ApiError>> + 'static,
 {
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated = crate::components::hydrated::use_hydrated();
     let asking = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let busy = move || asking.get() || checking.get();

@@ -6,7 +6,6 @@ use crate::server_fns::password::StrengthView;
 use leptos::prelude::*;
 
 /// How long typing must pause before the meter asks the server.
-#[cfg(feature = "hydrate")]
 const DEBOUNCE_MS: u32 = 300;
 
 #[component]
@@ -17,12 +16,7 @@ pub fn NewPasswordFields(
     reading: Option<RwSignal<Option<StrengthView>>>,
 ) -> impl IntoView {
     let reading = reading.unwrap_or_else(|| RwSignal::new(None));
-    let on_input = move |ev: leptos::ev::Event| {
-        #[cfg(feature = "hydrate")]
-        ask_later(event_target_value(&ev), reading);
-        #[cfg(not(feature = "hydrate"))]
-        let _ = (ev, reading);
-    };
+    let on_input = move |ev: leptos::ev::Event| ask_later(event_target_value(&ev), reading);
     view! {
         <label>
             {label}
@@ -56,21 +50,20 @@ pub fn NewPasswordFields(
 
 /// Restarts the pause timer on every keystroke; when it fires, asks the
 /// server. A slower, older answer never overwrites a newer one.
-#[cfg(feature = "hydrate")]
 fn ask_later(value: String, reading: RwSignal<Option<StrengthView>>) {
-    use gloo_timers::callback::Timeout;
+    use crate::browser::Timer;
     use std::cell::{Cell, RefCell};
     thread_local! {
-        static TIMER: RefCell<Option<Timeout>> = const { RefCell::new(None) };
+        static TIMER: RefCell<Option<Timer>> = const { RefCell::new(None) };
         static ASKED: Cell<u64> = const { Cell::new(0) };
     }
-    // Dropping a pending Timeout cancels it.
+    // Dropping a pending Timer cancels it.
     TIMER.with(|t| t.borrow_mut().take());
     if value.is_empty() {
         reading.set(None);
         return;
     }
-    let timer = Timeout::new(DEBOUNCE_MS, move || {
+    let timer = crate::browser::after(DEBOUNCE_MS, move || {
         let n = ASKED.with(|a| {
             a.set(a.get() + 1);
             a.get()

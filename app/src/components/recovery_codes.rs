@@ -9,13 +9,8 @@ pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
     let copied = RwSignal::new(false);
     let to_copy = codes.join("\n");
     let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().navigator().clipboard().write_text(&to_copy);
-            copied.set(true);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &to_copy;
+        crate::browser::copy_to_clipboard(&to_copy);
+        copied.set(true);
     };
     view! {
         <section class="alert warning recovery" aria-labelledby="recovery-title">

@@ -15,8 +15,7 @@ pub fn SecondFactorField(security_key: bool) -> AnyView {
     let on_answer = Callback::new(move |answer: String| {
         if let Some(field) = input.get_untracked() {
             field.set_value(&answer);
-            #[cfg(feature = "hydrate")]
-            submit(&field);
+            crate::browser::submit_form_of(&field);
             field.set_value("");
         }
     });
@@ -32,15 +31,4 @@ pub fn SecondFactorField(security_key: bool) -> AnyView {
         })}
     }
     .into_any()
-}
-
-/// Sends the field's form as the person pressing its submit button would
-/// (its own submit handler, validation included).
-#[cfg(feature = "hydrate")]
-fn submit(field: &web_sys::HtmlInputElement) {
-    use leptos::wasm_bindgen::{JsCast, JsValue};
-    let form = js_sys::Reflect::get(field, &JsValue::from_str("form")).unwrap_or(JsValue::NULL);
-    if let Ok(request_submit) = js_sys::Reflect::get(&form, &JsValue::from_str("requestSubmit")).and_then(|f| f.dyn_into::<js_sys::Function>()) {
-        let _ = request_submit.call0(&form);
-    }
 }

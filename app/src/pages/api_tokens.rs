@@ -7,7 +7,10 @@
 //! dialog.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
+use crate::components::modal::Modal;
+use crate::components::submit::Submit;
 use crate::components::usage_chart::UsageChart;
 use crate::components::when::When;
 use crate::gate::paths;
@@ -79,23 +82,19 @@ pub fn ApiTokensPage() -> impl IntoView {
             </ul>
             {move || made.get().map(|t| view! { <NewTokenDialog t on_close=drop_made/> })}
             <p class="alert success" role="status" hidden=move || !deleted()>"The token was deleted: it opens nothing from now on."</p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || status.get().map(|r| match r {
-                    Ok((v, s)) => {
-                        let asked = query.read_untracked().get("delete").and_then(|id| id.parse::<i64>().ok());
-                        let confirm_step = asked.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
-                        view! {
-                            // A token made by a plain form post (JavaScript off), shown once.
-                            {v.fresh.filter(|_| made.get_untracked().is_none()).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
-                            {confirm_step.map(|t| view! { <DeleteConfirm t delete confirming/> })}
-                            <TokenList tokens=v.tokens confirming/>
-                            <CreateForm create form s/>
-                        }
-                        .into_any()
+            <Loaded resource=status fallback=|| view! { <p class="muted">"Loading…"</p> } let((v, s))>
+                {
+                    let asked = query.read_untracked().get("delete").and_then(|id| id.parse::<i64>().ok());
+                    let confirm_step = asked.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
+                    view! {
+                        // A token made by a plain form post (JavaScript off), shown once.
+                        {v.fresh.filter(|_| made.get_untracked().is_none()).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
+                        {confirm_step.map(|t| view! { <DeleteConfirm t delete confirming/> })}
+                        <TokenList tokens=v.tokens confirming/>
+                        <CreateForm create form s/>
                     }
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+                }
+            </Loaded>
             {move || confirming.get().map(|(id, name)| view! {
                 <Modal on_close=move || confirming.set(None) labelled_by="delete-dialog-title">
                     <DeleteForm id name delete on_cancel=move || confirming.set(None)/>
@@ -112,13 +111,8 @@ fn NewTokenDialog(t: NewApiToken, on_close: impl Fn() + Clone + Send + Sync + 's
     let copied = RwSignal::new(false);
     let token = t.token.clone();
     let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().navigator().clipboard().write_text(&token);
-            copied.set(true);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &token;
+        crate::browser::copy_to_clipboard(&token);
+        copied.set(true);
     };
     let expires = match t.expires {
         Some(e) => format!("expires {}", e.text),
@@ -145,39 +139,16 @@ fn NewTokenDialog(t: NewApiToken, on_close: impl Fn() + Clone + Send + Sync + 's
     }
 }
 
-/// A `<dialog>`: open (not modal) as the server renders it, so it shows
-/// without JavaScript; with JavaScript it becomes modal (focus stays in it,
-/// Escape closes it) and `on_close` runs when it closes.
-#[component]
-fn Modal(on_close: impl Fn() + Clone + Send + Sync + 'static, labelled_by: &'static str, children: Children) -> impl IntoView {
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(d) = dialog.get() {
-            if !d.matches(":modal").unwrap_or(false) {
-                // Open as the server rendered it: reopen as a modal, without a close event.
-                let _ = d.remove_attribute("open");
-                let _ = d.show_modal();
-            }
-        }
-    });
-    view! {
-        <dialog node_ref=dialog open class="dialog" aria-labelledby=labelled_by on:close=move |_| on_close()>
-            {children()}
-        </dialog>
-    }
-}
-
 #[component]
 fn DeleteForm(id: i64, name: String, delete: ServerAction<DeleteApiToken>, on_cancel: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     view! {
         <h3 id="delete-dialog-title">{format!("Delete the token “{name}”?")}</h3>
         <p>"Anything that uses it is refused from its next request on. This cannot be undone."</p>
-        <FormError error=Signal::derive(move || delete.value().get().and_then(|r| r.err()))/>
+        <ActionError action=delete/>
         <div class="actions">
             <ActionForm action=delete>
                 <input type="hidden" name="id" value=id.to_string()/>
-                <button type="submit" class="danger" disabled=move || delete.pending().get() aria-busy=move || delete.pending().get().then_some("true")>"Delete token"</button>
+                <Submit action=delete class="danger">"Delete token"</Submit>
             </ActionForm>
             <button type="button" class="secondary" on:click=move |_| on_cancel()>"Cancel"</button>
         </div>
@@ -192,11 +163,11 @@ fn DeleteConfirm(t: ApiTokenView, delete: ServerAction<DeleteApiToken>, confirmi
         <section class="subpanel confirm" role="region" aria-labelledby="delete-confirm-title" hidden=hidden>
             <h3 id="delete-confirm-title">{format!("Delete the token “{}” (wdn_{}…)?", t.name, t.prefix)}</h3>
             <p>"Anything that uses it is refused from its next request on. This cannot be undone."</p>
-            <FormError error=Signal::derive(move || delete.value().get().and_then(|r| r.err()))/>
+            <ActionError action=delete/>
             <div class="actions">
                 <ActionForm action=delete>
                     <input type="hidden" name="id" value=t.id.to_string()/>
-                    <button type="submit" class="danger" disabled=move || delete.pending().get() aria-busy=move || delete.pending().get().then_some("true")>"Delete token"</button>
+                    <Submit action=delete class="danger">"Delete token"</Submit>
                 </ActionForm>
                 <a href=paths::API_TOKENS>"Cancel"</a>
             </div>
@@ -298,8 +269,8 @@ fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::
                         "a token with it can sign your browsers out."
                     </p>
                 </fieldset>
-                <FormError error=Signal::derive(move || create.value().get().and_then(|r| r.err()))/>
-                <button type="submit" disabled=move || create.pending().get() aria-busy=move || create.pending().get().then_some("true")>"Create token"</button>
+                <ActionError action=create/>
+                <Submit action=create>"Create token"</Submit>
             </ActionForm>
         </section>
     }

@@ -2,7 +2,9 @@
 //! arrives in a short-lived cookie; this page's URL never holds it. Opening
 //! the link changes nothing: the address is confirmed by the button.
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::loaded;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::email::{verify_link_status, ConfirmEmail};
 use leptos::prelude::*;
@@ -15,7 +17,6 @@ pub fn VerifyEmailPage() -> impl IntoView {
     let query = use_query_map();
     let confirmed = move || query.read().get("confirmed").is_some();
     let link = Resource::new(|| (), |_| verify_link_status());
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Confirm your email address · Warden"/>
         <section class="card narrow">
@@ -24,8 +25,8 @@ pub fn VerifyEmailPage() -> impl IntoView {
                 when=confirmed
                 fallback=move || view! {
                     <Suspense fallback=|| view! { <p class="muted">"Checking your link…"</p> }>
-                        {move || link.get().map(|r| match r {
-                            Ok(Some(v)) => view! {
+                        {loaded(link, move |v| match v {
+                            Some(v) => view! {
                                 <p>
                                     "Confirm " <strong>{v.email}</strong> " as the address of the Warden account "
                                     <strong>{v.username}</strong> ". Password-reset links and security notices of that "
@@ -33,19 +34,18 @@ pub fn VerifyEmailPage() -> impl IntoView {
                                     <When at=v.expires named=true/> "."
                                 </p>
                                 <ActionForm action=action>
-                                    <FormError error/>
-                                    <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Confirm email address"</button>
+                                    <ActionError action=action/>
+                                    <Submit action=action>"Confirm email address"</Submit>
                                 </ActionForm>
                                 <p class="muted">"Not your account? Close this page: nothing changes."</p>
                             }.into_any(),
-                            Ok(None) => view! {
+                            None => view! {
                                 <p class="alert error" role="alert">
                                     "This confirmation link is invalid or has expired. A link works once, for a limited time, "
                                     "and only the newest one works."
                                 </p>
                                 <p>"Sign in and use " <strong>"Send the link again"</strong> " on " <a href="/account/security/sessions">"Login Security"</a> "."</p>
                             }.into_any(),
-                            Err(e) => load_error(e),
                         })}
                     </Suspense>
                 }

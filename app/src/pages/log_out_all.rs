@@ -3,7 +3,9 @@
 //! this session confirmed it is you minutes ago.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
+use crate::components::submit::Submit;
 use crate::server_fns::{step_up_status, EndAllSessions};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,7 +14,6 @@ use leptos_router::components::A;
 #[component]
 pub fn LogOutAllPage() -> impl IntoView {
     let action = ServerAction::<EndAllSessions>::new();
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     // Asked again after a refusal (the window may have closed meanwhile),
     // never after the logout itself: this session is gone by then, and
     // asking would send the person to "Your session has ended" instead of
@@ -40,7 +41,7 @@ pub fn LogOutAllPage() -> impl IntoView {
                 <strong>"Suspect unauthorized access? "</strong>
                 "Change your password first, then log out of all devices — otherwise whoever has it can simply sign in again."
             </p>
-            <FormError error/>
+            <ActionError action=action/>
             <div class="actions">
                 <ActionForm action=action>
                     <label class="check">
@@ -53,15 +54,12 @@ pub fn LogOutAllPage() -> impl IntoView {
                         <A href="/account/security/api-tokens">"API Access Tokens"</A>
                         "."
                     </p>
-                    <Transition fallback=|| ()>
-                        {move || step_up.get().map(|r| match r {
-                            Ok(s) => view! { <ConfirmFields s asks=Asks::Password/> }.into_any(),
-                            Err(e) => load_error(e),
-                        })}
-                    </Transition>
-                    <button type="submit" class="danger" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>
+                    <Loaded resource=step_up let:s>
+                        <ConfirmFields s asks=Asks::Password/>
+                    </Loaded>
+                    <Submit action=action class="danger">
                         "Log out of all devices"
-                    </button>
+                    </Submit>
                 </ActionForm>
                 <A href="/account/security/sessions">"Cancel"</A>
             </div>

@@ -1,7 +1,10 @@
 //! Password: change it with the old one, or follow "Forgot your password?".
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
 use crate::components::new_password::NewPasswordFields;
+use crate::components::sign_out_others::SignOutOthers;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::password::{password_status, ChangePassword, PasswordChanged};
 use leptos::prelude::*;
@@ -39,7 +42,6 @@ pub fn PasswordPage() -> impl IntoView {
             reading.set(None);
         }
     });
-    let error = Signal::derive(move || change.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Password · Warden"/>
         <section class="panel" aria-labelledby="password-title">
@@ -49,17 +51,14 @@ pub fn PasswordPage() -> impl IntoView {
                 "you can restore it by clicking on the link “Forgot your password?”. A link with further instructions "
                 "will be sent to your email."
             </p>
-            <Transition fallback=|| ()>
-                {move || status.get().map(|r| match r {
-                    Ok(v) => match v.changed {
-                        Some(at) => view! { <p>"Last changed " <When at=at/> "."</p> }.into_any(),
-                        None => view! {
-                            <p>"Not changed since your account was created on " <When at=v.created absolute=true/> "."</p>
-                        }.into_any(),
-                    },
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+            <Loaded resource=status let:v>
+                {match v.changed {
+                    Some(at) => view! { <p>"Last changed " <When at=at/> "."</p> }.into_any(),
+                    None => view! {
+                        <p>"Not changed since your account was created on " <When at=v.created absolute=true/> "."</p>
+                    }.into_any(),
+                }}
+            </Loaded>
             {move || done().map(|m| view! { <p class="alert success" role="status">{m}</p> })}
             <ActionForm action=change node_ref=form attr:class="stack">
                 <label>
@@ -67,12 +66,9 @@ pub fn PasswordPage() -> impl IntoView {
                     <input type="password" name="current_password" autocomplete="current-password" required/>
                 </label>
                 <NewPasswordFields reading/>
-                <label class="check">
-                    <input type="checkbox" name="sign_out_others" checked/>
-                    "Sign out of other devices"
-                </label>
-                <FormError error/>
-                <button type="submit" disabled=move || change.pending().get() aria-busy=move || change.pending().get().then_some("true")>"Change password"</button>
+                <SignOutOthers/>
+                <ActionError action=change/>
+                <Submit action=change>"Change password"</Submit>
             </ActionForm>
             <p><a href="/password/forgot">"Forgot your password?"</a></p>
             <p class="muted">

@@ -1,7 +1,8 @@
 //! "Forgot your password?": ask for a reset link by email. The answer is the
 //! same whether or not an account has that address.
 
-use crate::components::form_error::FormError;
+use crate::components::form_error::ActionError;
+use crate::components::submit::Submit;
 use crate::server_fns::password::RequestPasswordReset;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,7 +13,6 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<RequestPasswordReset>::new();
     let query = use_query_map();
     let sent = move || query.read().get("sent").is_some() && !matches!(action.value().get(), Some(Err(_)));
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Forgot your password? · Warden"/>
         <section class="card narrow">
@@ -29,8 +29,8 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                     "Email"
                     <input type="email" name="email" autocomplete="email" required autofocus/>
                 </label>
-                <FormError error/>
-                <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Send reset link"</button>
+                <ActionError action=action/>
+                <Submit action=action>"Send reset link"</Submit>
             </ActionForm>
             <p class="muted"><a href="/signin">"Back to sign in"</a></p>
         </section>

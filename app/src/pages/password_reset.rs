@@ -1,8 +1,10 @@
 //! Choose a new password through an emailed link. The link's token arrives
 //! in a short-lived cookie; this page's URL never holds it.
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::loaded;
 use crate::components::new_password::NewPasswordFields;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::password::{reset_link_status, CompletePasswordReset};
 use leptos::prelude::*;
@@ -12,14 +14,13 @@ use leptos_meta::Title;
 pub fn ResetPasswordPage() -> impl IntoView {
     let action = ServerAction::<CompletePasswordReset>::new();
     let link = Resource::new(|| (), |_| reset_link_status());
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Choose a new password · Warden"/>
         <section class="card narrow">
             <h1>"Choose a new password"</h1>
             <Suspense fallback=|| view! { <p class="muted">"Checking your link…"</p> }>
-                {move || link.get().map(|r| match r {
-                    Ok(Some(v)) => view! {
+                {loaded(link, move |v| match v {
+                    Some(v) => view! {
                         <p>
                             "For the account " <strong>{v.username}</strong> ". This link works until "
                             <When at=v.expires named=true/> "."
@@ -36,18 +37,17 @@ pub fn ResetPasswordPage() -> impl IntoView {
                                 "If someone else got into your account, a token they made would keep working after the reset. "
                                 "Untick only if every token is yours and you want your scripts to keep running."
                             </p>
-                            <FormError error/>
-                            <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Set new password"</button>
+                            <ActionError action=action/>
+                            <Submit action=action>"Set new password"</Submit>
                         </ActionForm>
                     }.into_any(),
-                    Ok(None) => view! {
+                    None => view! {
                         <p class="alert error" role="alert">
                             "This password-reset link is invalid or has expired. A link works once, for a limited time, "
                             "and only the newest one you asked for works."
                         </p>
                         <p><a href="/password/forgot">"Ask for a new link"</a></p>
                     }.into_any(),
-                    Err(e) => load_error(e),
                 })}
             </Suspense>
         </section>

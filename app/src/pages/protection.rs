@@ -5,8 +5,12 @@
 //! page works without JavaScript.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
+use crate::components::submit::Submit;
+use crate::components::switch_row::SwitchRow;
 use crate::components::when::When;
+use crate::gate::paths;
 use crate::server_fns::protection::{protection_status, ChangePin, LockReports, ProtectionView, RemovePin, SetPin};
 use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
@@ -39,12 +43,9 @@ pub fn ProtectionPage() -> impl IntoView {
                 <A href="/account/security/api-tokens">"API Access Tokens"</A>
                 "."
             </p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || status.get().map(|r| match r {
-                    Ok((v, s)) => view! { <PinState v s set change remove lock/> }.into_any(),
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+            <Loaded resource=status fallback=|| view! { <p class="muted">"Loading…"</p> } let((v, s))>
+                <PinState v s set change remove lock/>
+            </Loaded>
         </section>
     }
 }
@@ -64,20 +65,19 @@ fn PinState(
     let (s_change, s_remove) = (s.clone(), s.clone());
     match v.set_since {
         Some(since) => view! {
-            <div class="switch-row">
-                <span role="switch" aria-checked="true" aria-disabled="true" class="switch on">"Enable PIN"</span>
+            <SwitchRow on=true href=paths::PROTECTION label="Enable PIN">
                 <p>
                     <strong>"A PIN protects the reports of previous days"</strong>
                     " since " <When at=since absolute=true/> "."
                 </p>
-            </div>
+            </SwitchRow>
             <p class="muted">{format!("Entering it on Reporting unlocks previous days for that session only, for {minutes} minutes.")}</p>
             {v.unlocked_until_clock.map(|clock| view! {
                 <div class="unlock-line">
                     <span>{format!("This session: unlocked until {clock}")}</span>
                     " · "
                     <ActionForm action=lock attr:class="inline">
-                        <button type="submit" class="linklike" disabled=move || lock.pending().get() aria-busy=move || lock.pending().get().then_some("true")>"Lock now"</button>
+                        <Submit action=lock class="linklike">"Lock now"</Submit>
                     </ActionForm>
                 </div>
             })}
@@ -89,9 +89,9 @@ fn PinState(
                 <ActionForm action=change>
                     <ConfirmFields s=s_change asks=Asks::AllFactors/>
                     {pin_fields("New PIN")}
-                    <FormError error=Signal::derive(move || change.value().get().and_then(|r| r.err()))/>
+                    <ActionError action=change/>
                     <p class="alert success" role="status" hidden=move || !matches!(change.value().get(), Some(Ok(())))>"Your PIN was changed."</p>
-                    <button type="submit" disabled=move || change.pending().get() aria-busy=move || change.pending().get().then_some("true")>"Change PIN"</button>
+                    <Submit action=change>"Change PIN"</Submit>
                 </ActionForm>
             </section>
             <section class="subpanel" aria-labelledby="remove-pin-title">
@@ -102,8 +102,8 @@ fn PinState(
                 </p>
                 <ActionForm action=remove>
                     <ConfirmFields s=s_remove asks=Asks::AllFactors/>
-                    <FormError error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
-                    <button type="submit" class="danger" disabled=move || remove.pending().get() aria-busy=move || remove.pending().get().then_some("true")>"Remove PIN"</button>
+                    <ActionError action=remove/>
+                    <Submit action=remove class="danger">"Remove PIN"</Submit>
                 </ActionForm>
             </section>
         }
@@ -111,18 +111,9 @@ fn PinState(
         None => {
             let choosing = move || query.read().get("enable").is_some();
             view! {
-                <div class="switch-row">
-                    {move || {
-                        let checked = choosing();
-                        let href = if checked { "/account/security/protection" } else { "/account/security/protection?enable=1" };
-                        view! {
-                            <A href=href attr:role="switch" attr:aria-checked=if checked { "true" } else { "false" } attr:class="switch">
-                                "Enable PIN"
-                            </A>
-                        }
-                    }}
+                <SwitchRow on=false choosing=Signal::derive(choosing) href=paths::PROTECTION label="Enable PIN">
                     <p class="muted">"No PIN is set: the reports of previous days open without one."</p>
-                </div>
+                </SwitchRow>
                 {move || { let s = s.clone(); choosing().then(move || view! {
                     <section class="subpanel" aria-labelledby="set-pin-title">
                         <h3 id="set-pin-title">"Set a PIN"</h3>
@@ -134,8 +125,8 @@ fn PinState(
                         <ActionForm action=set>
                             <ConfirmFields s asks=Asks::AllFactors/>
                             {pin_fields("PIN")}
-                            <FormError error=Signal::derive(move || set.value().get().and_then(|r| r.err()))/>
-                            <button type="submit" disabled=move || set.pending().get() aria-busy=move || set.pending().get().then_some("true")>"Enable PIN"</button>
+                            <ActionError action=set/>
+                            <Submit action=set>"Enable PIN"</Submit>
                         </ActionForm>
                     </section>
                 })}}

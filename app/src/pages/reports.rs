@@ -5,7 +5,9 @@
 //! view is a link and works without JavaScript; the chart is SVG rendered on
 //! the server.
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::{load_error, Loaded};
+use crate::components::submit::Submit;
 use crate::server_fns::protection::{LockReports, UnlockReports};
 use crate::server_fns::reports::{report, reports_context, AddSampleData, ReportView, ReportsContextView};
 use leptos::prelude::*;
@@ -73,10 +75,11 @@ pub fn ReportsPage() -> impl IntoView {
         <Title text="Reporting · Warden"/>
         <div class="reports">
             <h1>"Reporting"</h1>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || context.get().map(|r| match r {
-                    Ok(ctx) if ctx.campaigns.is_empty() => view! { <EmptyAccount ctx sample/> }.into_any(),
-                    Ok(ctx) => view! {
+            <Loaded resource=context fallback=|| view! { <p class="muted">"Loading…"</p> } let:ctx>
+                {if ctx.campaigns.is_empty() {
+                    view! { <EmptyAccount ctx sample/> }.into_any()
+                } else {
+                    view! {
                         <ContextLine ctx=ctx.clone() lock/>
                         <Filters ctx query loading=loading.into()/>
                         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> } set_pending=loading.write_only()>
@@ -87,10 +90,9 @@ pub fn ReportsPage() -> impl IntoView {
                             })}
                         </Transition>
                     }
-                    .into_any(),
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+                    .into_any()
+                }}
+            </Loaded>
         </div>
     }
 }
@@ -105,10 +107,10 @@ fn EmptyAccount(ctx: ReportsContextView, sample: ServerAction<AddSampleData>) ->
                 {ctx.zone} "). To look around first, add sample data: three campaigns and 60 days of calls."
             </p>
             <ActionForm action=sample>
-                <FormError error=Signal::derive(move || sample.value().get().and_then(|r| r.err()))/>
-                <button type="submit" disabled=move || sample.pending().get() aria-busy=move || sample.pending().get().then_some("true")>
+                <ActionError action=sample/>
+                <Submit action=sample>
                     {move || if sample.pending().get() { "Adding sample data…" } else { "Add sample data" }}
-                </button>
+                </Submit>
                 <div class="progress" role="status">
                     {move || sample.pending().get().then(|| view! {
                         <progress aria-label="Adding sample data"></progress>
@@ -135,7 +137,7 @@ fn ContextLine(ctx: ReportsContextView, lock: ServerAction<LockReports>) -> impl
                     <span>{format!("Unlocked until {clock}")}</span>
                     " · "
                     <ActionForm action=lock attr:class="inline">
-                        <button type="submit" class="linklike" disabled=move || lock.pending().get() aria-busy=move || lock.pending().get().then_some("true")>"Lock now"</button>
+                        <Submit action=lock class="linklike">"Lock now"</Submit>
                     </ActionForm>
                 </div>
             }
@@ -187,7 +189,7 @@ fn Filters(ctx: ReportsContextView, query: Memo<Query>, loading: Signal<bool>) -
                         }).collect_view()}
                     </select>
                 </label>
-                <button type="submit" class="secondary" disabled=move || loading.get() aria-busy=move || loading.get().then_some("true")>"Apply"</button>
+                <Submit action=loading class="secondary">"Apply"</Submit>
             </Form>
             <Form method="GET" action="/reports" attr:class="filters">
                 <input type="hidden" name="range" value="custom"/>
@@ -200,7 +202,7 @@ fn Filters(ctx: ReportsContextView, query: Memo<Query>, loading: Signal<bool>) -
                     "To"
                     <input type="date" name="to" required max=today.clone() prop:value=move || query.get().to/>
                 </label>
-                <button type="submit" class="secondary" disabled=move || loading.get() aria-busy=move || loading.get().then_some("true")>"Show range"</button>
+                <Submit action=loading class="secondary">"Show range"</Submit>
             </Form>
         </div>
     }
@@ -218,8 +220,8 @@ fn Unlock(unlock: ServerAction<UnlockReports>) -> impl IntoView {
                     "PIN"
                     <input type="password" name="pin" inputmode="numeric" autocomplete="off" pattern="[0-9]{4,8}" minlength="4" maxlength="8" required/>
                 </label>
-                <FormError error=Signal::derive(move || unlock.value().get().and_then(|r| r.err()))/>
-                <button type="submit" disabled=move || unlock.pending().get() aria-busy=move || unlock.pending().get().then_some("true")>"Unlock"</button>
+                <ActionError action=unlock/>
+                <Submit action=unlock>"Unlock"</Submit>
             </ActionForm>
             <p class="muted">
                 <A href="/reports?range=today">"See today's figures"</A>
@@ -242,29 +244,23 @@ fn Figures(v: ReportView, query: Query) -> impl IntoView {
     let exporting = RwSignal::new(false);
     let export_status = RwSignal::new(String::new());
     let on_export = {
-        #[cfg(feature = "hydrate")]
         let url = export.clone();
         move |ev: leptos::ev::MouseEvent| {
-            #[cfg(feature = "hydrate")]
-            {
-                ev.prevent_default();
-                if exporting.get_untracked() {
-                    return;
-                }
-                exporting.set(true);
-                export_status.set("Preparing the CSV…".to_owned());
-                let url = url.clone();
-                leptos::task::spawn_local(async move {
-                    let said = match download::csv(&url).await {
-                        Ok(()) => "The CSV is ready: your browser is saving it.".to_owned(),
-                        Err(e) => format!("The export failed: {e}"),
-                    };
-                    exporting.set(false);
-                    export_status.set(said);
-                });
+            ev.prevent_default();
+            if exporting.get_untracked() {
+                return;
             }
-            #[cfg(not(feature = "hydrate"))]
-            let _ = ev;
+            exporting.set(true);
+            export_status.set("Preparing the CSV…".to_owned());
+            let url = url.clone();
+            leptos::task::spawn_local(async move {
+                let said = match crate::browser::download(&url).await {
+                    Ok(()) => "The CSV is ready: your browser is saving it.".to_owned(),
+                    Err(e) => format!("The export failed: {e}"),
+                };
+                exporting.set(false);
+                export_status.set(said);
+            });
         }
     };
     view! {
@@ -411,52 +407,6 @@ fn Chart(days: Vec<DayView>) -> impl IntoView {
                 <span class="key key-missed">"Missed"</span>
             </figcaption>
         </figure>
-    }
-}
-
-/// The CSV export fetched by the page, then handed to the browser as a file.
-#[cfg(feature = "hydrate")]
-mod download {
-    use leptos::prelude::{document, window};
-    use leptos::wasm_bindgen::{JsCast, JsValue};
-    use wasm_bindgen_futures::JsFuture;
-
-    /// What went wrong, in the server's words when it said any.
-    fn say(v: JsValue) -> String {
-        v.as_string().unwrap_or_else(|| "the connection failed".to_owned())
-    }
-
-    pub async fn csv(url: &str) -> Result<(), String> {
-        let response: web_sys::Response = JsFuture::from(window().fetch_with_str(url)).await.map_err(say)?.unchecked_into();
-        if !response.ok() {
-            // The error contract's JSON: `{ code, message }`.
-            let text = JsFuture::from(response.text().map_err(say)?).await.map_err(say)?;
-            let message = text
-                .as_string()
-                .and_then(|t| js_sys::JSON::parse(&t).ok())
-                .and_then(|j| js_sys::Reflect::get(&j, &"message".into()).ok())
-                .and_then(|m| m.as_string());
-            return Err(message.unwrap_or_else(|| format!("the server answered {}", response.status())));
-        }
-        let name = response
-            .headers()
-            .get("content-disposition")
-            .ok()
-            .flatten()
-            .and_then(|d| d.split("filename=\"").nth(1).map(|n| n.trim_end_matches('"').to_owned()))
-            .unwrap_or_else(|| "calls.csv".to_owned());
-        let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(say)?).await.map_err(say)?.unchecked_into();
-        let href = web_sys::Url::create_object_url_with_blob(&blob).map_err(say)?;
-        let a: web_sys::HtmlAnchorElement = document().create_element("a").map_err(say)?.unchecked_into();
-        a.set_href(&href);
-        a.set_download(&name);
-        a.click();
-        // Revoked once the browser has surely taken the file.
-        gloo_timers::callback::Timeout::new(60_000, move || {
-            let _ = web_sys::Url::revoke_object_url(&href);
-        })
-        .forget();
-        Ok(())
     }
 }
 

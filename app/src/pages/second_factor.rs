@@ -3,8 +3,10 @@
 //! `?method=app` and `?method=recovery` pick a method; without one the key
 //! comes first when there is one (it resists phishing, a code does not).
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::{refusal, ActionError};
 use crate::components::key_button::KeyButton;
+use crate::components::loaded::loaded;
+use crate::components::submit::Submit;
 use crate::server_fns::security_keys::{second_step_methods, start_key_sign_in, FinishKeySignIn, SecondStepView};
 use crate::server_fns::two_factor::VerifySecondFactor;
 use leptos::prelude::*;
@@ -44,10 +46,7 @@ pub fn SecondFactorPage() -> AnyView {
         <section class="card narrow">
             <h1>"Two-factor authentication"</h1>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || methods.get().map(|r| match r {
-                    Ok(m) => view! { <SecondStep m/> }.into_any(),
-                    Err(e) => load_error(e),
-                })}
+                {loaded(methods, |m| view! { <SecondStep m/> })}
             </Suspense>
             <p class="muted">"This step expires a few minutes after you entered your password."</p>
         </section>
@@ -74,7 +73,6 @@ fn SecondStep(m: SecondStepView) -> AnyView {
         };
         asked.filter(|x| offered(*x)).unwrap_or(if m.security_key { Method::Key } else { Method::App })
     };
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     let others = move || {
         let n = crate::url::encode(&next());
         let current = method();
@@ -109,8 +107,8 @@ fn SecondStep(m: SecondStepView) -> AnyView {
                             </label>
                         }.into_any()
                     }}
-                    <FormError error/>
-                    <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Verify"</button>
+                    <ActionError action=action/>
+                    <Submit action=action>"Verify"</Submit>
                 </ActionForm>
             }.into_any()
         }}
@@ -134,7 +132,7 @@ fn KeyStep(next: Signal<String>) -> AnyView {
             start=start_key_sign_in
             on_answer
             checking=finish.pending()
-            refused=Signal::derive(move || finish.value().get().and_then(|r| r.err()))
+            refused=refusal(finish)
             label="Use security key"
             needs_js="A security key needs a browser with JavaScript turned on. Use another method below."
         />

@@ -9,8 +9,11 @@
 //! says so and stays disabled, while removing is a plain form post.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::FormError;
+use crate::components::form_error::ActionError;
+use crate::components::hydrated::use_hydrated;
 use crate::components::recovery_codes::RecoveryCodeList;
+use crate::components::sign_out_others::SignOutOthers;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::security_keys::{finish_security_key, start_security_key, RemoveSecurityKey, SecurityKeyAdded, SecurityKeyView};
 use crate::server_fns::StepUpView;
@@ -45,7 +48,7 @@ pub fn SecurityKeys(keys: Vec<SecurityKeyView>, s: StepUpView, changed: RwSignal
                     <ul class="keys" aria-label="Your security keys">
                         {keys.into_iter().map(|k| view! { <KeyRow k s=s.clone() remove/> }).collect_view()}
                     </ul>
-                    <FormError error=Signal::derive(move || remove.value().get().and_then(|r| r.err()))/>
+                    <ActionError action=remove/>
                 }
                 .into_any()
             }}
@@ -78,10 +81,10 @@ fn KeyRow(k: SecurityKeyView, s: StepUpView, remove: ServerAction<RemoveSecurity
                 <ActionForm action=remove>
                     <input type="hidden" name="id" value=k.id.to_string()/>
                     <ConfirmFields s asks=Asks::AllFactors/>
-                    {sign_out_others_box(None)}
-                    <button type="submit" class="danger" disabled=move || remove.pending().get() aria-busy=move || remove.pending().get().then_some("true")>
+                    <SignOutOthers/>
+                    <Submit action=remove class="danger">
                         {label}
-                    </button>
+                    </Submit>
                 </ActionForm>
             </details>
         </li>
@@ -93,8 +96,7 @@ fn KeyRow(k: SecurityKeyView, s: StepUpView, remove: ServerAction<RemoveSecurity
 /// cannot be used; in a browser without WebAuthn it says that instead.
 #[component]
 fn AddKey(s: StepUpView, changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> AnyView {
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    let hydrated = use_hydrated();
     let can = move || hydrated.get() && crate::webauthn::supported();
     let busy = RwSignal::new(false);
     let step = RwSignal::new(None::<&'static str>);
@@ -162,7 +164,7 @@ fn AddKey(s: StepUpView, changed: RwSignal<u32>, added: RwSignal<Option<Security
                 <input type="checkbox" node_ref=passkey name="passkey"/>
                 "Passkey: also sign in with it alone, without typing a password (the key or device checks your PIN, fingerprint or face)"
             </label>
-            {sign_out_others_box(Some(others))}
+            <SignOutOthers node_ref=others/>
             <div class="progress" role="status">
                 {move || step.get().map(|s| view! { <progress aria-label="Adding the key"></progress> <span>{s}</span> })}
             </div>
@@ -171,18 +173,6 @@ fn AddKey(s: StepUpView, changed: RwSignal<u32>, added: RwSignal<Option<Security
         </form>
     }
     .into_any()
-}
-
-/// Ticked by default, as everywhere a second factor changes: the moment to
-/// shut out whoever else may hold a session (ASVS 7.4.3).
-fn sign_out_others_box(node: Option<NodeRef<leptos::html::Input>>) -> AnyView {
-    match node {
-        Some(node_ref) => view! {
-            <label class="check"><input type="checkbox" node_ref=node_ref name="sign_out_others" checked/>"Sign out of other devices"</label>
-        }
-        .into_any(),
-        None => view! { <label class="check"><input type="checkbox" name="sign_out_others" checked/>"Sign out of other devices"</label> }.into_any(),
-    }
 }
 
 /// A key just added, said once, with the recovery codes it came with.

@@ -6,7 +6,9 @@
 
 use crate::components::confirm_fields::{Asks, ConfirmPanel};
 use crate::components::email_banner::EmailBanner;
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
+use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::server_fns::{list_sessions, step_up_status, ConfirmIdentity, EndSession, SessionView, SessionsView, StepUpView};
 use leptos::prelude::*;
@@ -24,7 +26,6 @@ pub fn SessionsPage() -> impl IntoView {
         move || (end.version().get(), confirm.version().get(), number("page"), number("activity")),
         |(_, _, p, a)| async move { Ok::<_, proto::ApiError>((list_sessions(p, Some(a)).await?, step_up_status().await?)) },
     );
-    let end_error = Signal::derive(move || end.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Login Security · Warden"/>
         <section class="panel" aria-labelledby="login-security">
@@ -39,13 +40,10 @@ pub fn SessionsPage() -> impl IntoView {
                 <A href="/account/security/sessions/log-out-all">"Log out of all devices"</A>
             </div>
             <EmailBanner/>
-            <FormError error=end_error/>
-            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
-                {move || data.get().map(|r| match r {
-                    Ok((v, s)) => view! { <SessionLists v s end confirm/> }.into_any(),
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+            <ActionError action=end/>
+            <Loaded resource=data fallback=|| view! { <p class="muted">"Loading sessions…"</p> } let((v, s))>
+                <SessionLists v s end confirm/>
+            </Loaded>
         </section>
     }
 }
@@ -122,16 +120,15 @@ fn SessionItem(s: SessionView, end: ServerAction<EndSession>, confirmed: bool) -
             {(active && !s.this_device).then(|| view! {
                 <ActionForm action=end>
                     <input type="hidden" name="session_id" value=s.id/>
-                    <button
-                        type="submit"
+                    <Submit
+                        action=end
                         class="secondary"
-                        aria-label=end_label
-                        title=(!confirmed).then_some("Confirm it's you above first")
-                        disabled=move || !confirmed || end.pending().get()
-                        aria-busy=move || end.pending().get().then_some("true")
+                        blocked=!confirmed
+                        attr:aria-label=end_label
+                        attr:title=(!confirmed).then_some("Confirm it's you above first")
                     >
                         "End"
-                    </button>
+                    </Submit>
                 </ActionForm>
             })}
         </li>

@@ -2,8 +2,9 @@
 //! (a discoverable credential that checked the person's PIN or biometrics:
 //! both factors in one touch).
 
-use crate::components::form_error::FormError;
+use crate::components::form_error::{refusal, ActionError};
 use crate::components::key_button::KeyButton;
+use crate::components::submit::Submit;
 use crate::server_fns::security_keys::{start_passkey_sign_in, FinishPasskeySignIn};
 use crate::server_fns::SignIn;
 use leptos::prelude::*;
@@ -28,7 +29,6 @@ pub fn SignInPage() -> AnyView {
     let query = use_query_map();
     let message = move || query.read().get("reason").and_then(|r| notice(&r));
     let next = move || query.read().get("next").unwrap_or_default();
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     view! {
         <Title text="Sign in · Warden"/>
         <section class="card narrow">
@@ -44,8 +44,8 @@ pub fn SignInPage() -> AnyView {
                     "Password"
                     <input type="password" name="password" autocomplete="current-password" required/>
                 </label>
-                <FormError error/>
-                <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Sign in"</button>
+                <ActionError action=action/>
+                <Submit action=action>"Sign in"</Submit>
             </ActionForm>
             <PasskeySignIn next=Signal::derive(next)/>
             <p><a href="/password/forgot">"Forgot your password?"</a></p>
@@ -71,7 +71,7 @@ fn PasskeySignIn(next: Signal<String>) -> AnyView {
                 start=start_passkey_sign_in
                 on_answer
                 checking=finish.pending()
-                refused=Signal::derive(move || finish.value().get().and_then(|r| r.err()))
+                refused=refusal(finish)
                 label="Sign in with a passkey"
                 class="secondary"
                 needs_js="Passkeys need a browser with JavaScript turned on."

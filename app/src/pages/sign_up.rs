@@ -1,6 +1,7 @@
 //! Create an account: email, username, password twice.
 
-use crate::components::form_error::FormError;
+use crate::components::form_error::ActionError;
+use crate::components::submit::Submit;
 use crate::server_fns::SignUp;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -8,11 +9,10 @@ use leptos_meta::Title;
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
-    let error = Signal::derive(move || action.value().get().and_then(|r| r.err()));
     // Days in Reporting are the person's: the browser says its zone once
     // JavaScript runs; without it the account starts on UTC.
     let zone = RwSignal::new(String::new());
-    Effect::new(move |_| zone.set(crate::components::time_zone::browser_time_zone().unwrap_or_default()));
+    Effect::new(move |_| zone.set(crate::browser::time_zone().unwrap_or_default()));
     view! {
         <Title text="Sign up · Warden"/>
         <section class="card narrow">
@@ -33,8 +33,8 @@ pub fn SignUpPage() -> impl IntoView {
                     <input type="password" name="confirm_password" autocomplete="new-password" required minlength="8"/>
                 </label>
                 <input type="hidden" name="time_zone" prop:value=move || zone.get()/>
-                <FormError error/>
-                <button type="submit" disabled=move || action.pending().get() aria-busy=move || action.pending().get().then_some("true")>"Sign up"</button>
+                <ActionError action=action/>
+                <Submit action=action>"Sign up"</Submit>
             </ActionForm>
             <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
         </section>

@@ -1,7 +1,9 @@
 //! The account's time zone: the days Reporting counts in, and the clock
 //! times are shown on. Set at sign-up from the browser's zone; changed here.
 
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
+use crate::components::submit::Submit;
 use crate::server_fns::reports::{time_zone_status, SetTimeZone};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,7 +15,7 @@ pub fn TimeZonePage() -> impl IntoView {
     let status = Resource::new(move || save.version().get(), |_| time_zone_status());
     // Only the hydrated page knows the browser's zone.
     let browser = RwSignal::new(None::<String>);
-    Effect::new(move |_| browser.set(crate::components::time_zone::browser_time_zone()));
+    Effect::new(move |_| browser.set(crate::browser::time_zone()));
     view! {
         <Title text="Time zone · Warden"/>
         <section class="card narrow" aria-labelledby="tz-title">
@@ -23,39 +25,35 @@ pub fn TimeZonePage() -> impl IntoView {
                 "Every time on these pages and in Warden's mails is shown on this zone's clock, and Reporting counts "
                 "calls by its days: “Today” and “previous days” start at midnight here, daylight saving included."
             </p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || status.get().map(|r| match r {
-                    Ok(v) => {
-                        let current = v.zone.clone();
-                        view! {
-                            <p>"Your time zone: " <strong>{v.zone.clone()}</strong></p>
+            <Loaded resource=status fallback=|| view! { <p class="muted">"Loading…"</p> } let:v>
+                {
+                    let current = v.zone.clone();
+                    view! {
+                        <p>"Your time zone: " <strong>{v.zone.clone()}</strong></p>
+                        <ActionForm action=save>
+                            <label>
+                                "Time zone"
+                                <select name="zone" required>
+                                    {v.zones.into_iter().map(|z| {
+                                        let selected = z == current;
+                                        let label = z.clone();
+                                        view! { <option value=z selected=selected>{label}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </label>
+                            <ActionError action=save/>
+                            <p class="alert success" role="status" hidden=move || !matches!(save.value().get(), Some(Ok(())))>"Saved."</p>
+                            <Submit action=save>"Save"</Submit>
+                        </ActionForm>
+                        {move || browser.get().filter(|b| *b != v.zone).map(|b| view! {
                             <ActionForm action=save>
-                                <label>
-                                    "Time zone"
-                                    <select name="zone" required>
-                                        {v.zones.into_iter().map(|z| {
-                                            let selected = z == current;
-                                            let label = z.clone();
-                                            view! { <option value=z selected=selected>{label}</option> }
-                                        }).collect_view()}
-                                    </select>
-                                </label>
-                                <FormError error=Signal::derive(move || save.value().get().and_then(|r| r.err()))/>
-                                <p class="alert success" role="status" hidden=move || !matches!(save.value().get(), Some(Ok(())))>"Saved."</p>
-                                <button type="submit" disabled=move || save.pending().get() aria-busy=move || save.pending().get().then_some("true")>"Save"</button>
+                                <input type="hidden" name="zone" value=b.clone()/>
+                                <Submit action=save class="secondary">{format!("Use this browser's zone ({b})")}</Submit>
                             </ActionForm>
-                            {move || browser.get().filter(|b| *b != v.zone).map(|b| view! {
-                                <ActionForm action=save>
-                                    <input type="hidden" name="zone" value=b.clone()/>
-                                    <button type="submit" class="secondary" disabled=move || save.pending().get() aria-busy=move || save.pending().get().then_some("true")>{format!("Use this browser's zone ({b})")}</button>
-                                </ActionForm>
-                            })}
-                        }
-                        .into_any()
+                        })}
                     }
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+                }
+            </Loaded>
             <p class="muted"><A href="/reports">"Back to Reporting"</A></p>
         </section>
     }

@@ -7,9 +7,14 @@
 //! JavaScript; adding a key needs it (WebAuthn has no form post).
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
-use crate::components::form_error::{load_error, FormError};
+use crate::components::form_error::ActionError;
+use crate::components::loaded::Loaded;
 use crate::components::recovery_codes::RecoveryCodeList;
+use crate::components::sign_out_others::SignOutOthers;
+use crate::components::submit::Submit;
+use crate::components::switch_row::SwitchRow;
 use crate::components::when::When;
+use crate::gate::paths;
 use crate::pages::security_keys::{KeyAdded, SecurityKeys};
 use crate::server_fns::security_keys::security_keys;
 use crate::server_fns::two_factor::{
@@ -18,7 +23,6 @@ use crate::server_fns::two_factor::{
 use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use proto::ApiError;
 
@@ -52,17 +56,12 @@ pub fn TwoFactorPage() -> impl IntoView {
             </p>
             {move || new_codes.get().map(|codes| view! { <RecoveryCodeList codes=codes.0/> })}
             <KeyAdded added=key_added/>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || status.get().map(|r| match r {
-                    Ok((mut v, keys, s)) => view! {
-                        // Codes carried over a plain form post (JavaScript off), shown once.
-                        {v.fresh_codes.take().filter(|_| new_codes.get_untracked().is_none()).map(|c| view! { <RecoveryCodeList codes=c.0/> })}
-                        <TwoFactorState v keys=keys.len() s=s.clone() start confirm disable regenerate/>
-                        <SecurityKeys keys s changed=keys_changed added=key_added/>
-                    }.into_any(),
-                    Err(e) => load_error(e),
-                })}
-            </Transition>
+            <Loaded resource=status fallback=|| view! { <p class="muted">"Loading…"</p> } let((mut v, keys, s))>
+                // Codes carried over a plain form post (JavaScript off), shown once.
+                {v.fresh_codes.take().filter(|_| new_codes.get_untracked().is_none()).map(|c| view! { <RecoveryCodeList codes=c.0/> })}
+                <TwoFactorState v keys=keys.len() s=s.clone() start confirm disable regenerate/>
+                <SecurityKeys keys s changed=keys_changed added=key_added/>
+            </Loaded>
         </section>
     }
 }
@@ -83,13 +82,12 @@ fn TwoFactorState(
     let (s_regenerate, s_disable) = (s.clone(), s.clone());
     match v.enabled_since {
         Some(since) => view! {
-            <div class="switch-row">
-                <span role="switch" aria-checked="true" aria-disabled="true" class="switch on">"Enable 2FA"</span>
+            <SwitchRow on=true href=paths::TWO_FACTOR label="Enable 2FA">
                 <p>
                     <strong>"Two-factor authentication is on"</strong>
                     " since " <When at=since absolute=true/> "."
                 </p>
-            </div>
+            </SwitchRow>
             <p>
                 "Method: " <strong>"Authenticator App"</strong>
                 {(keys > 0).then(|| view! { " and " <strong>{if keys == 1 { "a security key".to_owned() } else { format!("{keys} security keys") }}</strong> })}
@@ -100,11 +98,11 @@ fn TwoFactorState(
                 <p class="muted">"Your old recovery codes stop working at once."</p>
                 <ActionForm action=regenerate>
                     <ConfirmFields s=s_regenerate asks=Asks::AllFactors/>
-                    {sign_out_others_box()}
-                    <FormError error=Signal::derive(move || regenerate.value().get().and_then(|r| r.err()))/>
-                    <button type="submit" class="secondary" disabled=move || regenerate.pending().get() aria-busy=move || regenerate.pending().get().then_some("true")>
+                    <SignOutOthers/>
+                    <ActionError action=regenerate/>
+                    <Submit action=regenerate class="secondary">
                         "Regenerate recovery codes"
-                    </button>
+                    </Submit>
                 </ActionForm>
             </section>
             <section class="subpanel" aria-labelledby="disable-title">
@@ -112,18 +110,17 @@ fn TwoFactorState(
                 <p class="muted">"Signing in will ask for your password only."</p>
                 <ActionForm action=disable>
                     <ConfirmFields s=s_disable asks=Asks::AllFactors/>
-                    {sign_out_others_box()}
-                    <FormError error=Signal::derive(move || disable.value().get().and_then(|r| r.err()))/>
-                    <button type="submit" class="danger" disabled=move || disable.pending().get() aria-busy=move || disable.pending().get().then_some("true")>"Disable 2FA"</button>
+                    <SignOutOthers/>
+                    <ActionError action=disable/>
+                    <Submit action=disable class="danger">"Disable 2FA"</Submit>
                 </ActionForm>
             </section>
         }
         .into_any(),
         None if keys > 0 => view! {
-            <div class="switch-row">
-                <span role="switch" aria-checked="true" aria-disabled="true" class="switch on">"Enable 2FA"</span>
+            <SwitchRow on=true href=paths::TWO_FACTOR label="Enable 2FA">
                 <p><strong>"Two-factor authentication is on"</strong> ": signing in asks for your security key."</p>
-            </div>
+            </SwitchRow>
             <p>"Method: " <strong>{if keys == 1 { "Security key".to_owned() } else { format!("Security keys ({keys})") }}</strong></p>
             <p>{format!("Recovery codes left: {}", v.recovery_codes_left)}</p>
             <p class="muted">"To turn two-factor authentication off, remove every key below."</p>
@@ -139,18 +136,9 @@ fn TwoFactorState(
             let pending = v.pending.clone();
             let on = pending.is_some();
             view! {
-                <div class="switch-row">
-                    {move || {
-                        let checked = on || choosing();
-                        let href = if checked { "/account/security/2fa" } else { "/account/security/2fa?enable=1" };
-                        view! {
-                            <A href=href attr:role="switch" attr:aria-checked=if checked { "true" } else { "false" } attr:class="switch">
-                                "Enable 2FA"
-                            </A>
-                        }
-                    }}
+                <SwitchRow on=false choosing=Signal::derive(move || on || choosing()) href=paths::TWO_FACTOR label="Enable 2FA">
                     <p class="muted">"Two-factor authentication is off."</p>
-                </div>
+                </SwitchRow>
                 {move || { let s = s.clone(); (on || choosing()).then(move || view! {
                     <fieldset class="methods">
                         <legend>"Method"</legend>
@@ -177,17 +165,16 @@ fn AppMethod(start: ServerAction<StartTotp>, s: StepUpView, on: bool) -> impl In
         <ActionForm action=start>
             {asked.then(|| view! { <p class="muted">"First confirm it is you, then choose a method."</p> })}
             <ConfirmFields s asks=Asks::AllFactors/>
-            <button type="submit" class:selected=on aria-pressed=if on { "true" } else { "false" } disabled=move || start.pending().get() aria-busy=move || start.pending().get().then_some("true")>
+            <Submit action=start pressed=on>
                 "Authenticator App"
-            </button>
+            </Submit>
         </ActionForm>
-        <FormError error=Signal::derive(move || start.value().get().and_then(|r| r.err()))/>
+        <ActionError action=start/>
     }
 }
 
 #[component]
 fn Enrol(p: EnrolmentView, confirm: ServerAction<ConfirmTotp>) -> impl IntoView {
-    let error = Signal::derive(move || confirm.value().get().and_then(|r| r.err()));
     view! {
         <div class="enrol">
             <ol>
@@ -208,21 +195,10 @@ fn Enrol(p: EnrolmentView, confirm: ServerAction<ConfirmTotp>) -> impl IntoView 
                     "Six-digit code"
                     <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7" required/>
                 </label>
-                {sign_out_others_box()}
-                <FormError error/>
-                <button type="submit" disabled=move || confirm.pending().get() aria-busy=move || confirm.pending().get().then_some("true")>"Enable"</button>
+                <SignOutOthers/>
+                <ActionError action=confirm/>
+                <Submit action=confirm>"Enable"</Submit>
             </ActionForm>
         </div>
-    }
-}
-
-/// Ticked by default, as on the Password page: a change to the second factor
-/// is the moment to shut out whoever else may hold a session (ASVS 7.4.3).
-fn sign_out_others_box() -> impl IntoView {
-    view! {
-        <label class="check">
-            <input type="checkbox" name="sign_out_others" checked/>
-            "Sign out of other devices"
-        </label>
     }
 }
