@@ -61,7 +61,8 @@ pub fn Submit(
     .attr("class", class)
 }
 
-#[cfg(test)]
+// Rendered to HTML, which needs the server half of the view layer.
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
     use crate::server_fns::SignOut;

@@ -42,7 +42,8 @@ pub fn SwitchRow(
     }
 }
 
-#[cfg(test)]
+// Rendered to HTML, which needs the server half of the view layer.
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
     use leptos_router::components::Router;
