@@ -221,11 +221,32 @@ impl Warden {
         Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings, sessions_lapsed, unverified_accounts })
     }
 
-    /// The ports, for the server's adapters (the mail worker, the REST
-    /// door's rate limit, start-up and shutdown) and for tests. The doors'
-    /// pages and server functions go through the slices and never need it.
-    pub fn deps(&self) -> &Deps {
-        &self.deps
+    /// The database, for the server's adapters (the mail worker reads its
+    /// queue, shutdown closes it) and for tests. The doors' pages, server
+    /// functions and REST handlers go through the slices instead; the
+    /// ports as a bag (`Deps`) stay inside the domain.
+    pub fn pool(&self) -> &sqlx::AnyPool {
+        self.deps.pool()
+    }
+    /// The store and its backend (SQLite or PostgreSQL).
+    pub fn store(&self) -> &Store {
+        &self.deps.store
+    }
+    /// The key ring that seals values at rest (the mail worker opens queued bodies with it).
+    pub fn secret_box(&self) -> &SecretBox {
+        &self.deps.secret_box
+    }
+    /// The mail queue's wake-up, for the mail worker.
+    pub fn outbox(&self) -> &Outbox {
+        &self.deps.outbox
+    }
+    /// The limiter, for the REST door's admission (its per-account rate).
+    pub fn limiter(&self) -> &Limiter {
+        &self.deps.limiter
+    }
+    /// Unix milliseconds from the clock.
+    pub fn now_ms(&self) -> i64 {
+        self.deps.now_ms()
     }
     pub fn config(&self) -> &Config {
         &self.cfg

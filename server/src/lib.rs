@@ -323,7 +323,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let worker = mail::MailWorker::new(warden.clone(), transport, &config.mail_from)?.spawn_until(stops.clone());
     spawn_sweeper(warden.clone());
     spawn_usage_flusher(warden.clone());
-    let backend = warden.deps().store.backend;
+    let backend = warden.store().backend;
     if backend == domain::support::db::Backend::Postgres && !config.single_instance && config.secret_key.is_none() {
         tracing::warn!(
             "several instances and no WARDEN_SECRET_KEY: each instance seals with the key file in its own data folder, so one cannot \
@@ -346,7 +346,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     // Closing the pool lets SQLite fold its WAL back into the database file.
-    if tokio::time::timeout(std::time::Duration::from_secs(5), warden.deps().pool().close()).await.is_err() {
+    if tokio::time::timeout(std::time::Duration::from_secs(5), warden.pool().close()).await.is_err() {
         tracing::warn!("the database connections did not close within 5 s");
     }
     tracing::info!(

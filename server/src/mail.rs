@@ -260,7 +260,7 @@ impl MailWorker {
     /// released. The task ends with what happened after the stop.
     pub fn spawn_until(self, stops: WorkerStops) -> tokio::task::JoinHandle<Stopped> {
         tokio::spawn(async move {
-            let wakeup = self.warden.deps().outbox.wakeup();
+            let wakeup = self.warden.outbox().wakeup();
             let mut stopped = Stopped::default();
             while !stops.stop.is_cancelled() {
                 let pass = self.pass(&stops).await;
@@ -282,7 +282,7 @@ impl MailWorker {
 
     /// One batch; no new claim once `stops.stop` is cancelled.
     async fn pass(&self, stops: &WorkerStops) -> Pass {
-        let pool = self.warden.deps().pool();
+        let pool = self.warden.pool();
         let due = match queue::due(pool, self.warden.now(), BATCH).await {
             Ok(due) => due,
             Err(e) => {
@@ -313,11 +313,11 @@ impl MailWorker {
     /// Claims and sends one mail. `NotSent`: another worker holds it, or
     /// this attempt failed and is rescheduled.
     async fn attempt(&self, q: &QueuedMail, stops: &WorkerStops) -> domain::Result<Attempt> {
-        let pool = self.warden.deps().pool();
+        let pool = self.warden.pool();
         let now = self.warden.now();
         let Some(attempt) = queue::claim(pool, q.id, now).await? else { return Ok(Attempt::NotSent) };
         // Opened only now, in memory, for this attempt.
-        let mail = match q.open(&self.warden.deps().secret_box) {
+        let mail = match q.open(self.warden.secret_box()) {
             Ok(mail) => mail,
             Err(e) => {
                 // The key that sealed it is missing from the ring: retried, so

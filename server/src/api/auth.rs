@@ -134,7 +134,7 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
         Some(Ok(raw)) => Some(raw.to_owned()),
     };
     let warden = &state.warden;
-    let limiter = &warden.deps().limiter;
+    let limiter = &warden.limiter();
     let budgets = Budget::client(LimitKind::ApiTokenIp, &meta.ip, state.limits.refused_tokens, OnSuccess::Refund);
     let attempt = match limiter.attempt(budgets.to_vec(), warden.now()).await {
         Ok(a) => a,
@@ -166,7 +166,7 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
     let busy = state.load.in_flight() > state.limits.busy_in_flight;
     let limit = if busy { state.limits.busy_quota } else { state.limits.quota };
     let key = LimitKey::account(LimitKind::Api, bearer.account);
-    let decision = match limiter.take(&key, Rate { max: limit, per_secs: 60 }, warden.deps().now_ms()).await {
+    let decision = match limiter.take(&key, Rate { max: limit, per_secs: 60 }, warden.now_ms()).await {
         Ok(d) => d,
         Err(e) => return Problem::from(e).into_response(),
     };

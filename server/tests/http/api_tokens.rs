@@ -75,7 +75,7 @@ async fn creating_needs_the_username_and_password_and_shows_the_token_once(app: 
 
     // Only the SHA-256 is stored, and nothing else that holds the token.
     use sqlx::Row;
-    let rows = sqlx::query("SELECT * FROM api_tokens").fetch_all(app.warden.deps().pool()).await.expect("rows");
+    let rows = sqlx::query("SELECT * FROM api_tokens").fetch_all(app.warden.pool()).await.expect("rows");
     assert_eq!(rows.len(), 1);
     let hash: String = rows[0].get("token_hash");
     assert_eq!(hash, domain::support::random::token_hash(&token));
@@ -277,7 +277,7 @@ async fn a_password_change_keeps_tokens_and_delete_all_ends_them(app: TestApp) {
     let account = a.account().expect("account");
     let other = app.signed_in_user("eli", PW, CHROME_WINDOWS).await;
     let kept = create(&app, &actor(&app, &other).await, &form("one", "eli", PW)).await.expect("created");
-    let mut tx = app.warden.deps().pool().begin().await.expect("begin");
+    let mut tx = app.warden.pool().begin().await.expect("begin");
     assert_eq!(api_tokens::delete_all(&mut tx, account, now(&app)).await.expect("delete all"), 2);
     tx.commit().await.expect("commit");
     for t in [&one, &two] {

@@ -188,7 +188,7 @@ async fn usage_is_counted_in_memory_flushed_additively_and_charted(app: TestApp)
     let id = ApiTokenId::new(made["id"].as_i64().expect("id"));
     let tokens = app.warden.api_tokens();
     let rows = || async {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_token_usage").fetch_one(app.warden.deps().pool()).await.expect("count");
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_token_usage").fetch_one(app.warden.pool()).await.expect("count");
         n
     };
     for limited in [false, false, false, true, true] {

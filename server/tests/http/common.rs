@@ -366,7 +366,7 @@ impl TestApp {
     /// request would have changed in the table.
     pub async fn every_session_row(&self) -> Vec<String> {
         use sqlx::{Column, Row};
-        let rows = sqlx::query("SELECT * FROM sessions ORDER BY id").fetch_all(self.warden.deps().pool()).await.expect("read sessions");
+        let rows = sqlx::query("SELECT * FROM sessions ORDER BY id").fetch_all(self.warden.pool()).await.expect("read sessions");
         rows.iter()
             .map(|row| {
                 let mut line = String::new();
@@ -384,18 +384,14 @@ impl TestApp {
 
     /// When and why the table says session `id` ended (`None`s while it says active).
     pub async fn session_end(&self, id: &str) -> (Option<i64>, Option<String>) {
-        sqlx::query_as("SELECT ended_at, end_reason FROM sessions WHERE id = $1")
-            .bind(id)
-            .fetch_one(self.warden.deps().pool())
-            .await
-            .expect("session row")
+        sqlx::query_as("SELECT ended_at, end_reason FROM sessions WHERE id = $1").bind(id).fetch_one(self.warden.pool()).await.expect("session row")
     }
 
     /// Queues a mail on its own (as a change would, without the change) and
     /// wakes the mail worker.
     pub async fn queue_mail(&self, mail: &domain::outbox::Mail) -> domain::Result<()> {
-        domain::outbox::enqueue(self.warden.deps().pool(), &self.warden.deps().secret_box, mail, self.warden.now()).await?;
-        self.warden.deps().outbox.queued();
+        domain::outbox::enqueue(self.warden.pool(), self.warden.secret_box(), mail, self.warden.now()).await?;
+        self.warden.outbox().queued();
         Ok(())
     }
 
@@ -415,13 +411,13 @@ impl TestApp {
         sqlx::query("SELECT to_addr, subject, text_body, html_body, body_id FROM mail_queue WHERE to_addr = $1 AND next_attempt_at <= $2 ORDER BY id")
             .bind(to)
             .bind(self.warden.now())
-            .fetch_all(self.warden.deps().pool())
+            .fetch_all(self.warden.pool())
             .await
             .expect("read mail_queue")
             .iter()
             .map(|r| {
                 let sealed = domain::outbox::SealedBodies { body_id: r.get("body_id"), text: r.get("text_body"), html: r.get("html_body") };
-                let (text, html) = sealed.open(&self.warden.deps().secret_box, to).expect("a queued body opens with the server's key");
+                let (text, html) = sealed.open(self.warden.secret_box(), to).expect("a queued body opens with the server's key");
                 QueuedMail { to: r.get("to_addr"), subject: r.get("subject"), text, html }
             })
             .collect()

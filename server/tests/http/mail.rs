@@ -120,7 +120,7 @@ struct Row {
 
 async fn rows(app: &TestApp) -> Vec<Row> {
     sqlx::query_as("SELECT attempts, next_attempt_at, lease_until, sent_at, failed_at, last_error, text_body FROM mail_queue ORDER BY id")
-        .fetch_all(app.warden.deps().pool())
+        .fetch_all(app.warden.pool())
         .await
         .expect("read queue")
 }
@@ -364,13 +364,13 @@ on_both_backends!(
 );
 
 async fn a_claimed_mail_is_held_until_its_lease_runs_out(app: TestApp) {
-    let pool = app.warden.deps().pool();
+    let pool = app.warden.pool();
     let now = app.warden.now();
     app.queue_mail(&reset_mail("zoe@example.com")).await.expect("queue");
     let due = queue::due(pool, now, 10).await.expect("due");
     assert_eq!(due.len(), 1);
     let id = due[0].id;
-    assert_eq!(due[0].open(&app.warden.deps().secret_box).expect("opens with the server's key"), reset_mail("zoe@example.com"));
+    assert_eq!(due[0].open(app.warden.secret_box()).expect("opens with the server's key"), reset_mail("zoe@example.com"));
 
     assert_eq!(queue::claim(pool, id, now).await.expect("claim"), Some(1));
     assert_eq!(queue::claim(pool, id, now).await.expect("claim"), None, "a second claim loses");
@@ -420,7 +420,7 @@ async fn two_workers_never_send_the_same_mail_twice(app: TestApp) {
 /// copy of the database (a replica, a backup) can read.
 async fn everything_in_the_queue(app: &TestApp) -> String {
     use sqlx::{Column, Row};
-    let rows = sqlx::query("SELECT * FROM mail_queue").fetch_all(app.warden.deps().pool()).await.expect("read queue");
+    let rows = sqlx::query("SELECT * FROM mail_queue").fetch_all(app.warden.pool()).await.expect("read queue");
     let mut out = String::new();
     for row in &rows {
         for (i, column) in row.columns().iter().enumerate() {

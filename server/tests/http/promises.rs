@@ -136,7 +136,7 @@ async fn a_sessions_token_ends_a_session_and_leaves_the_device_cookie(app: TestA
     // The browser keeps its own sign-in budget: its device cookie works.
     let rows: Vec<(Option<i64>,)> = sqlx::query_as("SELECT revoked_at FROM device_cookies WHERE account_id = $1")
         .bind(a.account().expect("a").get())
-        .fetch_all(app.warden.deps().pool())
+        .fetch_all(app.warden.pool())
         .await
         .expect("rows");
     assert!(rows.iter().all(|(r,)| r.is_none()), "no device cookie revoked by a token: {rows:?}");
@@ -269,12 +269,12 @@ async fn the_cap_trims_only_noise_never_the_owners_history(app: TestApp) {
     for i in 0..(cap + 50) {
         app.clock.advance(1);
         let e = domain::events::Event::with_detail(EventKind::SignedOut, format!("noise {i}"));
-        domain::events::record(app.warden.deps().pool(), Some(account), &e, &meta, app.warden.now()).await.expect("record");
+        domain::events::record(app.warden.pool(), Some(account), &e, &meta, app.warden.now()).await.expect("record");
     }
     app.warden.sweep().await.expect("sweep");
     let kinds: Vec<(String,)> = sqlx::query_as("SELECT kind FROM security_events WHERE account_id = $1")
         .bind(account.get())
-        .fetch_all(app.warden.deps().pool())
+        .fetch_all(app.warden.pool())
         .await
         .expect("rows");
     let count = |k: &str| kinds.iter().filter(|(x,)| x == k).count();

@@ -115,7 +115,7 @@ async fn setting_a_pin_needs_the_password_and_refuses_trivial_pins(app: TestApp)
     let events = b.sessions(0).await["events"].to_string();
     assert!(events.contains("Protection PIN set"), "{events}");
     // Only a hash is stored.
-    let (hash,): (String,) = sqlx::query_as("SELECT pin_hash FROM pins").fetch_one(app.warden.deps().pool()).await.expect("pin row");
+    let (hash,): (String,) = sqlx::query_as("SELECT pin_hash FROM pins").fetch_one(app.warden.pool()).await.expect("pin row");
     assert!(hash.starts_with("$argon2id$") && !hash.contains(PIN), "{hash}");
 }
 
@@ -366,6 +366,6 @@ async fn another_accounts_campaign_is_not_found_and_sample_data_is_added_once(ap
     }
     let r = b.call("add_sample_data", &[]).await;
     assert_eq!(code_of(&r), "invalid_input", "sample data only for an empty account: {}", r.body);
-    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM campaigns").fetch_one(app.warden.deps().pool()).await.expect("count");
+    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM campaigns").fetch_one(app.warden.pool()).await.expect("count");
     assert_eq!(n.0, 6, "three each");
 }

@@ -30,7 +30,7 @@ async fn account(app: &TestApp, name: &str) -> AccountId {
         .bind(name)
         .bind(format!("{name}@example.com"))
         .bind(app.warden.now())
-        .fetch_one(app.warden.deps().pool())
+        .fetch_one(app.warden.pool())
         .await
         .expect("insert account");
     AccountId::new(id)
@@ -49,7 +49,7 @@ async fn try_campaign(app: &TestApp, account: AccountId, name: &str) -> Result<i
     .bind(name)
     .bind(name.to_lowercase())
     .bind(app.warden.now())
-    .fetch_one(app.warden.deps().pool())
+    .fetch_one(app.warden.pool())
     .await
 }
 
@@ -77,7 +77,7 @@ async fn call(app: &TestApp, account: AccountId, campaign: i64, c: Call<'_>) -> 
     .bind(c.outcome.code())
     .bind(c.revenue)
     .bind(c.tags)
-    .fetch_one(app.warden.deps().pool())
+    .fetch_one(app.warden.pool())
     .await
     .expect("insert call")
 }
@@ -92,7 +92,7 @@ fn local(zone: &Zone, d: Date, hh: i8, mm: i8) -> i64 {
 }
 
 async fn report(app: &TestApp, account: AccountId, zone: &Zone, from: Date, to: Date, campaign: Option<i64>) -> store::Report {
-    store::report(app.warden.deps().pool(), account, zone, from, to, campaign).await.expect("report")
+    store::report(app.warden.pool(), account, zone, from, to, campaign).await.expect("report")
 }
 
 fn calls_per_day(r: &store::Report) -> Vec<(Date, i64)> {
@@ -176,11 +176,11 @@ async fn a_report_counts_calls_by_the_persons_days_across_daylight_saving(app: T
 async fn a_report_can_be_narrowed_to_one_campaign_and_lists_every_campaign(app: TestApp) {
     let utc = Zone::utc();
     let anna = account(&app, "anna").await;
-    assert!(!store::has_any_campaign(app.warden.deps().pool(), anna).await.expect("read"));
+    assert!(!store::has_any_campaign(app.warden.pool(), anna).await.expect("read"));
     let banana = campaign(&app, anna, "banana Radio").await;
     let apple = campaign(&app, anna, "Apple Ads").await;
     let quiet = campaign(&app, anna, "Cherry (quiet)").await;
-    assert!(store::has_any_campaign(app.warden.deps().pool(), anna).await.expect("read"));
+    assert!(store::has_any_campaign(app.warden.pool(), anna).await.expect("read"));
     let day = |d: i8| local(&utc, date(2026, 5, d), 12, 0);
     call(&app, anna, apple, Call { at: day(1), outcome: Outcome::Answered, duration: 100, revenue: Some(2500), tags: "sale" }).await;
     call(&app, anna, apple, Call { at: day(2), outcome: Outcome::Missed, duration: 0, revenue: None, tags: "" }).await;
@@ -200,13 +200,13 @@ async fn a_report_can_be_narrowed_to_one_campaign_and_lists_every_campaign(app: 
     let none = report(&app, anna, &utc, date(2026, 5, 1), date(2026, 5, 3), Some(quiet)).await;
     assert_eq!((none.totals, none.campaigns.len()), (Totals::default(), 1));
 
-    let names: Vec<_> = store::campaigns(app.warden.deps().pool(), anna).await.expect("campaigns").into_iter().map(|c| c.name).collect();
+    let names: Vec<_> = store::campaigns(app.warden.pool(), anna).await.expect("campaigns").into_iter().map(|c| c.name).collect();
     assert_eq!(names, ["Apple Ads", "banana Radio", "Cherry (quiet)"]);
 }
 
 async fn another_accounts_calls_are_never_counted_or_listed(app: TestApp) {
     let utc = Zone::utc();
-    let pool = app.warden.deps().pool();
+    let pool = app.warden.pool();
     let anna = account(&app, "anna").await;
     let bob = account(&app, "bob").await;
     let hers = campaign(&app, anna, "Spring Sale").await;
@@ -234,7 +234,7 @@ async fn another_accounts_calls_are_never_counted_or_listed(app: TestApp) {
 }
 
 async fn calls_are_listed_oldest_first_a_page_at_a_time(app: TestApp) {
-    let pool = app.warden.deps().pool();
+    let pool = app.warden.pool();
     let anna = account(&app, "anna").await;
     let a = campaign(&app, anna, "A").await;
     let b = campaign(&app, anna, "B").await;
@@ -298,7 +298,7 @@ async fn campaign_names_are_unique_per_account_regardless_of_case(app: TestApp) 
 
 async fn absurd_ranges_are_refused(app: TestApp) {
     let anna = account(&app, "anna").await;
-    let pool = app.warden.deps().pool();
+    let pool = app.warden.pool();
     let utc = Zone::utc();
     let long = store::report(pool, anna, &utc, date(2020, 1, 1), date(2026, 1, 1), None).await.err().map(|e| e.code());
     assert_eq!(long, Some(ErrorCode::InvalidInput));
@@ -309,7 +309,7 @@ async fn absurd_ranges_are_refused(app: TestApp) {
 }
 
 async fn sample_data_goes_in_as_one_transaction(app: TestApp) {
-    let pool = app.warden.deps().pool();
+    let pool = app.warden.pool();
     let ny = zone("America/New_York");
     let now = app.warden.now();
     let data = sample::generate(42, &ny, now, 60);

@@ -94,9 +94,8 @@ async fn of_many_links_asked_for_at_once_only_the_newest_opens(app: TestApp) {
     let mut cfg = app.warden.config().clone();
     cfg.passwords.reset_address_backoff = unlimited;
     cfg.passwords.reset_ip_backoff = unlimited;
-    let deps = app.warden.deps();
-    let warden =
-        Arc::new(Warden::new(deps.store.clone(), Arc::new(app.clock.clone()), cfg, deps.secret_box.clone(), Limiter::in_memory()).expect("warden"));
+    let (store, secret_box) = (app.warden.store().clone(), app.warden.secret_box().clone());
+    let warden = Arc::new(Warden::new(store, Arc::new(app.clock.clone()), cfg, secret_box, Limiter::in_memory()).expect("warden"));
     let start = Arc::new(tokio::sync::Barrier::new(N));
     let requests: Vec<_> = (0..N)
         .map(|_| {

@@ -506,7 +506,7 @@ async fn sessions_from_before_device_labels_were_stored_show_the_same_device(app
     let fresh = labels(&owner.sessions(0).await);
     assert_eq!(fresh.len(), 2);
     assert!(fresh[0].0.contains("Chrome 120.0") && fresh[1].0.contains("Firefox"), "{fresh:?}");
-    let pool = app.warden.deps().pool();
+    let pool = app.warden.pool();
     let stored: Vec<(Option<String>, Option<i64>)> =
         sqlx::query_as("SELECT device_browser, device_parser FROM sessions").fetch_all(pool).await.expect("rows");
     assert!(

@@ -160,7 +160,7 @@ async fn refused_attempts_are_counted_in_one_row_and_real_events_stay_in_sight(a
     assert!(page.contains("50 sign-in attempts refused (too many failures) from 203.0.113.9"), "{page}");
     // Attempts on no account count the same way, in a row of no account.
     let counts: Vec<i64> =
-        sqlx::query_scalar("SELECT count FROM security_events WHERE account_id IS NULL").fetch_all(app.warden.deps().pool()).await.expect("read");
+        sqlx::query_scalar("SELECT count FROM security_events WHERE account_id IS NULL").fetch_all(app.warden.pool()).await.expect("read");
     assert_eq!(counts, [3]);
 
     // The next hour counts into a new row.
@@ -257,10 +257,8 @@ on_both_backends!(small_caps => retention_removes_old_and_surplus_events);
 async fn retention_removes_old_and_surplus_events(app: TestApp) {
     let b = app.signed_in_user("tove", PW, CHROME_WINDOWS).await;
     let anonymous = || async {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_events WHERE account_id IS NULL")
-            .fetch_one(app.warden.deps().pool())
-            .await
-            .expect("count");
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM security_events WHERE account_id IS NULL").fetch_one(app.warden.pool()).await.expect("count");
         n
     };
     for _ in 0..3 {

@@ -797,7 +797,7 @@ on_both_backends!(a_claim_is_given_back_only_by_the_attempt_that_took_it);
 async fn a_claim_is_given_back_only_by_the_attempt_that_took_it(app: crate::common::TestApp) {
     let mail = domain::outbox::Mail { to: "ann@example.com".into(), subject: "s".into(), text: "t".into(), html: "<p>t</p>".into() };
     app.queue_mail(&mail).await.expect("queue");
-    let (pool, now) = (app.warden.deps().pool(), app.warden.now());
+    let (pool, now) = (app.warden.pool(), app.warden.now());
     let id = domain::outbox::due(pool, now, 10).await.expect("due")[0].id;
     assert_eq!(domain::outbox::claim(pool, id, now).await.expect("claim"), Some(1));
     assert!(domain::outbox::due(pool, now, 10).await.expect("due").is_empty(), "claimed: nobody else takes it");

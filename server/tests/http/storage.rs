@@ -59,7 +59,7 @@ async fn signs_in_with_totp(app: &TestApp, key: &str) -> StatusCode {
 
 /// The sealed values in the database: TOTP secrets, then queued mail bodies.
 async fn sealed_values(app: &TestApp) -> Vec<String> {
-    let pool = app.warden.deps().pool();
+    let pool = app.warden.pool();
     let mut all: Vec<String> = sqlx::query_scalar("SELECT secret_sealed FROM totp_credentials").fetch_all(pool).await.expect("totp");
     let bodies: Vec<(String, String)> =
         sqlx::query_as("SELECT text_body, html_body FROM mail_queue WHERE sent_at IS NULL").fetch_all(pool).await.expect("mail");

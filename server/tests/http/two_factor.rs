@@ -71,7 +71,7 @@ on_both_backends!(
 async fn turning_two_factor_on_its_event_and_its_mail_commit_together_or_not_at_all(app: TestApp) {
     let b = app.signed_in_user("tara", PW, CHROME_WINDOWS).await;
     let key = start(&b).await;
-    let pool = app.warden.deps().pool();
+    let pool = app.warden.pool();
     sqlx::query("ALTER TABLE mail_queue RENAME TO mail_queue_away").execute(pool).await.expect("hide the queue");
     let r = b.call("confirm_totp", &[("code", &code(&key, app.clock.now_secs()))]).await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
