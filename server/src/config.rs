@@ -64,6 +64,12 @@ pub struct Config {
     pub single_instance: bool,
 }
 
+/// Refused tokens per client IP: ten free, then 1 s doubling up to a
+/// minute; ten quiet minutes forget them. A client with a typo learns at
+/// once; a guesser gets a handful a minute.
+pub const REFUSED_TOKEN_BACKOFF: domain::limits::Backoff =
+    domain::limits::Backoff { free_failures: 10, base_secs: 1, max_secs: 60, window_secs: 600 };
+
 /// The REST API's rate limit: `quota` requests a minute per account (all
 /// its tokens together), `busy_quota` while the server is busy, which is
 /// while more than `busy_in_flight` API requests are being served at once.
@@ -75,13 +81,13 @@ pub struct ApiLimits {
     pub busy_quota: u32,
     /// `WARDEN_API_BUSY_IN_FLIGHT`, default 64.
     pub busy_in_flight: usize,
-    /// Refused tokens per client address ([`crate::api::auth::REFUSED_TOKEN_BACKOFF`]).
+    /// Refused tokens per client address ([`REFUSED_TOKEN_BACKOFF`]).
     pub refused_tokens: domain::limits::Backoff,
 }
 
 impl Default for ApiLimits {
     fn default() -> Self {
-        ApiLimits { quota: 60, busy_quota: 30, busy_in_flight: 64, refused_tokens: crate::api::auth::REFUSED_TOKEN_BACKOFF }
+        ApiLimits { quota: 60, busy_quota: 30, busy_in_flight: 64, refused_tokens: REFUSED_TOKEN_BACKOFF }
     }
 }
 
@@ -157,7 +163,7 @@ impl Config {
             quota,
             busy_quota: parse::<u32>("WARDEN_API_BUSY_QUOTA")?.unwrap_or(quota / 2).clamp(1, quota),
             busy_in_flight: parse::<usize>("WARDEN_API_BUSY_IN_FLIGHT")?.unwrap_or(64),
-            refused_tokens: crate::api::auth::REFUSED_TOKEN_BACKOFF,
+            refused_tokens: REFUSED_TOKEN_BACKOFF,
         };
         let single_instance = match var("WARDEN_SINGLE_INSTANCE").as_deref() {
             None | Some("0" | "false" | "no") => false,

@@ -34,15 +34,13 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::api_tokens::{ApiTokenId, Bearer};
-use domain::limits::{Backoff, Budget, LimitKey, LimitKind, OnSuccess, Rate, RateDecision};
+use domain::limits::{Budget, LimitKey, LimitKind, OnSuccess, Rate, RateDecision};
 use domain::{Actor, ClientMeta, ErrorCode};
 use http::header::{self, HeaderMap, HeaderValue};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Refused tokens per client IP: ten free, then 1 s doubling up to a
-/// minute; ten quiet minutes forget them. A client with a typo learns at
-/// once; a guesser gets a handful a minute.
-pub const REFUSED_TOKEN_BACKOFF: Backoff = Backoff { free_failures: 10, base_secs: 1, max_secs: 60, window_secs: 600 };
+/// Refused tokens per client IP (the default of [`crate::config::ApiLimits::refused_tokens`]).
+pub use crate::config::REFUSED_TOKEN_BACKOFF;
 
 /// API requests being served right now: the load the quota follows.
 #[derive(Debug, Default)]
