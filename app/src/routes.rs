@@ -3,6 +3,11 @@
 //! (the current page's chunk before hydration). The main bundle keeps the
 //! router, the header and the Security tab bar.
 //!
+//! A page's data is made in `data()`, which runs before the page's chunk has
+//! arrived: its resources start fetching while the chunk loads, rather than
+//! after. Actions whose versions those resources follow are made there too,
+//! and the route hands both to the page.
+//!
 //! Written out one by one, not by a `macro_rules!`: `#[lazy_route]` names each
 //! split point after the source location it is written at, so impls expanded
 //! from one macro would collide.
@@ -95,15 +100,15 @@ impl LazyRoute for VerifyEmailRoute {
     }
 }
 
-pub struct SessionsRoute;
+pub struct SessionsRoute(pages::sessions::SessionsData);
 
 #[lazy_route]
 impl LazyRoute for SessionsRoute {
     fn data() -> Self {
-        SessionsRoute
+        SessionsRoute(pages::sessions::SessionsData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::sessions::SessionsPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        view! { <pages::sessions::SessionsPage data=this.0/> }.into_any()
     }
 }
 
@@ -119,74 +124,74 @@ impl LazyRoute for LogOutAllRoute {
     }
 }
 
-pub struct PasswordRoute;
+pub struct PasswordRoute(pages::password::PasswordData);
 
 #[lazy_route]
 impl LazyRoute for PasswordRoute {
     fn data() -> Self {
-        PasswordRoute
+        PasswordRoute(pages::password::PasswordData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::password::PasswordPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        view! { <pages::password::PasswordPage data=this.0/> }.into_any()
     }
 }
 
-pub struct TwoFactorRoute;
+pub struct TwoFactorRoute(pages::two_factor::TwoFactorData);
 
 #[lazy_route]
 impl LazyRoute for TwoFactorRoute {
     fn data() -> Self {
-        TwoFactorRoute
+        TwoFactorRoute(pages::two_factor::TwoFactorData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::two_factor::TwoFactorPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        view! { <pages::two_factor::TwoFactorPage data=this.0/> }.into_any()
     }
 }
 
-pub struct ProtectionRoute;
+pub struct ProtectionRoute(pages::protection::ProtectionData);
 
 #[lazy_route]
 impl LazyRoute for ProtectionRoute {
     fn data() -> Self {
-        ProtectionRoute
+        ProtectionRoute(pages::protection::ProtectionData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::protection::ProtectionPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        view! { <pages::protection::ProtectionPage data=this.0/> }.into_any()
     }
 }
 
-pub struct ApiTokensRoute;
+pub struct ApiTokensRoute(pages::api_tokens::ApiTokensData);
 
 #[lazy_route]
 impl LazyRoute for ApiTokensRoute {
     fn data() -> Self {
-        ApiTokensRoute
+        ApiTokensRoute(pages::api_tokens::ApiTokensData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::api_tokens::ApiTokensPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        view! { <pages::api_tokens::ApiTokensPage data=this.0/> }.into_any()
     }
 }
 
-pub struct ReportsRoute;
+pub struct ReportsRoute(pages::reports::ReportsData);
 
 #[lazy_route]
 impl LazyRoute for ReportsRoute {
     fn data() -> Self {
-        ReportsRoute
+        ReportsRoute(pages::reports::ReportsData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::reports::ReportsPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        view! { <pages::reports::ReportsPage data=this.0/> }.into_any()
     }
 }
 
-pub struct TimeZoneRoute;
+pub struct TimeZoneRoute(pages::time_zone::TimeZoneData);
 
 #[lazy_route]
 impl LazyRoute for TimeZoneRoute {
     fn data() -> Self {
-        TimeZoneRoute
+        TimeZoneRoute(pages::time_zone::TimeZoneData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::time_zone::TimeZonePage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        view! { <pages::time_zone::TimeZonePage data=this.0/> }.into_any()
     }
 }

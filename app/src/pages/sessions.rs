@@ -15,17 +15,34 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use proto::ApiError;
+
+/// The page's actions and the data that follows them: made by its route
+/// before the page's code has arrived, so the two load at once.
+#[derive(Clone, Copy)]
+pub struct SessionsData {
+    end: ServerAction<EndSession>,
+    confirm: ServerAction<ConfirmIdentity>,
+    data: Resource<Result<(SessionsView, StepUpView), ApiError>>,
+}
+
+impl SessionsData {
+    pub fn load() -> Self {
+        let end = ServerAction::<EndSession>::new();
+        let confirm = ServerAction::<ConfirmIdentity>::new();
+        let query = use_query_map();
+        let number = move |name: &str| query.read().get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
+        let data = Resource::new(
+            move || (end.version().get(), confirm.version().get(), number("page"), number("activity")),
+            |(_, _, p, a)| async move { Ok::<_, ApiError>((list_sessions(p, Some(a)).await?, step_up_status().await?)) },
+        );
+        Self { end, confirm, data }
+    }
+}
 
 #[component]
-pub fn SessionsPage() -> impl IntoView {
-    let end = ServerAction::<EndSession>::new();
-    let confirm = ServerAction::<ConfirmIdentity>::new();
-    let query = use_query_map();
-    let number = move |name: &str| query.read().get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
-    let data = Resource::new(
-        move || (end.version().get(), confirm.version().get(), number("page"), number("activity")),
-        |(_, _, p, a)| async move { Ok::<_, proto::ApiError>((list_sessions(p, Some(a)).await?, step_up_status().await?)) },
-    );
+pub fn SessionsPage(data: SessionsData) -> impl IntoView {
+    let SessionsData { end, confirm, data } = data;
     view! {
         <Title text="Login Security · Warden"/>
         <section class="panel" aria-labelledby="login-security">
