@@ -6,12 +6,14 @@
 //! A page's data is made in `data()`, which runs before the page's chunk has
 //! arrived: its resources start fetching while the chunk loads, rather than
 //! after. Actions whose versions those resources follow are made there too,
-//! and the route hands both to the page.
+//! and the route hands both to the page. Each `view()` marks the page live
+//! (`body[data-hydrated]`) once the page's own view is hydrated.
 //!
 //! Written out one by one, not by a `macro_rules!`: `#[lazy_route]` names each
 //! split point after the source location it is written at, so impls expanded
 //! from one macro would collide.
 
+use crate::components::hydrated::mark_page_hydrated;
 use crate::pages;
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
@@ -24,6 +26,7 @@ impl LazyRoute for HomeRoute {
         HomeRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::home::Home/> }.into_any()
     }
 }
@@ -36,6 +39,7 @@ impl LazyRoute for SignInRoute {
         SignInRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::sign_in::SignInPage/> }.into_any()
     }
 }
@@ -48,6 +52,7 @@ impl LazyRoute for SecondFactorRoute {
         SecondFactorRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::second_factor::SecondFactorPage/> }.into_any()
     }
 }
@@ -60,6 +65,7 @@ impl LazyRoute for SignUpRoute {
         SignUpRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::sign_up::SignUpPage/> }.into_any()
     }
 }
@@ -72,6 +78,7 @@ impl LazyRoute for ForgotPasswordRoute {
         ForgotPasswordRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::password_forgot::ForgotPasswordPage/> }.into_any()
     }
 }
@@ -84,6 +91,7 @@ impl LazyRoute for ResetPasswordRoute {
         ResetPasswordRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::password_reset::ResetPasswordPage/> }.into_any()
     }
 }
@@ -96,6 +104,7 @@ impl LazyRoute for VerifyEmailRoute {
         VerifyEmailRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::email_verify::VerifyEmailPage/> }.into_any()
     }
 }
@@ -108,6 +117,7 @@ impl LazyRoute for SessionsRoute {
         SessionsRoute(pages::sessions::SessionsData::load())
     }
     fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::sessions::SessionsPage data=this.0/> }.into_any()
     }
 }
@@ -120,6 +130,7 @@ impl LazyRoute for LogOutAllRoute {
         LogOutAllRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::log_out_all::LogOutAllPage/> }.into_any()
     }
 }
@@ -132,6 +143,7 @@ impl LazyRoute for PasswordRoute {
         PasswordRoute(pages::password::PasswordData::load())
     }
     fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::password::PasswordPage data=this.0/> }.into_any()
     }
 }
@@ -144,6 +156,7 @@ impl LazyRoute for TwoFactorRoute {
         TwoFactorRoute(pages::two_factor::TwoFactorData::load())
     }
     fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::two_factor::TwoFactorPage data=this.0/> }.into_any()
     }
 }
@@ -156,6 +169,7 @@ impl LazyRoute for ProtectionRoute {
         ProtectionRoute(pages::protection::ProtectionData::load())
     }
     fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::protection::ProtectionPage data=this.0/> }.into_any()
     }
 }
@@ -168,6 +182,7 @@ impl LazyRoute for ApiTokensRoute {
         ApiTokensRoute(pages::api_tokens::ApiTokensData::load())
     }
     fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::api_tokens::ApiTokensPage data=this.0/> }.into_any()
     }
 }
@@ -180,6 +195,7 @@ impl LazyRoute for ReportsRoute {
         ReportsRoute(pages::reports::ReportsData::load())
     }
     fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::reports::ReportsPage data=this.0/> }.into_any()
     }
 }
@@ -192,6 +208,7 @@ impl LazyRoute for TimeZoneRoute {
         TimeZoneRoute(pages::time_zone::TimeZoneData::load())
     }
     fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::time_zone::TimeZonePage data=this.0/> }.into_any()
     }
 }
