@@ -44,16 +44,16 @@ impl LazyRoute for SignInRoute {
     }
 }
 
-pub struct SecondFactorRoute;
+pub struct SecondFactorRoute(pages::second_factor::SecondFactorData);
 
 #[lazy_route]
 impl LazyRoute for SecondFactorRoute {
     fn data() -> Self {
-        SecondFactorRoute
+        SecondFactorRoute(pages::second_factor::SecondFactorData::load())
     }
-    fn view(_this: Self) -> AnyView {
+    fn view(this: Self) -> AnyView {
         mark_page_hydrated();
-        view! { <pages::second_factor::SecondFactorPage/> }.into_any()
+        view! { <pages::second_factor::SecondFactorPage data=this.0/> }.into_any()
     }
 }
 
@@ -83,29 +83,29 @@ impl LazyRoute for ForgotPasswordRoute {
     }
 }
 
-pub struct ResetPasswordRoute;
+pub struct ResetPasswordRoute(pages::password_reset::ResetPasswordData);
 
 #[lazy_route]
 impl LazyRoute for ResetPasswordRoute {
     fn data() -> Self {
-        ResetPasswordRoute
+        ResetPasswordRoute(pages::password_reset::ResetPasswordData::load())
     }
-    fn view(_this: Self) -> AnyView {
+    fn view(this: Self) -> AnyView {
         mark_page_hydrated();
-        view! { <pages::password_reset::ResetPasswordPage/> }.into_any()
+        view! { <pages::password_reset::ResetPasswordPage data=this.0/> }.into_any()
     }
 }
 
-pub struct VerifyEmailRoute;
+pub struct VerifyEmailRoute(pages::email_verify::VerifyEmailData);
 
 #[lazy_route]
 impl LazyRoute for VerifyEmailRoute {
     fn data() -> Self {
-        VerifyEmailRoute
+        VerifyEmailRoute(pages::email_verify::VerifyEmailData::load())
     }
-    fn view(_this: Self) -> AnyView {
+    fn view(this: Self) -> AnyView {
         mark_page_hydrated();
-        view! { <pages::email_verify::VerifyEmailPage/> }.into_any()
+        view! { <pages::email_verify::VerifyEmailPage data=this.0/> }.into_any()
     }
 }
 
@@ -122,16 +122,16 @@ impl LazyRoute for SessionsRoute {
     }
 }
 
-pub struct LogOutAllRoute;
+pub struct LogOutAllRoute(pages::log_out_all::LogOutAllData);
 
 #[lazy_route]
 impl LazyRoute for LogOutAllRoute {
     fn data() -> Self {
-        LogOutAllRoute
+        LogOutAllRoute(pages::log_out_all::LogOutAllData::load())
     }
-    fn view(_this: Self) -> AnyView {
+    fn view(this: Self) -> AnyView {
         mark_page_hydrated();
-        view! { <pages::log_out_all::LogOutAllPage/> }.into_any()
+        view! { <pages::log_out_all::LogOutAllPage data=this.0/> }.into_any()
     }
 }
 

@@ -5,7 +5,7 @@
 //! plain links, so both work without JavaScript.
 
 use crate::components::confirm_fields::{Asks, ConfirmPanel};
-use crate::components::email_banner::EmailBanner;
+use crate::components::email_banner::{EmailBanner, EmailBannerData};
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
@@ -24,6 +24,7 @@ pub struct SessionsData {
     end: ServerAction<EndSession>,
     confirm: ServerAction<ConfirmIdentity>,
     data: Resource<Result<(SessionsView, StepUpView), ApiError>>,
+    banner: EmailBannerData,
 }
 
 impl SessionsData {
@@ -36,13 +37,13 @@ impl SessionsData {
             move || (end.version().get(), confirm.version().get(), number("page"), number("activity")),
             |(_, _, p, a)| async move { Ok::<_, ApiError>((list_sessions(p, Some(a)).await?, step_up_status().await?)) },
         );
-        Self { end, confirm, data }
+        Self { end, confirm, data, banner: EmailBannerData::load() }
     }
 }
 
 #[component]
 pub fn SessionsPage(data: SessionsData) -> impl IntoView {
-    let SessionsData { end, confirm, data } = data;
+    let SessionsData { end, confirm, data, banner } = data;
     view! {
         <Title text="Login Security · Warden"/>
         <section class="panel" aria-labelledby="login-security">
@@ -56,7 +57,7 @@ pub fn SessionsPage(data: SessionsData) -> impl IntoView {
                 </div>
                 <A href="/account/security/sessions/log-out-all">"Log out of all devices"</A>
             </div>
-            <EmailBanner/>
+            <EmailBanner data=banner/>
             <ActionError action=end/>
             <Loaded resource=data fallback=|| view! { <p class="muted">"Loading sessions…"</p> } let((v, s))>
                 <SessionLists v s end confirm/>
