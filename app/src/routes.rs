@@ -3,10 +3,17 @@
 //! (the current page's chunk before hydration). The main bundle keeps the
 //! router, the header and the Security tab bar.
 //!
+//! A page's data is made in `data()`, which runs before the page's chunk has
+//! arrived: its resources start fetching while the chunk loads, rather than
+//! after. Actions whose versions those resources follow are made there too,
+//! and the route hands both to the page. Each `view()` marks the page live
+//! (`body[data-hydrated]`) once the page's own view is hydrated.
+//!
 //! Written out one by one, not by a `macro_rules!`: `#[lazy_route]` names each
 //! split point after the source location it is written at, so impls expanded
 //! from one macro would collide.
 
+use crate::components::hydrated::mark_page_hydrated;
 use crate::pages;
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
@@ -19,6 +26,7 @@ impl LazyRoute for HomeRoute {
         HomeRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::home::Home/> }.into_any()
     }
 }
@@ -31,19 +39,21 @@ impl LazyRoute for SignInRoute {
         SignInRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::sign_in::SignInPage/> }.into_any()
     }
 }
 
-pub struct SecondFactorRoute;
+pub struct SecondFactorRoute(pages::second_factor::SecondFactorData);
 
 #[lazy_route]
 impl LazyRoute for SecondFactorRoute {
     fn data() -> Self {
-        SecondFactorRoute
+        SecondFactorRoute(pages::second_factor::SecondFactorData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::second_factor::SecondFactorPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::second_factor::SecondFactorPage data=this.0/> }.into_any()
     }
 }
 
@@ -55,6 +65,7 @@ impl LazyRoute for SignUpRoute {
         SignUpRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::sign_up::SignUpPage/> }.into_any()
     }
 }
@@ -67,126 +78,137 @@ impl LazyRoute for ForgotPasswordRoute {
         ForgotPasswordRoute
     }
     fn view(_this: Self) -> AnyView {
+        mark_page_hydrated();
         view! { <pages::password_forgot::ForgotPasswordPage/> }.into_any()
     }
 }
 
-pub struct ResetPasswordRoute;
+pub struct ResetPasswordRoute(pages::password_reset::ResetPasswordData);
 
 #[lazy_route]
 impl LazyRoute for ResetPasswordRoute {
     fn data() -> Self {
-        ResetPasswordRoute
+        ResetPasswordRoute(pages::password_reset::ResetPasswordData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::password_reset::ResetPasswordPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::password_reset::ResetPasswordPage data=this.0/> }.into_any()
     }
 }
 
-pub struct VerifyEmailRoute;
+pub struct VerifyEmailRoute(pages::email_verify::VerifyEmailData);
 
 #[lazy_route]
 impl LazyRoute for VerifyEmailRoute {
     fn data() -> Self {
-        VerifyEmailRoute
+        VerifyEmailRoute(pages::email_verify::VerifyEmailData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::email_verify::VerifyEmailPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::email_verify::VerifyEmailPage data=this.0/> }.into_any()
     }
 }
 
-pub struct SessionsRoute;
+pub struct SessionsRoute(pages::sessions::SessionsData);
 
 #[lazy_route]
 impl LazyRoute for SessionsRoute {
     fn data() -> Self {
-        SessionsRoute
+        SessionsRoute(pages::sessions::SessionsData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::sessions::SessionsPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::sessions::SessionsPage data=this.0/> }.into_any()
     }
 }
 
-pub struct LogOutAllRoute;
+pub struct LogOutAllRoute(pages::log_out_all::LogOutAllData);
 
 #[lazy_route]
 impl LazyRoute for LogOutAllRoute {
     fn data() -> Self {
-        LogOutAllRoute
+        LogOutAllRoute(pages::log_out_all::LogOutAllData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::log_out_all::LogOutAllPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::log_out_all::LogOutAllPage data=this.0/> }.into_any()
     }
 }
 
-pub struct PasswordRoute;
+pub struct PasswordRoute(pages::password::PasswordData);
 
 #[lazy_route]
 impl LazyRoute for PasswordRoute {
     fn data() -> Self {
-        PasswordRoute
+        PasswordRoute(pages::password::PasswordData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::password::PasswordPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::password::PasswordPage data=this.0/> }.into_any()
     }
 }
 
-pub struct TwoFactorRoute;
+pub struct TwoFactorRoute(pages::two_factor::TwoFactorData);
 
 #[lazy_route]
 impl LazyRoute for TwoFactorRoute {
     fn data() -> Self {
-        TwoFactorRoute
+        TwoFactorRoute(pages::two_factor::TwoFactorData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::two_factor::TwoFactorPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::two_factor::TwoFactorPage data=this.0/> }.into_any()
     }
 }
 
-pub struct ProtectionRoute;
+pub struct ProtectionRoute(pages::protection::ProtectionData);
 
 #[lazy_route]
 impl LazyRoute for ProtectionRoute {
     fn data() -> Self {
-        ProtectionRoute
+        ProtectionRoute(pages::protection::ProtectionData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::protection::ProtectionPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::protection::ProtectionPage data=this.0/> }.into_any()
     }
 }
 
-pub struct ApiTokensRoute;
+pub struct ApiTokensRoute(pages::api_tokens::ApiTokensData);
 
 #[lazy_route]
 impl LazyRoute for ApiTokensRoute {
     fn data() -> Self {
-        ApiTokensRoute
+        ApiTokensRoute(pages::api_tokens::ApiTokensData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::api_tokens::ApiTokensPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::api_tokens::ApiTokensPage data=this.0/> }.into_any()
     }
 }
 
-pub struct ReportsRoute;
+pub struct ReportsRoute(pages::reports::ReportsData);
 
 #[lazy_route]
 impl LazyRoute for ReportsRoute {
     fn data() -> Self {
-        ReportsRoute
+        ReportsRoute(pages::reports::ReportsData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::reports::ReportsPage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::reports::ReportsPage data=this.0/> }.into_any()
     }
 }
 
-pub struct TimeZoneRoute;
+pub struct TimeZoneRoute(pages::time_zone::TimeZoneData);
 
 #[lazy_route]
 impl LazyRoute for TimeZoneRoute {
     fn data() -> Self {
-        TimeZoneRoute
+        TimeZoneRoute(pages::time_zone::TimeZoneData::load())
     }
-    fn view(_this: Self) -> AnyView {
-        view! { <pages::time_zone::TimeZonePage/> }.into_any()
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::time_zone::TimeZonePage data=this.0/> }.into_any()
     }
 }
