@@ -3,17 +3,10 @@
 //! (the current page's chunk before hydration). The main bundle keeps the
 //! router, the header and the Security tab bar.
 //!
-//! A page's data is made in `data()`, which runs before the page's chunk has
-//! arrived: its resources start fetching while the chunk loads, rather than
-//! after. Actions whose versions those resources follow are made there too,
-//! and the route hands both to the page. Each `view()` marks the page live
-//! (`body[data-hydrated]`) once the page's own view is hydrated.
-//!
 //! Written out one by one, not by a `macro_rules!`: `#[lazy_route]` names each
 //! split point after the source location it is written at, so impls expanded
 //! from one macro would collide.
 
-use crate::components::hydrated::mark_page_hydrated;
 use crate::pages;
 use leptos::prelude::*;
 use leptos_router::{lazy_route, LazyRoute};
@@ -26,7 +19,6 @@ impl LazyRoute for HomeRoute {
         HomeRoute
     }
     fn view(_this: Self) -> AnyView {
-        mark_page_hydrated();
         view! { <pages::home::Home/> }.into_any()
     }
 }
@@ -39,21 +31,19 @@ impl LazyRoute for SignInRoute {
         SignInRoute
     }
     fn view(_this: Self) -> AnyView {
-        mark_page_hydrated();
         view! { <pages::sign_in::SignInPage/> }.into_any()
     }
 }
 
-pub struct SecondFactorRoute(pages::second_factor::SecondFactorData);
+pub struct SecondFactorRoute;
 
 #[lazy_route]
 impl LazyRoute for SecondFactorRoute {
     fn data() -> Self {
-        SecondFactorRoute(pages::second_factor::SecondFactorData::load())
+        SecondFactorRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::second_factor::SecondFactorPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::second_factor::SecondFactorPage/> }.into_any()
     }
 }
 
@@ -65,7 +55,6 @@ impl LazyRoute for SignUpRoute {
         SignUpRoute
     }
     fn view(_this: Self) -> AnyView {
-        mark_page_hydrated();
         view! { <pages::sign_up::SignUpPage/> }.into_any()
     }
 }
@@ -78,137 +67,126 @@ impl LazyRoute for ForgotPasswordRoute {
         ForgotPasswordRoute
     }
     fn view(_this: Self) -> AnyView {
-        mark_page_hydrated();
         view! { <pages::password_forgot::ForgotPasswordPage/> }.into_any()
     }
 }
 
-pub struct ResetPasswordRoute(pages::password_reset::ResetPasswordData);
+pub struct ResetPasswordRoute;
 
 #[lazy_route]
 impl LazyRoute for ResetPasswordRoute {
     fn data() -> Self {
-        ResetPasswordRoute(pages::password_reset::ResetPasswordData::load())
+        ResetPasswordRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::password_reset::ResetPasswordPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::password_reset::ResetPasswordPage/> }.into_any()
     }
 }
 
-pub struct VerifyEmailRoute(pages::email_verify::VerifyEmailData);
+pub struct VerifyEmailRoute;
 
 #[lazy_route]
 impl LazyRoute for VerifyEmailRoute {
     fn data() -> Self {
-        VerifyEmailRoute(pages::email_verify::VerifyEmailData::load())
+        VerifyEmailRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::email_verify::VerifyEmailPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::email_verify::VerifyEmailPage/> }.into_any()
     }
 }
 
-pub struct SessionsRoute(pages::sessions::SessionsData);
+pub struct SessionsRoute;
 
 #[lazy_route]
 impl LazyRoute for SessionsRoute {
     fn data() -> Self {
-        SessionsRoute(pages::sessions::SessionsData::load())
+        SessionsRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::sessions::SessionsPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::sessions::SessionsPage/> }.into_any()
     }
 }
 
-pub struct LogOutAllRoute(pages::log_out_all::LogOutAllData);
+pub struct LogOutAllRoute;
 
 #[lazy_route]
 impl LazyRoute for LogOutAllRoute {
     fn data() -> Self {
-        LogOutAllRoute(pages::log_out_all::LogOutAllData::load())
+        LogOutAllRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::log_out_all::LogOutAllPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::log_out_all::LogOutAllPage/> }.into_any()
     }
 }
 
-pub struct PasswordRoute(pages::password::PasswordData);
+pub struct PasswordRoute;
 
 #[lazy_route]
 impl LazyRoute for PasswordRoute {
     fn data() -> Self {
-        PasswordRoute(pages::password::PasswordData::load())
+        PasswordRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::password::PasswordPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::password::PasswordPage/> }.into_any()
     }
 }
 
-pub struct TwoFactorRoute(pages::two_factor::TwoFactorData);
+pub struct TwoFactorRoute;
 
 #[lazy_route]
 impl LazyRoute for TwoFactorRoute {
     fn data() -> Self {
-        TwoFactorRoute(pages::two_factor::TwoFactorData::load())
+        TwoFactorRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::two_factor::TwoFactorPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::two_factor::TwoFactorPage/> }.into_any()
     }
 }
 
-pub struct ProtectionRoute(pages::protection::ProtectionData);
+pub struct ProtectionRoute;
 
 #[lazy_route]
 impl LazyRoute for ProtectionRoute {
     fn data() -> Self {
-        ProtectionRoute(pages::protection::ProtectionData::load())
+        ProtectionRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::protection::ProtectionPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::protection::ProtectionPage/> }.into_any()
     }
 }
 
-pub struct ApiTokensRoute(pages::api_tokens::ApiTokensData);
+pub struct ApiTokensRoute;
 
 #[lazy_route]
 impl LazyRoute for ApiTokensRoute {
     fn data() -> Self {
-        ApiTokensRoute(pages::api_tokens::ApiTokensData::load())
+        ApiTokensRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::api_tokens::ApiTokensPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::api_tokens::ApiTokensPage/> }.into_any()
     }
 }
 
-pub struct ReportsRoute(pages::reports::ReportsData);
+pub struct ReportsRoute;
 
 #[lazy_route]
 impl LazyRoute for ReportsRoute {
     fn data() -> Self {
-        ReportsRoute(pages::reports::ReportsData::load())
+        ReportsRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::reports::ReportsPage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::reports::ReportsPage/> }.into_any()
     }
 }
 
-pub struct TimeZoneRoute(pages::time_zone::TimeZoneData);
+pub struct TimeZoneRoute;
 
 #[lazy_route]
 impl LazyRoute for TimeZoneRoute {
     fn data() -> Self {
-        TimeZoneRoute(pages::time_zone::TimeZoneData::load())
+        TimeZoneRoute
     }
-    fn view(this: Self) -> AnyView {
-        mark_page_hydrated();
-        view! { <pages::time_zone::TimeZonePage data=this.0/> }.into_any()
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::time_zone::TimeZonePage/> }.into_any()
     }
 }

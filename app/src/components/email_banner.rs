@@ -9,29 +9,12 @@ use crate::components::when::When;
 use crate::server_fns::email::{email_status, ResendVerification};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use proto::views::UnverifiedEmailView;
-use proto::ApiError;
-
-/// The banner's action and the status that follows it, made with the data
-/// of the page it is on.
-#[derive(Clone, Copy)]
-pub struct EmailBannerData {
-    resend: ServerAction<ResendVerification>,
-    status: Resource<Result<Option<UnverifiedEmailView>, ApiError>>,
-}
-
-impl EmailBannerData {
-    pub fn load() -> Self {
-        let resend = ServerAction::<ResendVerification>::new();
-        let status = Resource::new(move || resend.version().get(), |_| email_status());
-        Self { resend, status }
-    }
-}
 
 #[component]
-pub fn EmailBanner(data: EmailBannerData) -> impl IntoView {
-    let EmailBannerData { resend, status } = data;
+pub fn EmailBanner() -> impl IntoView {
+    let resend = ServerAction::<ResendVerification>::new();
     let query = use_query_map();
+    let status = Resource::new(move || resend.version().get(), |_| email_status());
     let sent = move || query.read().get("link_sent").is_some() && !matches!(resend.value().get(), Some(Err(_)));
     view! {
         <Transition fallback=|| ()>

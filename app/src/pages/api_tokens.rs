@@ -14,37 +14,20 @@ use crate::components::submit::Submit;
 use crate::components::usage_chart::UsageChart;
 use crate::components::when::When;
 use crate::gate::paths;
-use crate::server_fns::api_tokens::{api_tokens_status, ApiTokenView, ApiTokensView, CreateApiToken, DeleteApiToken, NewApiToken};
+use crate::server_fns::api_tokens::{api_tokens_status, ApiTokenView, CreateApiToken, DeleteApiToken, NewApiToken};
 use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use proto::ApiError;
-
-/// The page's actions and the list that follows them: made by its route
-/// before the page's code has arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct ApiTokensData {
-    create: ServerAction<CreateApiToken>,
-    delete: ServerAction<DeleteApiToken>,
-    status: Resource<Result<(ApiTokensView, StepUpView), ApiError>>,
-}
-
-impl ApiTokensData {
-    pub fn load() -> Self {
-        let create = ServerAction::<CreateApiToken>::new();
-        let delete = ServerAction::<DeleteApiToken>::new();
-        let status = Resource::new(
-            move || (create.version().get(), delete.version().get()),
-            |_| async { Ok::<_, ApiError>((api_tokens_status().await?, step_up_status().await?)) },
-        );
-        Self { create, delete, status }
-    }
-}
 
 #[component]
-pub fn ApiTokensPage(data: ApiTokensData) -> impl IntoView {
-    let ApiTokensData { create, delete, status } = data;
+pub fn ApiTokensPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiToken>::new();
+    let delete = ServerAction::<DeleteApiToken>::new();
+    let status = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| async { Ok::<_, proto::ApiError>((api_tokens_status().await?, step_up_status().await?)) },
+    );
     let query = use_query_map();
     // The token this page's own form just made; lives only in this page's
     // memory, and is dropped when its dialog closes.

@@ -10,28 +10,13 @@ use crate::server_fns::email::{verify_link_status, ConfirmEmail};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use proto::views::VerifyView;
-use proto::ApiError;
-
-/// What the page loads, made by its route before the page's code has
-/// arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct VerifyEmailData {
-    link: Resource<Result<Option<VerifyView>, ApiError>>,
-}
-
-impl VerifyEmailData {
-    pub fn load() -> Self {
-        Self { link: Resource::new(|| (), |_| verify_link_status()) }
-    }
-}
 
 #[component]
-pub fn VerifyEmailPage(data: VerifyEmailData) -> impl IntoView {
-    let VerifyEmailData { link } = data;
+pub fn VerifyEmailPage() -> impl IntoView {
     let action = ServerAction::<ConfirmEmail>::new();
     let query = use_query_map();
     let confirmed = move || query.read().get("confirmed").is_some();
+    let link = Resource::new(|| (), |_| verify_link_status());
     view! {
         <Title text="Confirm your email address · Warden"/>
         <section class="card narrow">

@@ -6,44 +6,28 @@ use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
-use crate::server_fns::{step_up_status, EndAllSessions, StepUpView};
+use crate::server_fns::{step_up_status, EndAllSessions};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use proto::ApiError;
-
-/// The page's action and the step-up window that follows it: made by its
-/// route before the page's code has arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct LogOutAllData {
-    action: ServerAction<EndAllSessions>,
-    step_up: Resource<Result<StepUpView, ApiError>>,
-}
-
-impl LogOutAllData {
-    pub fn load() -> Self {
-        let action = ServerAction::<EndAllSessions>::new();
-        // Asked again after a refusal (the window may have closed meanwhile),
-        // never after the logout itself: this session is gone by then, and
-        // asking would send the person to "Your session has ended" instead of
-        // the sign-in page that says they logged out of all devices.
-        // (An action stores its answer before it counts a new version.)
-        let refusals = Memo::new(move |prev: Option<&usize>| {
-            let version = action.version().get();
-            let done = action.value().with_untracked(|r| matches!(r, Some(Ok(_))));
-            match prev {
-                Some(&seen) if done => seen,
-                _ => version,
-            }
-        });
-        let step_up = Resource::new(move || refusals.get(), |_| step_up_status());
-        Self { action, step_up }
-    }
-}
 
 #[component]
-pub fn LogOutAllPage(data: LogOutAllData) -> impl IntoView {
-    let LogOutAllData { action, step_up } = data;
+pub fn LogOutAllPage() -> impl IntoView {
+    let action = ServerAction::<EndAllSessions>::new();
+    // Asked again after a refusal (the window may have closed meanwhile),
+    // never after the logout itself: this session is gone by then, and
+    // asking would send the person to "Your session has ended" instead of
+    // the sign-in page that says they logged out of all devices.
+    // (An action stores its answer before it counts a new version.)
+    let refusals = Memo::new(move |prev: Option<&usize>| {
+        let version = action.version().get();
+        let done = action.value().with_untracked(|r| matches!(r, Some(Ok(_))));
+        match prev {
+            Some(&seen) if done => seen,
+            _ => version,
+        }
+    });
+    let step_up = Resource::new(move || refusals.get(), |_| step_up_status());
     view! {
         <Title text="Log out of all devices · Warden"/>
         <section class="panel confirm" role="region" aria-labelledby="log-out-all">

@@ -6,11 +6,10 @@ use crate::components::new_password::NewPasswordFields;
 use crate::components::sign_out_others::SignOutOthers;
 use crate::components::submit::Submit;
 use crate::components::when::When;
-use crate::server_fns::password::{password_status, ChangePassword, PasswordChanged, PasswordView};
+use crate::server_fns::password::{password_status, ChangePassword, PasswordChanged};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use proto::ApiError;
 
 fn confirmation(other_sessions_ended: u64) -> String {
     let others = match other_sessions_ended {
@@ -21,25 +20,10 @@ fn confirmation(other_sessions_ended: u64) -> String {
     format!("Your password has been changed.{others} We have emailed you a notice of the change.")
 }
 
-/// The page's action and the status that follows it: made by its route
-/// before the page's code has arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct PasswordData {
-    change: ServerAction<ChangePassword>,
-    status: Resource<Result<PasswordView, ApiError>>,
-}
-
-impl PasswordData {
-    pub fn load() -> Self {
-        let change = ServerAction::<ChangePassword>::new();
-        let status = Resource::new(move || change.version().get(), |_| password_status());
-        Self { change, status }
-    }
-}
-
 #[component]
-pub fn PasswordPage(data: PasswordData) -> impl IntoView {
-    let PasswordData { change, status } = data;
+pub fn PasswordPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let status = Resource::new(move || change.version().get(), |_| password_status());
     let query = use_query_map();
     // The result of this page's own form, or of a plain form post (JavaScript
     // off) that was redirected back here.

@@ -6,28 +6,14 @@ use crate::components::loaded::loaded;
 use crate::components::new_password::NewPasswordFields;
 use crate::components::submit::Submit;
 use crate::components::when::When;
-use crate::server_fns::password::{reset_link_status, CompletePasswordReset, ResetView};
+use crate::server_fns::password::{reset_link_status, CompletePasswordReset};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use proto::ApiError;
-
-/// What the page loads, made by its route before the page's code has
-/// arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct ResetPasswordData {
-    link: Resource<Result<Option<ResetView>, ApiError>>,
-}
-
-impl ResetPasswordData {
-    pub fn load() -> Self {
-        Self { link: Resource::new(|| (), |_| reset_link_status()) }
-    }
-}
 
 #[component]
-pub fn ResetPasswordPage(data: ResetPasswordData) -> impl IntoView {
-    let ResetPasswordData { link } = data;
+pub fn ResetPasswordPage() -> impl IntoView {
     let action = ServerAction::<CompletePasswordReset>::new();
+    let link = Resource::new(|| (), |_| reset_link_status());
     view! {
         <Title text="Choose a new password · Warden"/>
         <section class="card narrow">

@@ -17,36 +17,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-use proto::ApiError;
-
-/// The page's actions and the status that follows them: made by its route
-/// before the page's code has arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct ProtectionData {
-    set: ServerAction<SetPin>,
-    change: ServerAction<ChangePin>,
-    remove: ServerAction<RemovePin>,
-    lock: ServerAction<LockReports>,
-    status: Resource<Result<(ProtectionView, StepUpView), ApiError>>,
-}
-
-impl ProtectionData {
-    pub fn load() -> Self {
-        let set = ServerAction::<SetPin>::new();
-        let change = ServerAction::<ChangePin>::new();
-        let remove = ServerAction::<RemovePin>::new();
-        let lock = ServerAction::<LockReports>::new();
-        let status = Resource::new(
-            move || (set.version().get(), change.version().get(), remove.version().get(), lock.version().get()),
-            |_| async { Ok::<_, ApiError>((protection_status().await?, step_up_status().await?)) },
-        );
-        Self { set, change, remove, lock, status }
-    }
-}
 
 #[component]
-pub fn ProtectionPage(data: ProtectionData) -> impl IntoView {
-    let ProtectionData { set, change, remove, lock, status } = data;
+pub fn ProtectionPage() -> impl IntoView {
+    let set = ServerAction::<SetPin>::new();
+    let change = ServerAction::<ChangePin>::new();
+    let remove = ServerAction::<RemovePin>::new();
+    let lock = ServerAction::<LockReports>::new();
+    let status = Resource::new(
+        move || (set.version().get(), change.version().get(), remove.version().get(), lock.version().get()),
+        |_| async { Ok::<_, proto::ApiError>((protection_status().await?, step_up_status().await?)) },
+    );
     view! {
         <Title text="Protection · Warden"/>
         <section class="panel" aria-labelledby="protection">

@@ -15,7 +15,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 use proto::views::{DayView, TotalsView};
-use proto::{ApiError, ErrorCode};
+use proto::ErrorCode;
 
 /// The page's query, as the address says it.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,47 +49,28 @@ impl Query {
 
 const RANGES: [(&str, &str); 4] = [("today", "Today"), ("yesterday", "Yesterday"), ("7d", "Last 7 days"), ("30d", "Last 30 days")];
 
-/// The page's query, actions and the data that follows them: made by its
-/// route before the page's code has arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct ReportsData {
-    query: Memo<Query>,
-    unlock: ServerAction<UnlockReports>,
-    lock: ServerAction<LockReports>,
-    sample: ServerAction<AddSampleData>,
-    context: Resource<Result<ReportsContextView, ApiError>>,
-    figures: Resource<Result<ReportView, ApiError>>,
-}
-
-impl ReportsData {
-    pub fn load() -> Self {
-        let query_map = use_query_map();
-        let query = Memo::new(move |_| {
-            let q = query_map.read();
-            let get = |k: &str| q.get(k).unwrap_or_default();
-            Query { range: get("range"), from: get("from"), to: get("to"), campaign: get("campaign") }
-        });
-        let unlock = ServerAction::<UnlockReports>::new();
-        let lock = ServerAction::<LockReports>::new();
-        let sample = ServerAction::<AddSampleData>::new();
-        let versions = move || (unlock.version().get(), lock.version().get(), sample.version().get());
-        let context = Resource::new(versions, |_| reports_context());
-        let figures = Resource::new(
-            move || (query.get(), versions()),
-            |(q, _)| {
-                let opt = |s: String| (!s.is_empty()).then_some(s);
-                report(q.range, opt(q.from), opt(q.to), opt(q.campaign))
-            },
-        );
-        Self { query, unlock, lock, sample, context, figures }
-    }
-}
-
 #[component]
-pub fn ReportsPage(data: ReportsData) -> impl IntoView {
-    let ReportsData { query, unlock, lock, sample, context, figures } = data;
+pub fn ReportsPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let q = query_map.read();
+        let get = |k: &str| q.get(k).unwrap_or_default();
+        Query { range: get("range"), from: get("from"), to: get("to"), campaign: get("campaign") }
+    });
+    let unlock = ServerAction::<UnlockReports>::new();
+    let lock = ServerAction::<LockReports>::new();
+    let sample = ServerAction::<AddSampleData>::new();
+    let versions = move || (unlock.version().get(), lock.version().get(), sample.version().get());
+    let context = Resource::new(versions, |_| reports_context());
     // While new figures load, the filter buttons say so.
     let loading = RwSignal::new(false);
+    let figures = Resource::new(
+        move || (query.get(), versions()),
+        |(q, _)| {
+            let opt = |s: String| (!s.is_empty()).then_some(s);
+            report(q.range, opt(q.from), opt(q.to), opt(q.campaign))
+        },
+    );
     view! {
         <Title text="Reporting · Warden"/>
         <div class="reports">

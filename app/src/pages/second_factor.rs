@@ -12,7 +12,6 @@ use crate::server_fns::two_factor::VerifySecondFactor;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use proto::ApiError;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Method {
@@ -39,22 +38,9 @@ impl Method {
     }
 }
 
-/// What the page loads, made by its route before the page's code has
-/// arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct SecondFactorData {
-    methods: Resource<Result<SecondStepView, ApiError>>,
-}
-
-impl SecondFactorData {
-    pub fn load() -> Self {
-        Self { methods: Resource::new(|| (), |_| second_step_methods()) }
-    }
-}
-
 #[component]
-pub fn SecondFactorPage(data: SecondFactorData) -> AnyView {
-    let SecondFactorData { methods } = data;
+pub fn SecondFactorPage() -> AnyView {
+    let methods = Resource::new(|| (), |_| second_step_methods());
     view! {
         <Title text="Two-factor authentication · Warden"/>
         <section class="card narrow">

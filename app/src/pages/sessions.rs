@@ -5,7 +5,7 @@
 //! plain links, so both work without JavaScript.
 
 use crate::components::confirm_fields::{Asks, ConfirmPanel};
-use crate::components::email_banner::{EmailBanner, EmailBannerData};
+use crate::components::email_banner::EmailBanner;
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
@@ -15,35 +15,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-use proto::ApiError;
-
-/// The page's actions and the data that follows them: made by its route
-/// before the page's code has arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct SessionsData {
-    end: ServerAction<EndSession>,
-    confirm: ServerAction<ConfirmIdentity>,
-    data: Resource<Result<(SessionsView, StepUpView), ApiError>>,
-    banner: EmailBannerData,
-}
-
-impl SessionsData {
-    pub fn load() -> Self {
-        let end = ServerAction::<EndSession>::new();
-        let confirm = ServerAction::<ConfirmIdentity>::new();
-        let query = use_query_map();
-        let number = move |name: &str| query.read().get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
-        let data = Resource::new(
-            move || (end.version().get(), confirm.version().get(), number("page"), number("activity")),
-            |(_, _, p, a)| async move { Ok::<_, ApiError>((list_sessions(p, Some(a)).await?, step_up_status().await?)) },
-        );
-        Self { end, confirm, data, banner: EmailBannerData::load() }
-    }
-}
 
 #[component]
-pub fn SessionsPage(data: SessionsData) -> impl IntoView {
-    let SessionsData { end, confirm, data, banner } = data;
+pub fn SessionsPage() -> impl IntoView {
+    let end = ServerAction::<EndSession>::new();
+    let confirm = ServerAction::<ConfirmIdentity>::new();
+    let query = use_query_map();
+    let number = move |name: &str| query.read().get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
+    let data = Resource::new(
+        move || (end.version().get(), confirm.version().get(), number("page"), number("activity")),
+        |(_, _, p, a)| async move { Ok::<_, proto::ApiError>((list_sessions(p, Some(a)).await?, step_up_status().await?)) },
+    );
     view! {
         <Title text="Login Security · Warden"/>
         <section class="panel" aria-labelledby="login-security">
@@ -57,7 +39,7 @@ pub fn SessionsPage(data: SessionsData) -> impl IntoView {
                 </div>
                 <A href="/account/security/sessions/log-out-all">"Log out of all devices"</A>
             </div>
-            <EmailBanner data=banner/>
+            <EmailBanner/>
             <ActionError action=end/>
             <Loaded resource=data fallback=|| view! { <p class="muted">"Loading sessions…"</p> } let((v, s))>
                 <SessionLists v s end confirm/>

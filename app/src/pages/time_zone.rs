@@ -4,31 +4,15 @@
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
-use crate::server_fns::reports::{time_zone_status, SetTimeZone, TimeZoneView};
+use crate::server_fns::reports::{time_zone_status, SetTimeZone};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use proto::ApiError;
-
-/// The page's action and the status that follows it: made by its route
-/// before the page's code has arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct TimeZoneData {
-    save: ServerAction<SetTimeZone>,
-    status: Resource<Result<TimeZoneView, ApiError>>,
-}
-
-impl TimeZoneData {
-    pub fn load() -> Self {
-        let save = ServerAction::<SetTimeZone>::new();
-        let status = Resource::new(move || save.version().get(), |_| time_zone_status());
-        Self { save, status }
-    }
-}
 
 #[component]
-pub fn TimeZonePage(data: TimeZoneData) -> impl IntoView {
-    let TimeZoneData { save, status } = data;
+pub fn TimeZonePage() -> impl IntoView {
+    let save = ServerAction::<SetTimeZone>::new();
+    let status = Resource::new(move || save.version().get(), |_| time_zone_status());
     // Only the hydrated page knows the browser's zone.
     let browser = RwSignal::new(None::<String>);
     Effect::new(move |_| browser.set(crate::browser::time_zone()));

@@ -16,7 +16,7 @@ use crate::components::switch_row::SwitchRow;
 use crate::components::when::When;
 use crate::gate::paths;
 use crate::pages::security_keys::{KeyAdded, SecurityKeys};
-use crate::server_fns::security_keys::{security_keys, SecurityKeyView};
+use crate::server_fns::security_keys::security_keys;
 use crate::server_fns::two_factor::{
     two_factor_status, ConfirmTotp, DisableTotp, EnrolmentView, RecoveryCodes, RegenerateRecoveryCodes, StartTotp, TwoFactorView,
 };
@@ -26,41 +26,19 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use proto::ApiError;
 
-/// The page's actions and the status that follows them: made by its route
-/// before the page's code has arrived, so the two load at once.
-#[derive(Clone, Copy)]
-pub struct TwoFactorData {
-    start: ServerAction<StartTotp>,
-    confirm: ServerAction<ConfirmTotp>,
-    disable: ServerAction<DisableTotp>,
-    regenerate: ServerAction<RegenerateRecoveryCodes>,
-    /// Bumped by each key added or removed.
-    keys_changed: RwSignal<u32>,
-    status: Resource<Result<Status, ApiError>>,
-}
-
-/// 2FA, the account's security keys, and this session's step-up window.
-type Status = (TwoFactorView, Vec<SecurityKeyView>, StepUpView);
-
-impl TwoFactorData {
-    pub fn load() -> Self {
-        let start = ServerAction::<StartTotp>::new();
-        let confirm = ServerAction::<ConfirmTotp>::new();
-        let disable = ServerAction::<DisableTotp>::new();
-        let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
-        let keys_changed = RwSignal::new(0u32);
-        let status = Resource::new(
-            move || (start.version().get(), confirm.version().get(), disable.version().get(), regenerate.version().get(), keys_changed.get()),
-            |_| async { Ok::<_, ApiError>((two_factor_status().await?, security_keys().await?, step_up_status().await?)) },
-        );
-        Self { start, confirm, disable, regenerate, keys_changed, status }
-    }
-}
-
 #[component]
-pub fn TwoFactorPage(data: TwoFactorData) -> impl IntoView {
-    let TwoFactorData { start, confirm, disable, regenerate, keys_changed, status } = data;
+pub fn TwoFactorPage() -> impl IntoView {
+    let start = ServerAction::<StartTotp>::new();
+    let confirm = ServerAction::<ConfirmTotp>::new();
+    let disable = ServerAction::<DisableTotp>::new();
+    let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
+    // Bumped by each key added or removed.
+    let keys_changed = RwSignal::new(0u32);
     let key_added = RwSignal::new(None);
+    let status = Resource::new(
+        move || (start.version().get(), confirm.version().get(), disable.version().get(), regenerate.version().get(), keys_changed.get()),
+        |_| async { Ok::<_, ApiError>((two_factor_status().await?, security_keys().await?, step_up_status().await?)) },
+    );
     // Fresh recovery codes live only in this page's memory, from the action
     // that created them.
     let new_codes = Signal::derive(move || {
