@@ -128,32 +128,30 @@ fn code_only(text: &str) -> String {
                 }
             }
             '"' => {
-                let mut escaped = false;
-                for c in chars.by_ref() {
-                    match (escaped, c) {
-                        (false, '\\') => escaped = true,
-                        (false, '"') => break,
-                        _ => escaped = false,
-                    }
-                }
+                skip_quoted(&mut chars, '"');
                 out.push_str("\"\"");
             }
             // A char literal ('"', '{'), not a lifetime ('a).
             '\'' if chars.clone().nth(1) == Some('\'') || (chars.peek() == Some(&'\\')) => {
-                let mut escaped = false;
-                for c in chars.by_ref() {
-                    match (escaped, c) {
-                        (false, '\\') => escaped = true,
-                        (false, '\'') => break,
-                        _ => escaped = false,
-                    }
-                }
+                skip_quoted(&mut chars, '\'');
                 out.push_str("' '");
             }
             _ => out.push(c),
         }
     }
     without_test_items(&out)
+}
+
+/// Steps over a quoted literal's text and its closing `quote`, escapes included.
+fn skip_quoted(chars: &mut impl Iterator<Item = char>, quote: char) {
+    let mut escaped = false;
+    for c in chars {
+        match (escaped, c) {
+            (false, '\\') => escaped = true,
+            (false, q) if q == quote => break,
+            _ => escaped = false,
+        }
+    }
 }
 
 /// `code` without the items under `#[cfg(test)]` (up to their closing

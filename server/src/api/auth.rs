@@ -39,9 +39,6 @@ use domain::{Actor, ClientMeta, ErrorCode};
 use http::header::{self, HeaderMap, HeaderValue};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Refused tokens per client IP (the default of [`crate::config::ApiLimits::refused_tokens`]).
-pub use crate::config::REFUSED_TOKEN_BACKOFF;
-
 /// API requests being served right now: the load the quota follows.
 #[derive(Debug, Default)]
 pub struct Load {

@@ -471,7 +471,7 @@ async fn under_load_the_quota_shrinks_and_the_headers_say_so(app: TestApp) {
 async fn refused_tokens_are_throttled_per_client_ip(app: TestApp) {
     let (_b, token) = user_with_token(&app, "kim").await;
     let api = Api::new(&app);
-    let free = server::api::auth::REFUSED_TOKEN_BACKOFF.free_failures;
+    let free = server::config::REFUSED_TOKEN_BACKOFF.free_failures;
     for _ in 0..free {
         let bad = format!("Bearer {}", ApiToken::generate().expose());
         assert_eq!(api.send("GET", "/api/v1/account", &[("authorization", &bad)], None).await.status, StatusCode::UNAUTHORIZED);

@@ -303,7 +303,7 @@ async fn a_burst_of_refused_api_tokens_looks_up_only_the_free_ones(app: TestApp)
     let answers = burst(30, |i| clients[i].get("/api/v1/account")).await;
     let refused = answers.iter().filter(|r| r.status == StatusCode::UNAUTHORIZED).count();
     let throttled = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
-    let free = server::api::auth::REFUSED_TOKEN_BACKOFF.free_failures as usize;
+    let free = server::config::REFUSED_TOKEN_BACKOFF.free_failures as usize;
     assert_eq!((refused, throttled), (free, 30 - free));
 }
 
