@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod components;
+pub mod early;
 pub mod gate;
 pub mod pages;
 pub mod routes;
@@ -52,13 +53,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser, once hydration has wired the page up:
-    // a marker for tests and for styles that need JavaScript.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    // `body[data-hydrated]` is set by each page's view (see `routes`).
     view! {
         <Stylesheet id="leptos" href="/pkg/warden.css"/>
         <Title text="Warden"/>

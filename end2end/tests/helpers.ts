@@ -9,7 +9,8 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }
 
-/** Waits until the WASM has hydrated the page (skipped when JavaScript is off). */
+/** Waits until the page's own view is hydrated, its forms wired up (skipped
+ * when JavaScript is off). */
 export async function hydrated(page: Page, js = true) {
   if (js) await page.locator('body[data-hydrated]').waitFor({ state: 'attached', timeout: 30_000 });
 }

@@ -60,10 +60,8 @@ test('buttons, sample data and the CSV export show that they are working', async
   await page.unrouteAll();
 
   // Reporting: sample data shows a progress bar and a live status line.
-  // Reached through the navigation, so the page is drawn by the running app
-  // (body[data-hydrated] comes before a lazy page's forms are wired up, and
-  // a form pressed before that posts without JavaScript).
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reporting' }).click();
+  await page.goto('/reports');
+  await hydrated(page);
   const adding = await holdRequests(page, '**/_fn/add_sample_data*');
   await page.getByRole('button', { name: 'Add sample data' }).click();
   const busy = page.getByRole('button', { name: /Adding sample data/ });

@@ -6,15 +6,26 @@
 use crate::components::form_error::ActionError;
 use crate::components::submit::Submit;
 use crate::components::when::When;
+use crate::early::Early;
 use crate::server_fns::email::{email_status, ResendVerification};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 #[component]
-pub fn EmailBanner() -> impl IntoView {
+pub fn EmailBanner(
+    /// The banner's first status, asked for by the page's route.
+    #[prop(optional)]
+    early: Early,
+) -> impl IntoView {
     let resend = ServerAction::<ResendVerification>::new();
     let query = use_query_map();
-    let status = Resource::new(move || resend.version().get(), |_| email_status());
+    let status = Resource::new(
+        move || resend.version().get(),
+        move |_| {
+            let early = early.clone();
+            async move { early.or(email_status).await }
+        },
+    );
     let sent = move || query.read().get("link_sent").is_some() && !matches!(resend.value().get(), Some(Err(_)));
     view! {
         <Transition fallback=|| ()>

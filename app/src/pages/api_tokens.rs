@@ -13,6 +13,7 @@ use crate::components::modal::Modal;
 use crate::components::submit::Submit;
 use crate::components::usage_chart::UsageChart;
 use crate::components::when::When;
+use crate::early::Early;
 use crate::gate::paths;
 use crate::server_fns::api_tokens::{api_tokens_status, ApiTokenView, CreateApiToken, DeleteApiToken, NewApiToken};
 use crate::server_fns::{step_up_status, StepUpView};
@@ -20,13 +21,17 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+/// `early_*`: the page's first data, asked for by its route ([`Early`]).
 #[component]
-pub fn ApiTokensPage() -> impl IntoView {
+pub fn ApiTokensPage(early_tokens: Early, early_step_up: Early) -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let delete = ServerAction::<DeleteApiToken>::new();
     let status = Resource::new(
         move || (create.version().get(), delete.version().get()),
-        |_| async { Ok::<_, proto::ApiError>((api_tokens_status().await?, step_up_status().await?)) },
+        move |_| {
+            let (tokens, step_up) = (early_tokens.clone(), early_step_up.clone());
+            async move { Ok::<_, proto::ApiError>((tokens.or(api_tokens_status).await?, step_up.or(step_up_status).await?)) }
+        },
     );
     let query = use_query_map();
     // The token this page's own form just made; lives only in this page's

@@ -6,17 +6,27 @@ use crate::components::form_error::ActionError;
 use crate::components::loaded::loaded;
 use crate::components::submit::Submit;
 use crate::components::when::When;
+use crate::early::Early;
 use crate::server_fns::email::{verify_link_status, ConfirmEmail};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 #[component]
-pub fn VerifyEmailPage() -> impl IntoView {
+pub fn VerifyEmailPage(
+    /// The link's status, asked for by the route.
+    early: Early,
+) -> impl IntoView {
     let action = ServerAction::<ConfirmEmail>::new();
     let query = use_query_map();
     let confirmed = move || query.read().get("confirmed").is_some();
-    let link = Resource::new(|| (), |_| verify_link_status());
+    let link = Resource::new(
+        || (),
+        move |_| {
+            let early = early.clone();
+            async move { early.or(verify_link_status).await }
+        },
+    );
     view! {
         <Title text="Confirm your email address · Warden"/>
         <section class="card narrow">

@@ -6,13 +6,17 @@ use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
+use crate::early::Early;
 use crate::server_fns::{step_up_status, EndAllSessions};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
-pub fn LogOutAllPage() -> impl IntoView {
+pub fn LogOutAllPage(
+    /// The step-up window, asked for by the route.
+    early: Early,
+) -> impl IntoView {
     let action = ServerAction::<EndAllSessions>::new();
     // Asked again after a refusal (the window may have closed meanwhile),
     // never after the logout itself: this session is gone by then, and
@@ -27,7 +31,13 @@ pub fn LogOutAllPage() -> impl IntoView {
             _ => version,
         }
     });
-    let step_up = Resource::new(move || refusals.get(), |_| step_up_status());
+    let step_up = Resource::new(
+        move || refusals.get(),
+        move |_| {
+            let early = early.clone();
+            async move { early.or(step_up_status).await }
+        },
+    );
     view! {
         <Title text="Log out of all devices · Warden"/>
         <section class="panel confirm" role="region" aria-labelledby="log-out-all">

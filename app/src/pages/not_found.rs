@@ -5,6 +5,8 @@ use leptos_meta::Title;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    // Not a lazy route: the router's fallback marks the page live itself.
+    crate::components::hydrated::mark_page_hydrated();
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.set_status(http::StatusCode::NOT_FOUND);

@@ -6,6 +6,7 @@ use crate::components::new_password::NewPasswordFields;
 use crate::components::sign_out_others::SignOutOthers;
 use crate::components::submit::Submit;
 use crate::components::when::When;
+use crate::early::Early;
 use crate::server_fns::password::{password_status, ChangePassword, PasswordChanged};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,9 +22,18 @@ fn confirmation(other_sessions_ended: u64) -> String {
 }
 
 #[component]
-pub fn PasswordPage() -> impl IntoView {
+pub fn PasswordPage(
+    /// The page's first status, asked for by its route.
+    early: Early,
+) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
-    let status = Resource::new(move || change.version().get(), |_| password_status());
+    let status = Resource::new(
+        move || change.version().get(),
+        move |_| {
+            let early = early.clone();
+            async move { early.or(password_status).await }
+        },
+    );
     let query = use_query_map();
     // The result of this page's own form, or of a plain form post (JavaScript
     // off) that was redirected back here.

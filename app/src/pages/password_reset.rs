@@ -6,14 +6,24 @@ use crate::components::loaded::loaded;
 use crate::components::new_password::NewPasswordFields;
 use crate::components::submit::Submit;
 use crate::components::when::When;
+use crate::early::Early;
 use crate::server_fns::password::{reset_link_status, CompletePasswordReset};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
-pub fn ResetPasswordPage() -> impl IntoView {
+pub fn ResetPasswordPage(
+    /// The link's status, asked for by the route.
+    early: Early,
+) -> impl IntoView {
     let action = ServerAction::<CompletePasswordReset>::new();
-    let link = Resource::new(|| (), |_| reset_link_status());
+    let link = Resource::new(
+        || (),
+        move |_| {
+            let early = early.clone();
+            async move { early.or(reset_link_status).await }
+        },
+    );
     view! {
         <Title text="Choose a new password · Warden"/>
         <section class="card narrow">

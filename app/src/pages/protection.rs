@@ -10,6 +10,7 @@ use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
 use crate::components::switch_row::SwitchRow;
 use crate::components::when::When;
+use crate::early::Early;
 use crate::gate::paths;
 use crate::server_fns::protection::{protection_status, ChangePin, LockReports, ProtectionView, RemovePin, SetPin};
 use crate::server_fns::{step_up_status, StepUpView};
@@ -18,15 +19,19 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
+/// `early_*`: the page's first data, asked for by its route ([`Early`]).
 #[component]
-pub fn ProtectionPage() -> impl IntoView {
+pub fn ProtectionPage(early_status: Early, early_step_up: Early) -> impl IntoView {
     let set = ServerAction::<SetPin>::new();
     let change = ServerAction::<ChangePin>::new();
     let remove = ServerAction::<RemovePin>::new();
     let lock = ServerAction::<LockReports>::new();
     let status = Resource::new(
         move || (set.version().get(), change.version().get(), remove.version().get(), lock.version().get()),
-        |_| async { Ok::<_, proto::ApiError>((protection_status().await?, step_up_status().await?)) },
+        move |_| {
+            let (status, step_up) = (early_status.clone(), early_step_up.clone());
+            async move { Ok::<_, proto::ApiError>((status.or(protection_status).await?, step_up.or(step_up_status).await?)) }
+        },
     );
     view! {
         <Title text="Protection · Warden"/>

@@ -8,6 +8,7 @@
 use crate::components::form_error::ActionError;
 use crate::components::loaded::{load_error, Loaded};
 use crate::components::submit::Submit;
+use crate::early::Early;
 use crate::server_fns::protection::{LockReports, UnlockReports};
 use crate::server_fns::reports::{report, reports_context, AddSampleData, ReportView, ReportsContextView};
 use leptos::prelude::*;
@@ -49,8 +50,9 @@ impl Query {
 
 const RANGES: [(&str, &str); 4] = [("today", "Today"), ("yesterday", "Yesterday"), ("7d", "Last 7 days"), ("30d", "Last 30 days")];
 
+/// `early_*`: the page's first data, asked for by its route ([`Early`]).
 #[component]
-pub fn ReportsPage() -> impl IntoView {
+pub fn ReportsPage(early_context: Early, early_figures: Early) -> impl IntoView {
     let query_map = use_query_map();
     let query = Memo::new(move |_| {
         let q = query_map.read();
@@ -61,14 +63,18 @@ pub fn ReportsPage() -> impl IntoView {
     let lock = ServerAction::<LockReports>::new();
     let sample = ServerAction::<AddSampleData>::new();
     let versions = move || (unlock.version().get(), lock.version().get(), sample.version().get());
-    let context = Resource::new(versions, |_| reports_context());
+    let context = Resource::new(versions, move |_| {
+        let early = early_context.clone();
+        async move { early.or(reports_context).await }
+    });
     // While new figures load, the filter buttons say so.
     let loading = RwSignal::new(false);
     let figures = Resource::new(
         move || (query.get(), versions()),
-        |(q, _)| {
+        move |(q, _)| {
+            let early = early_figures.clone();
             let opt = |s: String| (!s.is_empty()).then_some(s);
-            report(q.range, opt(q.from), opt(q.to), opt(q.campaign))
+            async move { early.or(|| report(q.range, opt(q.from), opt(q.to), opt(q.campaign))).await }
         },
     );
     view! {

@@ -7,6 +7,7 @@ use crate::components::form_error::{refusal, ActionError};
 use crate::components::key_button::KeyButton;
 use crate::components::loaded::loaded;
 use crate::components::submit::Submit;
+use crate::early::Early;
 use crate::server_fns::security_keys::{second_step_methods, start_key_sign_in, FinishKeySignIn, SecondStepView};
 use crate::server_fns::two_factor::VerifySecondFactor;
 use leptos::prelude::*;
@@ -39,8 +40,17 @@ impl Method {
 }
 
 #[component]
-pub fn SecondFactorPage() -> AnyView {
-    let methods = Resource::new(|| (), |_| second_step_methods());
+pub fn SecondFactorPage(
+    /// The ways this account can take the second step, asked for by the route.
+    early: Early,
+) -> AnyView {
+    let methods = Resource::new(
+        || (),
+        move |_| {
+            let early = early.clone();
+            async move { early.or(second_step_methods).await }
+        },
+    );
     view! {
         <Title text="Two-factor authentication · Warden"/>
         <section class="card narrow">

@@ -10,21 +10,26 @@ use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
 use crate::components::when::When;
+use crate::early::Early;
 use crate::server_fns::{list_sessions, step_up_status, ConfirmIdentity, EndSession, SessionView, SessionsView, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
+/// `early_*`: the page's first data, asked for by its route ([`Early`]).
 #[component]
-pub fn SessionsPage() -> impl IntoView {
+pub fn SessionsPage(early_sessions: Early, early_step_up: Early, early_email: Early) -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     let confirm = ServerAction::<ConfirmIdentity>::new();
     let query = use_query_map();
     let number = move |name: &str| query.read().get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
     let data = Resource::new(
         move || (end.version().get(), confirm.version().get(), number("page"), number("activity")),
-        |(_, _, p, a)| async move { Ok::<_, proto::ApiError>((list_sessions(p, Some(a)).await?, step_up_status().await?)) },
+        move |(_, _, p, a)| {
+            let (sessions, step_up) = (early_sessions.clone(), early_step_up.clone());
+            async move { Ok::<_, proto::ApiError>((sessions.or(|| list_sessions(p, Some(a))).await?, step_up.or(step_up_status).await?)) }
+        },
     );
     view! {
         <Title text="Login Security · Warden"/>
@@ -39,7 +44,7 @@ pub fn SessionsPage() -> impl IntoView {
                 </div>
                 <A href="/account/security/sessions/log-out-all">"Log out of all devices"</A>
             </div>
-            <EmailBanner/>
+            <EmailBanner early=early_email/>
             <ActionError action=end/>
             <Loaded resource=data fallback=|| view! { <p class="muted">"Loading sessions…"</p> } let((v, s))>
                 <SessionLists v s end confirm/>

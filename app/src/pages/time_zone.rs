@@ -4,15 +4,25 @@
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
+use crate::early::Early;
 use crate::server_fns::reports::{time_zone_status, SetTimeZone};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
-pub fn TimeZonePage() -> impl IntoView {
+pub fn TimeZonePage(
+    /// The page's first status, asked for by its route.
+    early: Early,
+) -> impl IntoView {
     let save = ServerAction::<SetTimeZone>::new();
-    let status = Resource::new(move || save.version().get(), |_| time_zone_status());
+    let status = Resource::new(
+        move || save.version().get(),
+        move |_| {
+            let early = early.clone();
+            async move { early.or(time_zone_status).await }
+        },
+    );
     // Only the hydrated page knows the browser's zone.
     let browser = RwSignal::new(None::<String>);
     Effect::new(move |_| browser.set(crate::browser::time_zone()));

@@ -14,6 +14,7 @@ use crate::components::sign_out_others::SignOutOthers;
 use crate::components::submit::Submit;
 use crate::components::switch_row::SwitchRow;
 use crate::components::when::When;
+use crate::early::Early;
 use crate::gate::paths;
 use crate::pages::security_keys::{KeyAdded, SecurityKeys};
 use crate::server_fns::security_keys::security_keys;
@@ -26,8 +27,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use proto::ApiError;
 
+/// `early_*`: the page's first data, asked for by its route ([`Early`]).
 #[component]
-pub fn TwoFactorPage() -> impl IntoView {
+pub fn TwoFactorPage(early_status: Early, early_keys: Early, early_step_up: Early) -> impl IntoView {
     let start = ServerAction::<StartTotp>::new();
     let confirm = ServerAction::<ConfirmTotp>::new();
     let disable = ServerAction::<DisableTotp>::new();
@@ -37,7 +39,10 @@ pub fn TwoFactorPage() -> impl IntoView {
     let key_added = RwSignal::new(None);
     let status = Resource::new(
         move || (start.version().get(), confirm.version().get(), disable.version().get(), regenerate.version().get(), keys_changed.get()),
-        |_| async { Ok::<_, ApiError>((two_factor_status().await?, security_keys().await?, step_up_status().await?)) },
+        move |_| {
+            let (status, keys, step_up) = (early_status.clone(), early_keys.clone(), early_step_up.clone());
+            async move { Ok::<_, ApiError>((status.or(two_factor_status).await?, keys.or(security_keys).await?, step_up.or(step_up_status).await?)) }
+        },
     );
     // Fresh recovery codes live only in this page's memory, from the action
     // that created them.
