@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 mod api;
+mod api_client;
 mod api_contract;
 mod api_data;
 mod api_resources;
