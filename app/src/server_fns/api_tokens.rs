@@ -1,7 +1,7 @@
 //! Server functions of the API Access Tokens tab.
 
 use leptos::prelude::*;
-pub use proto::views::{ApiTokenView, ApiTokensView, NewApiToken, UsageDayView};
+pub use proto::views::{ApiTokenView, ApiTokensView, NewApiToken, TokenNetworkView, UsageDayView};
 use proto::{ApiError, Password};
 
 /// The live tokens (each with its usage), whether the create form asks for
@@ -72,6 +72,34 @@ pub async fn delete_api_token(id: i64) -> Result<(), ApiError> {
         c.warden.api_tokens().delete(c.actor()?, domain::api_tokens::ApiTokenId::new(id), &c.meta).await?;
         if is_plain_form_post() {
             leptos_axum::redirect(&format!("{}?deleted=1", crate::gate::paths::API_TOKENS));
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Limits one of the caller's tokens to the CIDR ranges in `networks`
+/// (comma, space or line separated; empty: any network), behind the same
+/// step-up as making a token: the username and password typed again, and
+/// a second factor when the account has one unless this session confirmed
+/// it minutes ago. Ranges that do not parse are refused before anything is
+/// asked or changed; another account's token is not found.
+#[server(prefix = "/_fn", endpoint = "set_api_token_networks")]
+pub async fn set_api_token_networks(
+    id: i64,
+    networks: String,
+    username: String,
+    password: Option<Password>,
+    code: Option<String>,
+) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    use domain::api_tokens::{AllowedNetworks, ApiTokenId};
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let allowed = AllowedNetworks::parse(&networks)?;
+        let confirmed = confirm(&c, domain::sensitive::Operation::LimitApiTokenNetworks, password, Some(&username), code.as_deref()).await?;
+        c.warden.api_tokens().set_allowed_networks(c.actor()?, &confirmed, ApiTokenId::new(id), &allowed, &c.meta).await?;
+        if is_plain_form_post() {
+            leptos_axum::redirect(&format!("{}?networks_saved=1", crate::gate::paths::API_TOKENS));
         }
         Ok(())
     })
