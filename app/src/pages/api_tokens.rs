@@ -353,6 +353,13 @@ fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::
                         "a token with it can sign your browsers out."
                     </p>
                 </fieldset>
+                <label>
+                    "Allowed networks (optional)"
+                    <textarea name="networks" rows="2" autocomplete="off" spellcheck="false" placeholder="203.0.113.0/24"></textarea>
+                </label>
+                <p class="hint">
+                    "IPv4 or IPv6 ranges, one per line, at most 20; empty: any network. You can change them later."
+                </p>
                 <ActionError action=create/>
                 <Submit action=create>"Create token"</Submit>
             </ActionForm>

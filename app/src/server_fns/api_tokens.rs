@@ -33,7 +33,11 @@ pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
 /// plain form post leaves it sealed in the database for the page the
 /// redirect lands on, on any instance (never in the URL or a cookie), for
 /// two minutes, and answers `None`. `sessions_scope` ("on", a ticked
-/// checkbox) lets the token list and end browser sessions.
+/// checkbox) lets the token list and end browser sessions. `networks`
+/// (optional) limits it to CIDR ranges from its first request on, as
+/// [`set_api_token_networks`] does later.
+// One argument per form field: the plain form post names them so.
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/_fn", endpoint = "create_api_token")]
 pub async fn create_api_token(
     name: String,
@@ -43,15 +47,17 @@ pub async fn create_api_token(
     expiry: String,
     access: String,
     sessions_scope: Option<String>,
+    networks: Option<String>,
 ) -> Result<Option<NewApiToken>, ApiError> {
     use crate::ssr::*;
-    use domain::api_tokens::{Access, CreateForm, Expiry};
+    use domain::api_tokens::{Access, AllowedNetworks, CreateForm, Expiry};
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let refuse = |what: &'static str| domain::Error::refused(domain::ErrorCode::InvalidInput, what);
         let expiry = Expiry::parse(&expiry).ok_or_else(|| refuse("Choose when the token expires: 30, 90 or 365 days, or no expiry."))?;
         let access = Access::parse(&access).ok_or_else(|| refuse("Choose the token's access: read only, or read and write."))?;
+        let allowed_networks = AllowedNetworks::parse(networks.as_deref().unwrap_or_default())?;
         let confirmed = confirm(&c, domain::sensitive::Operation::CreateApiToken, password, Some(&username), code.as_deref()).await?;
-        let form = CreateForm { name, expiry, access, sessions_scope: sessions_scope.is_some() };
+        let form = CreateForm { name, expiry, access, sessions_scope: sessions_scope.is_some(), allowed_networks };
         let actor = c.actor()?;
         let created = c.warden.api_tokens().create(actor, &confirmed, &form, &c.meta).await?;
         if is_plain_form_post() {

@@ -167,6 +167,8 @@ pub struct CreateForm {
     pub access: Access,
     /// May list and end the account's browser sessions.
     pub sessions_scope: bool,
+    /// The networks it may be used from; none: any.
+    pub allowed_networks: AllowedNetworks,
 }
 
 /// A token just made: the only time its text exists outside the request
@@ -437,6 +439,7 @@ impl<'w> ApiTokens<'w> {
             sessions_scope: form.sessions_scope,
             created_at: at,
             expires_at,
+            allowed_networks: &form.allowed_networks.stored(),
         };
         let id = match store::insert(change.db(), &new).await {
             Ok(id) => id,
@@ -447,10 +450,13 @@ impl<'w> ApiTokens<'w> {
             Some(t) => format!("expires {}", time_fmt::display(t, &owner.zone())),
             None => "never expires".to_owned(),
         };
-        let scope = match form.sessions_scope {
+        let mut scope = match form.sessions_scope {
             true => format!("{}, may see and end browser sessions", form.access.label().to_lowercase()),
             false => form.access.label().to_lowercase(),
         };
+        if !form.allowed_networks.is_any() {
+            scope = format!("{scope}, only from {}", form.allowed_networks.describe());
+        }
         let notice = Notice {
             to: owner.email,
             subject: "A new API token was created for your Warden account",

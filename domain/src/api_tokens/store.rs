@@ -37,14 +37,16 @@ pub struct NewToken<'a> {
     pub sessions_scope: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+    /// See [`TokenRow::allowed_networks`].
+    pub allowed_networks: &'a str,
 }
 
 /// Inserts a live token; a live token of the same account and `name_key`
 /// fails it with a unique violation.
 pub async fn insert(db: &mut sqlx::AnyConnection, t: &NewToken<'_>) -> std::result::Result<i64, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO api_tokens (account_id, name, name_key, prefix, token_hash, access, created_at, expires_at, sessions_scope) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO api_tokens (account_id, name, name_key, prefix, token_hash, access, created_at, expires_at, sessions_scope, allowed_networks) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(t.account.get())
     .bind(t.name)
@@ -55,6 +57,7 @@ pub async fn insert(db: &mut sqlx::AnyConnection, t: &NewToken<'_>) -> std::resu
     .bind(t.created_at)
     .bind(t.expires_at)
     .bind(i64::from(t.sessions_scope))
+    .bind(t.allowed_networks)
     .fetch_one(db)
     .await?;
     Ok(id)

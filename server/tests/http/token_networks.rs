@@ -31,6 +31,7 @@ on_both_backends!(behind_proxy =>
     changing_the_networks_takes_the_same_step_up_as_creating_a_token,
     bad_networks_and_other_peoples_tokens_change_nothing,
     sixteen_requests_from_sixteen_networks_at_once_leave_five,
+    a_token_made_with_networks_is_limited_from_its_first_request,
 );
 
 /// `GET /api/v1/account` with `token`, from `ip`.
@@ -295,4 +296,29 @@ async fn sixteen_requests_from_sixteen_networks_at_once_leave_five(app: TestApp)
         .await
         .expect("count");
     assert_eq!(events, 15, "every network but the first one recorded is new");
+}
+
+async fn a_token_made_with_networks_is_limited_from_its_first_request(app: TestApp) {
+    let b = app.signed_in_user("kai", PW, CHROME_WINDOWS).await;
+    let fields = [("name", "ci"), ("username", "kai"), ("password", PW), ("expiry", "30"), ("access", "read")];
+    // Bad ranges make nothing.
+    let mut bad = fields.to_vec();
+    bad.push(("networks", "10.0.0.0/33"));
+    let r = b.call("create_api_token", &bad).await;
+    assert_eq!((r.status, code_of(&r).as_str()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_input"), "{}", r.body);
+    assert!(app.warden.api_tokens().list(&actor(&app, &b).await).await.expect("list").is_empty(), "nothing was made");
+
+    let mut good = fields.to_vec();
+    good.push(("networks", "2001:db8:7::/48, 203.0.113.0/24"));
+    let r = b.call("create_api_token", &good).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let token = r.json()["token"].as_str().expect("the token, once").to_owned();
+    let t = the_token(&app, &b).await;
+    assert_eq!(t.allowed.ranges(), ["2001:db8:7::/48", "203.0.113.0/24"]);
+    let created = events_of(&app, &b, EventKind::ApiTokenCreated).await;
+    assert!(created[0].detail.contains("only from 2001:db8:7::/48, 203.0.113.0/24"), "{:?}", created[0].detail);
+    let api = Api::new(&app);
+    assert_problem(&from(&api, &token, "198.51.100.1").await, StatusCode::FORBIDDEN, "network_not_allowed");
+    assert_eq!(from(&api, &token, "2001:db8:7:1::1").await.status, StatusCode::OK);
+    assert!(b.get(TAB).await.body.contains("Allowed networks (optional)"), "the create form offers it");
 }
