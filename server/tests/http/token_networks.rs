@@ -254,6 +254,17 @@ async fn bad_networks_and_other_peoples_tokens_change_nothing(app: TestApp) {
         assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "a clear message: {e}");
         assert_eq!(stored_networks(&app, id).await, "203.0.113.0/24", "{bad} changed nothing");
     }
+    // Without JavaScript the form's page says why, and nothing changed.
+    let page = format!("{TAB}?networks={id}");
+    let r =
+        b.form(&page, "set_api_token_networks", &[("id", &id.to_string()), ("networks", "10.0.0.0/33"), ("username", "ivy"), ("password", PW)]).await;
+    let back = r.location().expect("back to the form").to_owned();
+    assert!(back.contains("__err="), "{back}");
+    let shown = b.get(back.trim_start_matches(&format!("http://{}", app.addr))).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("is not a network") && shown.body.contains("name=\"networks\""), "{}", shown.body);
+    assert_eq!(stored_networks(&app, id).await, "203.0.113.0/24");
+
     let r = set_networks(&b, id, &twenty_one[..20].join(","), "ivy", PW).await;
     assert!(r.status.is_success(), "twenty is the most, and allowed: {}", r.body);
     assert!(set_networks(&b, id, "203.0.113.0/24", "ivy", PW).await.status.is_success());
