@@ -173,6 +173,14 @@ async fn a_token_limited_to_networks_refuses_every_other_address(app: TestApp) {
     let t = the_token(&app, &b).await;
     assert!(t.networks.iter().all(|n| !["198.51.100.4", "203.0.114.1", "2001:db8:2::1", "2001:db9::1"].contains(&n.ip.as_str())), "{:?}", t.networks);
     api.check_contract().await;
+    // The document says so for every operation a token opens, and for no other.
+    let doc = api.send("GET", "/api/v1/openapi.json", &[], None).await.json();
+    for (path, method) in [("/account", "get"), ("/campaigns", "post"), ("/token", "delete"), ("/reports/daily", "get")] {
+        let said = doc["paths"][path][method]["responses"]["403"]["description"].as_str().unwrap_or_default();
+        assert!(said.contains("network_not_allowed") && said.contains(PROBLEM_TYPE), "{method} {path}: {said:?}");
+    }
+    assert!(doc["paths"]["/tokens/revoke"]["post"]["responses"].get("403").is_none(), "no token, no network limit");
+    assert!(doc["info"]["description"].as_str().is_some_and(|d| d.contains(PROBLEM_TYPE)));
 
     // The tab shows the list, and the form holds it.
     let page = b.get(TAB).await;
