@@ -521,13 +521,20 @@ impl<'w> ApiTokens<'w> {
     }
 
     /// Records that `row`'s token was used from the request's network (see
-    /// [`networks`]): a known network is one `UPDATE`; an unseen one is
+    /// [`networks`]), at most once a minute per token and network on each
+    /// instance: a known network is one `UPDATE`; an unseen one is
     /// recorded under the token row's lock with the prune to the newest
     /// [`networks::KEPT`], and, unless it is the token's first use, a
     /// security event, all in one transaction.
     async fn seen_from(&self, row: &store::TokenRow, user_agent: &str, meta: &ClientMeta) -> Result<()> {
         let network = networks::network_of(&meta.ip);
         let now = self.deps.now();
+        // Seen from here by this instance within the last minute: recorded
+        // already (the API's hot path writes at most once a minute per
+        // token and network, as it does for "last used").
+        if !self.deps.touches.claim(&format!("n{}:{network}", row.id), now, self.cfg.last_used_every_secs) {
+            return Ok(());
+        }
         if store::seen_again(self.deps.pool(), row.id, &network, &meta.ip, user_agent, now).await? {
             return Ok(());
         }

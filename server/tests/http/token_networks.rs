@@ -93,6 +93,13 @@ async fn the_newest_five_networks_are_kept_and_shown(app: TestApp) {
     assert_eq!((newest.network.as_str(), newest.user_agent.as_str()), ("2001:db8:1:2::/64", "warden-api-test/1.0"));
     assert_eq!(newest.first_seen, newest.last_seen);
 
+    // Within the minute, the same network again writes nothing (the API's
+    // hot path stays a read).
+    app.clock.advance(30);
+    assert_eq!(from(&api, &token, "2001:db8:1:2::10").await.status, StatusCode::OK);
+    let t = the_token(&app, &b).await;
+    assert_eq!((t.networks[0].ip.as_str(), t.networks[0].last_seen), ("2001:db8:1:2::9", newest.last_seen), "not written again within the minute");
+
     // Another address of a known /64 is that network seen again: its last
     // address and time move, its first stays, nothing is added or dropped.
     app.clock.advance(100);
