@@ -29,13 +29,15 @@ pub enum Operation {
     ChangePin,
     RemovePin,
     CreateApiToken,
+    /// Changing the networks an API token may be used from.
+    LimitApiTokenNetworks,
     EndSession,
     EndAllSessions,
 }
 
 impl Operation {
     /// Every row of the table, in the order docs/security.md lists them.
-    pub const ALL: [Operation; 11] = [
+    pub const ALL: [Operation; 12] = [
         Operation::AddSecurityKey,
         Operation::RemoveSecurityKey,
         Operation::EnrolAuthenticatorApp,
@@ -45,6 +47,7 @@ impl Operation {
         Operation::ChangePin,
         Operation::RemovePin,
         Operation::CreateApiToken,
+        Operation::LimitApiTokenNetworks,
         Operation::EndSession,
         Operation::EndAllSessions,
     ];
@@ -62,6 +65,7 @@ impl Operation {
             Operation::ChangePin => "change the PIN",
             Operation::RemovePin => "remove the PIN",
             Operation::CreateApiToken => "create an API token",
+            Operation::LimitApiTokenNetworks => "change where an API token may be used from",
             Operation::EndSession => "end a session",
             Operation::EndAllSessions => "log out of all devices",
         }
@@ -100,7 +104,9 @@ pub const fn rule(op: Operation) -> Rule {
         | SetPin
         | ChangePin
         | RemovePin => Rule { factors: Factors::All, password_every_time: false },
-        CreateApiToken => Rule { factors: Factors::All, password_every_time: true },
+        // Loosening a token's networks opens it to more of the world: the
+        // same proof as making one.
+        CreateApiToken | LimitApiTokenNetworks => Rule { factors: Factors::All, password_every_time: true },
         EndSession | EndAllSessions => Rule { factors: Factors::One, password_every_time: false },
     }
 }
@@ -175,7 +181,8 @@ mod tests {
             assert_eq!(level_needed(op, false), Level::Password, "{op:?}: without a second factor the password is all there is");
         }
         assert!(rule(Operation::CreateApiToken).password_every_time);
-        assert_eq!(Operation::ALL.iter().filter(|op| rule(**op).password_every_time).count(), 1);
+        assert_eq!(rule(Operation::LimitApiTokenNetworks), rule(Operation::CreateApiToken), "a token's networks take what making one takes");
+        assert_eq!(Operation::ALL.iter().filter(|op| rule(**op).password_every_time).count(), 2);
     }
 
     #[test]

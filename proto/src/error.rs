@@ -62,6 +62,8 @@ error_codes! {
     /// A sensitive change needs the person to confirm it is them first
     /// (their password, and a second factor when the account has one).
     ConfirmationRequired = "confirmation_required" => 403,
+    /// The API token is limited to networks this request did not come from.
+    NetworkNotAllowed = "network_not_allowed" => 403,
     // 404
     NotFound = "not_found" => 404,
     // 409: the state of things says no

@@ -331,6 +331,23 @@ pub struct ApiTokenView {
     pub last_used: Option<LastUsedView>,
     /// Requests per UTC day over the last 30 days, oldest first.
     pub usage: Vec<UsageDayView>,
+    /// The newest networks it was used from (at most five), newest first.
+    pub networks: Vec<TokenNetworkView>,
+    /// The CIDR ranges it may be used from; empty: any network.
+    pub allowed_networks: Vec<String>,
+}
+
+/// A network an API token was used from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenNetworkView {
+    /// The last address seen from it.
+    pub ip: String,
+    /// `203.0.113.7`, or an IPv6 `/64`.
+    pub network: String,
+    /// "curl on Linux".
+    pub device: String,
+    pub first_seen: Stamp,
+    pub last_seen: Stamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

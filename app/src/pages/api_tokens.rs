@@ -1,10 +1,12 @@
 //! API Access Tokens: make a named token (after the username and password
 //! typed again, and a second factor when the account has one unless this
 //! session confirmed it minutes ago), see it once, see every token's last
-//! use, usage and scope, delete one. Every form is a plain form post
-//! too: without JavaScript the new token is shown once on the page the post
-//! lands on, and Delete asks on a confirm step (`?delete=<id>`) instead of a
-//! dialog.
+//! use, usage and scope, the networks it was used from and those it may be
+//! used from, delete one. Every form is a plain form post too: without
+//! JavaScript the new token is shown once on the page the post lands on,
+//! and Delete asks on a confirm step (`?delete=<id>`) instead of a dialog.
+//! Limiting a token's networks opens its form on `?networks=<id>`, with
+//! and without JavaScript, behind the same step-up as making a token.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::ActionError;
@@ -15,7 +17,7 @@ use crate::components::usage_chart::UsageChart;
 use crate::components::when::When;
 use crate::early::Early;
 use crate::gate::paths;
-use crate::server_fns::api_tokens::{api_tokens_status, ApiTokenView, CreateApiToken, DeleteApiToken, NewApiToken};
+use crate::server_fns::api_tokens::{api_tokens_status, ApiTokenView, CreateApiToken, DeleteApiToken, NewApiToken, SetApiTokenNetworks};
 use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,8 +28,9 @@ use leptos_router::hooks::use_query_map;
 pub fn ApiTokensPage(early_tokens: Early, early_step_up: Early) -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let delete = ServerAction::<DeleteApiToken>::new();
+    let limit = ServerAction::<SetApiTokenNetworks>::new();
     let status = Resource::new(
-        move || (create.version().get(), delete.version().get()),
+        move || (create.version().get(), delete.version().get(), limit.version().get()),
         move |_| {
             let (tokens, step_up) = (early_tokens.clone(), early_step_up.clone());
             async move { Ok::<_, proto::ApiError>((tokens.or(api_tokens_status).await?, step_up.or(step_up_status).await?)) }
@@ -53,6 +56,7 @@ pub fn ApiTokensPage(early_tokens: Early, early_step_up: Early) -> impl IntoView
         }
     });
     let deleted = move || matches!(delete.value().get(), Some(Ok(()))) || query.read().get("deleted").is_some();
+    let networks_saved = move || matches!(limit.value().get(), Some(Ok(()))) || query.read().get("networks_saved").is_some();
     view! {
         <Title text="API Access Tokens · Warden"/>
         <section class="panel" aria-labelledby="api-tokens">
@@ -87,14 +91,20 @@ pub fn ApiTokensPage(early_tokens: Early, early_step_up: Early) -> impl IntoView
             </ul>
             {move || made.get().map(|t| view! { <NewTokenDialog t on_close=drop_made/> })}
             <p class="alert success" role="status" hidden=move || !deleted()>"The token was deleted: it opens nothing from now on."</p>
+            <p class="alert success" role="status" hidden=move || !networks_saved()>
+                "The token's networks were saved: they apply from its next request on."
+            </p>
             <Loaded resource=status fallback=|| view! { <p class="muted">"Loading…"</p> } let((v, s))>
                 {
                     let asked = query.read_untracked().get("delete").and_then(|id| id.parse::<i64>().ok());
                     let confirm_step = asked.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
+                    let limiting = query.read_untracked().get("networks").and_then(|id| id.parse::<i64>().ok());
+                    let networks_step = limiting.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
                     view! {
                         // A token made by a plain form post (JavaScript off), shown once.
                         {v.fresh.filter(|_| made.get_untracked().is_none()).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
                         {confirm_step.map(|t| view! { <DeleteConfirm t delete confirming/> })}
+                        {networks_step.map(|t| view! { <NetworksForm t limit s=s.clone()/> })}
                         <TokenList tokens=v.tokens confirming/>
                         <CreateForm create form s/>
                     }
@@ -210,6 +220,36 @@ fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> im
         Some(u) => view! { <When at=u.at/> {format!(" · {} · {}", u.ip, u.device)} }.into_any(),
         None => view! { "Never used" }.into_any(),
     };
+    let used_from = if t.networks.is_empty() {
+        view! { "Not used yet" }.into_any()
+    } else {
+        view! {
+            <ul class="networks" aria-label=format!("Networks {} was used from", t.name)>
+                {t.networks.into_iter().map(|n| view! {
+                    <li>
+                        <code>{n.ip}</code>
+                        {format!(" · {} · first seen ", n.device)}
+                        <When at=n.first_seen/>
+                        " · last seen "
+                        <When at=n.last_seen/>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let limited = !t.allowed_networks.is_empty();
+    let networks_label = if limited { "Change networks" } else { "Limit networks" };
+    let allowed = if limited {
+        view! {
+            <ul class="networks allowed" aria-label=format!("Networks {} may be used from", t.name)>
+                {t.allowed_networks.into_iter().map(|n| view! { <li><code>{n}</code></li> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    } else {
+        view! { "Any network" }.into_any()
+    };
     let title_id = format!("token-{}", t.id);
     view! {
         <li class="session token-item" aria-labelledby=title_id.clone()>
@@ -226,15 +266,61 @@ fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> im
                     <dd>{expires}</dd>
                     <dt>"Last used"</dt>
                     <dd>{last_used}</dd>
+                    <dt>"Used from"</dt>
+                    <dd>{used_from}</dd>
+                    <dt>"Allowed networks"</dt>
+                    <dd>{allowed}</dd>
                 </dl>
                 <UsageChart days=t.usage name=t.name.clone()/>
             </div>
+            // A plain GET form: it opens the networks form, with or without JavaScript.
+            <form method="get" action=paths::API_TOKENS class="inline">
+                <input type="hidden" name="networks" value=t.id.to_string()/>
+                // The visible words begin the accessible name (WCAG 2.5.3).
+                <button type="submit" class="secondary" aria-label=format!("{networks_label} of {}", t.name)>
+                    {networks_label}
+                </button>
+            </form>
             // A plain GET form: without JavaScript it opens the confirm step.
             <form method="get" action=paths::API_TOKENS class="inline">
                 <input type="hidden" name="delete" value=t.id.to_string()/>
                 <button type="submit" class="danger-outline" on:click=ask aria-label=format!("Delete {}", t.name)>"Delete"</button>
             </form>
         </li>
+    }
+}
+
+/// Where a token may be used from (`?networks=<id>`): CIDR ranges, behind
+/// the same step-up as making a token (the username and password, and the
+/// second factor unless this session's window covers it).
+#[component]
+fn NetworksForm(t: ApiTokenView, limit: ServerAction<SetApiTokenNetworks>, s: StepUpView) -> impl IntoView {
+    let hidden = move || matches!(limit.value().get(), Some(Ok(())));
+    view! {
+        <section class="subpanel" role="region" aria-labelledby="networks-title" hidden=hidden>
+            <h3 id="networks-title">{format!("Where “{}” (wdn_{}…) may be used from", t.name, t.prefix)}</h3>
+            <p class="muted">
+                "One network per line (or separated by commas): IPv4 or IPv6 ranges such as 203.0.113.0/24 or "
+                "2001:db8::/32, or single addresses; at most 20. Leave it empty to allow any network. A request with "
+                "this token from anywhere else is refused, and shown in your security activity. Confirm it is you "
+                "with your username and password."
+            </p>
+            <ActionForm action=limit attr:class="stack">
+                <input type="hidden" name="id" value=t.id.to_string()/>
+                <label>
+                    "Allowed networks"
+                    <textarea name="networks" rows="4" autocomplete="off" spellcheck="false">{t.allowed_networks.join("\n")}</textarea>
+                </label>
+                <label>"Username" <input type="text" name="username" autocomplete="username" required/></label>
+                <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
+                <ConfirmFields s asks=Asks::SecondFactor/>
+                <ActionError action=limit/>
+                <div class="actions">
+                    <Submit action=limit>"Save networks"</Submit>
+                    <a href=paths::API_TOKENS>"Cancel"</a>
+                </div>
+            </ActionForm>
+        </section>
     }
 }
 
@@ -274,6 +360,13 @@ fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::
                         "a token with it can sign your browsers out."
                     </p>
                 </fieldset>
+                <label>
+                    "Allowed networks (optional)"
+                    <textarea name="networks" rows="2" autocomplete="off" spellcheck="false" placeholder="203.0.113.0/24"></textarea>
+                </label>
+                <p class="hint">
+                    "IPv4 or IPv6 ranges, one per line, at most 20; empty: any network. You can change them later."
+                </p>
                 <ActionError action=create/>
                 <Submit action=create>"Create token"</Submit>
             </ActionForm>

@@ -1,7 +1,7 @@
 //! Server functions of the API Access Tokens tab.
 
 use leptos::prelude::*;
-pub use proto::views::{ApiTokenView, ApiTokensView, NewApiToken, UsageDayView};
+pub use proto::views::{ApiTokenView, ApiTokensView, NewApiToken, TokenNetworkView, UsageDayView};
 use proto::{ApiError, Password};
 
 /// The live tokens (each with its usage), whether the create form asks for
@@ -33,7 +33,11 @@ pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
 /// plain form post leaves it sealed in the database for the page the
 /// redirect lands on, on any instance (never in the URL or a cookie), for
 /// two minutes, and answers `None`. `sessions_scope` ("on", a ticked
-/// checkbox) lets the token list and end browser sessions.
+/// checkbox) lets the token list and end browser sessions. `networks`
+/// (optional) limits it to CIDR ranges from its first request on, as
+/// [`set_api_token_networks`] does later.
+// One argument per form field: the plain form post names them so.
+#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/_fn", endpoint = "create_api_token")]
 pub async fn create_api_token(
     name: String,
@@ -43,15 +47,17 @@ pub async fn create_api_token(
     expiry: String,
     access: String,
     sessions_scope: Option<String>,
+    networks: Option<String>,
 ) -> Result<Option<NewApiToken>, ApiError> {
     use crate::ssr::*;
-    use domain::api_tokens::{Access, CreateForm, Expiry};
+    use domain::api_tokens::{Access, AllowedNetworks, CreateForm, Expiry};
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let refuse = |what: &'static str| domain::Error::refused(domain::ErrorCode::InvalidInput, what);
         let expiry = Expiry::parse(&expiry).ok_or_else(|| refuse("Choose when the token expires: 30, 90 or 365 days, or no expiry."))?;
         let access = Access::parse(&access).ok_or_else(|| refuse("Choose the token's access: read only, or read and write."))?;
+        let allowed_networks = AllowedNetworks::parse(networks.as_deref().unwrap_or_default())?;
         let confirmed = confirm(&c, domain::sensitive::Operation::CreateApiToken, password, Some(&username), code.as_deref()).await?;
-        let form = CreateForm { name, expiry, access, sessions_scope: sessions_scope.is_some() };
+        let form = CreateForm { name, expiry, access, sessions_scope: sessions_scope.is_some(), allowed_networks };
         let actor = c.actor()?;
         let created = c.warden.api_tokens().create(actor, &confirmed, &form, &c.meta).await?;
         if is_plain_form_post() {
@@ -72,6 +78,34 @@ pub async fn delete_api_token(id: i64) -> Result<(), ApiError> {
         c.warden.api_tokens().delete(c.actor()?, domain::api_tokens::ApiTokenId::new(id), &c.meta).await?;
         if is_plain_form_post() {
             leptos_axum::redirect(&format!("{}?deleted=1", crate::gate::paths::API_TOKENS));
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Limits one of the caller's tokens to the CIDR ranges in `networks`
+/// (comma, space or line separated; empty: any network), behind the same
+/// step-up as making a token: the username and password typed again, and
+/// a second factor when the account has one unless this session confirmed
+/// it minutes ago. Ranges that do not parse are refused before anything is
+/// asked or changed; another account's token is not found.
+#[server(prefix = "/_fn", endpoint = "set_api_token_networks")]
+pub async fn set_api_token_networks(
+    id: i64,
+    networks: String,
+    username: String,
+    password: Option<Password>,
+    code: Option<String>,
+) -> Result<(), ApiError> {
+    use crate::ssr::*;
+    use domain::api_tokens::{AllowedNetworks, ApiTokenId};
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let allowed = AllowedNetworks::parse(&networks)?;
+        let confirmed = confirm(&c, domain::sensitive::Operation::LimitApiTokenNetworks, password, Some(&username), code.as_deref()).await?;
+        c.warden.api_tokens().set_allowed_networks(c.actor()?, &confirmed, ApiTokenId::new(id), &allowed, &c.meta).await?;
+        if is_plain_form_post() {
+            leptos_axum::redirect(&format!("{}?networks_saved=1", crate::gate::paths::API_TOKENS));
         }
         Ok(())
     })

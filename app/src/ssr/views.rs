@@ -209,6 +209,18 @@ pub fn api_token(tok: domain::api_tokens::TokenEntry, t: &Times) -> ApiTokenView
         expired: tok.expired,
         last_used: tok.last_used.map(|u| LastUsedView { at: t.stamp(u.at), ip: u.ip, device: format!("{} on {}", u.device.browser, u.device.os) }),
         usage: tok.usage.iter().map(usage_day).collect(),
+        networks: tok
+            .networks
+            .into_iter()
+            .map(|n| proto::views::TokenNetworkView {
+                device: format!("{} on {}", n.device.browser, n.device.os),
+                ip: n.ip,
+                network: n.network,
+                first_seen: t.stamp(n.first_seen),
+                last_seen: t.stamp(n.last_seen),
+            })
+            .collect(),
+        allowed_networks: tok.allowed.ranges(),
     }
 }
 

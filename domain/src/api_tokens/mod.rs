@@ -30,13 +30,19 @@
 //! - Usage (requests per UTC day, 429s among them) is counted in memory and
 //!   added to the store about once a minute ([`usage`]); a token expiring
 //!   within 7 days mails its owner once ([`ApiTokens::warn_expiring`]).
+//! - Each token keeps the newest five networks it was used from, and a use
+//!   from a new one is a security event; a token may be limited to a list
+//!   of CIDR ranges, changed behind the same step-up as making a token
+//!   ([`networks`]).
 
 pub mod format;
 pub mod handover;
+pub mod networks;
 mod store;
 pub mod usage;
 
 pub use format::{ApiToken, Malformed};
+pub use networks::AllowedNetworks;
 
 use crate::accounts;
 pub use crate::actor::{Access, ApiTokenId, Bearer};
@@ -44,7 +50,7 @@ use crate::actor::{AccountId, Actor, ClientMeta};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
-use crate::events::{Event, EventKind};
+use crate::events::{self, Event, EventKind};
 use crate::limits::{Backoff, Budget, LimitKind, OnSuccess};
 use crate::outbox::notices::Notice;
 use crate::sensitive::{Confirmed, Operation};
@@ -161,6 +167,8 @@ pub struct CreateForm {
     pub access: Access,
     /// May list and end the account's browser sessions.
     pub sessions_scope: bool,
+    /// The networks it may be used from; none: any.
+    pub allowed_networks: AllowedNetworks,
 }
 
 /// A token just made: the only time its text exists outside the request
@@ -187,6 +195,19 @@ pub struct LastUse {
     pub device: Device,
 }
 
+/// A network a token was used from (an IPv4 address, or an IPv6 /64).
+#[derive(Clone, Debug)]
+pub struct NetworkUse {
+    /// `203.0.113.7`, or `2001:db8:1:2::/64`.
+    pub network: String,
+    /// The last address seen from it.
+    pub ip: String,
+    pub user_agent: String,
+    pub device: Device,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
 /// A live token as its list shows it.
 #[derive(Clone, Debug)]
 pub struct TokenEntry {
@@ -204,6 +225,10 @@ pub struct TokenEntry {
     pub last_used: Option<LastUse>,
     /// Requests per UTC day over the last [`usage::DAYS`] days, oldest first.
     pub usage: Vec<DayUsage>,
+    /// The newest [`networks::KEPT`] networks it was used from, newest first.
+    pub networks: Vec<NetworkUse>,
+    /// The networks it may be used from; none: any.
+    pub allowed: AllowedNetworks,
 }
 
 fn invalid_token(message: &'static str) -> Error {
@@ -249,29 +274,47 @@ impl<'w> ApiTokens<'w> {
         let today = usage::day_of(now);
         let rows = store::live(self.deps.pool(), account).await?;
         let counts = store::usage_since(self.deps.pool(), account, today - usage::DAYS + 1).await?;
+        let mut seen = store::networks_of_account(self.deps.pool(), account).await?;
+        let mut networks_of = |id: i64| -> Vec<NetworkUse> {
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut seen).into_iter().partition(|n| n.token_id == id);
+            seen = rest;
+            mine.into_iter()
+                .map(|n| NetworkUse {
+                    device: user_agent::parse(&n.user_agent),
+                    network: n.network,
+                    ip: n.ip,
+                    user_agent: n.user_agent,
+                    first_seen: n.first_seen,
+                    last_seen: n.last_seen,
+                })
+                .collect()
+        };
         let usage_of = |id: i64| {
             let mine: Vec<(i64, Tally)> =
                 counts.iter().filter(|u| u.token_id == id).map(|u| (u.day, Tally { requests: u.requests, limited: u.limited })).collect();
             usage::last_days(&mine, today)
         };
-        Ok(rows
-            .into_iter()
-            .map(|r| TokenEntry {
-                usage: usage_of(r.id),
-                id: ApiTokenId::new(r.id),
-                access: Access::parse(&r.access).unwrap_or(Access::Read),
-                sessions_scope: r.sessions_scope != 0,
-                expired: r.expires_at.is_some_and(|e| now >= e),
-                last_used: r.last_used_at.map(|at| {
-                    let user_agent = r.last_used_user_agent.unwrap_or_default();
-                    LastUse { at, ip: r.last_used_ip.unwrap_or_default(), device: user_agent::parse(&user_agent), user_agent }
-                }),
-                name: r.name,
-                prefix: r.prefix,
-                created_at: r.created_at,
-                expires_at: r.expires_at,
+        rows.into_iter()
+            .map(|r| {
+                Ok(TokenEntry {
+                    usage: usage_of(r.id),
+                    networks: networks_of(r.id),
+                    allowed: AllowedNetworks::from_stored(&r.allowed_networks)?,
+                    id: ApiTokenId::new(r.id),
+                    access: Access::parse(&r.access).unwrap_or(Access::Read),
+                    sessions_scope: r.sessions_scope != 0,
+                    expired: r.expires_at.is_some_and(|e| now >= e),
+                    last_used: r.last_used_at.map(|at| {
+                        let user_agent = r.last_used_user_agent.unwrap_or_default();
+                        LastUse { at, ip: r.last_used_ip.unwrap_or_default(), device: user_agent::parse(&user_agent), user_agent }
+                    }),
+                    name: r.name,
+                    prefix: r.prefix,
+                    created_at: r.created_at,
+                    expires_at: r.expires_at,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// One of the actor's tokens' requests per UTC day over the last 30
@@ -396,6 +439,7 @@ impl<'w> ApiTokens<'w> {
             sessions_scope: form.sessions_scope,
             created_at: at,
             expires_at,
+            allowed_networks: &form.allowed_networks.stored(),
         };
         let id = match store::insert(change.db(), &new).await {
             Ok(id) => id,
@@ -406,10 +450,13 @@ impl<'w> ApiTokens<'w> {
             Some(t) => format!("expires {}", time_fmt::display(t, &owner.zone())),
             None => "never expires".to_owned(),
         };
-        let scope = match form.sessions_scope {
+        let mut scope = match form.sessions_scope {
             true => format!("{}, may see and end browser sessions", form.access.label().to_lowercase()),
             false => form.access.label().to_lowercase(),
         };
+        if !form.allowed_networks.is_any() {
+            scope = format!("{scope}, only from {}", form.allowed_networks.describe());
+        }
         let notice = Notice {
             to: owner.email,
             subject: "A new API token was created for your Warden account",
@@ -455,18 +502,89 @@ impl<'w> ApiTokens<'w> {
             return Err(invalid_token("This API token has expired: create a new one on the API Access Tokens tab."));
         }
         let access = Access::parse(&row.access).ok_or_else(|| Error::internal(format!("api token {} has access {:?}", row.id, row.access)))?;
+        let account = AccountId::new(row.account_id);
+        if !AllowedNetworks::from_stored(&row.allowed_networks)?.allows(&meta.ip) {
+            let detail = format!("\"{}\" (wdn_{}…) from {}", row.name, row.prefix, meta.ip);
+            events::record(db, Some(account), &Event::with_detail(EventKind::ApiTokenNetworkRefused, detail), meta, now).await?;
+            return Err(Error::refused(
+                ErrorCode::NetworkNotAllowed,
+                format!("This API token may not be used from {}: its owner limited it to other networks (API Access Tokens tab).", meta.ip),
+            ));
+        }
+        let ua: String = meta.user_agent.chars().take(MAX_USER_AGENT).collect();
         let every = self.cfg.last_used_every_secs;
         if row.last_used_at.is_none_or(|last| last <= now - every) && self.deps.touches.claim(&format!("t{}", row.id), now, every) {
-            let ua: String = meta.user_agent.chars().take(MAX_USER_AGENT).collect();
             store::touch(db, row.id, now, &meta.ip, &ua, now - self.cfg.last_used_every_secs).await?;
         }
-        Ok(Bearer {
-            account: AccountId::new(row.account_id),
-            token: ApiTokenId::new(row.id),
-            access,
-            sessions_scope: row.sessions_scope != 0,
-            prefix: row.prefix,
-        })
+        self.seen_from(&row, &ua, meta).await?;
+        Ok(Bearer { account, token: ApiTokenId::new(row.id), access, sessions_scope: row.sessions_scope != 0, prefix: row.prefix })
+    }
+
+    /// Records that `row`'s token was used from the request's network (see
+    /// [`networks`]), at most once a minute per token and network on each
+    /// instance: a known network is one `UPDATE`; an unseen one is
+    /// recorded under the token row's lock with the prune to the newest
+    /// [`networks::KEPT`], and, unless it is the token's first use, a
+    /// security event, all in one transaction.
+    async fn seen_from(&self, row: &store::TokenRow, user_agent: &str, meta: &ClientMeta) -> Result<()> {
+        let network = networks::network_of(&meta.ip);
+        let now = self.deps.now();
+        // Seen from here by this instance within the last minute: recorded
+        // already (the API's hot path writes at most once a minute per
+        // token and network, as it does for "last used").
+        if !self.deps.touches.claim(&format!("n{}:{network}", row.id), now, self.cfg.last_used_every_secs) {
+            return Ok(());
+        }
+        if store::seen_again(self.deps.pool(), row.id, &network, &meta.ip, user_agent, now).await? {
+            return Ok(());
+        }
+        let mut tx = self.deps.pool().begin().await?;
+        if store::lock_for_new_network(&mut tx, row.id).await?.is_none() {
+            // Deleted meanwhile: nothing to record (its next request is refused).
+            return Ok(());
+        }
+        // Under the lock, every earlier recording of this token is committed.
+        let (known, recorded) = store::known_networks(&mut tx, row.id, &network).await?;
+        store::record_network(&mut tx, row.id, &network, &meta.ip, user_agent, now, networks::KEPT).await?;
+        // Another request from this network was first, or this is the
+        // token's very first use: nothing new to tell.
+        if !known && recorded > 0 {
+            let detail = format!("API token \"{}\" (wdn_{}…) was used from a new network {}", row.name, row.prefix, meta.ip);
+            let event = Event::with_detail(EventKind::ApiTokenNewNetwork, detail);
+            events::record(&mut *tx, Some(AccountId::new(row.account_id)), &event, meta, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Limits one of the actor's tokens to `allowed` (none: any network),
+    /// once the step-up passed (the same proof as making a token); it takes
+    /// effect on the token's next request. Recorded, and the owner mailed.
+    /// Another account's id answers like an unknown one, and changes nothing.
+    pub async fn set_allowed_networks(
+        &self,
+        actor: &Actor,
+        confirmed: &Confirmed,
+        id: ApiTokenId,
+        allowed: &AllowedNetworks,
+        meta: &ClientMeta,
+    ) -> Result<()> {
+        let (account, _) = actor.browser_session()?;
+        confirmed.covers(account, Operation::LimitApiTokenNetworks)?;
+        let mut change = Change::begin(self.deps).await?;
+        let (name, prefix) = store::set_allowed_networks(change.db(), account, id.get(), &allowed.stored()).await?.ok_or_else(not_found)?;
+        let owner = accounts::find(&mut *change.db(), account).await?;
+        let what = match allowed.is_any() {
+            true => "may now be used from any network".to_owned(),
+            false => format!("may now be used only from {}", allowed.describe()),
+        };
+        let notice = Notice {
+            to: owner.email,
+            subject: "Where an API token of your Warden account may be used changed",
+            what: format!("The API token named \"{name}\" (wdn_{prefix}…) of your Warden account {what}").into(),
+        };
+        let detail = format!("\"{name}\" (wdn_{prefix}…) {what}");
+        change.commit(Some(account), Event::with_detail(EventKind::ApiTokenNetworksChanged, detail), Some(notice), meta).await
     }
 
     /// A token deletes itself (`DELETE /api/v1/token`): whoever holds a

@@ -20,9 +20,12 @@ pub struct TokenRow {
     pub last_used_user_agent: Option<String>,
     /// 1 when the token may list and end the account's browser sessions.
     pub sessions_scope: i64,
+    /// CIDR ranges, comma-separated; empty: any network.
+    pub allowed_networks: String,
 }
 
-const COLS: &str = "id, account_id, name, prefix, access, created_at, expires_at, last_used_at, last_used_ip, last_used_user_agent, sessions_scope";
+const COLS: &str =
+    "id, account_id, name, prefix, access, created_at, expires_at, last_used_at, last_used_ip, last_used_user_agent, sessions_scope, allowed_networks";
 
 pub struct NewToken<'a> {
     pub account: AccountId,
@@ -34,14 +37,16 @@ pub struct NewToken<'a> {
     pub sessions_scope: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+    /// See [`TokenRow::allowed_networks`].
+    pub allowed_networks: &'a str,
 }
 
 /// Inserts a live token; a live token of the same account and `name_key`
 /// fails it with a unique violation.
 pub async fn insert(db: &mut sqlx::AnyConnection, t: &NewToken<'_>) -> std::result::Result<i64, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO api_tokens (account_id, name, name_key, prefix, token_hash, access, created_at, expires_at, sessions_scope) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO api_tokens (account_id, name, name_key, prefix, token_hash, access, created_at, expires_at, sessions_scope, allowed_networks) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(t.account.get())
     .bind(t.name)
@@ -52,6 +57,7 @@ pub async fn insert(db: &mut sqlx::AnyConnection, t: &NewToken<'_>) -> std::resu
     .bind(t.created_at)
     .bind(t.expires_at)
     .bind(i64::from(t.sessions_scope))
+    .bind(t.allowed_networks)
     .fetch_one(db)
     .await?;
     Ok(id)
@@ -227,4 +233,103 @@ pub async fn take_handover(db: &sqlx::AnyPool, session: &str, now: i64) -> Resul
 
 pub async fn delete_handovers_before(db: &sqlx::AnyPool, now: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM api_token_handover WHERE expires_at <= $1").bind(now).execute(db).await?.rows_affected())
+}
+
+/// Sets the networks the account's live token `id` may be used from; its
+/// name and prefix when it did. Another account's id, or one deleted
+/// already, changes nothing.
+pub async fn set_allowed_networks(db: &mut sqlx::AnyConnection, account: AccountId, id: i64, allowed: &str) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as("UPDATE api_tokens SET allowed_networks = $1 WHERE id = $2 AND account_id = $3 AND deleted_at IS NULL RETURNING name, prefix")
+        .bind(allowed)
+        .bind(id)
+        .bind(account.get())
+        .fetch_optional(db)
+        .await?)
+}
+
+/// One network a token was used from.
+#[derive(sqlx::FromRow)]
+pub struct NetworkRow {
+    pub token_id: i64,
+    pub network: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+/// A use from a network the token is known to have been used from: its
+/// last address, user agent and time. Whether the network was known.
+pub async fn seen_again(db: &sqlx::AnyPool, token: i64, network: &str, ip: &str, user_agent: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE api_token_networks SET ip = $1, user_agent = $2, last_seen = $3 WHERE token_id = $4 AND network = $5")
+        .bind(ip)
+        .bind(user_agent)
+        .bind(at)
+        .bind(token)
+        .bind(network)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Adds one to the live token's `networks_seen`, which holds its row's
+/// lock until the caller's transaction ends: the recording of a new
+/// network of one token runs one at a time. The new count; `None` when the
+/// token is no longer live.
+pub async fn lock_for_new_network(db: &mut sqlx::AnyConnection, token: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_as("UPDATE api_tokens SET networks_seen = networks_seen + 1 WHERE id = $1 AND deleted_at IS NULL RETURNING networks_seen")
+        .bind(token)
+        .fetch_optional(db)
+        .await?
+        .map(|(n,): (i64,)| n))
+}
+
+/// Whether the token has a row for `network`, and how many rows it has.
+pub async fn known_networks(db: &mut sqlx::AnyConnection, token: i64, network: &str) -> Result<(bool, i64)> {
+    let (known, all): (i64, i64) =
+        sqlx::query_as("SELECT COALESCE(SUM(CASE WHEN network = $2 THEN 1 ELSE 0 END), 0), COUNT(*) FROM api_token_networks WHERE token_id = $1")
+            .bind(token)
+            .bind(network)
+            .fetch_one(db)
+            .await?;
+    Ok((known > 0, all))
+}
+
+/// Records a use from `network` (inserted, or updated when it is there),
+/// then keeps only the token's newest `keep` networks (by last use, then
+/// by the order they were recorded in), in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_network(db: &mut sqlx::AnyConnection, token: i64, network: &str, ip: &str, user_agent: &str, at: i64, keep: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_token_networks (token_id, network, ip, user_agent, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (token_id, network) DO UPDATE SET ip = excluded.ip, user_agent = excluded.user_agent, last_seen = excluded.last_seen",
+    )
+    .bind(token)
+    .bind(network)
+    .bind(ip)
+    .bind(user_agent)
+    .bind(at)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query(
+        "DELETE FROM api_token_networks WHERE token_id = $1 AND id NOT IN \
+         (SELECT id FROM api_token_networks WHERE token_id = $1 ORDER BY last_seen DESC, id DESC LIMIT $2)",
+    )
+    .bind(token)
+    .bind(keep)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The networks of the account's live tokens, newest first within each token.
+pub async fn networks_of_account(db: &sqlx::AnyPool, account: AccountId) -> Result<Vec<NetworkRow>> {
+    Ok(sqlx::query_as(
+        "SELECT n.token_id, n.network, n.ip, n.user_agent, n.first_seen, n.last_seen FROM api_token_networks n \
+         JOIN api_tokens t ON t.id = n.token_id WHERE t.account_id = $1 AND t.deleted_at IS NULL \
+         ORDER BY n.token_id, n.last_seen DESC, n.id DESC",
+    )
+    .bind(account.get())
+    .fetch_all(db)
+    .await?)
 }

@@ -253,9 +253,15 @@ pub enum EventKind {
     SecurityKeyCloneWarning,
     /// A wrong password when confirming it is the owner (step-up).
     StepUpFailed,
+    /// An API token was used from a network it had not been seen from.
+    ApiTokenNewNetwork,
+    /// An API token was presented from outside the networks it is limited to.
+    ApiTokenNetworkRefused,
+    /// The networks an API token may be used from were changed.
+    ApiTokenNetworksChanged,
 }
 
-const ALL: [EventKind; 36] = [
+const ALL: [EventKind; 39] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -292,6 +298,9 @@ const ALL: [EventKind; 36] = [
     EventKind::SecurityKeyFailed,
     EventKind::SecurityKeyCloneWarning,
     EventKind::StepUpFailed,
+    EventKind::ApiTokenNewNetwork,
+    EventKind::ApiTokenNetworkRefused,
+    EventKind::ApiTokenNetworksChanged,
 ];
 
 impl EventKind {
@@ -333,6 +342,9 @@ impl EventKind {
             EventKind::SecurityKeyFailed => "security_key_failed",
             EventKind::SecurityKeyCloneWarning => "security_key_clone_warning",
             EventKind::StepUpFailed => "step_up_failed",
+            EventKind::ApiTokenNewNetwork => "api_token_new_network",
+            EventKind::ApiTokenNetworkRefused => "api_token_network_refused",
+            EventKind::ApiTokenNetworksChanged => "api_token_networks_changed",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -354,6 +366,7 @@ impl EventKind {
             EventKind::StepUpFailed => Some("wrong passwords when confirming it's you"),
             EventKind::TimeZoneChanged => Some("time zone changes"),
             EventKind::ReportsUnlocked => Some("unlocks of previous days' reports with the PIN"),
+            EventKind::ApiTokenNetworkRefused => Some("API requests refused: the token is not allowed from that network"),
             _ => None,
         }
     }
@@ -371,6 +384,9 @@ impl EventKind {
                     | EventKind::PasswordResetRequested
                     | EventKind::EmailVerificationSent
                     | EventKind::ApiTokenExpiring
+                    // One per network a token reaches: whoever holds a token
+                    // can make many, so the cap may trim the oldest.
+                    | EventKind::ApiTokenNewNetwork
             )
     }
 
@@ -389,6 +405,7 @@ impl EventKind {
                 | EventKind::SecurityKeyFailed
                 | EventKind::SecurityKeyCloneWarning
                 | EventKind::StepUpFailed
+                | EventKind::ApiTokenNetworkRefused
         )
     }
 
@@ -430,6 +447,9 @@ impl EventKind {
             EventKind::SecurityKeyFailed => "Security key answer refused",
             EventKind::SecurityKeyCloneWarning => "Security key refused: its counter went backwards (it may have been copied)",
             EventKind::StepUpFailed => "Wrong password when confirming it's you",
+            EventKind::ApiTokenNewNetwork => "API token used from a new network",
+            EventKind::ApiTokenNetworkRefused => "API request refused: the token is not allowed from that network",
+            EventKind::ApiTokenNetworksChanged => "Networks an API token may be used from changed",
         }
     }
 }
@@ -483,6 +503,7 @@ mod tests {
             EventKind::SessionEnded,
             EventKind::LoggedOutAllDevices,
             EventKind::SecurityKeyCloneWarning,
+            EventKind::ApiTokenNetworksChanged,
         ] {
             assert!(!k.is_noise(), "{k:?}");
         }

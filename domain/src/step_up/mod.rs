@@ -49,8 +49,8 @@ impl Default for StepUpConfig {
 #[derive(Clone, Copy, Default)]
 pub struct Proof<'a> {
     pub password: Option<&'a Secret>,
-    /// Only creating an API token asks for it (the help article's "login
-    /// credentials").
+    /// Only the API token rows ask for it (creating one, and changing its
+    /// networks: the help article's "login credentials").
     pub username: Option<&'a str>,
     /// An authenticator code, a recovery code, or a security key's answer
     /// (JSON) to the key check this session started.
@@ -223,6 +223,11 @@ impl<'w> StepUp<'w> {
         }
         let (event, refusal) = match op {
             Some(Operation::CreateApiToken) => (Event::new(EventKind::ApiTokenCreateRefused), Error::invalid_credentials()),
+            // The username is asked too: one answer for either being wrong.
+            Some(op @ Operation::LimitApiTokenNetworks) => (
+                Event::with_detail(EventKind::StepUpFailed, format!("wrong username or password when trying to {}", op.label())),
+                Error::invalid_credentials(),
+            ),
             Some(Operation::SetPin | Operation::ChangePin | Operation::RemovePin) => {
                 (Event::with_detail(EventKind::PinFailed, "wrong password on the Protection page"), wrong_password())
             }

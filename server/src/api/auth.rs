@@ -13,6 +13,11 @@
 //!   answer to a throttled address is 429 for every token, the right one
 //!   too. It fails open: a token cannot be guessed, and the API must not go
 //!   down with the limiter's store.
+//! - **Networks**: a token limited to networks (API Access Tokens tab) and
+//!   presented from any other address is refused with 403 and the problem
+//!   type `network-not-allowed`, recorded as a security event; its unit of
+//!   the guessing budget is not given back. Every authenticated request
+//!   records the network it came from (`domain::api_tokens::networks`).
 //! - **Rate**: `quota` requests a minute per account, all its tokens
 //!   together (GCRA through the limiter port, `LimitKind::Api`, failing
 //!   open). While the server is busy — more than `busy_in_flight`
@@ -144,6 +149,10 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
         Err(e) if e.code() == ErrorCode::InvalidToken => {
             tracing::info!(target: "security", code = "invalid_token", ip = %meta.ip, path = req.uri().path(), "api token refused");
             return unauthenticated(&e.to_string(), INVALID_TOKEN);
+        }
+        Err(e) if e.code() == ErrorCode::NetworkNotAllowed => {
+            tracing::info!(target: "security", code = "network_not_allowed", ip = %meta.ip, path = req.uri().path(), "api token refused");
+            return Problem::from(e).into_response();
         }
         Err(e) => return Problem::from(e).into_response(),
     };

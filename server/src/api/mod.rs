@@ -66,6 +66,8 @@ Any token reads reports of every day: the Protection PIN guards the dashboard, n
 Browser sessions are reached only by a token made with the `sessions` scope. A token revokes itself with `DELETE /token`.\n\n\
 **Rate limit**: 60 requests a minute per account (all its tokens together), 30 while the server is busy; \
 every answer carries `RateLimit-Policy`, `RateLimit` and `X-RateLimit-Limit/Remaining/Reset`; over it: 429 with `Retry-After`.\n\n\
+**Networks**: a token may be limited to CIDR ranges (IPv4 and IPv6) on the API Access Tokens tab; \
+presented from any other address it is refused with 403 `network_not_allowed`, problem type `tag:warden,2026:network-not-allowed`.\n\n\
 **Errors** are `application/problem+json` (RFC 9457) with a stable `code`; refused input names its `field`.\n\n\
 Times are Unix seconds."
     ),
@@ -149,12 +151,29 @@ fn every_operation_may_refuse(doc: &mut utoipa::openapi::OpenApi) {
         ("X-RateLimit-Remaining", header(Type::Integer, "Requests left right now")),
         ("X-RateLimit-Reset", header(Type::Integer, "Seconds until the full quota is back")),
     ];
+    let off_network = "Or the token is limited to networks this request did not come from: `network_not_allowed`, \
+problem type `tag:warden,2026:network-not-allowed`.";
+    let forbidden = ResponseBuilder::new()
+        .description(format!("Forbidden. {off_network}"))
+        .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name("ProblemBody"))).build())
+        .build();
     for item in doc.paths.paths.values_mut() {
         for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
             op.responses.responses.entry("default".into()).or_insert_with(|| problem.clone().into());
             // Operations of the bearer scheme (the document's default) answer with the quota.
             if op.security.is_some() {
                 continue;
+            }
+            // Any token may be limited to networks (the bearer check refuses it).
+            match op.responses.responses.entry("403".into()) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(forbidden.clone().into());
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    if let utoipa::openapi::RefOr::T(r) = o.get_mut() {
+                        r.description = format!("{} {off_network}", r.description);
+                    }
+                }
             }
             for (status, response) in op.responses.responses.iter_mut() {
                 if let (true, utoipa::openapi::RefOr::T(r)) = (status != "401", response) {

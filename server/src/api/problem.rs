@@ -1,7 +1,7 @@
 //! Every refusal of the REST API as RFC 9457 `application/problem+json`:
 //! `type` (`about:blank`: the status says it; or, for the rate limit, the
-//! problem types of the RateLimit header draft), `title` (the status phrase,
-//! or the type's title),
+//! problem types of the RateLimit header draft; or Warden's own
+//! `network-not-allowed`), `title` (the status phrase, or the type's title),
 //! `status`, `detail` (the message a person can read) and `code`, the
 //! stable snake_case code of the error contract (`proto::ErrorCode`), whose
 //! [`ErrorCode::status`] is the only source of the status. A refusal about
@@ -33,6 +33,9 @@ pub struct ProblemBody {
     /// `https://iana.org/assignments/http-problem-types#quota-exceeded` (429)
     /// and, while the server is busy and the quota reduced,
     /// `https://iana.org/assignments/http-problem-types#temporary-reduced-capacity` (503).
+    /// A token limited to networks the request did not come from:
+    /// `tag:warden,2026:network-not-allowed` (403, `network_not_allowed`;
+    /// Warden's own type, an identifier rather than a page to fetch).
     #[serde(rename = "type")]
     #[schema(example = "about:blank")]
     pub kind: String,
@@ -65,6 +68,10 @@ pub struct ProblemBody {
 /// The RateLimit header draft's problem types (draft-ietf-httpapi-ratelimit-headers).
 pub const QUOTA_EXCEEDED: &str = "https://iana.org/assignments/http-problem-types#quota-exceeded";
 pub const TEMPORARY_REDUCED_CAPACITY: &str = "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity";
+/// Warden's own problem type: the API token is limited to networks the
+/// request did not come from (a tag URI, RFC 4151: it names the problem and
+/// is not fetched; the OpenAPI document and docs/api.md describe it).
+pub const NETWORK_NOT_ALLOWED: &str = "tag:warden,2026:network-not-allowed";
 
 /// A refusal on its way out, with any headers it needs.
 #[derive(Debug)]
@@ -145,6 +152,9 @@ impl From<ApiError> for Problem {
         // RFC 6750 §3.1: a token without the scope is told so in the challenge too.
         if p.code == ErrorCode::InsufficientScope {
             p = p.with_header(header::WWW_AUTHENTICATE, r#"Bearer realm="warden", error="insufficient_scope""#);
+        }
+        if p.code == ErrorCode::NetworkNotAllowed {
+            p.kind = Some(Box::new(ProblemType { uri: NETWORK_NOT_ALLOWED, title: "Network Not Allowed", violated_policies: Vec::new() }));
         }
         p
     }

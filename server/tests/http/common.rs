@@ -469,6 +469,7 @@ pub struct TokenForm<'a> {
     pub expiry: domain::api_tokens::Expiry,
     pub access: domain::api_tokens::Access,
     pub sessions_scope: bool,
+    pub allowed_networks: domain::api_tokens::AllowedNetworks,
 }
 
 impl<'a> TokenForm<'a> {
@@ -481,6 +482,7 @@ impl<'a> TokenForm<'a> {
             expiry: domain::api_tokens::Expiry::default(),
             access: domain::api_tokens::Access::Read,
             sessions_scope: false,
+            allowed_networks: domain::api_tokens::AllowedNetworks::default(),
         }
     }
 }
@@ -496,6 +498,12 @@ pub async fn create_token(
     let password = domain::Secret::new(f.password);
     let proof = domain::step_up::Proof { password: Some(&password), username: Some(f.username), second_factor: f.code.as_deref() };
     let confirmed = app.warden.step_up().require(actor, domain::sensitive::Operation::CreateApiToken, &proof, meta).await?;
-    let form = domain::api_tokens::CreateForm { name: f.name.into(), expiry: f.expiry, access: f.access, sessions_scope: f.sessions_scope };
+    let form = domain::api_tokens::CreateForm {
+        name: f.name.into(),
+        expiry: f.expiry,
+        access: f.access,
+        sessions_scope: f.sessions_scope,
+        allowed_networks: f.allowed_networks.clone(),
+    };
     app.warden.api_tokens().create(actor, &confirmed, &form, meta).await
 }

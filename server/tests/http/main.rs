@@ -32,4 +32,5 @@ mod step_up;
 mod stops;
 mod storage;
 mod time_zones;
+mod token_networks;
 mod two_factor;

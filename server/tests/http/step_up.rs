@@ -91,6 +91,7 @@ async fn attempt(s: &Subject, op: Operation, proof: &[(&str, &str)]) -> Resp {
         Operation::ChangePin => ("change_pin", vec![("pin", "40719"), ("confirm_pin", "40719")]),
         Operation::RemovePin => ("remove_pin", vec![]),
         Operation::CreateApiToken => ("create_api_token", vec![("name", ""), ("username", name), ("expiry", "30"), ("access", "read")]),
+        Operation::LimitApiTokenNetworks => ("set_api_token_networks", vec![("id", "999999"), ("networks", ""), ("username", name)]),
         Operation::EndSession => ("end_session", vec![("session_id", "0123456789abcdef0123456789abcdef")]),
         Operation::EndAllSessions => ("end_all_sessions", vec![]),
     };
