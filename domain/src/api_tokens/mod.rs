@@ -29,7 +29,8 @@
 //!   otherwise; [`delete_all`] is "Also delete all API tokens".
 //! - Usage (requests per UTC day, 429s among them) is counted in memory and
 //!   added to the store about once a minute ([`usage`]); a token expiring
-//!   within 7 days mails its owner once ([`ApiTokens::warn_expiring`]).
+//!   within 7 days mails its owner once, and again once on its last day
+//!   ([`ApiTokens::warn_expiring`]).
 //! - Each token keeps the newest five networks it was used from, and a use
 //!   from a new one is a security event; a token may be limited to a list
 //!   of CIDR ranges, changed behind the same step-up as making a token
@@ -39,6 +40,7 @@ pub mod format;
 pub mod handover;
 pub mod networks;
 mod store;
+use store::Reminder;
 pub mod usage;
 
 pub use format::{ApiToken, Malformed};
@@ -66,6 +68,8 @@ pub const REVOKE_BACKOFF: Backoff = Backoff { free_failures: 20, base_secs: 1, m
 
 /// A token expiring within this many seconds mails its owner (once).
 pub const EXPIRY_WARNING_SECS: i64 = 7 * 86_400;
+/// The second reminder: within a day of the expiry.
+pub const LAST_DAY_WARNING_SECS: i64 = 86_400;
 
 #[derive(Clone, Debug)]
 pub struct ApiTokensConfig {
@@ -361,32 +365,44 @@ impl<'w> ApiTokens<'w> {
     }
 
     /// Mails the owner of every live token that expires within 7 days, once
-    /// per token (a compare-and-set on `expiry_warned_at`, so several
-    /// instances send one mail), through the change path: the mark, the
+    /// per token, and again once within its last day (a compare-and-set on
+    /// `expiry_warned_at` and `last_day_warned_at`, so several instances
+    /// send one mail each), through the change path: the mark, the
     /// event and the queued mail commit together. Only to a verified
     /// address, like every notice. How many tokens were marked.
     pub async fn warn_expiring(&self) -> Result<u64> {
         let now = self.deps.now();
-        let due = store::expiring_unwarned(self.deps.pool(), now, now + EXPIRY_WARNING_SECS).await?;
         let system = ClientMeta { ip: String::new(), user_agent: String::new() };
         let mut warned = 0;
-        for t in due {
-            let Some(expires_at) = t.expires_at else { continue };
-            let account = AccountId::new(t.account_id);
-            let mut change = Change::begin(self.deps).await?;
-            let at = change.at();
-            if !store::mark_expiry_warned(change.db(), t.id, at).await? {
-                continue;
+        // The last day first: a token first seen on its last day gets that
+        // reminder alone.
+        for (reminder, ahead) in [(Reminder::LastDay, LAST_DAY_WARNING_SECS), (Reminder::Week, EXPIRY_WARNING_SECS)] {
+            for t in store::expiring_unwarned(self.deps.pool(), now, now + ahead, reminder).await? {
+                let Some(expires_at) = t.expires_at else { continue };
+                let account = AccountId::new(t.account_id);
+                let mut change = Change::begin(self.deps).await?;
+                let at = change.at();
+                if !store::mark_expiry_warned(change.db(), t.id, at, reminder).await? {
+                    continue;
+                }
+                let owner = accounts::find(&mut *change.db(), account).await?;
+                if accounts::is_verified_address(change.db(), account, &owner.email).await? {
+                    let last_day = reminder == Reminder::LastDay;
+                    let mail = crate::outbox::notices::api_token_expiring(
+                        &owner.email,
+                        &self.deps.public_url,
+                        &t.name,
+                        &t.prefix,
+                        expires_at,
+                        &owner.zone(),
+                        last_day,
+                    );
+                    change.queue_mail(&mail).await?;
+                }
+                let detail = format!("\"{}\" (wdn_{}…) expires {}", t.name, t.prefix, time_fmt::display(expires_at, &owner.zone()));
+                change.commit(Some(account), Event::with_detail(EventKind::ApiTokenExpiring, detail), None, &system).await?;
+                warned += 1;
             }
-            let owner = accounts::find(&mut *change.db(), account).await?;
-            if accounts::is_verified_address(change.db(), account, &owner.email).await? {
-                let mail =
-                    crate::outbox::notices::api_token_expiring(&owner.email, &self.deps.public_url, &t.name, &t.prefix, expires_at, &owner.zone());
-                change.queue_mail(&mail).await?;
-            }
-            let detail = format!("\"{}\" (wdn_{}…) expires {}", t.name, t.prefix, time_fmt::display(expires_at, &owner.zone()));
-            change.commit(Some(account), Event::with_detail(EventKind::ApiTokenExpiring, detail), None, &system).await?;
-            warned += 1;
         }
         Ok(warned)
     }

@@ -187,24 +187,45 @@ pub async fn delete_usage_before(db: &sqlx::AnyPool, day: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM api_token_usage WHERE day < $1").bind(day).execute(db).await?.rows_affected())
 }
 
+/// Which expiry reminder: the one 7 days before, or the one on the last day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reminder {
+    Week,
+    LastDay,
+}
+
+impl Reminder {
+    /// The column that says it was sent (a fixed name, never input).
+    fn column(self) -> &'static str {
+        match self {
+            Reminder::Week => "expiry_warned_at",
+            Reminder::LastDay => "last_day_warned_at",
+        }
+    }
+}
+
 /// Live tokens that expire after `now` and by `until`, whose owner was not
-/// yet warned.
-pub async fn expiring_unwarned(db: &sqlx::AnyPool, now: i64, until: i64) -> Result<Vec<TokenRow>> {
+/// yet sent `reminder`.
+pub async fn expiring_unwarned(db: &sqlx::AnyPool, now: i64, until: i64, reminder: Reminder) -> Result<Vec<TokenRow>> {
     let sql = format!(
-        "SELECT {COLS} FROM api_tokens WHERE deleted_at IS NULL AND expiry_warned_at IS NULL \
-         AND expires_at IS NOT NULL AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id"
+        "SELECT {COLS} FROM api_tokens WHERE deleted_at IS NULL AND {} IS NULL \
+         AND expires_at IS NOT NULL AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at, id",
+        reminder.column()
     );
     Ok(sqlx::query_as(&sql).bind(now).bind(until).fetch_all(db).await?)
 }
 
-/// Marks the warning sent, unless another instance did first (a compare
-/// and set): whether this one did.
-pub async fn mark_expiry_warned(db: &mut sqlx::AnyConnection, id: i64, at: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE api_tokens SET expiry_warned_at = $1 WHERE id = $2 AND expiry_warned_at IS NULL AND deleted_at IS NULL")
-        .bind(at)
-        .bind(id)
-        .execute(db)
-        .await?;
+/// Marks `reminder` sent, unless another instance did first (a compare and
+/// set): whether this one did. The last day's reminder marks the week's
+/// too, so a token first seen on its last day gets one mail, not two.
+pub async fn mark_expiry_warned(db: &mut sqlx::AnyConnection, id: i64, at: i64, reminder: Reminder) -> Result<bool> {
+    let also = match reminder {
+        Reminder::Week => "",
+        Reminder::LastDay => ", expiry_warned_at = COALESCE(expiry_warned_at, $1)",
+    };
+    let col = reminder.column();
+    let sql = format!("UPDATE api_tokens SET {col} = $1{also} WHERE id = $2 AND {col} IS NULL AND deleted_at IS NULL");
+    let done = sqlx::query(&sql).bind(at).bind(id).execute(db).await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -148,17 +148,23 @@ pub fn account_changed(to: &str, public_url: &str, subject: &str, what: &str, h:
 
 /// The subject of [`api_token_expiring`].
 pub const API_TOKEN_EXPIRING: &str = "A Warden API token expires soon";
+/// The subject of [`api_token_expiring`] on the token's last day.
+pub const API_TOKEN_EXPIRES_WITHIN_A_DAY: &str = "A Warden API token expires within a day";
 
 /// Sent once, by the retention sweep, when a token expires within 7 days:
 /// which token, when, and where to make its successor.
-pub fn api_token_expiring(to: &str, public_url: &str, name: &str, prefix: &str, expires_at: i64, zone: &Zone) -> Mail {
+pub fn api_token_expiring(to: &str, public_url: &str, name: &str, prefix: &str, expires_at: i64, zone: &Zone, last_day: bool) -> Mail {
     let tab = format!("{public_url}/account/security/api-tokens");
+    let (subject, when) = match last_day {
+        true => (API_TOKEN_EXPIRES_WITHIN_A_DAY, "within a day, at"),
+        false => (API_TOKEN_EXPIRING, "at"),
+    };
     mail(
         to,
-        API_TOKEN_EXPIRING,
+        subject,
         &[
             format!(
-                "Your Warden API token \"{name}\" (wdn_{prefix}…) expires at {}. From then on, every request made with it \
+                "Your Warden API token \"{name}\" (wdn_{prefix}…) expires {when} {}. From then on, every request made with it \
                  is refused.",
                 time_fmt::display(expires_at, zone)
             ),
@@ -246,8 +252,11 @@ mod tests {
     #[test]
     fn an_expiry_warning_names_the_token_its_expiry_and_where_to_make_another() {
         let berlin = Zone::parse("Europe/Berlin").expect("zone");
-        let mail = api_token_expiring("a@example.com", "https://warden.example", "CI <deploy>", "abcdefgh", 1_700_000_000, &berlin);
+        let mail = api_token_expiring("a@example.com", "https://warden.example", "CI <deploy>", "abcdefgh", 1_700_000_000, &berlin, false);
         assert_eq!(mail.subject, API_TOKEN_EXPIRING);
+        let last = api_token_expiring("a@example.com", "https://warden.example", "CI <deploy>", "abcdefgh", 1_700_000_000, &berlin, true);
+        assert_eq!(last.subject, API_TOKEN_EXPIRES_WITHIN_A_DAY);
+        assert!(last.text.contains("expires within a day, at 2023-11-14 23:13"), "{}", last.text);
         assert!(
             mail.text.contains("\"CI <deploy>\" (wdn_abcdefgh…)") && mail.text.contains("2023-11-14 23:13 Europe/Berlin (UTC+01:00)"),
             "{}",

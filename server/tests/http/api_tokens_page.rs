@@ -13,6 +13,7 @@ use reqwest::StatusCode;
 const PW: &str = "correct horse battery";
 const TAB: &str = "/account/security/api-tokens";
 const EXPIRING_SUBJECT: &str = "A Warden API token expires soon";
+const LAST_DAY_SUBJECT: &str = "A Warden API token expires within a day";
 
 fn code_of(r: &Resp) -> String {
     r.json()["code"].as_str().unwrap_or_default().to_owned()
@@ -63,6 +64,7 @@ on_both_backends!(
     delete_asks_first_and_another_accounts_token_is_not_found,
     usage_is_counted_in_memory_flushed_additively_and_charted,
     a_token_expiring_within_7_days_mails_its_owner_once,
+    a_token_on_its_last_day_mails_its_owner_once_more,
     log_out_of_all_devices_may_also_delete_every_api_token,
 );
 
@@ -275,6 +277,51 @@ async fn a_token_expiring_within_7_days_mails_its_owner_once(app: TestApp) {
     app.clock.advance(25 * 86_400);
     let n = app.warden.sweep().await.expect("sweep").expiry_warnings;
     assert_eq!(n, 0, "the deleted one, and the others are far off");
+}
+
+async fn a_token_on_its_last_day_mails_its_owner_once_more(app: TestApp) {
+    let b = app.signed_in_user("lea", PW, CHROME_WINDOWS).await;
+    let made = create(&b, "nightly", "lea", PW, "30", "read").await.json();
+    async fn with_subject(app: &TestApp, subject: &str) -> Vec<QueuedMail> {
+        app.mails_to("lea@example.com").await.into_iter().filter(|m| m.subject == subject).collect()
+    }
+    // 7 days before: the first reminder.
+    app.clock.advance(23 * 86_400 + 1);
+    assert_eq!(app.warden.sweep().await.expect("sweep").expiry_warnings, 1);
+    // 2 days before: nothing more.
+    app.clock.advance(5 * 86_400);
+    assert_eq!(app.warden.sweep().await.expect("sweep").expiry_warnings, 0);
+    assert!(with_subject(&app, LAST_DAY_SUBJECT).await.is_empty());
+    // Within the last day: one more, though several sweeps of two instances
+    // run at once.
+    app.clock.advance(86_400);
+    let other = app.restarted().await;
+    let (a1, a2, b1, b2) = tokio::join!(app.warden.sweep(), app.warden.sweep(), other.warden.sweep(), other.warden.sweep());
+    let sent: u64 = [a1, a2, b1, b2].into_iter().map(|s| s.expect("sweep").expiry_warnings).sum();
+    assert_eq!(sent, 1, "one instance sends it");
+    app.clock.advance(3_600);
+    assert_eq!(app.warden.sweep().await.expect("sweep").expiry_warnings, 0, "once");
+    let (week, last) = (with_subject(&app, EXPIRING_SUBJECT).await, with_subject(&app, LAST_DAY_SUBJECT).await);
+    assert_eq!((week.len(), last.len()), (1, 1), "{week:?} {last:?}");
+    let prefix = made["prefix"].as_str().expect("prefix");
+    let expires = made["expires"]["text"].as_str().expect("expiry");
+    for part in [&last[0].text, &last[0].html] {
+        assert!(part.contains("nightly") && part.contains(&format!("wdn_{prefix}")) && part.contains(expires), "{part}");
+        assert!(part.contains(&format!("{PUBLIC_URL}{TAB}")), "where to make a new one: {part}");
+    }
+
+    // A token first seen on its last day (no sweep ran in its last week)
+    // gets the last day's reminder alone.
+    b.sign_in("lea", PW).await;
+    let late = create(&b, "weekly", "lea", PW, "30", "read").await;
+    assert!(late.status.is_success(), "{}", late.body);
+    app.clock.advance(29 * 86_400 + 3_600);
+    assert_eq!(app.warden.sweep().await.expect("sweep").expiry_warnings, 1);
+    assert_eq!(app.warden.sweep().await.expect("sweep").expiry_warnings, 0);
+    let weekly = |m: &QueuedMail| m.text.contains("\"weekly\"") && (m.subject == EXPIRING_SUBJECT || m.subject == LAST_DAY_SUBJECT);
+    let mails = app.mails_to("lea@example.com").await;
+    let subjects: Vec<&str> = mails.iter().filter(|m| weekly(m)).map(|m| m.subject.as_str()).collect();
+    assert_eq!(subjects, [LAST_DAY_SUBJECT], "one mail for it");
 }
 
 async fn log_out_of_all_devices_may_also_delete_every_api_token(app: TestApp) {
