@@ -11,9 +11,12 @@ test('every page hydrates with its own chunk and no errors', async ({ page }) =>
     if (m.type() === 'error') errors.push(`console: ${m.text()}`);
   });
   const chunks: string[] = [];
-  page.on('response', (r) => {
+  // How each piece of code and style came: compressed, as the browser asked.
+  const encodings = new Map<string, string>();
+  page.on('response', async (r) => {
     const name = new URL(r.url()).pathname;
     if (name.startsWith('/pkg/') && name.endsWith('.wasm')) chunks.push(name);
+    if (name.startsWith('/pkg/')) encodings.set(name, (await r.allHeaders())['content-encoding'] ?? 'none');
   });
 
   const user = uniqueName('chunk');
@@ -39,4 +42,11 @@ test('every page hydrates with its own chunk and no errors', async ({ page }) =>
   await expect(page.getByLabel('Current password')).toBeVisible();
   expect(chunks.some((c) => /split___password_route_view/.test(c))).toBe(true);
   expect(errors).toEqual([]);
+  // Code and styles travel compressed (about a third of their size).
+  for (const file of ['/pkg/warden.wasm', '/pkg/warden.js', '/pkg/warden.css']) {
+    expect(['br', 'gzip', 'zstd'], `${file} came as ${encodings.get(file)}`).toContain(encodings.get(file));
+  }
+  const chunkEncodings = [...encodings].filter(([n]) => /split___/.test(n)).map(([, e]) => e);
+  expect(chunkEncodings.length).toBeGreaterThan(0);
+  expect(chunkEncodings.filter((e) => e === 'none')).toEqual([]);
 });

@@ -23,6 +23,8 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
 
 /// Far above any form of ours; small enough that nobody streams us gigabytes.
@@ -119,10 +121,21 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::middleware::client))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::middleware::security_headers))
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(5)).compress_when(DefaultPredicate::new().and(code_and_styles)))
         .with_state(state)
         // After the cookie door's layers, so none of them wraps the REST
         // door: it has its own (see `api`).
         .nest(api::PREFIX, api)
+}
+
+/// The browser's code and styles (the WASM bundle and its chunks, the JS
+/// and CSS) go compressed (brotli or gzip, as the browser accepts): they are
+/// most of a first load, about 1.2 MB raw for Login Security. Pages and
+/// answers are not: they are small, and their rendering is the hot path.
+fn code_and_styles(status: http::StatusCode, _: http::Version, headers: &http::HeaderMap, _: &http::Extensions) -> bool {
+    const TYPES: [&str; 4] = ["application/wasm", "text/javascript", "application/javascript", "text/css"];
+    let content_type = headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    status.is_success() && TYPES.iter().any(|t| content_type.starts_with(t))
 }
 
 /// What the connection loop allows a client.
