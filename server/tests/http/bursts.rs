@@ -19,7 +19,7 @@ const PIN: &str = "40719";
 
 /// Runs `n` requests at once: each is built, then waits at one barrier, so
 /// they leave together and the server has them all in flight at once.
-async fn burst<F, Fut>(n: usize, make: F) -> Vec<Resp>
+pub async fn burst<F, Fut>(n: usize, make: F) -> Vec<Resp>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = Resp>,

@@ -8,6 +8,7 @@
 //! the server reads them for everything else.
 
 use crate::api::{actor, assert_problem, token_with, Api, PW};
+use crate::bursts::burst;
 use crate::common::*;
 use crate::two_factor::{code, with_2fa, Now};
 use domain::api_tokens::{Access, ApiTokenId, Expiry, TokenEntry};
@@ -32,6 +33,8 @@ on_both_backends!(behind_proxy =>
     bad_networks_and_other_peoples_tokens_change_nothing,
     sixteen_requests_from_sixteen_networks_at_once_leave_five,
     a_token_made_with_networks_is_limited_from_its_first_request,
+    a_burst_of_wrong_credentials_for_a_tokens_networks_checks_only_the_free_ones,
+    a_burst_from_a_refused_network_spends_the_addresss_budget,
 );
 
 /// `GET /api/v1/account` with `token`, from `ip`.
@@ -347,4 +350,34 @@ async fn a_token_made_with_networks_is_limited_from_its_first_request(app: TestA
     assert_problem(&from(&api, &token, "198.51.100.1").await, StatusCode::FORBIDDEN, "network_not_allowed");
     assert_eq!(from(&api, &token, "2001:db8:7:1::1").await.status, StatusCode::OK);
     assert!(b.get(TAB).await.body.contains("Allowed networks (optional)"), "the create form offers it");
+}
+
+async fn a_burst_of_wrong_credentials_for_a_tokens_networks_checks_only_the_free_ones(app: TestApp) {
+    let b = app.signed_in_user("ivy", PW, CHROME_WINDOWS).await;
+    token_with(&app, &b, "ivy", "deploy", Access::Read, Expiry::Days90).await;
+    let id = the_token(&app, &b).await.id;
+    let answers = burst(30, |_| set_networks(&b, id, "10.0.0.0/8", "ivy", "a guess")).await;
+    let checked = answers.iter().filter(|r| code_of(r) == "invalid_credentials").count();
+    let throttled = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+    let free = app.warden.config().step_up.password_backoff.free_failures as usize;
+    assert_eq!((checked, throttled), (free, 30 - free), "30 guesses at once: only the free ones are checked");
+    assert_eq!(stored_networks(&app, id).await, "", "nothing changed");
+}
+
+async fn a_burst_from_a_refused_network_spends_the_addresss_budget(app: TestApp) {
+    let b = app.signed_in_user("ian", PW, CHROME_WINDOWS).await;
+    let token = token_with(&app, &b, "ian", "office", Access::Read, Expiry::Days90).await;
+    let id = the_token(&app, &b).await.id;
+    let r = set_networks(&b, id, "203.0.113.0/24", "ian", PW).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let api = Api::new(&app);
+    let answers = burst(30, |_| from(&api, &token, "198.51.100.4")).await;
+    let refused = answers.iter().filter(|r| r.status == StatusCode::FORBIDDEN && code_of(r) == "network_not_allowed").count();
+    let throttled = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+    let free = server::config::REFUSED_TOKEN_BACKOFF.free_failures as usize;
+    assert_eq!((refused, throttled), (free, 30 - free), "a refused network's requests are guesses: the address's free ones, then 429");
+    let events = events_of(&app, &b, EventKind::ApiTokenNetworkRefused).await;
+    assert_eq!(events.iter().map(|e| e.count).sum::<i64>(), free as i64, "each refusal checked is recorded: {events:?}");
+    // The address inside the list has a budget of its own.
+    assert_eq!(from(&api, &token, "203.0.113.7").await.status, StatusCode::OK);
 }
