@@ -29,11 +29,8 @@ async fn run(what: &str, mut cmd: Command) -> String {
 async fn the_generated_client_lists_campaigns_and_records_a_call(app: TestApp) {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/typescript");
     let bin = |name: &str| example.join("node_modules/.bin").join(name);
-    if !bin("openapi-typescript").is_file() || !bin("tsc").is_file() {
-        if std::env::var("WARDEN_REQUIRE_EXAMPLES").is_ok() {
-            panic!("WARDEN_REQUIRE_EXAMPLES is set but examples/typescript has no node_modules: run scripts/setup --test");
-        }
-        eprintln!("NOT RUN: the generated-client test needs examples/typescript's npm packages: run scripts/setup --test");
+    let found = bin("openapi-typescript").is_file() && bin("tsc").is_file();
+    if !needs_tool(found, "WARDEN_REQUIRE_EXAMPLES", "the generated-client test needs examples/typescript's npm packages") {
         return;
     }
     let (_owner, token) = user_with_token(&app, "client").await;

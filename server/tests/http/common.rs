@@ -507,3 +507,17 @@ pub async fn create_token(
     };
     app.warden.api_tokens().create(actor, &confirmed, &form, meta).await
 }
+
+/// Whether a test that needs an outside program (`found`) runs: it says
+/// NOT RUN and why when the program is missing, and fails instead when
+/// `require` is set in the environment (as CI sets it).
+pub fn needs_tool(found: bool, require: &str, missing: &str) -> bool {
+    if found {
+        return true;
+    }
+    if std::env::var(require).is_ok() {
+        panic!("{require} is set but {missing}: run scripts/setup --test");
+    }
+    eprintln!("NOT RUN: {missing}: run scripts/setup --test");
+    false
+}
