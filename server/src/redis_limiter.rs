@@ -234,6 +234,12 @@ impl LimitStore for RedisStore {
         Box::pin(async move { bounded(async move { redis::cmd("DEL").arg(&key).query_async::<i64>(&mut c).await }).await.map(|_| ()) })
     }
 
+    fn arrival<'a>(&'a self, key: &'a LimitKey, _now_ms: i64) -> StoreFuture<'a, Option<i64>> {
+        let key = self.key(key);
+        let mut c = self.conn.clone();
+        Box::pin(async move { bounded(async move { redis::cmd("GET").arg(&key).query_async::<Option<i64>>(&mut c).await }).await })
+    }
+
     fn take<'a>(&'a self, key: &'a LimitKey, rate: Rate, now_ms: i64) -> StoreFuture<'a, RateDecision> {
         let key = self.key(key);
         let mut c = self.conn.clone();

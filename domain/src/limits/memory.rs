@@ -198,6 +198,14 @@ impl LimitStore for MemoryStore {
         Box::pin(async { Ok(()) })
     }
 
+    fn arrival<'a>(&'a self, key: &'a LimitKey, now_ms: i64) -> StoreFuture<'a, Option<i64>> {
+        let tat = match self.lock().map(key).live(&key.render(), now_ms.div_euclid(1000)) {
+            Some(State::Arrival(t)) => Some(t),
+            _ => None,
+        };
+        Box::pin(async move { Ok(tat) })
+    }
+
     fn take<'a>(&'a self, key: &'a LimitKey, rate: Rate, now_ms: i64) -> StoreFuture<'a, RateDecision> {
         let answer = (|| {
             let mut inner = self.lock();

@@ -305,6 +305,9 @@ pub trait LimitStore: Send + Sync {
     fn clear<'a>(&'a self, key: &'a LimitKey) -> StoreFuture<'a, ()>;
     /// Takes one request from `key`'s rate.
     fn take<'a>(&'a self, key: &'a LimitKey, rate: Rate, now_ms: i64) -> StoreFuture<'a, RateDecision>;
+    /// The arrival time a rate's key holds (microseconds), changing
+    /// nothing: for a page that shows how much of the quota is used.
+    fn arrival<'a>(&'a self, key: &'a LimitKey, now_ms: i64) -> StoreFuture<'a, Option<i64>>;
 }
 
 /// The port the slices use.
@@ -423,6 +426,22 @@ impl Limiter {
     }
 }
 
+impl Limiter {
+    /// How much of `key`'s rate is used at `now_ms`, as the next request
+    /// would find it, changing nothing (a page's display, never an
+    /// admission: that is [`Self::take`]). With the store unreachable it
+    /// says the whole quota is free, as the API would then allow.
+    pub async fn peek(&self, key: &LimitKey, rate: Rate, now_ms: i64) -> RateDecision {
+        match self.store.arrival(key, now_ms).await {
+            Ok(tat) => rate.peek(tat, now_ms),
+            Err(e) => {
+                tracing::warn!(kind = key.kind.name(), error = %e, "limiter store unreachable: showing the quota as free");
+                rate.peek(None, now_ms)
+            }
+        }
+    }
+}
+
 /// A store that cannot be reached, for the outage tests of every slice.
 #[cfg(test)]
 pub(crate) mod unreachable {
@@ -443,6 +462,9 @@ pub(crate) mod unreachable {
             Box::pin(async { Err(StoreError("down".into())) })
         }
         fn take<'a>(&'a self, _: &'a LimitKey, _: Rate, _: i64) -> StoreFuture<'a, RateDecision> {
+            Box::pin(async { Err(StoreError("down".into())) })
+        }
+        fn arrival<'a>(&'a self, _: &'a LimitKey, _: i64) -> StoreFuture<'a, Option<i64>> {
             Box::pin(async { Err(StoreError("down".into())) })
         }
     }

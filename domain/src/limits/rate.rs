@@ -53,6 +53,22 @@ impl Rate {
     }
 }
 
+impl Rate {
+    /// What the quota looks like at `now_ms` given the stored arrival time,
+    /// changing nothing: `remaining` is what a burst could still take now
+    /// (so `max - remaining` is what recent requests used), `reset_secs`
+    /// when all of it is back, `allowed` whether one more would be.
+    pub fn peek(&self, tat: Option<i64>, now_ms: i64) -> RateDecision {
+        let now = now_ms.saturating_mul(1000);
+        let (t, w) = (self.interval_us(), self.window_us());
+        let ahead = (tat.unwrap_or(now).max(now) - now).min(w);
+        let remaining = ((w - ahead) / t).clamp(0, i64::from(self.max)) as u32;
+        let ceil_secs = |us: i64| (us.max(0) + 999_999) / 1_000_000;
+        let retry_after_secs = if remaining == 0 { ceil_secs(ahead + t - w).max(1) } else { 0 };
+        RateDecision { allowed: remaining > 0, remaining, reset_secs: ceil_secs(ahead), retry_after_secs }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +103,27 @@ mod tests {
         // After a quiet minute the whole burst is back.
         let (d, _) = API.take(next, 61_000);
         assert_eq!((d.allowed, d.remaining), (true, 59));
+    }
+
+    #[test]
+    fn a_peek_sees_what_was_taken_and_what_comes_back_and_changes_nothing() {
+        assert_eq!(API.peek(None, 0), RateDecision { allowed: true, remaining: 60, reset_secs: 0, retry_after_secs: 0 });
+        let mut tat = None;
+        for _ in 0..5 {
+            tat = API.take(tat, 0).1;
+        }
+        let p = API.peek(tat, 0);
+        assert_eq!((p.allowed, p.remaining, p.reset_secs), (true, 55, 5));
+        assert_eq!(API.take(tat, 0).0.remaining, 54, "the next request finds what the peek saw, less itself");
+        // Two seconds later two of the five are back.
+        assert_eq!(API.peek(tat, 2_000).remaining, 57);
+        assert_eq!(API.peek(tat, 5_000).remaining, 60);
+        for _ in 5..60 {
+            tat = API.take(tat, 0).1;
+        }
+        let full = API.peek(tat, 0);
+        assert_eq!((full.allowed, full.remaining, full.retry_after_secs), (false, 0, 1));
+        assert_eq!(API.take(tat, 0).0.allowed, full.allowed);
     }
 
     #[test]
