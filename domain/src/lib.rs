@@ -118,6 +118,8 @@ pub struct Swept {
     pub idempotency_keys: u64,
     /// Owners emailed that an API token expires within 7 days.
     pub expiry_warnings: u64,
+    /// API tokens deleted because they were not used for a year (a setting).
+    pub unused_tokens: u64,
     /// Sessions that had lapsed without another request, now written down as ended.
     pub sessions_lapsed: u64,
     /// Accounts removed because their address was never confirmed.
@@ -213,12 +215,13 @@ impl Warden {
         let devices = self.sign_in().sweep_devices().await?;
         let tokens = self.api_tokens();
         let expiry_warnings = tokens.warn_expiring().await?;
+        let unused_tokens = tokens.sweep_unused().await?;
         tokens.sweep_usage().await?;
         api_tokens::handover::sweep(&self.deps).await?;
         second_factor::sweep(&self.deps).await?;
         let idempotency_keys = self.idempotency().sweep().await?;
         let unverified_accounts = accounts::sweep_unverified(&self.deps, &self.cfg.accounts).await?;
-        Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings, sessions_lapsed, unverified_accounts })
+        Ok(Swept { events: events.events, devices, idempotency_keys, expiry_warnings, unused_tokens, sessions_lapsed, unverified_accounts })
     }
 
     /// The database, for the server's adapters (the mail worker reads its

@@ -31,13 +31,15 @@ pub enum Operation {
     CreateApiToken,
     /// Changing the networks an API token may be used from.
     LimitApiTokenNetworks,
+    /// A new secret for an API token (the old one may overlap it).
+    RegenerateApiToken,
     EndSession,
     EndAllSessions,
 }
 
 impl Operation {
     /// Every row of the table, in the order docs/security.md lists them.
-    pub const ALL: [Operation; 12] = [
+    pub const ALL: [Operation; 13] = [
         Operation::AddSecurityKey,
         Operation::RemoveSecurityKey,
         Operation::EnrolAuthenticatorApp,
@@ -48,6 +50,7 @@ impl Operation {
         Operation::RemovePin,
         Operation::CreateApiToken,
         Operation::LimitApiTokenNetworks,
+        Operation::RegenerateApiToken,
         Operation::EndSession,
         Operation::EndAllSessions,
     ];
@@ -66,6 +69,7 @@ impl Operation {
             Operation::RemovePin => "remove the PIN",
             Operation::CreateApiToken => "create an API token",
             Operation::LimitApiTokenNetworks => "change where an API token may be used from",
+            Operation::RegenerateApiToken => "regenerate an API token",
             Operation::EndSession => "end a session",
             Operation::EndAllSessions => "log out of all devices",
         }
@@ -104,9 +108,9 @@ pub const fn rule(op: Operation) -> Rule {
         | SetPin
         | ChangePin
         | RemovePin => Rule { factors: Factors::All, password_every_time: false },
-        // Loosening a token's networks opens it to more of the world: the
-        // same proof as making one.
-        CreateApiToken | LimitApiTokenNetworks => Rule { factors: Factors::All, password_every_time: true },
+        // Loosening a token's networks opens it to more of the world, and a
+        // regenerated secret is a new credential: the same proof as making one.
+        CreateApiToken | LimitApiTokenNetworks | RegenerateApiToken => Rule { factors: Factors::All, password_every_time: true },
         EndSession | EndAllSessions => Rule { factors: Factors::One, password_every_time: false },
     }
 }
@@ -182,7 +186,7 @@ mod tests {
         }
         assert!(rule(Operation::CreateApiToken).password_every_time);
         assert_eq!(rule(Operation::LimitApiTokenNetworks), rule(Operation::CreateApiToken), "a token's networks take what making one takes");
-        assert_eq!(Operation::ALL.iter().filter(|op| rule(**op).password_every_time).count(), 2);
+        assert_eq!(Operation::ALL.iter().filter(|op| rule(**op).password_every_time).count(), 3);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 // API Access Tokens as a person uses them: a wrong password first, then a
 // token shown once in a dialog (Copy), only its prefix after closing, its
-// usage once it has called the API, and Delete with its confirmation, after
-// which the API refuses it. One account (sign-ups per IP are limited).
+// usage, quota and networks once it has called the API, Regenerate with an
+// overlap (the new secret shown once, the old one listed until it stops),
+// and Delete with its confirmation, after which the API refuses both
+// secrets. One account (sign-ups per IP are limited).
 import { test, expect } from '@playwright/test';
 import { PASSWORD, hydrated, signIn, signUp, uniqueName } from './helpers';
 
@@ -69,6 +71,46 @@ test('create a token (shown once), see its use, delete it with a confirmation', 
   await hydrated(page);
   await expect(list.getByText('Never used')).toHaveCount(0);
   await expect(list.getByRole('img', { name: /1 request in the last 30 days/ })).toBeVisible();
+  // The account's quota, and how much of it recent requests hold (each
+  // request's share comes back a second later, as the API's headers say).
+  for (let i = 0; i < 20; i++) {
+    expect((await request.get('/api/v1/account', { headers: auth })).status()).toBe(200);
+  }
+  await page.reload();
+  await hydrated(page);
+  const used = Number((await page.locator('#quota-used').innerText()).match(/^Used: (\d+) of 60\.$/)?.[1]);
+  expect(used).toBeGreaterThan(0);
+  expect(used).toBeLessThanOrEqual(21);
+  // The network it was used from, on its row.
+  await expect(list.getByRole('list', { name: 'Networks CI deploy was used from' }).getByText('127.0.0.1')).toBeVisible();
+
+  // Regenerate: a new secret under the same name, the old one kept for a day.
+  await list.getByRole('button', { name: 'Regenerate CI deploy' }).click();
+  await expect(page).toHaveURL(/\?regenerate=\d+$/);
+  await hydrated(page);
+  const renew = page.getByRole('region', { name: /Regenerate “CI deploy”/ });
+  await expect(renew).toBeVisible();
+  await renew.getByLabel('For 24 hours').check();
+  await renew.getByLabel('Username').fill(user);
+  await renew.getByLabel('Password').fill(PASSWORD);
+  await renew.getByRole('button', { name: 'Regenerate token' }).click();
+  const renewed = page.getByRole('dialog', { name: 'The new secret of your API token “CI deploy”' });
+  await expect(renewed).toBeVisible();
+  await expect(renewed).toContainText('This is the only time the token is shown');
+  await expect(renewed).toContainText('The old secret keeps working until');
+  const secret = (await renewed.locator('code.token-text').innerText()).trim();
+  expect(secret).toMatch(/^wdn_[0-9A-Za-z]{36}$/);
+  expect(secret).not.toBe(token);
+  await renewed.getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  await expect(list.getByText(`wdn_${secret.slice(4, 12)}…`)).toBeVisible();
+  await expect(list.getByRole('note')).toContainText(`Old secret wdn_${token.slice(4, 12)}… works until`);
+  expect(await page.content()).not.toContain(secret.slice(4));
+  // Both secrets open the API during the overlap.
+  for (const t of [token, secret]) {
+    const r = await request.get('/api/v1/account', { headers: { Authorization: `Bearer ${t}` } });
+    expect(r.status(), await r.text()).toBe(200);
+  }
 
   // Delete asks first; Cancel keeps it.
   await list.getByRole('button', { name: 'Delete CI deploy' }).click();
@@ -82,9 +124,11 @@ test('create a token (shown once), see its use, delete it with a confirmation', 
   await expect(page.getByRole('status').filter({ hasText: 'The token was deleted' })).toBeVisible();
   await expect(page.getByText('You have no API tokens yet.')).toBeVisible();
 
-  // The very next request with it is refused.
+  // The very next request with either secret is refused.
   const refused = await request.get('/api/v1/account', { headers: auth });
   expect(refused.status()).toBe(401);
+  const refusedNew = await request.get('/api/v1/account', { headers: { Authorization: `Bearer ${secret}` } });
+  expect(refusedNew.status()).toBe(401);
 });
 
 test('the API reference renders the served OpenAPI document, under its CSP', async ({ page }) => {

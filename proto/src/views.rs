@@ -311,6 +311,24 @@ pub struct ApiTokensView {
     /// A token made by a plain form post (JavaScript off), shown on this
     /// page once: taken from the server's memory by this very request.
     pub fresh: Option<NewApiToken>,
+    /// The account's API rate limit, and how much of it is used now.
+    pub quota: ApiQuotaView,
+}
+
+/// The REST API's rate limit for this account, as the API's own
+/// `RateLimit` headers would say it now.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiQuotaView {
+    /// Requests a minute in force now (all the account's tokens together).
+    pub limit: u32,
+    /// The usual quota; `limit` is lower while the server is busy.
+    pub normal: u32,
+    /// The server is under heavy load: `limit` is the reduced quota.
+    pub busy: bool,
+    /// Of `limit`, how many this minute's requests used.
+    pub used: u32,
+    /// Seconds until the whole quota is back (0: it is).
+    pub full_in_secs: i64,
 }
 
 /// One live token. Never its text: only its prefix.
@@ -335,6 +353,18 @@ pub struct ApiTokenView {
     pub networks: Vec<TokenNetworkView>,
     /// The CIDR ranges it may be used from; empty: any network.
     pub allowed_networks: Vec<String>,
+    /// The secret the last regeneration replaced, while it still works.
+    pub previous: Option<PreviousSecretView>,
+    /// When the current secret was made, if a regeneration made it.
+    pub regenerated: Option<Stamp>,
+}
+
+/// An old secret still working after a regeneration (an overlap).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreviousSecretView {
+    /// Its first 8 characters after `wdn_`.
+    pub prefix: String,
+    pub until: Stamp,
 }
 
 /// A network an API token was used from.
@@ -379,6 +409,10 @@ pub struct NewApiToken {
     /// May list and end the account's browser sessions.
     pub sessions: bool,
     pub expires: Option<Stamp>,
+    /// A regenerated token: whether it was, and until when its old secret
+    /// still works (`None` with `regenerated`: it stopped at once).
+    pub regenerated: bool,
+    pub previous_until: Option<Stamp>,
 }
 
 impl fmt::Debug for NewApiToken {

@@ -52,6 +52,9 @@ pub struct Config {
     pub events: domain::events::EventsConfig,
     /// The REST API's rate limit and load policy (`WARDEN_API_*`).
     pub api: ApiLimits,
+    /// `WARDEN_API_TOKEN_UNUSED_DAYS` (365; 0 = never): API tokens unused
+    /// this long are deleted by the sweep, and their owner mailed.
+    pub api_token_unused_days: i64,
     /// `REDIS_URL` (`redis://[:password@]host:6379[/db]`, or `rediss://`):
     /// where every instance keeps the limiter's budgets (guesses and the
     /// API rate). Unset: in this process, which is right for one instance only.
@@ -130,6 +133,7 @@ impl Config {
             mail_from: "Warden <warden@warden.example>".into(),
             events: domain::events::EventsConfig::default(),
             api: ApiLimits::default(),
+            api_token_unused_days: 365,
             redis_url: None,
             redis_prefix: String::new(),
             // Each test server is one instance; the several-instance tests
@@ -201,6 +205,7 @@ impl Config {
             pin_unlock_minutes: parse::<i64>("WARDEN_PIN_UNLOCK_MINUTES")?.unwrap_or(15).clamp(1, 12 * 60),
             sign_ups_per_hour: parse::<u32>("WARDEN_SIGN_UPS_PER_HOUR")?.unwrap_or(10).clamp(1, 10_000),
             max_calls_per_account: parse::<i64>("WARDEN_MAX_CALLS_PER_ACCOUNT")?.unwrap_or(domain::reporting::manage::MAX_CALLS_PER_ACCOUNT).max(1),
+            api_token_unused_days: parse::<i64>("WARDEN_API_TOKEN_UNUSED_DAYS")?.unwrap_or(365).clamp(0, 100 * 365),
             smtp_url: var("SMTP_URL").map(domain::Secret::new),
             mail_from: var("WARDEN_MAIL_FROM").unwrap_or_else(|| "Warden <warden@localhost>".into()),
         })

@@ -35,6 +35,9 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub ctx: Ctx,
     pub config: Arc<Config>,
+    /// API requests in flight: the REST door counts them, and the API
+    /// Access Tokens page says from them whether the busy quota is in force.
+    pub api_load: Arc<api::auth::Load>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -59,6 +62,7 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
         events: config.events.clone(),
         protection: domain::protection::ProtectionConfig { unlock_secs: config.pin_unlock_minutes * 60, ..defaults.protection },
         max_calls_per_account: config.max_calls_per_account,
+        api_tokens: domain::api_tokens::ApiTokensConfig { unused_after_secs: config.api_token_unused_days * 86_400, ..defaults.api_tokens },
         ..defaults
     };
     let secret_box = domain::support::secret_box::SecretBox::from_ring(&ring);
@@ -102,8 +106,17 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>) -> Router {
-    let ctx = Ctx { warden, cookies: Cookies { secure: config.cookie_secure } };
-    let state = AppState { leptos_options: leptos_options.clone(), ctx: ctx.clone(), config: Arc::new(config) };
+    let api_load = Arc::new(api::auth::Load::default());
+    let limits = config.api;
+    let load = api_load.clone();
+    let api_quota = app::ssr::ApiQuota {
+        quota: limits.quota,
+        busy_quota: limits.busy_quota,
+        // The next request would be one more in flight.
+        busy: Arc::new(move || load.in_flight() + 1 > limits.busy_in_flight),
+    };
+    let ctx = Ctx { warden, cookies: Cookies { secure: config.cookie_secure }, api_quota };
+    let state = AppState { leptos_options: leptos_options.clone(), ctx: ctx.clone(), config: Arc::new(config), api_load };
     let routes = route_list();
     let provide = move || provide_context(ctx.clone());
     let options = leptos_options.clone();

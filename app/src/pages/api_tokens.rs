@@ -5,8 +5,10 @@
 //! used from, delete one. Every form is a plain form post too: without
 //! JavaScript the new token is shown once on the page the post lands on,
 //! and Delete asks on a confirm step (`?delete=<id>`) instead of a dialog.
-//! Limiting a token's networks opens its form on `?networks=<id>`, with
-//! and without JavaScript, behind the same step-up as making a token.
+//! Limiting a token's networks opens its form on `?networks=<id>`, and
+//! regenerating its secret on `?regenerate=<id>` (where the expiry mail
+//! links), with and without JavaScript, behind the same step-up as making
+//! a token. The account's quota and this minute's use of it head the list.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::ActionError;
@@ -17,7 +19,9 @@ use crate::components::usage_chart::UsageChart;
 use crate::components::when::When;
 use crate::early::Early;
 use crate::gate::paths;
-use crate::server_fns::api_tokens::{api_tokens_status, ApiTokenView, CreateApiToken, DeleteApiToken, NewApiToken, SetApiTokenNetworks};
+use crate::server_fns::api_tokens::{
+    api_tokens_status, ApiQuotaView, ApiTokenView, CreateApiToken, DeleteApiToken, NewApiToken, RegenerateApiToken, SetApiTokenNetworks,
+};
 use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -29,8 +33,9 @@ pub fn ApiTokensPage(early_tokens: Early, early_step_up: Early) -> impl IntoView
     let create = ServerAction::<CreateApiToken>::new();
     let delete = ServerAction::<DeleteApiToken>::new();
     let limit = ServerAction::<SetApiTokenNetworks>::new();
+    let regenerate = ServerAction::<RegenerateApiToken>::new();
     let status = Resource::new(
-        move || (create.version().get(), delete.version().get(), limit.version().get()),
+        move || (create.version().get(), delete.version().get(), limit.version().get(), regenerate.version().get()),
         move |_| {
             let (tokens, step_up) = (early_tokens.clone(), early_step_up.clone());
             async move { Ok::<_, proto::ApiError>((tokens.or(api_tokens_status).await?, step_up.or(step_up_status).await?)) }
@@ -41,6 +46,9 @@ pub fn ApiTokensPage(early_tokens: Early, early_step_up: Early) -> impl IntoView
     // memory, and is dropped when its dialog closes.
     let made = Signal::derive(move || create.value().get().and_then(Result::ok).flatten());
     let drop_made = move || create.value().set(None);
+    // The same for a secret this page's regenerate form just made.
+    let remade = Signal::derive(move || regenerate.value().get().and_then(Result::ok).flatten());
+    let drop_remade = move || regenerate.value().set(None);
     // A fresh, empty form after each token made.
     let form = NodeRef::<leptos::html::Form>::new();
     Effect::new(move |_| {
@@ -90,6 +98,7 @@ pub fn ApiTokensPage(early_tokens: Early, early_step_up: Early) -> impl IntoView
                 </li>
             </ul>
             {move || made.get().map(|t| view! { <NewTokenDialog t on_close=drop_made/> })}
+            {move || remade.get().map(|t| view! { <NewTokenDialog t on_close=drop_remade/> })}
             <p class="alert success" role="status" hidden=move || !deleted()>"The token was deleted: it opens nothing from now on."</p>
             <p class="alert success" role="status" hidden=move || !networks_saved()>
                 "The token's networks were saved: they apply from its next request on."
@@ -100,11 +109,16 @@ pub fn ApiTokensPage(early_tokens: Early, early_step_up: Early) -> impl IntoView
                     let confirm_step = asked.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
                     let limiting = query.read_untracked().get("networks").and_then(|id| id.parse::<i64>().ok());
                     let networks_step = limiting.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
+                    let renewing = query.read_untracked().get("regenerate").and_then(|id| id.parse::<i64>().ok());
+                    let regenerate_step = renewing.and_then(|id| v.tokens.iter().find(|t| t.id == id).cloned());
+                    let shown_here = made.get_untracked().is_some() || remade.get_untracked().is_some();
                     view! {
                         // A token made by a plain form post (JavaScript off), shown once.
-                        {v.fresh.filter(|_| made.get_untracked().is_none()).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
+                        {v.fresh.filter(|_| !shown_here).map(|t| view! { <NewTokenDialog t on_close=|| ()/> })}
+                        <QuotaLine q=v.quota/>
                         {confirm_step.map(|t| view! { <DeleteConfirm t delete confirming/> })}
                         {networks_step.map(|t| view! { <NetworksForm t limit s=s.clone()/> })}
+                        {regenerate_step.map(|t| view! { <RegenerateForm t regenerate s=s.clone()/> })}
                         <TokenList tokens=v.tokens confirming/>
                         <CreateForm create form s/>
                     }
@@ -133,9 +147,22 @@ fn NewTokenDialog(t: NewApiToken, on_close: impl Fn() + Clone + Send + Sync + 's
         Some(e) => format!("expires {}", e.text),
         None => "never expires".to_owned(),
     };
+    let title = match t.regenerated {
+        true => format!("The new secret of your API token “{}”", t.name),
+        false => format!("Your new API token “{}”", t.name),
+    };
+    let old = t.regenerated.then(|| match t.previous_until.clone() {
+        Some(until) => view! {
+            <p class="alert info" role="status">
+                "The old secret keeps working until " <When at=until/> ": put the new one in its place before then."
+            </p>
+        }
+        .into_any(),
+        None => view! { <p class="alert info" role="status">"The old secret stopped working: only this one opens the API now."</p> }.into_any(),
+    });
     view! {
         <Modal on_close labelled_by="new-token-title">
-            <h3 id="new-token-title">{format!("Your new API token “{}”", t.name)}</h3>
+            <h3 id="new-token-title">{title}</h3>
             <p class="alert warning">
                 <strong>"This is the only time the token is shown."</strong>
                 " Copy it now and store it somewhere safe, like a password manager: after you close this window, "
@@ -143,6 +170,7 @@ fn NewTokenDialog(t: NewApiToken, on_close: impl Fn() + Clone + Send + Sync + 's
             </p>
             <p><code class="token-text" id="new-token">{t.token.clone()}</code></p>
             <p class="muted">{format!("{}{}, {expires}.", t.access, if t.sessions { ", may see and end browser sessions" } else { "" })}</p>
+            {old}
             <div class="actions">
                 <button type="button" on:click=copy>"Copy"</button>
                 {move || copied.get().then(|| view! { <span role="status">"Copied."</span> })}
@@ -259,9 +287,16 @@ fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> im
                 <span class="badge">{t.access}</span>
                 {t.sessions.then(|| view! { <span class="badge">"Sessions"</span> })}
                 {t.expired.then(|| view! { <span class="badge badge-expired">"Expired"</span> })}
+                {t.previous.map(|p| view! {
+                    <p class="overlap" role="note">
+                        {format!("Old secret wdn_{}… works until ", p.prefix)}
+                        <When at=p.until/>
+                    </p>
+                })}
                 <dl>
                     <dt>"Created"</dt>
                     <dd><When at=t.created/></dd>
+                    {t.regenerated.map(|r| view! { <dt>"Regenerated"</dt> <dd><When at=r/></dd> })}
                     <dt>"Expires"</dt>
                     <dd>{expires}</dd>
                     <dt>"Last used"</dt>
@@ -273,6 +308,11 @@ fn TokenItem(t: ApiTokenView, confirming: RwSignal<Option<(i64, String)>>) -> im
                 </dl>
                 <UsageChart days=t.usage name=t.name.clone()/>
             </div>
+            // A plain GET form: it opens the regenerate form, with or without JavaScript.
+            <form method="get" action=paths::API_TOKENS class="inline">
+                <input type="hidden" name="regenerate" value=t.id.to_string()/>
+                <button type="submit" class="secondary" aria-label=format!("Regenerate {}", t.name)>"Regenerate"</button>
+            </form>
             // A plain GET form: it opens the networks form, with or without JavaScript.
             <form method="get" action=paths::API_TOKENS class="inline">
                 <input type="hidden" name="networks" value=t.id.to_string()/>
@@ -317,6 +357,81 @@ fn NetworksForm(t: ApiTokenView, limit: ServerAction<SetApiTokenNetworks>, s: St
                 <ActionError action=limit/>
                 <div class="actions">
                     <Submit action=limit>"Save networks"</Submit>
+                    <a href=paths::API_TOKENS>"Cancel"</a>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The account's quota and how much of it the last minute used, as the
+/// REST API's `RateLimit` headers would say it for the next request.
+#[component]
+fn QuotaLine(q: ApiQuotaView) -> impl IntoView {
+    let back = match (q.used, q.full_in_secs) {
+        (0, _) | (_, 0) => String::new(),
+        (_, s) => format!(" All of it is back in {s} seconds."),
+    };
+    view! {
+        <div class="quota" role="group" aria-labelledby="quota-title">
+            <p id="quota-title">
+                <strong>"Your quota now: "</strong>
+                {format!("{} requests a minute, all your tokens together. ", q.limit)}
+                <span id="quota-used">{format!("Used: {} of {}.", q.used, q.limit)}</span>
+                {back}
+            </p>
+            <meter min="0" max=q.limit.to_string() value=q.used.to_string() aria-labelledby="quota-used"></meter>
+            {q.busy.then(|| view! {
+                <p class="alert warning" role="status">
+                    {format!(
+                        "The server is under heavy load: until it is not, the quota is {} requests a minute instead of {}.",
+                        q.limit, q.normal
+                    )}
+                </p>
+            })}
+        </div>
+    }
+}
+
+/// A new secret for a token (`?regenerate=<id>`, where the expiry mail
+/// links): same name, access, networks and lifetime, counted again from
+/// now; the old secret may keep working for an hour or a day. Behind the
+/// same step-up as making a token.
+#[component]
+fn RegenerateForm(t: ApiTokenView, regenerate: ServerAction<RegenerateApiToken>, s: StepUpView) -> impl IntoView {
+    let hidden = move || matches!(regenerate.value().get(), Some(Ok(_)));
+    let older = t.previous.as_ref().map(|p| {
+        view! {
+            <p class="alert warning">
+                {format!("The older secret wdn_{}… still works until ", p.prefix)}
+                <When at=p.until.clone()/>
+                ": regenerating now stops it at once."
+            </p>
+        }
+    });
+    view! {
+        <section class="subpanel" role="region" aria-labelledby="regenerate-title" hidden=hidden>
+            <h3 id="regenerate-title">{format!("Regenerate “{}” (wdn_{}…)", t.name, t.prefix)}</h3>
+            <p class="muted">
+                "The token gets a new secret, shown once, and keeps its name, access, networks and usage. Its lifetime starts "
+                "again from now. Choose how long the old secret keeps working, so you can put the new one in its place first. "
+                "Confirm it is you with your username and password."
+            </p>
+            {older}
+            <ActionForm action=regenerate attr:class="stack">
+                <input type="hidden" name="id" value=t.id.to_string()/>
+                <fieldset class="methods">
+                    <legend>"The old secret keeps working"</legend>
+                    <label class="check"><input type="radio" name="overlap" value="none"/>"No: it stops now"</label>
+                    <label class="check"><input type="radio" name="overlap" value="1h" checked/>"For 1 hour"</label>
+                    <label class="check"><input type="radio" name="overlap" value="24h"/>"For 24 hours"</label>
+                </fieldset>
+                <label>"Username" <input type="text" name="username" autocomplete="username" required/></label>
+                <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
+                <ConfirmFields s asks=Asks::SecondFactor/>
+                <ActionError action=regenerate/>
+                <div class="actions">
+                    <Submit action=regenerate>"Regenerate token"</Submit>
                     <a href=paths::API_TOKENS>"Cancel"</a>
                 </div>
             </ActionForm>

@@ -1,11 +1,12 @@
 //! Server functions of the API Access Tokens tab.
 
 use leptos::prelude::*;
-pub use proto::views::{ApiTokenView, ApiTokensView, NewApiToken, TokenNetworkView, UsageDayView};
+pub use proto::views::{ApiQuotaView, ApiTokenView, ApiTokensView, NewApiToken, PreviousSecretView, TokenNetworkView, UsageDayView};
 use proto::{ApiError, Password};
 
 /// The live tokens (each with its usage), whether the create form asks for
-/// a 2FA code, and a token a plain form post just made (taken: shown once).
+/// a 2FA code, a token a plain form post just made (taken: shown once), and
+/// the account's API quota with how much of it is used right now.
 #[server(prefix = "/_fn", endpoint = "api_tokens_status")]
 pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
     use crate::ssr::*;
@@ -22,7 +23,13 @@ pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
             true => tokens.take_handed_over(actor).await?.map(|t| views::new_api_token(&t, &times)),
             false => None,
         };
-        Ok(ApiTokensView { tokens: list.into_iter().map(|t| views::api_token(t, &times)).collect(), two_factor_on, security_key, fresh })
+        // Read as the REST door would count the next request, changing nothing.
+        let (limit, busy) = c.api_quota.now();
+        let key = domain::limits::LimitKey::account(domain::limits::LimitKind::Api, actor.account()?);
+        let seen = c.warden.limiter().peek(&key, domain::limits::Rate { max: limit, per_secs: 60 }, c.warden.now_ms()).await;
+        let quota =
+            ApiQuotaView { limit, normal: c.api_quota.quota, busy, used: limit.saturating_sub(seen.remaining), full_in_secs: seen.reset_secs };
+        Ok(ApiTokensView { tokens: list.into_iter().map(|t| views::api_token(t, &times)).collect(), two_factor_on, security_key, fresh, quota })
     })
     .await
 }
@@ -66,6 +73,39 @@ pub async fn create_api_token(
             return Ok(None);
         }
         Ok(Some(views::new_api_token(&created, &c.times())))
+    })
+    .await
+}
+
+/// Gives one of the caller's tokens a new secret under the same name,
+/// access, scope, networks and lifetime (counted again from now), behind
+/// the same step-up as making a token. `overlap` (`none`, `1h`, `24h`) is
+/// how long the old secret keeps working beside the new one. The answer
+/// carries the new secret once, as making a token does; a plain form post
+/// leaves it sealed for the page the redirect lands on.
+#[server(prefix = "/_fn", endpoint = "regenerate_api_token")]
+pub async fn regenerate_api_token(
+    id: i64,
+    overlap: String,
+    username: String,
+    password: Option<Password>,
+    code: Option<String>,
+) -> Result<Option<NewApiToken>, ApiError> {
+    use crate::ssr::*;
+    use domain::api_tokens::{ApiTokenId, Overlap};
+    serve(crate::gate::Gate::SignedIn, |c| async move {
+        let overlap = Overlap::parse(&overlap).ok_or_else(|| {
+            domain::Error::refused(domain::ErrorCode::InvalidInput, "Choose how long the old secret keeps working: no overlap, 1 hour or 24 hours.")
+        })?;
+        let confirmed = confirm(&c, domain::sensitive::Operation::RegenerateApiToken, password, Some(&username), code.as_deref()).await?;
+        let actor = c.actor()?;
+        let made = c.warden.api_tokens().regenerate(actor, &confirmed, ApiTokenId::new(id), overlap, &c.meta).await?;
+        if is_plain_form_post() {
+            c.warden.api_tokens().hand_over(actor, &made).await?;
+            leptos_axum::redirect(crate::gate::paths::API_TOKENS);
+            return Ok(None);
+        }
+        Ok(Some(views::new_api_token(&made, &c.times())))
     })
     .await
 }

@@ -23,6 +23,29 @@ use std::sync::Arc;
 pub struct Ctx {
     pub warden: Arc<Warden>,
     pub cookies: Cookies,
+    pub api_quota: ApiQuota,
+}
+
+/// The REST API's per-account rate limit, as the server is configured and
+/// loaded right now (the REST door admits by the same numbers).
+#[derive(Clone)]
+pub struct ApiQuota {
+    /// Requests a minute per account.
+    pub quota: u32,
+    /// Requests a minute while the server is busy.
+    pub busy_quota: u32,
+    /// Whether the next API request would find the server busy.
+    pub busy: Arc<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl ApiQuota {
+    /// The quota in force now, and whether it is the busy one.
+    pub fn now(&self) -> (u32, bool) {
+        match (self.busy)() {
+            true => (self.busy_quota, true),
+            false => (self.quota, false),
+        }
+    }
 }
 
 /// The CSP nonce the server chose for this response.
@@ -43,6 +66,7 @@ fn parts() -> Option<Parts> {
 pub struct Call {
     pub warden: Arc<Warden>,
     pub cookies: Cookies,
+    pub api_quota: ApiQuota,
     pub meta: ClientMeta,
     actor: Option<Actor>,
 }
@@ -136,7 +160,7 @@ where
     if !admitted {
         return Err(refused(ApiError::not_signed_in()));
     }
-    body(Call { warden: ctx.warden, cookies: ctx.cookies, meta, actor }).await.map_err(|e| refused(ApiError::from(e)))
+    body(Call { warden: ctx.warden, cookies: ctx.cookies, api_quota: ctx.api_quota, meta, actor }).await.map_err(|e| refused(ApiError::from(e)))
 }
 
 /// Authorization refusals go to the application log, target `security`

@@ -221,6 +221,8 @@ pub fn api_token(tok: domain::api_tokens::TokenEntry, t: &Times) -> ApiTokenView
             })
             .collect(),
         allowed_networks: tok.allowed.ranges(),
+        previous: tok.previous.map(|p| proto::views::PreviousSecretView { prefix: p.prefix, until: t.stamp(p.until) }),
+        regenerated: tok.regenerated_at.map(|x| t.stamp(x)),
     }
 }
 
@@ -239,6 +241,8 @@ pub fn new_api_token(c: &domain::api_tokens::Created, t: &Times) -> NewApiToken 
         access: c.access.label().to_owned(),
         sessions: c.sessions_scope,
         expires: c.expires_at.map(|x| t.stamp(x)),
+        regenerated: c.regenerated,
+        previous_until: c.previous_until.map(|x| t.stamp(x)),
     }
 }
 

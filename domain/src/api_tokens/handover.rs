@@ -35,7 +35,7 @@ pub async fn take(deps: &Deps, account: AccountId, session: &SessionId) -> Resul
     let plain = deps.secret_box.open(&sealed, &bound_to(session))?;
     let token = String::from_utf8(plain).ok().and_then(|t| ApiToken::parse(&t).ok());
     let Some(token) = token else { return Err(crate::Error::internal("api token handover: not a token")) };
-    let Some(row) = store::by_hash(deps.pool(), &token.hash()).await? else { return Ok(None) };
+    let Some(row) = store::by_hash(deps.pool(), &token.hash(), deps.now()).await? else { return Ok(None) };
     if row.account_id != account.get() {
         return Ok(None);
     }
@@ -47,6 +47,8 @@ pub async fn take(deps: &Deps, account: AccountId, session: &SessionId) -> Resul
         sessions_scope: row.sessions_scope != 0,
         created_at: row.created_at,
         expires_at: row.expires_at,
+        regenerated: row.regenerated_at.is_some(),
+        previous_until: row.previous_until.filter(|&t| t > deps.now() && row.regenerated_at.is_some()),
         token,
     }))
 }

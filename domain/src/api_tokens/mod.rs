@@ -77,11 +77,15 @@ pub struct ApiTokensConfig {
     pub last_used_every_secs: i64,
     /// Live tokens an account may hold.
     pub max_per_account: i64,
+    /// Tokens not used for this long (counted from their last use, else
+    /// from when their secret was made) are deleted by the sweep, and their
+    /// owner mailed; 0: never.
+    pub unused_after_secs: i64,
 }
 
 impl Default for ApiTokensConfig {
     fn default() -> Self {
-        ApiTokensConfig { last_used_every_secs: 60, max_per_account: 50 }
+        ApiTokensConfig { last_used_every_secs: 60, max_per_account: 50, unused_after_secs: 365 * 86_400 }
     }
 }
 
@@ -128,6 +132,49 @@ impl Expiry {
             Expiry::Never => return None,
         };
         Some(now + days * 86_400)
+    }
+}
+
+/// How long the secret a regeneration replaced keeps working beside the
+/// new one: long enough to put the new one where the old one was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Overlap {
+    /// It stops at once.
+    #[default]
+    None,
+    Hour,
+    Day,
+}
+
+impl Overlap {
+    /// Every choice, in the order the form offers them.
+    pub const CHOICES: [Overlap; 3] = [Overlap::None, Overlap::Hour, Overlap::Day];
+
+    /// As a form sends it: `none`, `1h`, `24h`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overlap::None => "none",
+            Overlap::Hour => "1h",
+            Overlap::Day => "24h",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::CHOICES.into_iter().find(|o| o.as_str() == s.trim())
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Overlap::None => "No overlap: the old secret stops now",
+            Overlap::Hour => "1 hour",
+            Overlap::Day => "24 hours",
+        }
+    }
+    /// How long, in seconds; `None` for no overlap.
+    pub fn secs(self) -> Option<i64> {
+        match self {
+            Overlap::None => None,
+            Overlap::Hour => Some(3_600),
+            Overlap::Day => Some(86_400),
+        }
     }
 }
 
@@ -186,8 +233,21 @@ pub struct Created {
     pub sessions_scope: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+    /// Made by regenerating an existing token (not by creating one).
+    pub regenerated: bool,
+    /// Made by regenerating: until when the secret it replaced still works
+    /// (`None`: it stopped at once, or the token is new).
+    pub previous_until: Option<i64>,
     /// Show once, with a copy button; never store or log it.
     pub token: ApiToken,
+}
+
+/// The secret a regeneration replaced, while it still works.
+#[derive(Clone, Debug)]
+pub struct PreviousSecret {
+    /// Its first 8 characters after `wdn_`.
+    pub prefix: String,
+    pub until: i64,
 }
 
 /// When and from where a token was last used (to the minute).
@@ -233,6 +293,10 @@ pub struct TokenEntry {
     pub networks: Vec<NetworkUse>,
     /// The networks it may be used from; none: any.
     pub allowed: AllowedNetworks,
+    /// The secret the last regeneration replaced, while it still works.
+    pub previous: Option<PreviousSecret>,
+    /// When the current secret was made, when a regeneration made it.
+    pub regenerated_at: Option<i64>,
 }
 
 fn invalid_token(message: &'static str) -> Error {
@@ -312,6 +376,11 @@ impl<'w> ApiTokens<'w> {
                         let user_agent = r.last_used_user_agent.unwrap_or_default();
                         LastUse { at, ip: r.last_used_ip.unwrap_or_default(), device: user_agent::parse(&user_agent), user_agent }
                     }),
+                    previous: match (r.previous_prefix, r.previous_until) {
+                        (Some(prefix), Some(until)) if until > now => Some(PreviousSecret { prefix, until }),
+                        _ => None,
+                    },
+                    regenerated_at: r.regenerated_at,
                     name: r.name,
                     prefix: r.prefix,
                     created_at: r.created_at,
@@ -391,8 +460,7 @@ impl<'w> ApiTokens<'w> {
                     let mail = crate::outbox::notices::api_token_expiring(
                         &owner.email,
                         &self.deps.public_url,
-                        &t.name,
-                        &t.prefix,
+                        (t.id, &t.name, &t.prefix),
                         expires_at,
                         &owner.zone(),
                         last_day,
@@ -405,6 +473,50 @@ impl<'w> ApiTokens<'w> {
             }
         }
         Ok(warned)
+    }
+
+    /// Deletes every live token unused for [`ApiTokensConfig::unused_after_secs`]
+    /// (its last use, else when its secret was made, before then), each
+    /// through the change path: the delete (a compare-and-set on
+    /// `deleted_at`, so of several instances sweeping at once one deletes
+    /// and mails), the event and the mail commit together. How many.
+    pub async fn sweep_unused(&self) -> Result<u64> {
+        let after = self.cfg.unused_after_secs;
+        if after <= 0 {
+            return Ok(0);
+        }
+        let now = self.deps.now();
+        let system = ClientMeta { ip: String::new(), user_agent: String::new() };
+        let mut deleted = 0;
+        for t in store::unused_since(self.deps.pool(), now - after).await? {
+            let account = AccountId::new(t.account_id);
+            let mut change = Change::begin(self.deps).await?;
+            let at = change.at();
+            if !store::delete_unused(change.db(), t.id, now - after, at).await? {
+                continue;
+            }
+            let owner = accounts::find(&mut *change.db(), account).await?;
+            let zone = owner.zone();
+            let idle = match t.last_used_at {
+                Some(u) => format!("last used {}", time_fmt::display(u, &zone)),
+                None => format!("never used since {}", time_fmt::display(t.regenerated_at.unwrap_or(t.created_at), &zone)),
+            };
+            let days = after / 86_400;
+            let notice = Notice {
+                to: owner.email,
+                subject: "An unused API token of your Warden account was deleted",
+                what: format!(
+                    "The API token named \"{}\" (wdn_{}…) of your Warden account was deleted because it was not used for {days} days \
+                     ({idle}); it opens nothing any more. If something still needs it, create a new token on the API Access Tokens tab",
+                    t.name, t.prefix
+                )
+                .into(),
+            };
+            let detail = format!("\"{}\" (wdn_{}…), unused for {days} days ({idle})", t.name, t.prefix);
+            change.commit(Some(account), Event::with_detail(EventKind::ApiTokenDeleted, detail), Some(notice), &system).await?;
+            deleted += 1;
+        }
+        Ok(deleted)
     }
 
     /// Keeps a token just made for the next page of the actor's session,
@@ -489,6 +601,61 @@ impl<'w> ApiTokens<'w> {
             sessions_scope: form.sessions_scope,
             created_at: at,
             expires_at,
+            regenerated: false,
+            previous_until: None,
+            token,
+        })
+    }
+
+    /// Gives one of the actor's tokens a new secret under the same name,
+    /// access, scope, networks and lifetime, once the step-up passed (the
+    /// same proof as making a token); the new secret is in the answer,
+    /// once. The old one keeps working for `overlap` (never past its own
+    /// expiry), so whatever uses it can be moved without a moment with no
+    /// working secret; an older secret still in its overlap stops now. The
+    /// lifetime starts again (renewing from the expiry reminder), and the
+    /// reminders are owed again. Recorded, and the owner mailed. Another
+    /// account's id answers like an unknown one, and changes nothing.
+    pub async fn regenerate(&self, actor: &Actor, confirmed: &Confirmed, id: ApiTokenId, overlap: Overlap, meta: &ClientMeta) -> Result<Created> {
+        let (account, _) = actor.browser_session()?;
+        confirmed.covers(account, Operation::RegenerateApiToken)?;
+        let owner = accounts::find(self.deps.pool(), account).await?;
+        let token = ApiToken::generate();
+        let mut change = Change::begin(self.deps).await?;
+        let at = change.at();
+        let until = overlap.secs().map(|s| at + s);
+        let row = store::regenerate(change.db(), account, id.get(), &token.hash(), token.prefix(), at, until).await?.ok_or_else(not_found)?;
+        let zone = owner.zone();
+        let old = match row.previous_until {
+            Some(t) => format!("the old secret works until {}", time_fmt::display(t, &zone)),
+            None => "the old secret stopped working at once".to_owned(),
+        };
+        let until_text = match row.expires_at {
+            Some(t) => format!("expires {}", time_fmt::display(t, &zone)),
+            None => "never expires".to_owned(),
+        };
+        let notice = Notice {
+            to: owner.email,
+            subject: "An API token of your Warden account was regenerated",
+            what: format!(
+                "The API token named \"{}\" of your Warden account got a new secret (wdn_{}…, {until_text}); {old}",
+                row.name,
+                token.prefix()
+            )
+            .into(),
+        };
+        let detail = format!("\"{}\" (now wdn_{}…), {until_text}; {old}", row.name, token.prefix());
+        change.commit(Some(account), Event::with_detail(EventKind::ApiTokenRegenerated, detail), Some(notice), meta).await?;
+        Ok(Created {
+            id,
+            name: row.name,
+            prefix: token.prefix().to_owned(),
+            access: Access::parse(&row.access).unwrap_or(Access::Read),
+            sessions_scope: row.sessions_scope != 0,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            regenerated: true,
+            previous_until: row.previous_until,
             token,
         })
     }
@@ -511,7 +678,7 @@ impl<'w> ApiTokens<'w> {
         let token = ApiToken::parse(raw).map_err(|m| invalid_token(m.message()))?;
         let now = self.deps.now();
         let db = self.deps.pool();
-        let row = store::by_hash(db, &token.hash())
+        let row = store::by_hash(db, &token.hash(), now)
             .await?
             .ok_or_else(|| invalid_token("This API token is not valid: it was deleted, or never existed."))?;
         if row.expires_at.is_some_and(|e| now >= e) {

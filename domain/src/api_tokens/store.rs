@@ -22,10 +22,16 @@ pub struct TokenRow {
     pub sessions_scope: i64,
     /// CIDR ranges, comma-separated; empty: any network.
     pub allowed_networks: String,
+    /// The secret a regeneration replaced, while it may still work: its
+    /// prefix and until when (see [`regenerate`]).
+    pub previous_prefix: Option<String>,
+    pub previous_until: Option<i64>,
+    /// When the current secret was made by a regeneration.
+    pub regenerated_at: Option<i64>,
 }
 
-const COLS: &str =
-    "id, account_id, name, prefix, access, created_at, expires_at, last_used_at, last_used_ip, last_used_user_agent, sessions_scope, allowed_networks";
+const COLS: &str = "id, account_id, name, prefix, access, created_at, expires_at, last_used_at, last_used_ip, last_used_user_agent, \
+                    sessions_scope, allowed_networks, previous_prefix, previous_until, regenerated_at";
 
 pub struct NewToken<'a> {
     pub account: AccountId,
@@ -90,10 +96,56 @@ where
     Ok(row.is_some())
 }
 
-/// The live token with this hash, of any account.
-pub async fn by_hash(db: &sqlx::AnyPool, token_hash: &str) -> Result<Option<TokenRow>> {
-    let sql = format!("SELECT {COLS} FROM api_tokens WHERE token_hash = $1 AND deleted_at IS NULL");
-    Ok(sqlx::query_as(&sql).bind(token_hash).fetch_optional(db).await?)
+/// Which live token a hash opens at `now`, of any account: its current
+/// secret, or the secret a regeneration replaced while its overlap lasts.
+/// `prefix` is the presented secret's.
+pub async fn by_hash(db: &sqlx::AnyPool, token_hash: &str, now: i64) -> Result<Option<TokenRow>> {
+    const SQL: &str = "SELECT id, account_id, name, CASE WHEN token_hash = $1 THEN prefix ELSE previous_prefix END AS prefix, access, \
+         created_at, expires_at, last_used_at, last_used_ip, last_used_user_agent, sessions_scope, allowed_networks, previous_prefix, \
+         previous_until, regenerated_at FROM api_tokens \
+         WHERE deleted_at IS NULL AND (token_hash = $1 OR (previous_hash = $1 AND previous_until > $2))";
+    Ok(sqlx::query_as(SQL).bind(token_hash).bind(now).fetch_optional(db).await?)
+}
+
+/// What [`regenerate`] left: the token as it is now.
+#[derive(sqlx::FromRow)]
+pub struct Regenerated {
+    pub name: String,
+    pub access: String,
+    pub sessions_scope: i64,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub previous_until: Option<i64>,
+}
+
+/// Gives the account's live token `id` a new secret (`token_hash`,
+/// `prefix`) in one statement, so at every moment one secret or two work,
+/// never none: the current secret becomes the previous one until
+/// `overlap_until` (capped at its own expiry; `None`: it stops now), and a
+/// previous one still in its overlap stops. The lifetime starts again from
+/// `at` (a 90-day token works 90 days more), and the expiry reminders are
+/// owed again. Another account's id, or a deleted token, changes nothing.
+pub async fn regenerate(
+    db: &mut sqlx::AnyConnection,
+    account: AccountId,
+    id: i64,
+    token_hash: &str,
+    prefix: &str,
+    at: i64,
+    overlap_until: Option<i64>,
+) -> Result<Option<Regenerated>> {
+    // Every expression reads the row as it was before this statement.
+    const SQL: &str = "UPDATE api_tokens SET \
+         previous_hash = CASE WHEN $5 IS NOT NULL AND (expires_at IS NULL OR expires_at > $4) THEN token_hash ELSE NULL END, \
+         previous_prefix = CASE WHEN $5 IS NOT NULL AND (expires_at IS NULL OR expires_at > $4) THEN prefix ELSE NULL END, \
+         previous_until = CASE WHEN $5 IS NOT NULL AND (expires_at IS NULL OR expires_at > $4) \
+             THEN (CASE WHEN expires_at IS NOT NULL AND expires_at < $5 THEN expires_at ELSE $5 END) ELSE NULL END, \
+         token_hash = $1, prefix = $2, \
+         expires_at = CASE WHEN expires_at IS NULL THEN NULL ELSE $4 + (expires_at - COALESCE(regenerated_at, created_at)) END, \
+         regenerated_at = $4, expiry_warned_at = NULL, last_day_warned_at = NULL \
+         WHERE id = $3 AND account_id = $6 AND deleted_at IS NULL \
+         RETURNING name, access, sessions_scope, created_at, expires_at, previous_until";
+    Ok(sqlx::query_as(SQL).bind(token_hash).bind(prefix).bind(id).bind(at).bind(overlap_until).bind(account.get()).fetch_optional(db).await?)
 }
 
 /// Deletes the account's live token `id`; its name when it did. Another
@@ -110,12 +162,17 @@ pub async fn delete(db: &mut sqlx::AnyConnection, account: AccountId, id: i64, a
 
 /// Deletes the live token with this hash (a token revoking itself, or a
 /// leaked one handed in); its account, id, name and prefix when it did.
+/// A secret a regeneration replaced counts while its overlap lasts: the
+/// whole token goes (whoever holds either secret holds the token).
 pub async fn delete_by_hash(db: &mut sqlx::AnyConnection, token_hash: &str, at: i64) -> Result<Option<(i64, i64, String, String)>> {
-    Ok(sqlx::query_as("UPDATE api_tokens SET deleted_at = $1 WHERE token_hash = $2 AND deleted_at IS NULL RETURNING account_id, id, name, prefix")
-        .bind(at)
-        .bind(token_hash)
-        .fetch_optional(db)
-        .await?)
+    Ok(sqlx::query_as(
+        "UPDATE api_tokens SET deleted_at = $1 WHERE deleted_at IS NULL \
+         AND (token_hash = $2 OR (previous_hash = $2 AND previous_until > $1)) RETURNING account_id, id, name, prefix",
+    )
+    .bind(at)
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Deletes every live token of the account; how many.
@@ -213,6 +270,31 @@ pub async fn expiring_unwarned(db: &sqlx::AnyPool, now: i64, until: i64, reminde
         reminder.column()
     );
     Ok(sqlx::query_as(&sql).bind(now).bind(until).fetch_all(db).await?)
+}
+
+/// Live tokens whose last use (or, never used, the making of their
+/// current secret) was before `before`.
+pub async fn unused_since(db: &sqlx::AnyPool, before: i64) -> Result<Vec<TokenRow>> {
+    let sql = format!(
+        "SELECT {COLS} FROM api_tokens WHERE deleted_at IS NULL \
+         AND COALESCE(last_used_at, regenerated_at, created_at) < $1 ORDER BY id"
+    );
+    Ok(sqlx::query_as(&sql).bind(before).fetch_all(db).await?)
+}
+
+/// Deletes token `id` if it is still live and still unused since before
+/// `before` (a use or a regeneration meanwhile keeps it): whether it did.
+pub async fn delete_unused(db: &mut sqlx::AnyConnection, id: i64, before: i64, at: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL \
+         AND COALESCE(last_used_at, regenerated_at, created_at) < $3",
+    )
+    .bind(at)
+    .bind(id)
+    .bind(before)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Marks `reminder` sent, unless another instance did first (a compare and

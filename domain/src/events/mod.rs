@@ -259,9 +259,11 @@ pub enum EventKind {
     ApiTokenNetworkRefused,
     /// The networks an API token may be used from were changed.
     ApiTokenNetworksChanged,
+    /// An API token got a new secret.
+    ApiTokenRegenerated,
 }
 
-const ALL: [EventKind; 39] = [
+const ALL: [EventKind; 40] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -301,6 +303,7 @@ const ALL: [EventKind; 39] = [
     EventKind::ApiTokenNewNetwork,
     EventKind::ApiTokenNetworkRefused,
     EventKind::ApiTokenNetworksChanged,
+    EventKind::ApiTokenRegenerated,
 ];
 
 impl EventKind {
@@ -345,6 +348,7 @@ impl EventKind {
             EventKind::ApiTokenNewNetwork => "api_token_new_network",
             EventKind::ApiTokenNetworkRefused => "api_token_network_refused",
             EventKind::ApiTokenNetworksChanged => "api_token_networks_changed",
+            EventKind::ApiTokenRegenerated => "api_token_regenerated",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -450,6 +454,7 @@ impl EventKind {
             EventKind::ApiTokenNewNetwork => "API token used from a new network",
             EventKind::ApiTokenNetworkRefused => "API request refused: the token is not allowed from that network",
             EventKind::ApiTokenNetworksChanged => "Networks an API token may be used from changed",
+            EventKind::ApiTokenRegenerated => "API token regenerated",
         }
     }
 }
@@ -504,6 +509,7 @@ mod tests {
             EventKind::LoggedOutAllDevices,
             EventKind::SecurityKeyCloneWarning,
             EventKind::ApiTokenNetworksChanged,
+            EventKind::ApiTokenRegenerated,
         ] {
             assert!(!k.is_noise(), "{k:?}");
         }

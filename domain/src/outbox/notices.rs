@@ -153,8 +153,11 @@ pub const API_TOKEN_EXPIRES_WITHIN_A_DAY: &str = "A Warden API token expires wit
 
 /// Sent once, by the retention sweep, when a token expires within 7 days:
 /// which token, when, and where to make its successor.
-pub fn api_token_expiring(to: &str, public_url: &str, name: &str, prefix: &str, expires_at: i64, zone: &Zone, last_day: bool) -> Mail {
-    let tab = format!("{public_url}/account/security/api-tokens");
+pub fn api_token_expiring(to: &str, public_url: &str, token: (i64, &str, &str), expires_at: i64, zone: &Zone, last_day: bool) -> Mail {
+    let (id, name, prefix) = token;
+    // Straight to regenerating this very token: a new secret under the
+    // same name renews it for its whole lifetime again.
+    let regenerate = format!("{public_url}/account/security/api-tokens?regenerate={id}");
     let (subject, when) = match last_day {
         true => (API_TOKEN_EXPIRES_WITHIN_A_DAY, "within a day, at"),
         false => (API_TOKEN_EXPIRING, "at"),
@@ -168,11 +171,12 @@ pub fn api_token_expiring(to: &str, public_url: &str, name: &str, prefix: &str, 
                  is refused.",
                 time_fmt::display(expires_at, zone)
             ),
-            "If a script or service still uses it, create a new token on the API Access Tokens tab, put it in place \
-             of this one, then delete the old one. If nothing uses it, there is nothing to do."
+            "If a script or service still uses it, regenerate it: it keeps its name, access and networks, gets a new secret \
+             and its whole lifetime again, and the old secret can keep working for an hour or a day while you put the new one \
+             in its place. If nothing uses it, there is nothing to do."
                 .to_owned(),
         ],
-        Some(("Create a new token on API Access Tokens", &tab)),
+        Some(("Regenerate this token", &regenerate)),
     )
 }
 
@@ -250,11 +254,11 @@ mod tests {
     }
 
     #[test]
-    fn an_expiry_warning_names_the_token_its_expiry_and_where_to_make_another() {
+    fn an_expiry_warning_names_the_token_its_expiry_and_links_to_regenerating_it() {
         let berlin = Zone::parse("Europe/Berlin").expect("zone");
-        let mail = api_token_expiring("a@example.com", "https://warden.example", "CI <deploy>", "abcdefgh", 1_700_000_000, &berlin, false);
+        let mail = api_token_expiring("a@example.com", "https://warden.example", (42, "CI <deploy>", "abcdefgh"), 1_700_000_000, &berlin, false);
         assert_eq!(mail.subject, API_TOKEN_EXPIRING);
-        let last = api_token_expiring("a@example.com", "https://warden.example", "CI <deploy>", "abcdefgh", 1_700_000_000, &berlin, true);
+        let last = api_token_expiring("a@example.com", "https://warden.example", (42, "CI <deploy>", "abcdefgh"), 1_700_000_000, &berlin, true);
         assert_eq!(last.subject, API_TOKEN_EXPIRES_WITHIN_A_DAY);
         assert!(last.text.contains("expires within a day, at 2023-11-14 23:13"), "{}", last.text);
         assert!(
@@ -264,7 +268,8 @@ mod tests {
         );
         assert!(mail.html.contains("CI &lt;deploy&gt;"));
         for part in [&mail.text, &mail.html] {
-            assert!(part.contains("https://warden.example/account/security/api-tokens"), "{part}");
+            assert!(part.contains("https://warden.example/account/security/api-tokens?regenerate=42"), "{part}");
+            assert!(part.contains("Regenerate this token"), "{part}");
         }
     }
 

@@ -224,7 +224,7 @@ impl<'w> StepUp<'w> {
         let (event, refusal) = match op {
             Some(Operation::CreateApiToken) => (Event::new(EventKind::ApiTokenCreateRefused), Error::invalid_credentials()),
             // The username is asked too: one answer for either being wrong.
-            Some(op @ Operation::LimitApiTokenNetworks) => (
+            Some(op @ (Operation::LimitApiTokenNetworks | Operation::RegenerateApiToken)) => (
                 Event::with_detail(EventKind::StepUpFailed, format!("wrong username or password when trying to {}", op.label())),
                 Error::invalid_credentials(),
             ),

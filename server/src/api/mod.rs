@@ -192,7 +192,7 @@ pub fn openapi(app: &AppState) -> utoipa::openapi::OpenApi {
 }
 
 fn state(app: &AppState) -> ApiState {
-    ApiState { warden: app.ctx.warden.clone(), limits: app.config.api, load: Arc::new(auth::Load::default()) }
+    ApiState { warden: app.ctx.warden.clone(), limits: app.config.api, load: app.api_load.clone() }
 }
 
 /// The API's router, to be nested at [`PREFIX`].

@@ -265,7 +265,7 @@ async fn a_token_expiring_within_7_days_mails_its_owner_once(app: TestApp) {
     for part in [&mails[0].text, &mails[0].html] {
         assert!(part.contains("monthly report") && part.contains(&format!("wdn_{prefix}")), "{part}");
         assert!(part.contains(expires), "the expiry: {part}");
-        assert!(part.contains(&format!("{PUBLIC_URL}{TAB}")), "where to make a new one: {part}");
+        assert!(part.contains(&format!("{PUBLIC_URL}{TAB}?regenerate={}", soon["id"])), "straight to regenerating it: {part}");
     }
     b.sign_in("zed", PW).await;
     let a = actor(&app, &b).await;
@@ -307,7 +307,7 @@ async fn a_token_on_its_last_day_mails_its_owner_once_more(app: TestApp) {
     let expires = made["expires"]["text"].as_str().expect("expiry");
     for part in [&last[0].text, &last[0].html] {
         assert!(part.contains("nightly") && part.contains(&format!("wdn_{prefix}")) && part.contains(expires), "{part}");
-        assert!(part.contains(&format!("{PUBLIC_URL}{TAB}")), "where to make a new one: {part}");
+        assert!(part.contains(&format!("{PUBLIC_URL}{TAB}?regenerate={}", made["id"])), "straight to regenerating it: {part}");
     }
 
     // A token first seen on its last day (no sweep ran in its last week)

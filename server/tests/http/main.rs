@@ -32,5 +32,6 @@ mod step_up;
 mod stops;
 mod storage;
 mod time_zones;
+mod token_life_cycle;
 mod token_networks;
 mod two_factor;

@@ -92,6 +92,7 @@ async fn attempt(s: &Subject, op: Operation, proof: &[(&str, &str)]) -> Resp {
         Operation::RemovePin => ("remove_pin", vec![]),
         Operation::CreateApiToken => ("create_api_token", vec![("name", ""), ("username", name), ("expiry", "30"), ("access", "read")]),
         Operation::LimitApiTokenNetworks => ("set_api_token_networks", vec![("id", "999999"), ("networks", ""), ("username", name)]),
+        Operation::RegenerateApiToken => ("regenerate_api_token", vec![("id", "999999"), ("overlap", "1h"), ("username", name)]),
         Operation::EndSession => ("end_session", vec![("session_id", "0123456789abcdef0123456789abcdef")]),
         Operation::EndAllSessions => ("end_all_sessions", vec![]),
     };
