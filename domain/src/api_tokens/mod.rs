@@ -55,6 +55,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
 use crate::limits::{Backoff, Budget, LimitKind, OnSuccess};
 use crate::outbox::notices::Notice;
+use crate::overview::Overview;
 use crate::sensitive::{Confirmed, Operation};
 use crate::support::db::is_unique_violation;
 use crate::support::time_fmt;
@@ -297,6 +298,28 @@ pub struct TokenEntry {
     pub previous: Option<PreviousSecret>,
     /// When the current secret was made, when a regeneration made it.
     pub regenerated_at: Option<i64>,
+}
+
+/// Why a presented token opens nothing.
+enum Refused {
+    /// Malformed, unknown, deleted or expired: `invalid_token`.
+    Invalid(Error),
+    /// A live token from a network it may not be used from: recorded.
+    Network { account: AccountId, detail: String, error: Error },
+    /// Not the token's fault (the database, say).
+    Other(Error),
+}
+
+impl From<Error> for Refused {
+    fn from(e: Error) -> Self {
+        Refused::Other(e)
+    }
+}
+
+impl From<sqlx::Error> for Refused {
+    fn from(e: sqlx::Error) -> Self {
+        Refused::Other(e.into())
+    }
 }
 
 fn invalid_token(message: &'static str) -> Error {
@@ -672,27 +695,94 @@ impl<'w> ApiTokens<'w> {
 
     /// Who a presented bearer token speaks for: its text must parse (prefix,
     /// length, checksum; no lookup otherwise), its hash must belong to a
-    /// live token, and it must not have expired. Every refusal is
-    /// `invalid_token` (401). Records the use at most once a minute.
+    /// live token (its current secret, or the one a regeneration replaced
+    /// while its overlap lasts), it must not have expired, and the request
+    /// must come from a network the token may be used from (a refusal of
+    /// that kind is recorded). Every other refusal is `invalid_token` (401).
+    /// Records the use at most once a minute. No budget: the REST door
+    /// goes through [`Self::admit`].
     pub async fn authenticate(&self, raw: &str, meta: &ClientMeta) -> Result<Bearer> {
-        let token = ApiToken::parse(raw).map_err(|m| invalid_token(m.message()))?;
+        match self.lookup(Some(raw), meta, false).await {
+            Ok((bearer, _)) => Ok(bearer),
+            Err(refused) => Err(self.recorded(refused, meta).await?),
+        }
+    }
+
+    /// The REST door's admission of `raw` (the bearer token, `None` for an
+    /// `Authorization` header that is not one): [`Self::authenticate`],
+    /// with the client address's budget for refused tokens (`rule`, over
+    /// the address and its wider block), and with `read_account` the
+    /// token's account as [`crate::overview`] reads it, from the same
+    /// statement (one round trip for `GET /api/v1/account`). Nothing is
+    /// cached: a deleted token is refused from the first request after the
+    /// delete commits.
+    ///
+    /// The budget damps floods of lookups; it guards no guess (a token holds
+    /// 178 random bits). An address that must wait is refused before any
+    /// lookup. A refusal then spends a unit, atomically over both blocks,
+    /// before it is answered (or recorded): of any burst, at most the free
+    /// units are answered `invalid_token` or `network_not_allowed`, the
+    /// rest wait (429). A token that opens is not counted at all, so a
+    /// client's parallel requests never spend each other's units: spending
+    /// one for every request before its lookup (as a guess budget does)
+    /// throttled busy clients with good tokens (32 parallel requests of one
+    /// address were answered 429 by the dozen).
+    pub async fn admit(&self, raw: Option<&str>, meta: &ClientMeta, read_account: bool, rule: Backoff) -> Result<(Bearer, Option<Overview>)> {
+        let limiter = &self.deps.limiter;
+        let budgets = Budget::client(LimitKind::ApiTokenIp, &meta.ip, rule, OnSuccess::Keep);
+        if let Some(wait) = limiter.waiting(&budgets, self.deps.now()).await? {
+            return Err(Error::Throttled(wait.max(1)));
+        }
+        match self.lookup(raw, meta, read_account).await {
+            Ok(found) => Ok(found),
+            Err(Refused::Other(e)) => Err(e),
+            Err(refused) => {
+                // Kept spent: the budget counts refusals.
+                let _spent = limiter.attempt(budgets.to_vec(), self.deps.now()).await?;
+                Err(self.recorded(refused, meta).await?)
+            }
+        }
+    }
+
+    /// A refusal as the caller answers it; a refused network is recorded
+    /// as a security event first.
+    async fn recorded(&self, refused: Refused, meta: &ClientMeta) -> Result<Error> {
+        Ok(match refused {
+            Refused::Invalid(e) | Refused::Other(e) => e,
+            Refused::Network { account, detail, error } => {
+                let event = Event::with_detail(EventKind::ApiTokenNetworkRefused, detail);
+                events::record(self.deps.pool(), Some(account), &event, meta, self.deps.now()).await?;
+                error
+            }
+        })
+    }
+
+    /// The token `raw` opens, or why not (see [`Self::authenticate`]).
+    async fn lookup(&self, raw: Option<&str>, meta: &ClientMeta, read_account: bool) -> std::result::Result<(Bearer, Option<Overview>), Refused> {
+        let raw = raw.ok_or_else(|| Refused::Invalid(invalid_token("The Authorization header must be: Bearer wdn_…")))?;
+        let token = ApiToken::parse(raw).map_err(|m| Refused::Invalid(invalid_token(m.message())))?;
         let now = self.deps.now();
         let db = self.deps.pool();
-        let row = store::by_hash(db, &token.hash(), now)
-            .await?
-            .ok_or_else(|| invalid_token("This API token is not valid: it was deleted, or never existed."))?;
+        let found = match read_account {
+            true => store::by_hash_with_account(db, &token.hash(), now).await?.map(|r| (r.token, Some(Overview::from(r.account)))),
+            false => store::by_hash(db, &token.hash(), now).await?.map(|r| (r, None)),
+        };
+        let (row, overview) =
+            found.ok_or_else(|| Refused::Invalid(invalid_token("This API token is not valid: it was deleted, or never existed.")))?;
         if row.expires_at.is_some_and(|e| now >= e) {
-            return Err(invalid_token("This API token has expired: create a new one on the API Access Tokens tab."));
+            return Err(Refused::Invalid(invalid_token("This API token has expired: create a new one on the API Access Tokens tab.")));
         }
         let access = Access::parse(&row.access).ok_or_else(|| Error::internal(format!("api token {} has access {:?}", row.id, row.access)))?;
         let account = AccountId::new(row.account_id);
         if !AllowedNetworks::from_stored(&row.allowed_networks)?.allows(&meta.ip) {
-            let detail = format!("\"{}\" (wdn_{}…) from {}", row.name, row.prefix, meta.ip);
-            events::record(db, Some(account), &Event::with_detail(EventKind::ApiTokenNetworkRefused, detail), meta, now).await?;
-            return Err(Error::refused(
-                ErrorCode::NetworkNotAllowed,
-                format!("This API token may not be used from {}: its owner limited it to other networks (API Access Tokens tab).", meta.ip),
-            ));
+            return Err(Refused::Network {
+                account,
+                detail: format!("\"{}\" (wdn_{}…) from {}", row.name, row.prefix, meta.ip),
+                error: Error::refused(
+                    ErrorCode::NetworkNotAllowed,
+                    format!("This API token may not be used from {}: its owner limited it to other networks (API Access Tokens tab).", meta.ip),
+                ),
+            });
         }
         let ua: String = meta.user_agent.chars().take(MAX_USER_AGENT).collect();
         let every = self.cfg.last_used_every_secs;
@@ -700,7 +790,8 @@ impl<'w> ApiTokens<'w> {
             store::touch(db, row.id, now, &meta.ip, &ua, now - self.cfg.last_used_every_secs).await?;
         }
         self.seen_from(&row, &ua, meta).await?;
-        Ok(Bearer { account, token: ApiTokenId::new(row.id), access, sessions_scope: row.sessions_scope != 0, prefix: row.prefix })
+        let bearer = Bearer { account, token: ApiTokenId::new(row.id), access, sessions_scope: row.sessions_scope != 0, prefix: row.prefix };
+        Ok((bearer, overview))
     }
 
     /// Records that `row`'s token was used from the request's network (see

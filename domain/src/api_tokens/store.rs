@@ -107,6 +107,30 @@ pub async fn by_hash(db: &sqlx::AnyPool, token_hash: &str, now: i64) -> Result<O
     Ok(sqlx::query_as(SQL).bind(token_hash).bind(now).fetch_optional(db).await?)
 }
 
+/// A token and its account's overview, from one statement.
+#[derive(sqlx::FromRow)]
+pub struct TokenAndAccount {
+    #[sqlx(flatten)]
+    pub token: TokenRow,
+    #[sqlx(flatten)]
+    pub account: crate::overview::Row,
+}
+
+/// [`by_hash`] joined to the `account_overview` view: the token and its
+/// account (who it is, its second factors, its PIN) in one round trip, for
+/// `GET /api/v1/account`.
+pub async fn by_hash_with_account(db: &sqlx::AnyPool, token_hash: &str, now: i64) -> Result<Option<TokenAndAccount>> {
+    let sql = format!(
+        "SELECT t.id, CASE WHEN t.token_hash = $1 THEN t.prefix ELSE t.previous_prefix END AS prefix, t.name, t.access, \
+         t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.last_used_user_agent, t.sessions_scope, t.allowed_networks, \
+         t.previous_prefix, t.previous_until, t.regenerated_at, {} \
+         FROM api_tokens t JOIN account_overview o ON o.account_id = t.account_id \
+         WHERE t.deleted_at IS NULL AND (t.token_hash = $1 OR (t.previous_hash = $1 AND t.previous_until > $2))",
+        crate::overview::COLS
+    );
+    Ok(sqlx::query_as(&sql).bind(token_hash).bind(now).fetch_optional(db).await?)
+}
+
 /// What [`regenerate`] left: the token as it is now.
 #[derive(sqlx::FromRow)]
 pub struct Regenerated {

@@ -33,7 +33,11 @@ impl Store {
         } else {
             return Err(Error::internal("DATABASE_URL must start with sqlite: or postgres:"));
         };
-        let mut opts = AnyPoolOptions::new();
+        // No ping before each use of a pooled connection (sqlx's default):
+        // it is a round trip per query, a thread hop on SQLite and a network
+        // one on PostgreSQL. A connection PostgreSQL dropped (a restart)
+        // fails the one statement that meets it, and is then closed.
+        let mut opts = AnyPoolOptions::new().test_before_acquire(false);
         if backend == Backend::Sqlite {
             // One writer at a time is SQLite's nature; WAL lets readers go on
             // meanwhile and busy_timeout makes writers queue instead of fail.

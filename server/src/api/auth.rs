@@ -39,7 +39,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::api_tokens::{ApiTokenId, Bearer};
-use domain::limits::{Budget, LimitKey, LimitKind, OnSuccess, Rate, RateDecision};
+use domain::limits::{LimitKey, LimitKind, Rate, RateDecision};
 use domain::{Actor, ClientMeta, ErrorCode};
 use http::header::{self, HeaderMap, HeaderValue};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -135,16 +135,12 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
     };
     let warden = &state.warden;
     let limiter = &warden.limiter();
-    let budgets = Budget::client(LimitKind::ApiTokenIp, &meta.ip, state.limits.refused_tokens, OnSuccess::Refund);
-    let attempt = match limiter.attempt(budgets.to_vec(), warden.now()).await {
-        Ok(a) => a,
-        Err(e) => return Problem::from(e).into_response(),
-    };
-    let authenticated = match raw {
-        Some(raw) => warden.api_tokens().authenticate(&raw, &meta).await,
-        None => Err(domain::Error::refused(ErrorCode::InvalidToken, "The Authorization header must be: Bearer wdn_…")),
-    };
-    let bearer: Bearer = match authenticated {
+    // `GET /account` reads the token's account with the token, in the same
+    // statement: one database round trip for the whole request. Refusals
+    // spend the address's budget (see `ApiTokens::admit`).
+    let read_account = req.method() == axum::http::Method::GET && matches!(req.uri().path(), "/account" | "/api/v1/account");
+    let admitted = warden.api_tokens().admit(raw.as_deref(), &meta, read_account, state.limits.refused_tokens).await;
+    let (bearer, overview): (Bearer, Option<domain::overview::Overview>) = match admitted {
         Ok(b) => b,
         Err(e) if e.code() == ErrorCode::InvalidToken => {
             tracing::info!(target: "security", code = "invalid_token", ip = %meta.ip, path = req.uri().path(), "api token refused");
@@ -156,7 +152,6 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
         }
         Err(e) => return Problem::from(e).into_response(),
     };
-    attempt.passed().await;
 
     // The body arrives (bounded by the body limit and the read timeout)
     // before the request counts as load.
@@ -178,6 +173,9 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
     on_authenticated_request(&state, bearer.token, !decision.allowed);
     let mut res = if decision.allowed {
         req.extensions_mut().insert(Actor::ApiToken(bearer));
+        if let Some(o) = overview {
+            req.extensions_mut().insert(o);
+        }
         next.run(req).await
     } else {
         let wait = decision.retry_after_secs;

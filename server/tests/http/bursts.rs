@@ -69,7 +69,8 @@ on_both_backends!(
     a_burst_of_reset_requests_for_one_address_sends_only_the_free_ones,
     a_burst_of_link_resends_sends_only_the_free_ones,
     a_burst_of_passkey_starts_makes_only_the_free_challenges,
-    a_burst_of_refused_api_tokens_looks_up_only_the_free_ones,
+    a_burst_of_refused_api_tokens_is_refused_only_for_the_free_ones,
+    a_burst_of_good_tokens_from_one_address_spends_nothing_of_its_budget,
     a_burst_of_revocations_of_one_token_deletes_it_once_and_mails_once,
     a_burst_of_revocations_from_one_address_looks_up_only_the_free_ones,
 );
@@ -292,7 +293,10 @@ async fn a_burst_of_passkey_starts_makes_only_the_free_challenges(app: TestApp) 
     assert_eq!(ok, free, "50 starts at once: only the free challenges are made");
 }
 
-async fn a_burst_of_refused_api_tokens_looks_up_only_the_free_ones(app: TestApp) {
+/// The refused-token budget damps floods of lookups: an address that must
+/// wait is refused before any lookup, and of a burst only the free units
+/// are answered 401 (each spent before it is answered), the rest wait.
+async fn a_burst_of_refused_api_tokens_is_refused_only_for_the_free_ones(app: TestApp) {
     let clients: Vec<Browser> = (0..30)
         .map(|_| {
             let b = app.browser("warden-api-test/1.0");
@@ -305,6 +309,35 @@ async fn a_burst_of_refused_api_tokens_looks_up_only_the_free_ones(app: TestApp)
     let throttled = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
     let free = server::config::REFUSED_TOKEN_BACKOFF.free_failures as usize;
     assert_eq!((refused, throttled), (free, 30 - free));
+    // Spent: the next one waits before any lookup.
+    let r = clients[0].get("/api/v1/account").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// A busy client (many parallel requests from one address, all with a good
+/// token) is never throttled by the refused-token budget: a token that
+/// opens spends none of it. Spending a unit per request before the lookup
+/// answered 429 to every request beyond the tenth in flight.
+async fn a_burst_of_good_tokens_from_one_address_spends_nothing_of_its_budget(app: TestApp) {
+    let (_b, token) = crate::api::user_with_token(&app, "busy").await;
+    let clients: Vec<Browser> = (0..40)
+        .map(|_| {
+            let b = app.browser("warden-api-test/1.0");
+            b.set_header("authorization", &format!("Bearer {token}"));
+            b
+        })
+        .collect();
+    let answers = burst(40, |i| clients[i].get("/api/v1/account")).await;
+    let ok = answers.iter().filter(|r| r.status == StatusCode::OK).count();
+    assert_eq!(ok, 40, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    // And the address still has every free unit for refusals.
+    let bad = app.browser("warden-api-test/1.0");
+    bad.set_header("authorization", &format!("Bearer {}", domain::api_tokens::ApiToken::generate().expose()));
+    let free = server::config::REFUSED_TOKEN_BACKOFF.free_failures;
+    for _ in 0..free {
+        assert_eq!(bad.get("/api/v1/account").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(bad.get("/api/v1/account").await.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// A fresh browser behind the trusted proxy, as the client at `ip`.
