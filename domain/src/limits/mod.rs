@@ -18,7 +18,10 @@
 //! [`OnSuccess`] says. There is no "check now, count later": a burst of
 //! parallel requests all reading one free budget would each be verified.
 //! So under any concurrency at most `free_failures` attempts are verified
-//! before the waits begin.
+//! before the waits begin. The refused-API-token damper is the one
+//! exception, and says why ([`LimitKind::ApiTokenIp`]): it guards a cheap
+//! lookup, not a guess, and of a burst it still answers only the free
+//! units with a refusal.
 //!
 //! When the store cannot be reached each kind follows its own outage
 //! policy: guesses fail closed ("try again shortly"), the API rate and the
@@ -79,9 +82,14 @@ pub enum LimitKind {
     /// Wrong Protection PINs, per account: the hour-long lock after ten.
     PinLock,
     /// Bearer tokens the REST API refused (malformed, unknown, expired,
-    /// deleted), per client IP: growing delays. It fails open: a token
-    /// holds 178 random bits, so the budget damps floods of lookups rather
-    /// than guesses, and an unreachable store must not take the API down.
+    /// deleted, or from a network the token may not be used from), per
+    /// client IP: growing delays. It fails open: a token holds 178 random
+    /// bits, so the budget damps floods of lookups rather than guesses, and
+    /// an unreachable store must not take the API down. The one budget
+    /// that is not spent before its check: a waiting address is refused
+    /// before any lookup, a refusal spends its unit before it is answered,
+    /// and a token that opens spends nothing, so a client's parallel good
+    /// requests never throttle each other (see `ApiTokens::admit`).
     ApiTokenIp,
     /// Passwordless sign-ins started, per client IP, every one (each holds
     /// a challenge row for a few minutes). Fails open: a start guesses
