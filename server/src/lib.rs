@@ -32,7 +32,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    /// Behind an `Arc`: the state is cloned for every request each
+    /// state-taking layer sees (the REST door's two among them), and
+    /// cloning the options themselves copied a dozen strings each time.
+    pub leptos_options: Arc<LeptosOptions>,
     pub ctx: Ctx,
     pub config: Arc<Config>,
     /// API requests in flight: the REST door counts them, and the API
@@ -42,7 +45,7 @@ pub struct AppState {
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
-        s.leptos_options.clone()
+        (*s.leptos_options).clone()
     }
 }
 
@@ -116,7 +119,7 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
         busy: Arc::new(move || load.in_flight() + 1 > limits.busy_in_flight),
     };
     let ctx = Ctx { warden, cookies: Cookies { secure: config.cookie_secure }, api_quota };
-    let state = AppState { leptos_options: leptos_options.clone(), ctx: ctx.clone(), config: Arc::new(config), api_load };
+    let state = AppState { leptos_options: Arc::new(leptos_options.clone()), ctx: ctx.clone(), config: Arc::new(config), api_load };
     let routes = route_list();
     let provide = move || provide_context(ctx.clone());
     let options = leptos_options.clone();
