@@ -351,9 +351,7 @@ fn NetworksForm(t: ApiTokenView, limit: ServerAction<SetApiTokenNetworks>, s: St
                     "Allowed networks"
                     <textarea name="networks" rows="4" autocomplete="off" spellcheck="false">{t.allowed_networks.join("\n")}</textarea>
                 </label>
-                <label>"Username" <input type="text" name="username" autocomplete="username" required/></label>
-                <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
-                <ConfirmFields s asks=Asks::SecondFactor/>
+                <Credentials s/>
                 <ActionError action=limit/>
                 <div class="actions">
                     <Submit action=limit>"Save networks"</Submit>
@@ -361,6 +359,19 @@ fn NetworksForm(t: ApiTokenView, limit: ServerAction<SetApiTokenNetworks>, s: St
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+/// What every token form asks, as the help article says ("confirm your
+/// authorization by entering your login credentials"): the username and
+/// the password typed again, and a second factor when the account has one,
+/// unless this session's window covers it.
+#[component]
+fn Credentials(s: StepUpView) -> impl IntoView {
+    view! {
+        <label>"Username" <input type="text" name="username" autocomplete="username" required/></label>
+        <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
+        <ConfirmFields s asks=Asks::SecondFactor/>
     }
 }
 
@@ -426,9 +437,7 @@ fn RegenerateForm(t: ApiTokenView, regenerate: ServerAction<RegenerateApiToken>,
                     <label class="check"><input type="radio" name="overlap" value="1h" checked/>"For 1 hour"</label>
                     <label class="check"><input type="radio" name="overlap" value="24h"/>"For 24 hours"</label>
                 </fieldset>
-                <label>"Username" <input type="text" name="username" autocomplete="username" required/></label>
-                <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
-                <ConfirmFields s asks=Asks::SecondFactor/>
+                <Credentials s/>
                 <ActionError action=regenerate/>
                 <div class="actions">
                     <Submit action=regenerate>"Regenerate token"</Submit>
@@ -450,9 +459,7 @@ fn CreateForm(create: ServerAction<CreateApiToken>, form: NodeRef<leptos::html::
             </p>
             <ActionForm action=create node_ref=form attr:class="stack">
                 <label>"Token name" <input type="text" name="name" maxlength="64" required autocomplete="off"/></label>
-                <label>"Username" <input type="text" name="username" autocomplete="username" required/></label>
-                <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
-                <ConfirmFields s asks=Asks::SecondFactor/>
+                <Credentials s/>
                 <label>
                     "Expiry"
                     <select name="expiry">
