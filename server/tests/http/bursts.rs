@@ -66,6 +66,7 @@ on_both_backends!(
     a_burst_of_wrong_passwords_on_the_password_page_checks_only_the_free_ones,
     a_burst_of_wrong_passwords_when_confirming_checks_only_the_free_ones,
     a_burst_of_wrong_credentials_for_a_new_token_checks_only_the_free_ones,
+    a_burst_of_wrong_credentials_to_regenerate_a_token_checks_only_the_free_ones,
     a_burst_of_reset_requests_for_one_address_sends_only_the_free_ones,
     a_burst_of_link_resends_sends_only_the_free_ones,
     a_burst_of_passkey_starts_makes_only_the_free_challenges,
@@ -235,6 +236,24 @@ async fn a_burst_of_wrong_credentials_for_a_new_token_checks_only_the_free_ones(
     let free = app.warden.config().step_up.password_backoff.free_failures as usize;
     assert_eq!((checked, throttled), (free, 30 - free));
     assert!(b.call("api_tokens_status", &[]).await.json()["tokens"].as_array().expect("tokens").is_empty());
+}
+
+async fn a_burst_of_wrong_credentials_to_regenerate_a_token_checks_only_the_free_ones(app: TestApp) {
+    let b = app.signed_in_user("rex", PW, CHROME_WINDOWS).await;
+    let made = b.call("create_api_token", &[("name", "ci"), ("username", "rex"), ("password", PW), ("expiry", "30"), ("access", "read")]).await;
+    assert!(made.status.is_success(), "{}", made.body);
+    let (id, prefix) = (made.json()["id"].to_string(), made.json()["prefix"].as_str().expect("prefix").to_owned());
+    let answers = burst(30, |_| {
+        let (b, id) = (&b, &id);
+        async move { b.call("regenerate_api_token", &[("id", id), ("overlap", "24h"), ("username", "rex"), ("password", "guess")]).await }
+    })
+    .await;
+    let (checked, throttled) = tally(&answers, "invalid_credentials");
+    let free = app.warden.config().step_up.password_backoff.free_failures as usize;
+    assert_eq!((checked, throttled), (free, 30 - free));
+    let listed = &b.call("api_tokens_status", &[]).await.json()["tokens"][0];
+    assert_eq!(listed["prefix"].as_str(), Some(prefix.as_str()), "the secret is unchanged");
+    assert!(listed["previous"].is_null());
 }
 
 async fn every_wrong_password_a_session_holder_types_counts_against_one_budget(app: TestApp) {
