@@ -88,6 +88,17 @@ pub struct ApiLimits {
     pub refused_tokens: domain::limits::Backoff,
 }
 
+impl ApiLimits {
+    /// The quota in force with `in_flight` API requests being served (the
+    /// one asking among them), and whether it is the busy one.
+    pub fn quota_at(&self, in_flight: usize) -> (u32, bool) {
+        match in_flight > self.busy_in_flight {
+            true => (self.busy_quota, true),
+            false => (self.quota, false),
+        }
+    }
+}
+
 impl Default for ApiLimits {
     fn default() -> Self {
         ApiLimits { quota: 60, busy_quota: 30, busy_in_flight: 64, refused_tokens: REFUSED_TOKEN_BACKOFF }

@@ -112,12 +112,8 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
     let api_load = Arc::new(api::auth::Load::default());
     let limits = config.api;
     let load = api_load.clone();
-    let api_quota = app::ssr::ApiQuota {
-        quota: limits.quota,
-        busy_quota: limits.busy_quota,
-        // The next request would be one more in flight.
-        busy: Arc::new(move || load.in_flight() + 1 > limits.busy_in_flight),
-    };
+    // As the REST door would admit the next request: one more in flight.
+    let api_quota = app::ssr::ApiQuota { normal: limits.quota, now: Arc::new(move || limits.quota_at(load.in_flight() + 1)) };
     let ctx = Ctx { warden, cookies: Cookies { secure: config.cookie_secure }, api_quota };
     let state = AppState { leptos_options: Arc::new(leptos_options.clone()), ctx: ctx.clone(), config: Arc::new(config), api_load };
     let routes = route_list();

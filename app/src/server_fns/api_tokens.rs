@@ -24,11 +24,9 @@ pub async fn api_tokens_status() -> Result<ApiTokensView, ApiError> {
             false => None,
         };
         // Read as the REST door would count the next request, changing nothing.
-        let (limit, busy) = c.api_quota.now();
-        let key = domain::limits::LimitKey::account(domain::limits::LimitKind::Api, actor.account()?);
-        let seen = c.warden.limiter().peek(&key, domain::limits::Rate { max: limit, per_secs: 60 }, c.warden.now_ms()).await;
-        let quota =
-            ApiQuotaView { limit, normal: c.api_quota.quota, busy, used: limit.saturating_sub(seen.remaining), full_in_secs: seen.reset_secs };
+        let (limit, busy) = (c.api_quota.now)();
+        let seen = tokens.quota_use(actor, limit).await?;
+        let quota = ApiQuotaView { limit, normal: c.api_quota.normal, busy, used: limit - seen.remaining, full_in_secs: seen.reset_secs };
         Ok(ApiTokensView { tokens: list.into_iter().map(|t| views::api_token(t, &times)).collect(), two_factor_on, security_key, fresh, quota })
     })
     .await

@@ -27,25 +27,14 @@ pub struct Ctx {
 }
 
 /// The REST API's per-account rate limit, as the server is configured and
-/// loaded right now (the REST door admits by the same numbers).
+/// loaded right now (the REST door admits by the same rule).
 #[derive(Clone)]
 pub struct ApiQuota {
-    /// Requests a minute per account.
-    pub quota: u32,
-    /// Requests a minute while the server is busy.
-    pub busy_quota: u32,
-    /// Whether the next API request would find the server busy.
-    pub busy: Arc<dyn Fn() -> bool + Send + Sync>,
-}
-
-impl ApiQuota {
-    /// The quota in force now, and whether it is the busy one.
-    pub fn now(&self) -> (u32, bool) {
-        match (self.busy)() {
-            true => (self.busy_quota, true),
-            false => (self.quota, false),
-        }
-    }
+    /// Requests a minute per account while the server is not busy.
+    pub normal: u32,
+    /// The quota the next API request would get, and whether it is the
+    /// busy one.
+    pub now: Arc<dyn Fn() -> (u32, bool) + Send + Sync>,
 }
 
 /// The CSP nonce the server chose for this response.

@@ -53,7 +53,7 @@ use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{self, Event, EventKind};
-use crate::limits::{Backoff, Budget, LimitKind, OnSuccess};
+use crate::limits::{Backoff, Budget, LimitKey, LimitKind, OnSuccess, Rate, RateDecision};
 use crate::outbox::notices::Notice;
 use crate::overview::Overview;
 use crate::sensitive::{Confirmed, Operation};
@@ -66,6 +66,12 @@ use usage::{DayUsage, Tally};
 /// /48): twenty at once, then one a few seconds, enough for a secret
 /// scanner's batch and no flood of lookups.
 pub const REVOKE_BACKOFF: Backoff = Backoff { free_failures: 20, base_secs: 1, max_secs: 60, window_secs: 600 };
+
+/// The REST API's rate: `limit` requests a minute per account, all its
+/// tokens together (the limit the server is configured and loaded for).
+pub fn api_rate(limit: u32) -> Rate {
+    Rate { max: limit, per_secs: 60 }
+}
 
 /// A token expiring within this many seconds mails its owner (once).
 pub const EXPIRY_WARNING_SECS: i64 = 7 * 86_400;
@@ -417,6 +423,20 @@ impl<'w> ApiTokens<'w> {
     /// days, oldest first. Another account's id answers like an unknown one.
     pub async fn usage(&self, actor: &Actor, id: ApiTokenId) -> Result<Vec<DayUsage>> {
         self.list(actor).await?.into_iter().find(|t| t.id == id).map(|t| t.usage).ok_or_else(not_found)
+    }
+
+    /// One request of `account` against the API rate at `limit` a minute
+    /// (the REST door's admission, after the token).
+    pub async fn take_quota(&self, account: AccountId, limit: u32) -> Result<RateDecision> {
+        self.deps.limiter.take(&LimitKey::account(LimitKind::Api, account), api_rate(limit), self.deps.now_ms()).await
+    }
+
+    /// How much of the actor's API rate at `limit` a minute recent
+    /// requests hold, as the next request would find it, changing nothing
+    /// (the tab's quota line).
+    pub async fn quota_use(&self, actor: &Actor, limit: u32) -> Result<RateDecision> {
+        let key = LimitKey::account(LimitKind::Api, actor.account()?);
+        Ok(self.deps.limiter.peek(&key, api_rate(limit), self.deps.now_ms()).await)
     }
 
     /// Counts one request made with `token` (for the usage chart);

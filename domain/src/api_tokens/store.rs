@@ -4,6 +4,7 @@
 
 use crate::actor::AccountId;
 use crate::error::Result;
+use std::sync::LazyLock;
 
 #[derive(sqlx::FromRow)]
 pub struct TokenRow {
@@ -100,11 +101,8 @@ where
 /// secret, or the secret a regeneration replaced while its overlap lasts.
 /// `prefix` is the presented secret's.
 pub async fn by_hash(db: &sqlx::AnyPool, token_hash: &str, now: i64) -> Result<Option<TokenRow>> {
-    const SQL: &str = "SELECT id, account_id, name, CASE WHEN token_hash = $1 THEN prefix ELSE previous_prefix END AS prefix, access, \
-         created_at, expires_at, last_used_at, last_used_ip, last_used_user_agent, sessions_scope, allowed_networks, previous_prefix, \
-         previous_until, regenerated_at FROM api_tokens \
-         WHERE deleted_at IS NULL AND (token_hash = $1 OR (previous_hash = $1 AND previous_until > $2))";
-    Ok(sqlx::query_as(SQL).bind(token_hash).bind(now).fetch_optional(db).await?)
+    static SQL: LazyLock<String> = LazyLock::new(|| opened_by(false));
+    Ok(sqlx::query_as(&SQL).bind(token_hash).bind(now).fetch_optional(db).await?)
 }
 
 /// A token and its account's overview, from one statement.
@@ -120,15 +118,24 @@ pub struct TokenAndAccount {
 /// account (who it is, its second factors, its PIN) in one round trip, for
 /// `GET /api/v1/account`.
 pub async fn by_hash_with_account(db: &sqlx::AnyPool, token_hash: &str, now: i64) -> Result<Option<TokenAndAccount>> {
-    let sql = format!(
-        "SELECT t.id, CASE WHEN t.token_hash = $1 THEN t.prefix ELSE t.previous_prefix END AS prefix, t.name, t.access, \
+    static SQL: LazyLock<String> = LazyLock::new(|| opened_by(true));
+    Ok(sqlx::query_as(&SQL).bind(token_hash).bind(now).fetch_optional(db).await?)
+}
+
+/// The statement of [`by_hash`] (`$1` the hash, `$2` now), with the
+/// account's overview joined when `with_account` (its `account_id` is then
+/// the view's, the same value).
+fn opened_by(with_account: bool) -> String {
+    let (account, join) = match with_account {
+        true => (crate::overview::COLS, " JOIN account_overview o ON o.account_id = t.account_id"),
+        false => ("t.account_id", ""),
+    };
+    format!(
+        "SELECT t.id, {account}, t.name, CASE WHEN t.token_hash = $1 THEN t.prefix ELSE t.previous_prefix END AS prefix, t.access, \
          t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.last_used_user_agent, t.sessions_scope, t.allowed_networks, \
-         t.previous_prefix, t.previous_until, t.regenerated_at, {} \
-         FROM api_tokens t JOIN account_overview o ON o.account_id = t.account_id \
-         WHERE t.deleted_at IS NULL AND (t.token_hash = $1 OR (t.previous_hash = $1 AND t.previous_until > $2))",
-        crate::overview::COLS
-    );
-    Ok(sqlx::query_as(&sql).bind(token_hash).bind(now).fetch_optional(db).await?)
+         t.previous_prefix, t.previous_until, t.regenerated_at FROM api_tokens t{join} \
+         WHERE t.deleted_at IS NULL AND (t.token_hash = $1 OR (t.previous_hash = $1 AND t.previous_until > $2))"
+    )
 }
 
 /// What [`regenerate`] left: the token as it is now.

@@ -39,7 +39,7 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::api_tokens::{ApiTokenId, Bearer};
-use domain::limits::{LimitKey, LimitKind, Rate, RateDecision};
+use domain::limits::RateDecision;
 use domain::{Actor, ClientMeta, ErrorCode};
 use http::header::{self, HeaderMap, HeaderValue};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -134,7 +134,6 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
         Some(Ok(raw)) => Some(raw.to_owned()),
     };
     let warden = &state.warden;
-    let limiter = &warden.limiter();
     // `GET /account` reads the token's account with the token, in the same
     // statement: one database round trip for the whole request. Refusals
     // spend the address's budget (see `ApiTokens::admit`).
@@ -162,10 +161,8 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
     };
     let mut req = Request::from_parts(parts, Body::from(bytes));
     let _in_flight = state.load.enter();
-    let busy = state.load.in_flight() > state.limits.busy_in_flight;
-    let limit = if busy { state.limits.busy_quota } else { state.limits.quota };
-    let key = LimitKey::account(LimitKind::Api, bearer.account);
-    let decision = match limiter.take(&key, Rate { max: limit, per_secs: 60 }, warden.now_ms()).await {
+    let (limit, busy) = state.limits.quota_at(state.load.in_flight());
+    let decision = match warden.api_tokens().take_quota(bearer.account, limit).await {
         Ok(d) => d,
         Err(e) => return Problem::from(e).into_response(),
     };

@@ -11,7 +11,8 @@
 
 use crate::api::{actor, here, token_with, Api, PW};
 use crate::common::*;
-use domain::api_tokens::{Access, Expiry, Overlap, TokenEntry};
+use crate::token_networks::{code_of, the_token};
+use domain::api_tokens::{Access, Expiry, Overlap};
 use domain::events::EventKind;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
@@ -100,10 +101,6 @@ async fn with_the_setting_at_zero_unused_tokens_are_kept(app: TestApp) {
     assert_eq!(account_with(&api, &token).await, StatusCode::OK, "0 means never");
 }
 
-fn code_of(r: &Resp) -> String {
-    serde_json::from_str::<serde_json::Value>(&r.body).ok().and_then(|v| v["code"].as_str().map(str::to_owned)).unwrap_or_default()
-}
-
 async fn regenerate(b: &Browser, id: i64, overlap: &str, username: &str, password: &str) -> Resp {
     let id = id.to_string();
     b.call("regenerate_api_token", &[("id", &id), ("overlap", overlap), ("username", username), ("password", password)]).await
@@ -112,12 +109,6 @@ async fn regenerate(b: &Browser, id: i64, overlap: &str, username: &str, passwor
 /// What the API answers `token` (the account, or a refusal).
 async fn account_with(api: &Api, token: &str) -> StatusCode {
     api.get("/api/v1/account", token).await.status
-}
-
-async fn the_token(app: &TestApp, b: &Browser) -> TokenEntry {
-    let mut list = app.warden.api_tokens().list(&actor(app, b).await).await.expect("list");
-    assert_eq!(list.len(), 1);
-    list.remove(0)
 }
 
 async fn status(b: &Browser) -> serde_json::Value {

@@ -44,7 +44,7 @@ async fn from(api: &Api, token: &str, ip: &str) -> Resp {
 }
 
 /// The one token of `b`'s account, as the list has it.
-async fn the_token(app: &TestApp, b: &Browser) -> TokenEntry {
+pub async fn the_token(app: &TestApp, b: &Browser) -> TokenEntry {
     let mut list = app.warden.api_tokens().list(&actor(app, b).await).await.expect("list");
     assert_eq!(list.len(), 1);
     list.remove(0)
@@ -70,7 +70,7 @@ async fn stored_networks(app: &TestApp, id: ApiTokenId) -> String {
     s
 }
 
-fn code_of(r: &Resp) -> String {
+pub fn code_of(r: &Resp) -> String {
     serde_json::from_str::<serde_json::Value>(&r.body).ok().and_then(|v| v["code"].as_str().map(str::to_owned)).unwrap_or_default()
 }
 
