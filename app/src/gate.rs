@@ -25,6 +25,8 @@ pub mod paths {
     pub const FORGOT_PASSWORD: &str = "/password/forgot";
     pub const RESET_PASSWORD: &str = "/password/reset";
     pub const VERIFY_EMAIL: &str = "/email/verify";
+    /// Where a "This wasn't me" link lands (public: it asks for nothing).
+    pub const NOT_ME: &str = "/wasnt-me";
 }
 
 /// What a page (or a server function) needs from the person asking.
@@ -78,7 +80,7 @@ mod tests {
         assert_eq!(gate(paths::SIGN_IN), Gate::GuestOnly);
         assert_eq!(gate(paths::SIGN_UP), Gate::GuestOnly);
         assert_eq!(gate(paths::SECOND_STEP), Gate::SecondStep);
-        for p in [paths::HOME, paths::FORGOT_PASSWORD, paths::RESET_PASSWORD, paths::VERIFY_EMAIL, "/accounts", "/favicon.svg"] {
+        for p in [paths::HOME, paths::FORGOT_PASSWORD, paths::RESET_PASSWORD, paths::VERIFY_EMAIL, paths::NOT_ME, "/accounts", "/favicon.svg"] {
             assert_eq!(gate(p), Gate::Public, "{p}");
         }
     }

@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("password/forgot") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("password/reset") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("email/verify") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("wasnt-me") view={Lazy::<NotMeRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("reports") view={Lazy::<ReportsRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("account/time-zone") view={Lazy::<TimeZoneRoute>::new()} ssr=SsrMode::Async/>
                     <Route

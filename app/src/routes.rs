@@ -16,6 +16,7 @@
 use crate::components::hydrated::mark_page_hydrated;
 use crate::early::Early;
 use crate::pages;
+use crate::server_fns::alerts::NotMeStatus;
 use crate::server_fns::api_tokens::ApiTokensStatus;
 use crate::server_fns::email::{EmailStatus, VerifyLinkStatus};
 use crate::server_fns::password::{PasswordStatus, ResetLinkStatus};
@@ -122,6 +123,21 @@ impl LazyRoute for VerifyEmailRoute {
     fn view(this: Self) -> AnyView {
         mark_page_hydrated();
         view! { <pages::email_verify::VerifyEmailPage early=this.link/> }.into_any()
+    }
+}
+
+pub struct NotMeRoute {
+    link: Early,
+}
+
+#[lazy_route]
+impl LazyRoute for NotMeRoute {
+    fn data() -> Self {
+        NotMeRoute { link: Early::ask(NotMeStatus {}) }
+    }
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::not_me::NotMePage early=this.link/> }.into_any()
     }
 }
 

@@ -44,9 +44,10 @@ impl<'d> Change<'d> {
         &self.deps.public_url
     }
 
-    /// Queues a mail with the change (the reset link, say).
-    pub async fn queue_mail(&mut self, mail: &Mail) -> Result<()> {
-        outbox::enqueue(&mut *self.tx, &self.deps.secret_box, mail, self.at).await?;
+    /// Queues a mail about `account` with the change (the reset link, say):
+    /// the account's mail log lists it.
+    pub async fn queue_mail(&mut self, account: AccountId, mail: &Mail) -> Result<()> {
+        outbox::enqueue(&mut *self.tx, &self.deps.secret_box, Some(account), mail, self.at).await?;
         self.queued_mail = true;
         Ok(())
     }
@@ -58,9 +59,9 @@ impl<'d> Change<'d> {
             (Some(n), Some(id)) => (self.deps.verified_address_zone)(&mut self.tx, id, &n.to).await?,
             _ => None,
         };
-        if let (Some(n), Some(zone)) = (notice, zone) {
+        if let (Some(n), Some(zone), Some(id)) = (notice, zone, account) {
             let mail = n.to_mail(&self.deps.public_url, &Happened { at: self.at, meta, zone: &zone });
-            self.queue_mail(&mail).await?;
+            self.queue_mail(id, &mail).await?;
         }
         self.tx.commit().await?;
         if self.queued_mail {

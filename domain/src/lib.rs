@@ -1,5 +1,5 @@
 //! Warden's rules. Requests enter as an [`Actor`]; features live in slices
-//! that own their tables (`accounts`, `sessions`, `sign_in`, `passwords`,
+//! that own their tables (`accounts`, `sessions`, `sign_in`, `alerts`, `passwords`,
 //! `second_factor`, `protection`, `reporting`, `api_tokens`, `idempotency`,
 //! `events`, `outbox`); the world is reached only through ports ([`Deps`]: store,
 //! limiter, outbox, clock). [`Warden`] is the thin
@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod actor;
+pub mod alerts;
 pub mod api_tokens;
 pub mod change;
 pub mod credentials;
@@ -40,6 +41,7 @@ pub use jiff;
 pub use support::secret::Secret;
 
 use accounts::{Accounts, AccountsConfig};
+use alerts::{Alerts, AlertsConfig};
 use api_tokens::{ApiTokens, ApiTokensConfig};
 use credentials::Hasher;
 use events::{Events, EventsConfig};
@@ -67,6 +69,8 @@ pub struct Config {
     pub accounts: AccountsConfig,
     pub sessions: SessionsConfig,
     pub sign_in: SignInConfig,
+    /// New-sign-in alerts, their links and the mail log.
+    pub alerts: AlertsConfig,
     pub passwords: PasswordsConfig,
     pub two_factor: TwoFactorConfig,
     pub events: EventsConfig,
@@ -98,6 +102,7 @@ impl Default for Config {
             accounts: AccountsConfig::default(),
             sessions: SessionsConfig::default(),
             sign_in: SignInConfig::default(),
+            alerts: AlertsConfig::default(),
             passwords: PasswordsConfig::default(),
             two_factor: TwoFactorConfig::default(),
             events: EventsConfig::default(),
@@ -160,7 +165,11 @@ impl Warden {
         Sessions::new(&self.deps, &self.cfg.sessions)
     }
     pub fn sign_in(&self) -> SignIn<'_> {
-        SignIn::new(&self.deps, &self.cfg.sign_in, &self.cfg.two_factor, &self.cfg.sessions)
+        SignIn::new(&self.deps, &self.cfg.sign_in, &self.cfg.two_factor, &self.cfg.sessions, &self.cfg.alerts)
+    }
+    /// New-sign-in alerts, the "This wasn't me" link and the mail log.
+    pub fn alerts(&self) -> Alerts<'_> {
+        Alerts::new(&self.deps, &self.cfg.alerts)
     }
     pub fn passwords(&self) -> Passwords<'_> {
         Passwords::new(&self.deps, &self.cfg.passwords, self.cfg.step_up.password_backoff)
@@ -212,7 +221,7 @@ impl Warden {
     pub async fn sweep(&self) -> Result<Swept> {
         let sessions_lapsed = self.sessions().sweep_lapsed().await?;
         let events = self.events().sweep().await?;
-        let devices = self.sign_in().sweep_devices().await?;
+        let devices = self.sign_in().sweep_devices().await? + self.alerts().sweep().await?;
         let tokens = self.api_tokens();
         let expiry_warnings = tokens.warn_expiring().await?;
         let unused_tokens = tokens.sweep_unused().await?;

@@ -72,6 +72,8 @@ pub enum EndReason {
     /// "Sign out of other devices" when 2FA was turned on or off, or
     /// recovery codes were regenerated.
     TwoFactorChanged,
+    /// The owner followed "This wasn't me" in the alert about its sign-in.
+    ReportedNotYou,
 }
 
 impl EndReason {
@@ -84,6 +86,7 @@ impl EndReason {
             EndReason::PasswordChanged => "password_changed",
             EndReason::SecondFactorNotCompleted => "second_factor_not_completed",
             EndReason::TwoFactorChanged => "two_factor_changed",
+            EndReason::ReportedNotYou => "reported_not_you",
         }
     }
     pub fn from_code(s: &str) -> Option<Self> {
@@ -95,6 +98,7 @@ impl EndReason {
             Self::PasswordChanged,
             Self::SecondFactorNotCompleted,
             Self::TwoFactorChanged,
+            Self::ReportedNotYou,
         ]
         .into_iter()
         .find(|r| r.code() == s)
@@ -108,6 +112,7 @@ impl EndReason {
             EndReason::PasswordChanged => "Password changed",
             EndReason::SecondFactorNotCompleted => "Two-factor step not completed",
             EndReason::TwoFactorChanged => "Two-factor settings changed",
+            EndReason::ReportedNotYou => "You said this sign-in wasn't you",
         }
     }
 }

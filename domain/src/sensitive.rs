@@ -35,11 +35,13 @@ pub enum Operation {
     RegenerateApiToken,
     EndSession,
     EndAllSessions,
+    /// Turning new-sign-in alerts off (turning them on asks nothing).
+    TurnOffSignInAlerts,
 }
 
 impl Operation {
     /// Every row of the table, in the order docs/security.md lists them.
-    pub const ALL: [Operation; 13] = [
+    pub const ALL: [Operation; 14] = [
         Operation::AddSecurityKey,
         Operation::RemoveSecurityKey,
         Operation::EnrolAuthenticatorApp,
@@ -53,6 +55,7 @@ impl Operation {
         Operation::RegenerateApiToken,
         Operation::EndSession,
         Operation::EndAllSessions,
+        Operation::TurnOffSignInAlerts,
     ];
 
     /// What the person is doing, for event details ("wrong password when
@@ -72,6 +75,7 @@ impl Operation {
             Operation::RegenerateApiToken => "regenerate an API token",
             Operation::EndSession => "end a session",
             Operation::EndAllSessions => "log out of all devices",
+            Operation::TurnOffSignInAlerts => "turn off new-sign-in alerts",
         }
     }
 }
@@ -107,7 +111,9 @@ pub const fn rule(op: Operation) -> Rule {
         | RegenerateRecoveryCodes
         | SetPin
         | ChangePin
-        | RemovePin => Rule { factors: Factors::All, password_every_time: false },
+        | RemovePin
+        // Silencing the alerts is what a thief would do first.
+        | TurnOffSignInAlerts => Rule { factors: Factors::All, password_every_time: false },
         // Loosening a token's networks opens it to more of the world, and a
         // regenerated secret is a new credential: the same proof as making one.
         CreateApiToken | LimitApiTokenNetworks | RegenerateApiToken => Rule { factors: Factors::All, password_every_time: true },

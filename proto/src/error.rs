@@ -104,6 +104,10 @@ error_codes! {
     CannotEndCurrentSession = "cannot_end_current_session" => 422,
     ResetLinkInvalid = "reset_link_invalid" => 422,
     VerifyLinkInvalid = "verify_link_invalid" => 422,
+    /// A "This wasn't me" link that is unknown or past its 7 days.
+    AlertLinkInvalid = "alert_link_invalid" => 422,
+    /// A session name that is too long or holds control characters.
+    InvalidSessionName = "invalid_session_name" => 422,
     InvalidPin = "invalid_pin" => 422,
     WrongPin = "wrong_pin" => 422,
     InvalidTokenName = "invalid_token_name" => 422,

@@ -36,6 +36,8 @@ pub struct SessionView {
     pub last_active: Stamp,
     pub ended: Option<Stamp>,
     pub end_reason: Option<String>,
+    /// The name the owner gave it ("Work laptop").
+    pub name: Option<String>,
 }
 
 /// One security event. A counted row (refused attempts of one kind from one
@@ -63,6 +65,36 @@ pub struct SessionsView {
     pub events_has_older: bool,
     /// The account's IANA zone, which every time here is on.
     pub zone: String,
+    /// Whether new-sign-in alerts are on.
+    pub sign_in_alerts: bool,
+    /// The mail log: every mail about the account in the last 90 days.
+    pub mails: Vec<MailView>,
+}
+
+/// One line of the mail log (the body is not kept).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MailView {
+    pub subject: String,
+    pub to: String,
+    pub queued: Stamp,
+    /// "Sent", "Sending" or "Could not be delivered".
+    pub status: String,
+}
+
+/// The page a "This wasn't me" link opens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotMeView {
+    /// "Chrome on Windows (desktop)".
+    pub device: String,
+    pub ip: String,
+    pub signed_in: Stamp,
+    /// When the link was first followed: that session ended then.
+    pub followed: Stamp,
+    pub expires: Stamp,
+    pub ended_all: Option<Stamp>,
+    pub reset_sent: Option<Stamp>,
+    /// The account has a confirmed address a reset link can go to.
+    pub can_reset: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -123,6 +123,7 @@ pub fn router(config: Config, leptos_options: LeptosOptions, warden: Arc<Warden>
     Router::new()
         .route("/password/reset/open", axum::routing::get(web::mailed_links::open_reset))
         .route("/email/verify/open", axum::routing::get(web::mailed_links::open_verify))
+        .route("/wasnt-me/open", axum::routing::get(web::mailed_links::open_not_me))
         .route(app::gate::paths::REPORTS_EXPORT, axum::routing::get(web::reports_export::export_csv))
         .leptos_routes_with_context(&state, routes, provide.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(provide, shell))

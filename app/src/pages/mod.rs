@@ -4,6 +4,7 @@ pub mod email_verify;
 pub mod home;
 pub mod log_out_all;
 pub mod not_found;
+pub mod not_me;
 pub mod password;
 pub mod password_forgot;
 pub mod password_reset;

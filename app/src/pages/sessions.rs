@@ -1,32 +1,37 @@
 //! Login Security: every session of the account, current and ended, with a
 //! way to end one (after confirming it is you with your password; not again
-//! for minutes) and to log out of all devices, and the account's security
-//! activity. Ended sessions (`?page=`) and activity (`?activity=`) page with
-//! plain links, so both work without JavaScript.
+//! for minutes), to name one, and to log out of all devices; the account's
+//! security activity; the new-sign-in alert switch; and the mail log. Ended
+//! sessions (`?page=`) and activity (`?activity=`) page with plain links, so
+//! both work without JavaScript.
 
-use crate::components::confirm_fields::{Asks, ConfirmPanel};
+use crate::components::confirm_fields::{Asks, ConfirmFields, ConfirmPanel};
 use crate::components::email_banner::EmailBanner;
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::early::Early;
+use crate::server_fns::alerts::{RenameSession, SetSignInAlerts};
 use crate::server_fns::{list_sessions, step_up_status, ConfirmIdentity, EndSession, SessionView, SessionsView, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use proto::views::MailView;
 
 /// `early_*`: the page's first data, asked for by its route ([`Early`]).
 #[component]
 pub fn SessionsPage(early_sessions: Early, early_step_up: Early, early_email: Early) -> impl IntoView {
     let end = ServerAction::<EndSession>::new();
     let confirm = ServerAction::<ConfirmIdentity>::new();
+    let alerts = ServerAction::<SetSignInAlerts>::new();
+    let rename = ServerAction::<RenameSession>::new();
     let query = use_query_map();
     let number = move |name: &str| query.read().get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
     let data = Resource::new(
-        move || (end.version().get(), confirm.version().get(), number("page"), number("activity")),
-        move |(_, _, p, a)| {
+        move || (end.version().get(), confirm.version().get(), alerts.version().get(), rename.version().get(), number("page"), number("activity")),
+        move |(_, _, _, _, p, a)| {
             let (sessions, step_up) = (early_sessions.clone(), early_step_up.clone());
             async move { Ok::<_, proto::ApiError>((sessions.or(|| list_sessions(p, Some(a))).await?, step_up.or(step_up_status).await?)) }
         },
@@ -46,16 +51,24 @@ pub fn SessionsPage(early_sessions: Early, early_step_up: Early, early_email: Ea
             </div>
             <EmailBanner early=early_email/>
             <ActionError action=end/>
+            <ActionError action=rename/>
             <Loaded resource=data fallback=|| view! { <p class="muted">"Loading sessions…"</p> } let((v, s))>
-                <SessionLists v s end confirm/>
+                <SessionLists v s end confirm alerts rename/>
             </Loaded>
         </section>
     }
 }
 
 #[component]
-fn SessionLists(v: SessionsView, s: StepUpView, end: ServerAction<EndSession>, confirm: ServerAction<ConfirmIdentity>) -> impl IntoView {
-    let SessionsView { active, ended, page, has_older, events, events_page, events_has_older, zone } = v;
+fn SessionLists(
+    v: SessionsView,
+    s: StepUpView,
+    end: ServerAction<EndSession>,
+    confirm: ServerAction<ConfirmIdentity>,
+    alerts: ServerAction<SetSignInAlerts>,
+    rename: ServerAction<RenameSession>,
+) -> impl IntoView {
+    let SessionsView { active, ended, page, has_older, events, events_page, events_has_older, zone, sign_in_alerts, mails } = v;
     let active_count = active.len();
     let others = active.iter().filter(|a| !a.this_device).count();
     let confirmed = s.confirmed_until.is_some();
@@ -63,9 +76,9 @@ fn SessionLists(v: SessionsView, s: StepUpView, end: ServerAction<EndSession>, c
     view! {
         <p class="muted zone-note">{format!("Times are on your clock ({zone}). ")} <A href="/account/time-zone">"Change time zone"</A></p>
         <h3>{format!("Active sessions ({active_count})")}</h3>
-        {(others > 0).then(|| view! { <ConfirmPanel s asks=Asks::Password action=confirm what="Ending a session asks for your password first."/> })}
+        {(others > 0).then(|| view! { <ConfirmPanel s=s.clone() asks=Asks::Password action=confirm what="Ending a session asks for your password first."/> })}
         <ul class="sessions" aria-label="Active sessions">
-            {active.into_iter().map(|s| view! { <SessionItem s end confirmed/> }).collect_view()}
+            {active.into_iter().map(|s| view! { <SessionItem s end confirmed rename/> }).collect_view()}
         </ul>
         <h3>"Ended sessions"</h3>
         {if ended.is_empty() {
@@ -73,7 +86,7 @@ fn SessionLists(v: SessionsView, s: StepUpView, end: ServerAction<EndSession>, c
         } else {
             view! {
                 <ul class="sessions ended" aria-label="Ended sessions">
-                    {ended.into_iter().map(|s| view! { <SessionItem s end confirmed/> }).collect_view()}
+                    {ended.into_iter().map(|s| view! { <SessionItem s end confirmed rename/> }).collect_view()}
                 </ul>
             }.into_any()
         }}
@@ -98,18 +111,80 @@ fn SessionLists(v: SessionsView, s: StepUpView, end: ServerAction<EndSession>, c
             {(events_page > 0).then(|| view! { <a href=at(page, events_page - 1)>"Newer activity"</a> })}
             {events_has_older.then(|| view! { <a href=at(page, events_page + 1)>"Older activity"</a> })}
         </nav>
+        <AlertSwitch on=sign_in_alerts s action=alerts/>
+        <MailLog mails/>
+    }
+}
+
+/// "New-sign-in alerts": on by default; off asks for the step-up.
+#[component]
+fn AlertSwitch(on: bool, s: StepUpView, action: ServerAction<SetSignInAlerts>) -> impl IntoView {
+    view! {
+        <section class="subpanel" aria-labelledby="alerts-title">
+            <h3 id="alerts-title">"New-sign-in alerts"</h3>
+            <p class="muted">
+                "We email you when someone signs in from a browser that has not signed in to your account before "
+                "and from a network your account has not used in the last 90 days. The mail has a \"This wasn't me\" "
+                "link that ends that session at once; it never asks for your password."
+            </p>
+            <ActionForm action=action attr:class="stack">
+                <input type="hidden" name="on" value=if on { "false" } else { "true" }/>
+                {if on {
+                    view! {
+                        <p id="alerts-state"><strong>"Alerts are on."</strong></p>
+                        <ConfirmFields s asks=Asks::AllFactors/>
+                    }.into_any()
+                } else {
+                    view! { <p id="alerts-state"><strong>"Alerts are off."</strong> " New sign-ins are only listed under activity."</p> }.into_any()
+                }}
+                <ActionError action=action/>
+                <Submit action=action class="secondary">{if on { "Turn off alerts" } else { "Turn on alerts" }}</Submit>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// "Mails": every security mail of the last 90 days, so a copied one can be told apart.
+#[component]
+fn MailLog(mails: Vec<MailView>) -> impl IntoView {
+    view! {
+        <h3 id="mails">"Mails"</h3>
+        <p class="muted">
+            "Every mail we sent about your account's security in the last 90 days: the subject, when and to which address. "
+            "A mail that claims to be from us and is not listed here did not come from us."
+        </p>
+        {if mails.is_empty() {
+            view! { <p class="muted">"No mail in the last 90 days."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="events mails" aria-label="Mails">
+                    {mails.into_iter().map(|m| view! {
+                        <li>
+                            <strong>{m.subject}</strong>
+                            <span class="muted">" · " <When at=m.queued/> " · to " {m.to} " · " {m.status}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
     }
 }
 
 #[component]
-fn SessionItem(s: SessionView, end: ServerAction<EndSession>, confirmed: bool) -> impl IntoView {
+fn SessionItem(s: SessionView, end: ServerAction<EndSession>, confirmed: bool, rename: ServerAction<RenameSession>) -> impl IntoView {
     let label = format!("{} on {}", s.browser, s.os);
     let active = s.ended.is_none();
     let end_label = format!("End session: {label}, {}", s.ip);
+    let heading = match &s.name {
+        Some(n) => format!("{n} — {label}"),
+        None => label.clone(),
+    };
+    let rename_label = format!("Name for the session {label}, {}", s.ip);
+    let (rename_id, rename_name) = (s.id.clone(), s.name.clone());
     view! {
         <li class="session" class:current=s.this_device>
             <div class="session-main">
-                <strong>{label.clone()}</strong>
+                <strong>{heading}</strong>
                 {s.this_device.then(|| view! { <span class="badge">"This device"</span> })}
                 <dl>
                     <dt>"Device"</dt><dd>{s.device}</dd>
@@ -121,6 +196,17 @@ fn SessionItem(s: SessionView, end: ServerAction<EndSession>, confirmed: bool) -
                     })}
                     {s.end_reason.map(|r| view! { <dt>"Why"</dt><dd class="reason">{r}</dd> })}
                 </dl>
+                {active.then(|| view! {
+                    <details class="rename">
+                        <summary>{if rename_name.is_some() { "Rename" } else { "Name this session" }}</summary>
+                        <ActionForm action=rename attr:class="inline-form">
+                            <input type="hidden" name="session_id" value=rename_id/>
+                            <input type="text" name="name" maxlength="40" value=rename_name.clone().unwrap_or_default()
+                                placeholder="Work laptop" aria-label=rename_label/>
+                            <Submit action=rename class="secondary">"Save name"</Submit>
+                        </ActionForm>
+                    </details>
+                })}
             </div>
             {(active && !s.this_device).then(|| view! {
                 <ActionForm action=end>

@@ -2,6 +2,7 @@
 //! body is one [`serve`](crate::ssr::serve) call: gate, actor, one domain
 //! operation, and the error contract.
 
+pub mod alerts;
 pub mod api_tokens;
 pub mod email;
 pub mod password;
@@ -105,7 +106,8 @@ pub async fn list_sessions(page: i64, activity: Option<i64>) -> Result<SessionsV
         let actor = c.actor()?;
         let list = c.warden.sessions().list(actor, page).await?;
         let events = c.warden.events().page(actor, activity.unwrap_or(0)).await?;
-        Ok(views::sessions(list, events, &c.times()))
+        let alerts = c.warden.alerts();
+        Ok(views::sessions(list, events, alerts.enabled(actor).await?, alerts.mail_log(actor).await?, &c.times()))
     })
     .await
 }

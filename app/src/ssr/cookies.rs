@@ -128,6 +128,26 @@ impl Cookies {
 }
 
 impl Cookies {
+    /// Holds a "This wasn't me" link's token after the link was followed,
+    /// for the page's two offers, so the page's URL never carries it.
+    pub fn not_me_name(&self) -> &'static str {
+        self.pick("__Host-warden_not_me")
+    }
+
+    pub fn set_not_me(&self, token: &str, max_age_secs: i64) -> String {
+        format!("{}={}{}; Max-Age={}", self.not_me_name(), token, self.attributes(), max_age_secs.max(1))
+    }
+
+    pub fn clear_not_me(&self) -> String {
+        format!("{}={}; Max-Age=0", self.not_me_name(), self.attributes())
+    }
+
+    pub fn read_not_me<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.not_me_name())
+    }
+}
+
+impl Cookies {
     /// Vouches for the error a plain form post was sent back with: the
     /// framework carries it in the page's URL (`?__path=…&__err=…`), which
     /// anyone can write into a link, so the page only shows it when this

@@ -53,6 +53,7 @@ pub fn session(s: SessionEntry, t: &Times) -> SessionView {
         last_active: t.stamp(s.last_active_at),
         ended: s.ended_at.map(|x| t.stamp(x)),
         end_reason: s.end_reason.map(|r| r.label().to_string()),
+        name: s.name,
         id: s.id.as_str().to_owned(),
     }
 }
@@ -69,7 +70,33 @@ pub fn event(e: EventEntry, t: &Times) -> EventView {
     }
 }
 
-pub fn sessions(list: SessionList, events: EventPage, t: &Times) -> SessionsView {
+/// A mail log line.
+pub fn mail(m: domain::alerts::LoggedMail, t: &Times) -> MailView {
+    let status = match (m.sent_at, m.failed_at) {
+        (Some(_), _) => "Sent",
+        (None, Some(_)) => "Could not be delivered",
+        (None, None) => "Sending",
+    };
+    MailView { subject: m.subject, to: m.to_addr, queued: t.stamp(m.created_at), status: status.into() }
+}
+
+/// The page of a "This wasn't me" link.
+pub fn not_me(n: domain::alerts::NotMe, now: i64) -> NotMeView {
+    let t = Times::new(n.zone, now);
+    NotMeView {
+        device: format!("{} on {} ({})", n.device.browser, n.device.os, n.device.device.label().to_lowercase()),
+        ip: n.ip,
+        signed_in: t.stamp(n.signed_in_at),
+        followed: t.stamp(n.followed_at),
+        expires: t.stamp(n.expires_at),
+        ended_all: n.ended_all_at.map(|x| t.stamp(x)),
+        reset_sent: n.reset_sent_at.map(|x| t.stamp(x)),
+        can_reset: n.can_reset,
+    }
+}
+
+/// Login Security: sessions, activity, the alert switch and the mail log.
+pub fn sessions(list: SessionList, events: EventPage, alerts: bool, mails: Vec<domain::alerts::LoggedMail>, t: &Times) -> SessionsView {
     SessionsView {
         active: list.active.into_iter().map(|s| session(s, t)).collect(),
         ended: list.ended.into_iter().map(|s| session(s, t)).collect(),
@@ -79,6 +106,8 @@ pub fn sessions(list: SessionList, events: EventPage, t: &Times) -> SessionsView
         events_page: events.page,
         events_has_older: events.has_older,
         zone: t.zone().name().to_owned(),
+        sign_in_alerts: alerts,
+        mails: mails.into_iter().map(|m| mail(m, t)).collect(),
     }
 }
 

@@ -114,6 +114,16 @@ pub async fn set_password_hash(db: &mut sqlx::AnyConnection, id: AccountId, new_
     store::set_password_hash(db, id, new_hash, expected, at).await
 }
 
+/// Whether the owner wants new-sign-in alerts (on unless turned off).
+pub async fn sign_in_alerts(db: &mut sqlx::AnyConnection, id: AccountId) -> Result<bool> {
+    store::sign_in_alerts(db, id).await
+}
+
+/// Turns new-sign-in alerts on or off; `false` when they already were so.
+pub async fn set_sign_in_alerts(db: &mut sqlx::AnyConnection, id: AccountId, on: bool) -> Result<bool> {
+    store::set_sign_in_alerts(db, id, on).await
+}
+
 impl AccountRow {
     /// The account's time zone (UTC if what is stored is no longer known).
     pub fn zone(&self) -> Zone {

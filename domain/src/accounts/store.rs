@@ -3,6 +3,7 @@
 
 use crate::actor::AccountId;
 use crate::error::Result;
+use sqlx::AnyConnection;
 
 #[derive(sqlx::FromRow)]
 pub struct AccountRow {
@@ -221,6 +222,21 @@ where
 pub async fn lock(db: &mut sqlx::AnyConnection, id: AccountId) -> Result<()> {
     sqlx::query("UPDATE accounts SET created_at = created_at WHERE id = $1").bind(id.get()).execute(db).await?;
     Ok(())
+}
+
+pub async fn sign_in_alerts(db: &mut AnyConnection, id: AccountId) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT sign_in_alerts FROM accounts WHERE id = $1").bind(id.get()).fetch_optional(db).await?;
+    Ok(row.is_some_and(|(on,)| on != 0))
+}
+
+/// A compare-and-set: `false` when the setting already was `on`.
+pub async fn set_sign_in_alerts(db: &mut AnyConnection, id: AccountId, on: bool) -> Result<bool> {
+    let done = sqlx::query("UPDATE accounts SET sign_in_alerts = $1 WHERE id = $2 AND sign_in_alerts <> $1")
+        .bind(i64::from(on))
+        .bind(id.get())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn set_time_zone(db: &sqlx::AnyPool, id: AccountId, zone: &str) -> Result<()> {

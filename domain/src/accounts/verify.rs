@@ -142,7 +142,7 @@ pub(crate) async fn mail_for_address(
     }
     if let Some(owner) = store::by_verified_email(change.db(), email.as_str()).await?.filter(|o| o.account_id() != account) {
         let mail = notices::sign_up_attempt(&owner.email, &owner.username, &public_url, &Happened { zone: &owner.zone(), ..happened });
-        return change.queue_mail(&mail).await;
+        return change.queue_mail(owner.account_id(), &mail).await;
     }
     let token = random::token();
     store::close_open_verify_links(change.db(), account, at, Closed::Superseded).await?;
@@ -154,7 +154,7 @@ pub(crate) async fn mail_for_address(
     }
     let url = format!("{public_url}/email/verify/open?token={token}");
     let mail = notices::verify_link(email.as_str(), username, &url, (cfg.verify_link_secs / 3600).max(1), &happened);
-    change.queue_mail(&mail).await
+    change.queue_mail(account, &mail).await
 }
 
 impl Accounts<'_> {

@@ -508,7 +508,7 @@ impl<'w> ApiTokens<'w> {
                         &owner.zone(),
                         last_day,
                     );
-                    change.queue_mail(&mail).await?;
+                    change.queue_mail(account, &mail).await?;
                 }
                 let detail = format!("\"{}\" (wdn_{}…) expires {}", t.name, t.prefix, time_fmt::display(expires_at, &owner.zone()));
                 change.commit(Some(account), Event::with_detail(EventKind::ApiTokenExpiring, detail), None, &system).await?;

@@ -261,9 +261,19 @@ pub enum EventKind {
     ApiTokenNetworksChanged,
     /// An API token got a new secret.
     ApiTokenRegenerated,
+    /// A sign-in from a browser without the account's device cookie and
+    /// from a network not seen in 90 days (the alert mail, when on).
+    NewSignIn,
+    /// A known browser signed in from a network not seen in 90 days.
+    SignedInFromNewNetwork,
+    SignInAlertsOn,
+    SignInAlertsOff,
+    /// "This wasn't me" followed from a new-sign-in alert.
+    SignInReportedNotYou,
+    SessionRenamed,
 }
 
-const ALL: [EventKind; 40] = [
+const ALL: [EventKind; 46] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -304,6 +314,12 @@ const ALL: [EventKind; 40] = [
     EventKind::ApiTokenNetworkRefused,
     EventKind::ApiTokenNetworksChanged,
     EventKind::ApiTokenRegenerated,
+    EventKind::NewSignIn,
+    EventKind::SignedInFromNewNetwork,
+    EventKind::SignInAlertsOn,
+    EventKind::SignInAlertsOff,
+    EventKind::SignInReportedNotYou,
+    EventKind::SessionRenamed,
 ];
 
 impl EventKind {
@@ -349,6 +365,12 @@ impl EventKind {
             EventKind::ApiTokenNetworkRefused => "api_token_network_refused",
             EventKind::ApiTokenNetworksChanged => "api_token_networks_changed",
             EventKind::ApiTokenRegenerated => "api_token_regenerated",
+            EventKind::NewSignIn => "new_sign_in",
+            EventKind::SignedInFromNewNetwork => "signed_in_from_new_network",
+            EventKind::SignInAlertsOn => "sign_in_alerts_on",
+            EventKind::SignInAlertsOff => "sign_in_alerts_off",
+            EventKind::SignInReportedNotYou => "sign_in_reported_not_you",
+            EventKind::SessionRenamed => "session_renamed",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -455,6 +477,12 @@ impl EventKind {
             EventKind::ApiTokenNetworkRefused => "API request refused: the token is not allowed from that network",
             EventKind::ApiTokenNetworksChanged => "Networks an API token may be used from changed",
             EventKind::ApiTokenRegenerated => "API token regenerated",
+            EventKind::NewSignIn => "Sign-in from a new browser and a new network",
+            EventKind::SignedInFromNewNetwork => "Signed in from a new network, in a browser signed in before",
+            EventKind::SignInAlertsOn => "New-sign-in alerts turned on",
+            EventKind::SignInAlertsOff => "New-sign-in alerts turned off",
+            EventKind::SignInReportedNotYou => "Sign-in reported as not you: that session ended",
+            EventKind::SessionRenamed => "Session renamed",
         }
     }
 }
@@ -510,6 +538,10 @@ mod tests {
             EventKind::SecurityKeyCloneWarning,
             EventKind::ApiTokenNetworksChanged,
             EventKind::ApiTokenRegenerated,
+            EventKind::NewSignIn,
+            EventKind::SignedInFromNewNetwork,
+            EventKind::SignInAlertsOff,
+            EventKind::SignInReportedNotYou,
         ] {
             assert!(!k.is_noise(), "{k:?}");
         }

@@ -40,6 +40,11 @@ impl Happened<'_> {
     }
 }
 
+/// The last line of every mail: a copied mail cannot be listed, so the
+/// owner can check any mail that claims to be ours.
+pub const MAIL_LOG_LINE: &str =
+    "Every mail we send about your account's security is listed under Login Security → Mails. If this one is not, it did not come from us.";
+
 fn mail(to: &str, subject: &str, paragraphs: &[String], link: Option<(&str, &str)>) -> Mail {
     let mut text = String::new();
     let mut html = String::from("<!doctype html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;max-width:36em\">");
@@ -58,8 +63,11 @@ fn mail(to: &str, subject: &str, paragraphs: &[String], link: Option<(&str, &str
             }
         }
     }
-    text.push_str("— Warden, your account's Security centre\n");
-    html.push_str("<p style=\"color:#555\">— Warden, your account's Security centre</p></body></html>");
+    text.push_str("— Warden, your account's Security centre\n\n");
+    text.push_str(MAIL_LOG_LINE);
+    text.push('\n');
+    html.push_str("<p style=\"color:#555\">— Warden, your account's Security centre</p>");
+    html.push_str(&format!("<p style=\"font-size:small;color:#555\">{}</p></body></html>", html_escape(MAIL_LOG_LINE)));
     Mail { to: to.to_owned(), subject: subject.to_owned(), text, html }
 }
 
@@ -180,6 +188,44 @@ pub fn api_token_expiring(to: &str, public_url: &str, token: (i64, &str, &str), 
     )
 }
 
+/// The subject of [`new_sign_in`].
+pub const NEW_SIGN_IN: &str = "New sign-in to your Warden account";
+
+/// After a sign-in from a browser that had not signed in to the account and
+/// from a network it had not used in 90 days: what signed in, when and from
+/// where, and the "This wasn't me" link (`wasnt_me_url`, which holds its
+/// token, so it travels only in this mail). The link asks for nothing, and
+/// the mail says so: a copy that asks for a password is not ours.
+pub fn new_sign_in(to: &str, public_url: &str, wasnt_me_url: &str, session_name: Option<&str>, h: &Happened) -> Mail {
+    let d = user_agent::parse(&h.meta.user_agent);
+    let named = session_name.map(|n| format!(" (you named it \"{n}\")")).unwrap_or_default();
+    mail(
+        to,
+        NEW_SIGN_IN,
+        &[
+            format!(
+                "Someone signed in to your Warden account at {} with {} on {} ({}){named}, from IP address {}. \
+                 That browser had not signed in to your account before, and the address is on a network your account \
+                 has not signed in from in the last 90 days.",
+                time_fmt::display(h.at, h.zone),
+                d.browser,
+                d.os,
+                d.device.label().to_lowercase(),
+                h.meta.ip
+            ),
+            "If this was you, there is nothing to do. If it was not, press \"This wasn't me\" above: it ends that session \
+             at once and forgets that browser, then offers to end every session and delete all API tokens, and to mail you \
+             a password-reset link. The link works once, for 7 days."
+                .to_owned(),
+            format!(
+                "The link never asks for your password or a code: a page that does is not ours. You can turn these alerts \
+                 off on Login Security ({public_url}/account/security/sessions)."
+            ),
+        ],
+        Some(("This wasn't me", wasnt_me_url)),
+    )
+}
+
 /// The subject of [`second_step_not_completed`].
 pub const SECOND_STEP_NOT_COMPLETED: &str = "Your Warden password was entered, but the two-factor step was not completed";
 
@@ -270,6 +316,26 @@ mod tests {
         for part in [&mail.text, &mail.html] {
             assert!(part.contains("https://warden.example/account/security/api-tokens?regenerate=42"), "{part}");
             assert!(part.contains("Regenerate this token"), "{part}");
+        }
+    }
+
+    #[test]
+    fn every_mail_ends_with_where_to_check_it() {
+        let m = meta();
+        let h = Happened { at: 0, meta: &m, zone: &Zone::utc() };
+        let zone = Zone::utc();
+        let all = [
+            reset_link("a@example.com", "bob", "https://w.example/x", 30, &h),
+            verify_link("a@example.com", "bob", "https://w.example/x", 24, &h),
+            sign_up_attempt("a@example.com", "bob", "https://w.example", &h),
+            account_changed("a@example.com", "https://w.example", "s", "w", &h),
+            api_token_expiring("a@example.com", "https://w.example", (1, "n", "abcdefgh"), 0, &zone, false),
+            second_step_not_completed("a@example.com", "https://w.example", 5, &h),
+            new_sign_in("a@example.com", "https://w.example", "https://w.example/wasnt-me/open?token=t", None, &h),
+        ];
+        for mail in all {
+            assert!(mail.text.trim_end().ends_with(MAIL_LOG_LINE), "{}", mail.text);
+            assert!(mail.html.contains("listed under Login Security → Mails. If this one is not, it did not come from us."), "{}", mail.subject);
         }
     }
 

@@ -3,7 +3,7 @@
 //! re-sealing the waiting bodies under a new key.
 
 use super::{retry_delay, Mail, QueuedMail, Retry, SealedBodies, LEASE_SECS, MAX_ERROR_LEN};
-use crate::actor::SessionId;
+use crate::actor::{AccountId, SessionId};
 use crate::support::clip;
 use crate::support::secret_box::{Resealed, SecretBox};
 use crate::Result;
@@ -24,21 +24,30 @@ struct Row {
 /// Queues `mail` through `db`: the pool, or the transaction whose change the
 /// mail describes, so both commit together. Its bodies are stored sealed
 /// with `secret_box`. Ring [`super::Outbox::queued`] after the commit.
-pub async fn enqueue<'c, E>(db: E, secret_box: &SecretBox, mail: &Mail, now: i64) -> Result<()>
+/// `account`: the account the mail is about, whose mail log lists it.
+pub async fn enqueue<'c, E>(db: E, secret_box: &SecretBox, account: Option<AccountId>, mail: &Mail, now: i64) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    insert(db, secret_box, mail, now, now, None).await
+    insert(db, secret_box, account, mail, now, now, None).await
 }
 
 /// Queues `mail` to go out at `not_before`, unless [`withdraw_held`] takes it
 /// back for `session` first: a notice about a pending sign-in that is only
 /// true if the sign-in never completes.
-pub async fn enqueue_held<'c, E>(db: E, secret_box: &SecretBox, mail: &Mail, now: i64, not_before: i64, session: &SessionId) -> Result<()>
+pub async fn enqueue_held<'c, E>(
+    db: E,
+    secret_box: &SecretBox,
+    account: AccountId,
+    mail: &Mail,
+    now: i64,
+    not_before: i64,
+    session: &SessionId,
+) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    insert(db, secret_box, mail, now, not_before, Some(session.as_str())).await
+    insert(db, secret_box, Some(account), mail, now, not_before, Some(session.as_str())).await
 }
 
 /// Takes back the unsent mail held for `session`. Returns how many.
@@ -50,14 +59,22 @@ where
     Ok(done.rows_affected())
 }
 
-async fn insert<'c, E>(db: E, secret_box: &SecretBox, mail: &Mail, now: i64, not_before: i64, held_for: Option<&str>) -> Result<()>
+async fn insert<'c, E>(
+    db: E,
+    secret_box: &SecretBox,
+    account: Option<AccountId>,
+    mail: &Mail,
+    now: i64,
+    not_before: i64,
+    held_for: Option<&str>,
+) -> Result<()>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     let sealed = SealedBodies::seal(secret_box, mail)?;
     sqlx::query(
-        "INSERT INTO mail_queue (to_addr, subject, text_body, html_body, body_id, created_at, attempts, next_attempt_at, held_for_session) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)",
+        "INSERT INTO mail_queue (to_addr, subject, text_body, html_body, body_id, created_at, attempts, next_attempt_at, held_for_session, account_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9)",
     )
     .bind(&mail.to)
     .bind(&mail.subject)
@@ -67,6 +84,7 @@ where
     .bind(now)
     .bind(not_before)
     .bind(held_for)
+    .bind(account.map(AccountId::get))
     .execute(db)
     .await?;
     Ok(())
@@ -227,4 +245,31 @@ pub async fn reseal(pool: &AnyPool, secret_box: &SecretBox) -> Result<Resealed> 
         }
     }
     Ok(done)
+}
+
+/// One line of an account's mail log.
+#[derive(sqlx::FromRow, Clone, Debug)]
+pub struct LoggedMail {
+    pub to_addr: String,
+    pub subject: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub failed_at: Option<i64>,
+}
+
+/// The mail about `account` queued since `since`, newest first, but mail
+/// held for a sign-in's second step that is not due (it may be taken back):
+/// what the mail log lists.
+pub async fn log_for(db: &AnyPool, account: AccountId, since: i64, now: i64, limit: i64) -> Result<Vec<LoggedMail>> {
+    Ok(sqlx::query_as(
+        "SELECT to_addr, subject, created_at, sent_at, failed_at FROM mail_queue \
+         WHERE account_id = $1 AND created_at >= $2 AND (held_for_session IS NULL OR next_attempt_at <= $3 OR sent_at IS NOT NULL) \
+         ORDER BY created_at DESC, id DESC LIMIT $4",
+    )
+    .bind(account.get())
+    .bind(since)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
 }

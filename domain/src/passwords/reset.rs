@@ -192,6 +192,6 @@ async fn send_link(deps: &Deps, cfg: &PasswordsConfig, email: &Email, meta: &Cli
     store::insert(change.db(), account_id, &random::token_hash(&token), at, at + cfg.reset_link_secs).await?;
     let url = format!("{}/password/reset/open?token={}", deps.public_url, token);
     let mail = notices::reset_link(email.as_str(), &account.username, &url, cfg.reset_link_secs / 60, &Happened { at, meta, zone: &account.zone() });
-    change.queue_mail(&mail).await?;
+    change.queue_mail(account_id, &mail).await?;
     change.commit(Some(account_id), Event::new(EventKind::PasswordResetRequested), None, meta).await
 }

@@ -61,7 +61,26 @@ pub struct SessionEntry {
     pub ended_at: Option<i64>,
     pub end_reason: Option<EndReason>,
     pub current: bool,
+    /// The name the owner gave it, if any.
+    pub name: Option<String>,
 }
+
+/// A session's name as the owner typed it: trimmed, at most
+/// [`MAX_SESSION_NAME`] characters, no control characters; empty clears it.
+pub fn parse_session_name(raw: &str) -> Result<Option<String>> {
+    let name = raw.trim();
+    if name.chars().count() > MAX_SESSION_NAME || name.chars().any(char::is_control) {
+        return Err(Error::refused_field(
+            ErrorCode::InvalidSessionName,
+            "name",
+            format!("A session's name is at most {MAX_SESSION_NAME} characters, without line breaks or control characters."),
+        ));
+    }
+    Ok((!name.is_empty()).then(|| name.to_owned()))
+}
+
+/// The longest session name.
+pub const MAX_SESSION_NAME: usize = 40;
 
 #[derive(Clone, Debug)]
 pub struct SessionList {
@@ -221,7 +240,8 @@ impl<'w> Sessions<'w> {
             Actor::ApiToken(bearer) => format!(", with API token wdn_{}…", bearer.prefix),
             _ => String::new(),
         };
-        let detail = format!("{} on {}, {}{by}", d.browser, d.os, row.ip);
+        let named = row.name.as_deref().map(|n| format!("\"{n}\" — ")).unwrap_or_default();
+        let detail = format!("{named}{} on {}, {}{by}", d.browser, d.os, row.ip);
         change.commit(Some(account), Event::with_detail(EventKind::SessionEnded, detail), None, meta).await
     }
 
@@ -276,6 +296,7 @@ impl<'w> Sessions<'w> {
             last_active_at: r.last_active_at,
             ended_at: r.ended_at,
             end_reason: r.end_reason.as_deref().and_then(EndReason::from_code),
+            name: r.name,
             id: SessionId::new(r.id),
         };
         let mut active: Vec<_> = active.into_iter().map(entry).collect();
@@ -283,6 +304,30 @@ impl<'w> Sessions<'w> {
         let has_older = ended.len() as i64 > size;
         let ended = ended.into_iter().take(size as usize).map(entry).collect();
         Ok(SessionList { active, ended, page, has_older })
+    }
+
+    /// Names one active session of the actor's account ("Work laptop"), or
+    /// clears its name: shown on Login Security and in the activity. No
+    /// step-up: a name opens nothing. Another account's session, an ended
+    /// one or an unknown id is "not found".
+    pub async fn rename(&self, actor: &Actor, session_id: &SessionId, name: &str, meta: &ClientMeta) -> Result<()> {
+        let (account, _) = actor.browser_session()?;
+        let name = parse_session_name(name)?;
+        let not_found = || Error::refused(ErrorCode::NotFound, "That session has already ended or does not exist.");
+        let row = store::active_one(self.deps.pool(), account, session_id, &self.cfg.lapse(), self.deps.now()).await?.ok_or_else(not_found)?;
+        if row.name == name {
+            return Ok(());
+        }
+        let mut change = Change::begin(self.deps).await?;
+        if !store::rename(change.db(), account, session_id, name.as_deref()).await? {
+            return Err(not_found());
+        }
+        let d = row.device();
+        let detail = match &name {
+            Some(n) => format!("{} on {}, {}: now \"{n}\"", d.browser, d.os, row.ip),
+            None => format!("{} on {}, {}: name cleared", d.browser, d.os, row.ip),
+        };
+        change.commit(Some(account), Event::with_detail(EventKind::SessionRenamed, detail), None, meta).await
     }
 
     /// Writes down the sessions of every account that lapsed without another

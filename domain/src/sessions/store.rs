@@ -101,6 +101,8 @@ pub struct SessionRow {
     pub last_active_at: i64,
     pub ended_at: Option<i64>,
     pub end_reason: Option<String>,
+    /// The name the owner gave it ("Work laptop").
+    pub name: Option<String>,
     device_browser: Option<String>,
     device_os: Option<String>,
     device_type: Option<String>,
@@ -123,7 +125,7 @@ impl SessionRow {
 
 macro_rules! cols {
     () => {
-        "id, user_agent, ip, created_at, last_active_at, device_browser, device_os, device_type, device_parser"
+        "id, user_agent, ip, created_at, last_active_at, name, device_browser, device_os, device_type, device_parser"
     };
 }
 
@@ -278,6 +280,18 @@ pub async fn ended(db: &sqlx::AnyPool, account: AccountId, lapse: &Lapse, now: i
         ")) s ORDER BY ended_at DESC, created_at DESC, id LIMIT $8 OFFSET $9"
     ));
     Ok(bind_lapse_as(q, lapse, now, true).bind(account.get()).bind(limit).bind(offset).fetch_all(db).await?)
+}
+
+/// Names an active session of the account (`None` clears the name).
+/// Returns whether there was one to name.
+pub async fn rename(db: &mut sqlx::AnyConnection, account: AccountId, id: &SessionId, name: Option<&str>) -> Result<bool> {
+    let done = sqlx::query("UPDATE sessions SET name = $1 WHERE id = $2 AND account_id = $3 AND ended_at IS NULL AND second_factor_pending = 0")
+        .bind(name)
+        .bind(id.as_str())
+        .bind(account.get())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Gives an active session a new token (and, with `complete_second_factor`,

@@ -24,6 +24,10 @@
 //! ([`crate::limits::Limiter::attempt`]), so a burst of parallel guesses
 //! gets the free ones and no more.
 //!
+//! A sign-in that completes is weighed for a new-sign-in alert in the same
+//! change ([`alerts::on_sign_in`]): a browser without the account's device
+//! cookie, from a network not seen in 90 days, mails the owner.
+//!
 //! A passkey signs in on its own ([`SignIn::complete_with_passkey`]): the
 //! key is the possession factor and its user verification the second, so
 //! the session is full at once. The password budgets do not apply to it (a
@@ -38,6 +42,7 @@ pub use devices::DeviceCookie;
 
 use crate::accounts;
 use crate::actor::{AccountId, Actor, ClientMeta, SessionId};
+use crate::alerts::{self, AlertsConfig};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, Result};
@@ -100,11 +105,18 @@ pub struct SignIn<'w> {
     cfg: &'w SignInConfig,
     two_factor: &'w TwoFactorConfig,
     sessions: &'w SessionsConfig,
+    alerts: &'w AlertsConfig,
 }
 
 impl<'w> SignIn<'w> {
-    pub fn new(deps: &'w Deps, cfg: &'w SignInConfig, two_factor: &'w TwoFactorConfig, sessions: &'w SessionsConfig) -> Self {
-        SignIn { deps, cfg, two_factor, sessions }
+    pub fn new(
+        deps: &'w Deps,
+        cfg: &'w SignInConfig,
+        two_factor: &'w TwoFactorConfig,
+        sessions: &'w SessionsConfig,
+        alerts: &'w AlertsConfig,
+    ) -> Self {
+        SignIn { deps, cfg, two_factor, sessions, alerts }
     }
 
     async fn refused(&self, account: Option<AccountId>, kind: EventKind, meta: &ClientMeta) -> Result<()> {
@@ -202,10 +214,17 @@ impl<'w> SignIn<'w> {
             let window = self.sessions.second_factor_window_secs;
             let h = notices::Happened { at, meta, zone: &owner.zone() };
             let notice = notices::second_step_not_completed(&owner.email, &self.deps.public_url, (window + 59) / 60, &h);
-            outbox::store::enqueue_held(change.db(), &self.deps.secret_box, &notice, at, at + window, &session.session_id).await?;
+            outbox::store::enqueue_held(change.db(), &self.deps.secret_box, account_id, &notice, at, at + window, &session.session_id).await?;
         }
-        // With a second factor the browser is remembered once that is given.
-        let device_cookie = if second_factor { None } else { Some(known.remember(change.db(), account_id, &session.session_id, at).await?) };
+        // With a second factor the browser is remembered, and the sign-in
+        // weighed for an alert, once that is given.
+        let device_cookie = if second_factor {
+            None
+        } else {
+            let known_browser = known.device_of(account_id).is_some();
+            alerts::on_sign_in(&mut change, self.alerts, owner, &session.session_id, known_browser, meta).await?;
+            Some(known.remember(change.db(), account_id, &session.session_id, at).await?)
+        };
         change.commit(Some(account_id), event, None, meta).await?;
         Ok(SignedIn { session, device_cookie })
     }
@@ -280,6 +299,8 @@ impl<'w> SignIn<'w> {
         let at = change.at();
         let renewed = sessions::renew(change.db(), account, session, at, true).await?;
         outbox::store::withdraw_held(change.db(), session).await?;
+        let owner = accounts::find(change.db(), account).await?;
+        alerts::on_sign_in(&mut change, self.alerts, &owner, session, known.device_of(account).is_some(), meta).await?;
         let device_cookie = known.remember(change.db(), account, session, at).await?;
         change.commit(Some(account), Event::with_detail(EventKind::SignedIn, detail), None, meta).await?;
         Ok(SignedIn { session: renewed, device_cookie: Some(device_cookie) })

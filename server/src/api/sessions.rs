@@ -28,8 +28,11 @@ pub struct Session {
     pub started_at: i64,
     pub last_active_at: i64,
     pub ended_at: Option<i64>,
-    /// Why it ended: `signed_out`, `logged_out_all`, `ended_elsewhere`, `expired`, …
+    /// Why it ended: `signed_out`, `logged_out_all`, `ended_elsewhere`, `expired`, `reported_not_you`, …
     pub end_reason: Option<String>,
+    /// The name its owner gave it on Login Security ("Work laptop").
+    #[schema(example = "Work laptop")]
+    pub name: Option<String>,
 }
 
 /// Active sessions, and one page of ended ones (newest first).
@@ -63,6 +66,7 @@ fn session(e: SessionEntry) -> Session {
         last_active_at: e.last_active_at,
         ended_at: e.ended_at,
         end_reason: e.end_reason.map(|r| r.code().to_owned()),
+        name: e.name,
     }
 }
 

@@ -390,7 +390,7 @@ impl TestApp {
     /// Queues a mail on its own (as a change would, without the change) and
     /// wakes the mail worker.
     pub async fn queue_mail(&self, mail: &domain::outbox::Mail) -> domain::Result<()> {
-        domain::outbox::enqueue(self.warden.pool(), self.warden.secret_box(), mail, self.warden.now()).await?;
+        domain::outbox::enqueue(self.warden.pool(), self.warden.secret_box(), None, mail, self.warden.now()).await?;
         self.warden.outbox().queued();
         Ok(())
     }

@@ -35,3 +35,4 @@ mod time_zones;
 mod token_life_cycle;
 mod token_networks;
 mod two_factor;
+mod was_this_you;

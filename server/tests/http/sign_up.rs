@@ -254,7 +254,8 @@ async fn the_banner_shows_until_the_address_is_verified(app: TestApp) {
 
     app.confirm_email(&b, "bea@example.com").await;
     let page = b.get("/account/security/sessions").await.body;
-    assert!(banner(&page).is_none() && !page.contains("Confirm your email address"), "{page}");
+    // (The mail log below still lists the confirmation mail by its subject.)
+    assert!(banner(&page).is_none() && !page.contains("Confirm your email address:"), "{page}");
     assert!(page.contains("Email address confirmed"), "the event is listed");
     assert_eq!(b.call("email_status", &[]).await.body, "null");
 }

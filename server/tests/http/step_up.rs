@@ -95,6 +95,7 @@ async fn attempt(s: &Subject, op: Operation, proof: &[(&str, &str)]) -> Resp {
         Operation::RegenerateApiToken => ("regenerate_api_token", vec![("id", "999999"), ("overlap", "1h"), ("username", name)]),
         Operation::EndSession => ("end_session", vec![("session_id", "0123456789abcdef0123456789abcdef")]),
         Operation::EndAllSessions => ("end_all_sessions", vec![]),
+        Operation::TurnOffSignInAlerts => ("set_sign_in_alerts", vec![("on", "false")]),
     };
     fields.extend(own);
     s.b.call(function, &fields).await

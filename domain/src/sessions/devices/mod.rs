@@ -119,7 +119,9 @@ pub(crate) async fn revoke_with(db: &mut AnyConnection, which: Which<'_>, reason
     match (which, reason) {
         (Which::AllOf(account), _) => store::revoke_devices(db, account, None, at).await,
         (Which::OthersOf(account, keep), _) => store::revoke_devices(db, account, Some((keep, false)), at).await,
-        (Which::One(account, id), EndReason::EndedFromAnotherSession) => store::revoke_devices(db, account, Some((id, true)), at).await,
+        (Which::One(account, id), EndReason::EndedFromAnotherSession | EndReason::ReportedNotYou) => {
+            store::revoke_devices(db, account, Some((id, true)), at).await
+        }
         (Which::One(..), _) => Ok(0),
     }
 }
