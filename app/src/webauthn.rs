@@ -48,6 +48,47 @@ pub async fn get(options: &str) -> Result<String, KeyError> {
     }
 }
 
+/// Asks the browser to offer its passkeys for this site in the username
+/// field's autofill (conditional mediation) and waits until the person
+/// picks one: the answer to `options` as JSON. Call it only when
+/// [`conditional_available`] said yes; a modal request (the button) makes
+/// the browser drop it.
+pub async fn get_conditional(options: &str) -> Result<String, KeyError> {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::ceremony("conditional".to_owned(), options.to_owned()).await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = options;
+        Err(needs_browser())
+    }
+}
+
+/// Whether this browser offers passkeys in a field's autofill
+/// (`PublicKeyCredential.isConditionalMediationAvailable()`, feature
+/// detected). False on the server and where the browser does not say.
+pub async fn conditional_available() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::conditional_available().await
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        false
+    }
+}
+
+/// Tells the browser's credential manager that the passkey `credential_id`
+/// (base64url) is gone from this site, so it stops offering it (the Signal
+/// API, where the browser has it; nothing where it does not).
+pub fn signal_removed(credential_id: &str) {
+    #[cfg(feature = "hydrate")]
+    browser::signal_unknown(credential_id);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = credential_id;
+}
+
 #[cfg(not(feature = "hydrate"))]
 fn needs_browser() -> KeyError {
     KeyError("Security keys need a browser with JavaScript turned on.".to_owned())
@@ -168,6 +209,32 @@ mod browser {
             && !get(&window().navigator(), "credentials").is_undefined()
     }
 
+    /// `PublicKeyCredential[name]` when it is a function of this browser.
+    fn static_fn(name: &str) -> Option<(JsValue, Function)> {
+        if !supported() {
+            return None;
+        }
+        let pkc = get(&window(), "PublicKeyCredential");
+        get(&pkc, name).dyn_into::<Function>().ok().map(|f| (pkc, f))
+    }
+
+    pub async fn conditional_available() -> bool {
+        let Some((pkc, f)) = static_fn("isConditionalMediationAvailable") else { return false };
+        match f.call0(&pkc).map(|p| p.dyn_into::<js_sys::Promise>()) {
+            Ok(Ok(p)) => JsFuture::from(p).await.ok().and_then(|v| v.as_bool()).unwrap_or(false),
+            _ => false,
+        }
+    }
+
+    pub fn signal_unknown(credential_id: &str) {
+        let Some((pkc, f)) = static_fn("signalUnknownCredential") else { return };
+        let arg = Object::new();
+        set(&arg, "rpId", &JsValue::from_str(&window().location().hostname().unwrap_or_default()));
+        set(&arg, "credentialId", &JsValue::from_str(credential_id));
+        // A promise nobody needs to wait for: a hint, never required.
+        let _ = f.call1(&pkc, &arg);
+    }
+
     /// What a refusal by the browser means for the person at the keyboard.
     fn said(e: JsValue, creating: bool) -> KeyError {
         let name = get(&e, "name").as_string().unwrap_or_default();
@@ -225,6 +292,9 @@ mod browser {
         }
         let creating = verb == "create";
         let request = request(&options, creating)?;
+        if verb == "conditional" {
+            set(&request, "mediation", &JsValue::from_str("conditional"));
+        }
         let credentials = window().navigator().credentials();
         let promise = if creating {
             credentials.create_with_options(request.unchecked_ref::<CredentialCreationOptions>())

@@ -40,5 +40,9 @@ CREATE INDEX sign_in_alerts_by_account ON sign_in_alerts(account_id);
 ALTER TABLE mail_queue ADD COLUMN account_id BIGINT;
 CREATE INDEX mail_queue_by_account ON mail_queue(account_id, created_at);
 
+-- When the owner said "Don't ask again" to the invitation to add a
+-- passkey (shown on Login Security while the account has none).
+ALTER TABLE accounts ADD COLUMN passkey_invite_dismissed_at BIGINT;
+
 -- A name the owner gave a session ("Work laptop").
 ALTER TABLE sessions ADD COLUMN name TEXT;

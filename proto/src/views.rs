@@ -69,6 +69,9 @@ pub struct SessionsView {
     pub sign_in_alerts: bool,
     /// The mail log: every mail about the account in the last 90 days.
     pub mails: Vec<MailView>,
+    /// Invite the owner to add a passkey (the account has none, and they
+    /// did not say "Don't ask again").
+    pub passkey_invite: bool,
 }
 
 /// One line of the mail log (the body is not kept).

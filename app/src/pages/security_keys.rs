@@ -28,7 +28,9 @@ use proto::ApiError;
 pub fn SecurityKeys(keys: Vec<SecurityKeyView>, s: StepUpView, changed: RwSignal<u32>, added: RwSignal<Option<SecurityKeyAdded>>) -> AnyView {
     let remove = ServerAction::<RemoveSecurityKey>::new();
     Effect::new(move |_| {
-        if remove.value().get().is_some_and(|r| r.is_ok()) {
+        if let Some(Ok(credential_id)) = remove.value().get() {
+            // So the browser stops offering a passkey that is gone (where it can be told).
+            crate::webauthn::signal_removed(&credential_id);
             changed.update(|n| *n += 1);
         }
     });

@@ -12,7 +12,7 @@ use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
 use crate::components::when::When;
 use crate::early::Early;
-use crate::server_fns::alerts::{RenameSession, SetSignInAlerts};
+use crate::server_fns::alerts::{DismissPasskeyInvite, RenameSession, SetSignInAlerts};
 use crate::server_fns::{list_sessions, step_up_status, ConfirmIdentity, EndSession, SessionView, SessionsView, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -27,11 +27,22 @@ pub fn SessionsPage(early_sessions: Early, early_step_up: Early, early_email: Ea
     let confirm = ServerAction::<ConfirmIdentity>::new();
     let alerts = ServerAction::<SetSignInAlerts>::new();
     let rename = ServerAction::<RenameSession>::new();
+    let dismiss = ServerAction::<DismissPasskeyInvite>::new();
     let query = use_query_map();
     let number = move |name: &str| query.read().get(name).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0).max(0);
     let data = Resource::new(
-        move || (end.version().get(), confirm.version().get(), alerts.version().get(), rename.version().get(), number("page"), number("activity")),
-        move |(_, _, _, _, p, a)| {
+        move || {
+            (
+                end.version().get(),
+                confirm.version().get(),
+                alerts.version().get(),
+                rename.version().get(),
+                dismiss.version().get(),
+                number("page"),
+                number("activity"),
+            )
+        },
+        move |(_, _, _, _, _, p, a)| {
             let (sessions, step_up) = (early_sessions.clone(), early_step_up.clone());
             async move { Ok::<_, proto::ApiError>((sessions.or(|| list_sessions(p, Some(a))).await?, step_up.or(step_up_status).await?)) }
         },
@@ -53,6 +64,7 @@ pub fn SessionsPage(early_sessions: Early, early_step_up: Early, early_email: Ea
             <ActionError action=end/>
             <ActionError action=rename/>
             <Loaded resource=data fallback=|| view! { <p class="muted">"Loading sessions…"</p> } let((v, s))>
+                {v.passkey_invite.then(|| view! { <PasskeyInvite dismiss/> })}
                 <SessionLists v s end confirm alerts rename/>
             </Loaded>
         </section>
@@ -68,7 +80,7 @@ fn SessionLists(
     alerts: ServerAction<SetSignInAlerts>,
     rename: ServerAction<RenameSession>,
 ) -> impl IntoView {
-    let SessionsView { active, ended, page, has_older, events, events_page, events_has_older, zone, sign_in_alerts, mails } = v;
+    let SessionsView { active, ended, page, has_older, events, events_page, events_has_older, zone, sign_in_alerts, mails, .. } = v;
     let active_count = active.len();
     let others = active.iter().filter(|a| !a.this_device).count();
     let confirmed = s.confirmed_until.is_some();
@@ -113,6 +125,21 @@ fn SessionLists(
         </nav>
         <AlertSwitch on=sign_in_alerts s action=alerts/>
         <MailLog mails/>
+    }
+}
+
+/// One line after a sign-in on an account without a passkey: add one, or
+/// never be asked again.
+#[component]
+fn PasskeyInvite(dismiss: ServerAction<DismissPasskeyInvite>) -> impl IntoView {
+    view! {
+        <div class="alert info passkey-invite" role="note">
+            "Next time, sign in with your fingerprint, face or screen lock instead of your password: "
+            <a href="/account/security/2fa#security-keys">"add a passkey"</a> ". "
+            <ActionForm action=dismiss attr:class="inline-form">
+                <Submit action=dismiss class="linklike">"Don't ask again"</Submit>
+            </ActionForm>
+        </div>
     }
 }
 

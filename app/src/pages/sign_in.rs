@@ -1,11 +1,12 @@
 //! Sign in with username or email and password, or with a passkey alone
 //! (a discoverable credential that checked the person's PIN or biometrics:
-//! both factors in one touch).
+//! both factors in one touch): from the button, or, where the browser
+//! offers it, from the username field's autofill (conditional mediation).
 
 use crate::components::form_error::{refusal, ActionError};
 use crate::components::key_button::KeyButton;
 use crate::components::submit::Submit;
-use crate::server_fns::security_keys::{start_passkey_sign_in, FinishPasskeySignIn};
+use crate::server_fns::security_keys::{start_passkey_autofill, start_passkey_sign_in, FinishPasskeySignIn};
 use crate::server_fns::SignIn;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,7 +39,7 @@ pub fn SignInPage() -> AnyView {
                 <input type="hidden" name="next" value=next/>
                 <label>
                     "Username or email"
-                    <input type="text" name="login" autocomplete="username" required autofocus/>
+                    <input type="text" name="login" autocomplete="username webauthn" required autofocus/>
                 </label>
                 <label>
                     "Password"
@@ -63,6 +64,20 @@ fn PasskeySignIn(next: Signal<String>) -> AnyView {
     let finish = ServerAction::<FinishPasskeySignIn>::new();
     let on_answer = Callback::new(move |credential| {
         finish.dispatch(FinishPasskeySignIn { credential, next: next.get_untracked() });
+    });
+    // Once the page is live: where the browser offers passkeys in the
+    // username field's autofill, ask it to; picking one signs in like the
+    // button. Where it does not, nothing is started (and nothing spent).
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            if !crate::webauthn::conditional_available().await {
+                return;
+            }
+            let Ok(options) = start_passkey_autofill().await else { return };
+            if let Ok(credential) = crate::webauthn::get_conditional(&options).await {
+                on_answer.run(credential);
+            }
+        });
     });
     view! {
         <div class="passkey">

@@ -85,3 +85,10 @@ pub async fn rename_session(session_id: String, name: String) -> Result<(), ApiE
     })
     .await
 }
+
+/// "Don't ask again" to the invitation to add a passkey.
+#[server(prefix = "/_fn", endpoint = "dismiss_passkey_invite")]
+pub async fn dismiss_passkey_invite() -> Result<(), ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::SignedIn, |c| async move { c.warden.security_keys().dismiss_passkey_invite(c.actor()?).await }).await
+}

@@ -107,7 +107,8 @@ pub async fn list_sessions(page: i64, activity: Option<i64>) -> Result<SessionsV
         let list = c.warden.sessions().list(actor, page).await?;
         let events = c.warden.events().page(actor, activity.unwrap_or(0)).await?;
         let alerts = c.warden.alerts();
-        Ok(views::sessions(list, events, alerts.enabled(actor).await?, alerts.mail_log(actor).await?, &c.times()))
+        let invite = c.warden.security_keys().invite_to_passkey(actor).await?;
+        Ok(views::sessions(list, events, alerts.enabled(actor).await?, alerts.mail_log(actor).await?, invite, &c.times()))
     })
     .await
 }

@@ -60,7 +60,14 @@ pub async fn finish_security_key(credential: String, sign_out_others: Option<Str
 /// Removes a key, after the step-up (the password and a second factor,
 /// which may be this key).
 #[server(prefix = "/_fn", endpoint = "remove_security_key")]
-pub async fn remove_security_key(id: i64, password: Option<Password>, code: Option<String>, sign_out_others: Option<String>) -> Result<(), ApiError> {
+/// The answer is the removed key's credential id (public, base64url), for
+/// the page to tell the browser's credential manager (the Signal API).
+pub async fn remove_security_key(
+    id: i64,
+    password: Option<Password>,
+    code: Option<String>,
+    sign_out_others: Option<String>,
+) -> Result<String, ApiError> {
     use crate::ssr::*;
     use domain::sensitive::Operation;
     serve(crate::gate::Gate::SignedIn, |c| async move {
@@ -69,7 +76,7 @@ pub async fn remove_security_key(id: i64, password: Option<Password>, code: Opti
         if let Some(renewed) = &applied.renewed {
             set_cookie(c.cookies.set(renewed.token.expose()));
         }
-        Ok(())
+        Ok(applied.value)
     })
     .await
 }
@@ -116,6 +123,20 @@ pub async fn start_passkey_sign_in() -> Result<String, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::GuestOnly, |c| async move {
         let started = c.warden.sign_in().start_with_passkey(&c.meta).await?;
+        set_cookie(c.cookies.set_passkey(started.browser.expose(), domain::second_factor::CHALLENGE_SECS));
+        Ok(started.options)
+    })
+    .await
+}
+
+/// Starts the sign-in page's passkey autofill (conditional mediation): the
+/// same options as [`start_passkey_sign_in`], on a budget of its own, its
+/// challenge bound to this browser by the same cookie.
+#[server(prefix = "/_fn", endpoint = "start_passkey_autofill")]
+pub async fn start_passkey_autofill() -> Result<String, ApiError> {
+    use crate::ssr::*;
+    serve(crate::gate::Gate::GuestOnly, |c| async move {
+        let started = c.warden.sign_in().start_passkey_autofill(&c.meta).await?;
         set_cookie(c.cookies.set_passkey(started.browser.expose(), domain::second_factor::CHALLENGE_SECS));
         Ok(started.options)
     })

@@ -96,7 +96,14 @@ pub fn not_me(n: domain::alerts::NotMe, now: i64) -> NotMeView {
 }
 
 /// Login Security: sessions, activity, the alert switch and the mail log.
-pub fn sessions(list: SessionList, events: EventPage, alerts: bool, mails: Vec<domain::alerts::LoggedMail>, t: &Times) -> SessionsView {
+pub fn sessions(
+    list: SessionList,
+    events: EventPage,
+    alerts: bool,
+    mails: Vec<domain::alerts::LoggedMail>,
+    passkey_invite: bool,
+    t: &Times,
+) -> SessionsView {
     SessionsView {
         active: list.active.into_iter().map(|s| session(s, t)).collect(),
         ended: list.ended.into_iter().map(|s| session(s, t)).collect(),
@@ -108,6 +115,7 @@ pub fn sessions(list: SessionList, events: EventPage, alerts: bool, mails: Vec<d
         zone: t.zone().name().to_owned(),
         sign_in_alerts: alerts,
         mails: mails.into_iter().map(|m| mail(m, t)).collect(),
+        passkey_invite,
     }
 }
 

@@ -124,6 +124,16 @@ pub async fn set_sign_in_alerts(db: &mut sqlx::AnyConnection, id: AccountId, on:
     store::set_sign_in_alerts(db, id, on).await
 }
 
+/// Whether the owner said "Don't ask again" to the passkey invitation.
+pub async fn passkey_invite_dismissed(db: &sqlx::AnyPool, id: AccountId) -> Result<bool> {
+    store::passkey_invite_dismissed(db, id).await
+}
+
+/// Remembers "Don't ask again" to the passkey invitation (the first time counts).
+pub async fn dismiss_passkey_invite(db: &sqlx::AnyPool, id: AccountId, at: i64) -> Result<()> {
+    store::dismiss_passkey_invite(db, id, at).await
+}
+
 impl AccountRow {
     /// The account's time zone (UTC if what is stored is no longer known).
     pub fn zone(&self) -> Zone {

@@ -239,6 +239,21 @@ pub async fn set_sign_in_alerts(db: &mut AnyConnection, id: AccountId, on: bool)
     Ok(done.rows_affected() == 1)
 }
 
+pub async fn passkey_invite_dismissed(db: &sqlx::AnyPool, id: AccountId) -> Result<bool> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT passkey_invite_dismissed_at FROM accounts WHERE id = $1").bind(id.get()).fetch_optional(db).await?;
+    Ok(row.is_some_and(|(at,)| at.is_some()))
+}
+
+pub async fn dismiss_passkey_invite(db: &sqlx::AnyPool, id: AccountId, at: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET passkey_invite_dismissed_at = $1 WHERE id = $2 AND passkey_invite_dismissed_at IS NULL")
+        .bind(at)
+        .bind(id.get())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_time_zone(db: &sqlx::AnyPool, id: AccountId, zone: &str) -> Result<()> {
     sqlx::query("UPDATE accounts SET time_zone = $1 WHERE id = $2").bind(zone).bind(id.get()).execute(db).await?;
     Ok(())

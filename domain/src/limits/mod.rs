@@ -95,6 +95,12 @@ pub enum LimitKind {
     /// a challenge row for a few minutes). Fails open: a start guesses
     /// nothing, and passkeys must not go down with the limiter's store.
     PasskeyStartIp,
+    /// Passkey autofill requests started, per client IP: the sign-in page
+    /// starts one on every load where the browser offers passkeys in the
+    /// username field (conditional mediation). Its own budget, with room
+    /// for page loads, so reloading the page never locks the button out.
+    /// Fails open, like [`LimitKind::PasskeyStartIp`].
+    PasskeyAutofillIp,
     /// The password strength meter, per account: each answer costs a
     /// zxcvbn run.
     StrengthMeter,
@@ -133,6 +139,7 @@ impl LimitKind {
             LimitKind::PinLock => "pin_lock",
             LimitKind::ApiTokenIp => "api_token_ip",
             LimitKind::PasskeyStartIp => "passkey_start_ip",
+            LimitKind::PasskeyAutofillIp => "passkey_autofill_ip",
             LimitKind::StrengthMeter => "strength_meter",
             LimitKind::TokenRevokeIp => "token_revoke_ip",
         }
@@ -140,9 +147,12 @@ impl LimitKind {
 
     pub fn on_outage(self) -> Outage {
         match self {
-            LimitKind::Api | LimitKind::ApiTokenIp | LimitKind::PasskeyStartIp | LimitKind::StrengthMeter | LimitKind::TokenRevokeIp => {
-                Outage::FailOpen
-            }
+            LimitKind::Api
+            | LimitKind::ApiTokenIp
+            | LimitKind::PasskeyStartIp
+            | LimitKind::PasskeyAutofillIp
+            | LimitKind::StrengthMeter
+            | LimitKind::TokenRevokeIp => Outage::FailOpen,
             _ => Outage::FailClosed,
         }
     }

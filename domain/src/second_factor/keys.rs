@@ -217,6 +217,21 @@ impl<'w> SecurityKeys<'w> {
             .collect())
     }
 
+    /// Whether Login Security invites the actor to add a passkey: the
+    /// account has none, and its owner has not said "Don't ask again".
+    pub async fn invite_to_passkey(&self, actor: &Actor) -> Result<bool> {
+        let (account, _) = actor.browser_session()?;
+        let db = self.deps.pool();
+        let has_passkey = store::keys(db, account).await?.iter().any(|k| k.passkey != 0);
+        Ok(!has_passkey && !accounts::passkey_invite_dismissed(db, account).await?)
+    }
+
+    /// "Don't ask again" to the passkey invitation, for good.
+    pub async fn dismiss_passkey_invite(&self, actor: &Actor) -> Result<()> {
+        let (account, _) = actor.browser_session()?;
+        accounts::dismiss_passkey_invite(self.deps.pool(), account, self.deps.now()).await
+    }
+
     /// The account's WebAuthn user handle for passkeys, made with its first.
     async fn user_handle(&self, account: AccountId) -> Result<Uuid> {
         let fresh = Uuid::from_bytes(rand::random()).to_string();
@@ -379,13 +394,13 @@ impl<'w> SecurityKeys<'w> {
         id: i64,
         sign_out_others_too: bool,
         meta: &ClientMeta,
-    ) -> Result<factors::Applied<()>> {
+    ) -> Result<factors::Applied<String>> {
         let (account, session) = actor.browser_session()?;
         confirmed.covers(account, Operation::RemoveSecurityKey)?;
         let owner = accounts::find(self.deps.pool(), account).await?;
         let totp_on = factors::totp_enabled(self.deps.pool(), account).await?;
         let mut change = Change::begin(self.deps).await?;
-        let Some(name) = store::delete(change.db(), account, id).await? else {
+        let Some((name, credential_id)) = store::delete(change.db(), account, id).await? else {
             return Err(Error::refused(ErrorCode::NotFound, "There is no such security key on your account."));
         };
         if !totp_on && store::count(change.db(), account).await? == 0 {
@@ -398,7 +413,7 @@ impl<'w> SecurityKeys<'w> {
         };
         let (renewed, ended) = factors::sign_out_others(&mut change, account, session, sign_out_others_too).await?;
         change.commit(Some(account), Event::with_detail(EventKind::SecurityKeyRemoved, with_signed_out(name, ended)), Some(notice), meta).await?;
-        Ok(factors::Applied { value: (), renewed, other_sessions_ended: ended })
+        Ok(factors::Applied { value: credential_id, renewed, other_sessions_ended: ended })
     }
 
     /// The second sign-in step by key: the options for

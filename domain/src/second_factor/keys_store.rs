@@ -133,13 +133,13 @@ pub async fn record_use(db: &sqlx::AnyPool, id: i64, old_counter: i64, counter: 
 }
 
 /// Deletes the account's key `id`; its name when it did.
-pub async fn delete(db: &mut sqlx::AnyConnection, account: AccountId, id: i64) -> Result<Option<String>> {
-    Ok(sqlx::query_as("DELETE FROM webauthn_credentials WHERE id = $1 AND account_id = $2 RETURNING name")
+/// Deletes the account's key `id`: its name and credential id (base64url).
+pub async fn delete(db: &mut sqlx::AnyConnection, account: AccountId, id: i64) -> Result<Option<(String, String)>> {
+    Ok(sqlx::query_as("DELETE FROM webauthn_credentials WHERE id = $1 AND account_id = $2 RETURNING name, credential_id")
         .bind(id)
         .bind(account.get())
         .fetch_optional(db)
-        .await?
-        .map(|(name,): (String,)| name))
+        .await?)
 }
 
 /// A ceremony in flight, as [`put_challenge`] holds it.

@@ -70,6 +70,9 @@ pub struct SignInConfig {
     /// Passwordless sign-ins started per client IP (each one counts): the
     /// challenges a guest can make the server hold.
     pub passkey_start_ip_backoff: Backoff,
+    /// Passkey autofill requests started per client IP (one per load of the
+    /// sign-in page in a browser that offers it).
+    pub passkey_autofill_ip_backoff: Backoff,
 }
 
 impl Default for SignInConfig {
@@ -80,6 +83,7 @@ impl Default for SignInConfig {
             device_backoff: Backoff { free_failures: 5, base_secs: 3600, max_secs: 3600, window_secs: 3600 },
             device_max_age_secs: 365 * 86_400,
             passkey_start_ip_backoff: Backoff { free_failures: 30, base_secs: 1, max_secs: 60, window_secs: 300 },
+            passkey_autofill_ip_backoff: Backoff { free_failures: 300, base_secs: 1, max_secs: 60, window_secs: 300 },
         }
     }
 }
@@ -236,6 +240,17 @@ impl<'w> SignIn<'w> {
     /// then growing waits).
     pub async fn start_with_passkey(&self, meta: &ClientMeta) -> Result<PasskeyChallenge> {
         let budgets = Budget::client(LimitKind::PasskeyStartIp, &meta.ip, self.cfg.passkey_start_ip_backoff, OnSuccess::Keep);
+        let _counted = self.deps.limiter.attempt(budgets.to_vec(), self.deps.now()).await?;
+        SecurityKeys::new(self.deps, self.two_factor).start_passkey_sign_in().await
+    }
+
+    /// Starts the passkey autofill of the sign-in page (conditional
+    /// mediation: the browser lists its passkeys for Warden under the
+    /// username field). The same challenge as the button's, on a budget of
+    /// its own (300 in five minutes per client IP), so page loads never
+    /// spend the button's.
+    pub async fn start_passkey_autofill(&self, meta: &ClientMeta) -> Result<PasskeyChallenge> {
+        let budgets = Budget::client(LimitKind::PasskeyAutofillIp, &meta.ip, self.cfg.passkey_autofill_ip_backoff, OnSuccess::Keep);
         let _counted = self.deps.limiter.attempt(budgets.to_vec(), self.deps.now()).await?;
         SecurityKeys::new(self.deps, self.two_factor).start_passkey_sign_in().await
     }

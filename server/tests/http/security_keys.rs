@@ -473,8 +473,12 @@ async fn removing_a_key_needs_the_password_and_mails_the_owner(app: TestApp) {
     let r = other.call("remove_security_key", &[("id", &id.to_string()), ("password", PW)]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
 
+    let (credential_id,): (String,) =
+        sqlx::query_as("SELECT credential_id FROM webauthn_credentials WHERE id = $1").bind(id).fetch_one(app.warden.pool()).await.expect("key");
     let r = owner.call("remove_security_key", &[("id", &id.to_string()), ("password", PW)]).await;
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    // The answer names the removed credential, for the page to tell the browser (the Signal API).
+    assert_eq!(r.json(), json!(credential_id));
     assert_eq!(owner.call("security_keys", &[]).await.json(), json!([]));
     let mails = app.wait_for_mails("sara@example.com", 2).await;
     assert_eq!(mails[1].subject, "A security key was removed from your Warden account");

@@ -37,6 +37,8 @@ on_both_backends!(behind_proxy =>
     the_links_offers_work_once_each_and_the_link_expires_after_7_days,
     the_mail_log_lists_the_accounts_mail_for_90_days_and_every_mail_says_so,
     a_session_can_be_named_and_the_name_shows_in_the_list_and_the_activity,
+    an_account_without_a_passkey_is_invited_to_add_one_until_it_says_no,
+    passkey_autofill_has_a_budget_of_its_own,
 );
 
 /// A fresh browser (no cookies) at `ip`.
@@ -386,4 +388,37 @@ async fn a_session_can_be_named_and_the_name_shows_in_the_list_and_the_activity(
     owner.call("rename_session", &[("session_id", &mine), ("name", "Desk")]).await;
     owner.call("rename_session", &[("session_id", &mine), ("name", "")]).await;
     assert!(owner.sessions(0).await["active"][0]["name"].is_null());
+}
+
+async fn an_account_without_a_passkey_is_invited_to_add_one_until_it_says_no(app: TestApp) {
+    let owner = app.signed_in_user("ivy", PW, CHROME_WINDOWS).await;
+    assert_eq!(owner.sessions(0).await["passkey_invite"], true);
+    assert!(owner.get("/account/security/sessions").await.body.contains("add a passkey"));
+    // A plain security key is no passkey: still invited.
+    let mut key = crate::security_keys::SoftKey::new();
+    crate::security_keys::add_key(&owner, &mut key, "YubiKey").await;
+    assert_eq!(owner.sessions(0).await["passkey_invite"], true);
+    // "Don't ask again", for good: other sessions and later sign-ins too.
+    let r = owner.form("/account/security/sessions", "dismiss_passkey_invite", &[]).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(owner.sessions(0).await["passkey_invite"], false);
+    let fresh = app.signed_in_user("ike", PW, CHROME_WINDOWS).await;
+    assert_eq!(fresh.sessions(0).await["passkey_invite"], true, "another account is still invited");
+    assert!(!owner.get("/account/security/sessions").await.body.contains("add a passkey"));
+}
+
+async fn passkey_autofill_has_a_budget_of_its_own(app: TestApp) {
+    // Page loads start autofill requests on their own budget: spending it
+    // leaves the button's untouched, and the other way round.
+    let b = browser_at(&app, CHROME_WINDOWS, "198.51.100.77");
+    let cfg = app.warden.config().sign_in.clone();
+    let free = cfg.passkey_autofill_ip_backoff.free_failures as usize;
+    let answers = join_all((0..free + 5).map(|_| b.call("start_passkey_autofill", &[]))).await;
+    let ok = answers.iter().filter(|r| r.status.is_success()).count();
+    let throttled = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((ok, throttled), (free, 5), "its free starts and no more, even at once");
+    let options: String = serde_json::from_str(&answers.iter().find(|r| r.status.is_success()).expect("one").body).expect("options");
+    assert!(options.contains("challenge") && !options.contains("mediation"), "{options}");
+    let r = b.call("start_passkey_sign_in", &[]).await;
+    assert!(r.status.is_success(), "the button's budget is its own: {}", r.body);
 }
