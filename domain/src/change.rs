@@ -52,9 +52,20 @@ impl<'d> Change<'d> {
         Ok(())
     }
 
-    /// Records `event`, queues `notice` for the owner, and commits it all.
+    /// Records `event` with the change, and hands it to the account's
+    /// webhooks ([`crate::deps::Announce`]) in the same transaction.
+    pub async fn record(&mut self, account: Option<AccountId>, event: &Event, meta: &ClientMeta) -> Result<()> {
+        events::record(&mut *self.tx, account, event, meta, self.at).await?;
+        if let Some(id) = account {
+            (self.deps.announce)(&mut self.tx, id, event, meta, self.at).await?;
+        }
+        Ok(())
+    }
+
+    /// Records `event` (see [`Self::record`]), queues `notice` for the
+    /// owner, and commits it all.
     pub async fn commit(mut self, account: Option<AccountId>, event: Event, notice: Option<Notice>, meta: &ClientMeta) -> Result<()> {
-        events::record(&mut *self.tx, account, &event, meta, self.at).await?;
+        self.record(account, &event, meta).await?;
         let zone = match (&notice, account) {
             (Some(n), Some(id)) => (self.deps.verified_address_zone)(&mut self.tx, id, &n.to).await?,
             _ => None,

@@ -22,6 +22,18 @@ use std::sync::Arc;
 pub type VerifiedAddressZone =
     for<'c> fn(&'c mut sqlx::AnyConnection, AccountId, &'c str) -> Pin<Box<dyn Future<Output = Result<Option<Zone>>> + Send + 'c>>;
 
+/// The kernel's one hand-off of a recorded event, inside its change: the
+/// webhooks slice queues a delivery to each of the account's endpoints
+/// that chose the event's type, in the same transaction. The façade plugs
+/// it in, so the kernel imports no slice.
+pub type Announce = for<'c> fn(
+    &'c mut sqlx::AnyConnection,
+    AccountId,
+    &'c crate::events::Event,
+    &'c crate::actor::ClientMeta,
+    i64,
+) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'c>>;
+
 pub struct Deps {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
@@ -39,6 +51,8 @@ pub struct Deps {
     pub session_lapse: crate::lifetimes::Lapse,
     /// See [`VerifiedAddressZone`].
     pub verified_address_zone: VerifiedAddressZone,
+    /// See [`Announce`].
+    pub announce: Announce,
 }
 
 impl Deps {

@@ -32,6 +32,7 @@ pub mod sessions;
 pub mod sign_in;
 pub mod step_up;
 pub mod support;
+pub mod webhooks;
 
 pub use actor::{AccountId, Actor, ClientMeta, SessionId, SessionToken};
 pub use deps::Deps;
@@ -58,6 +59,7 @@ use step_up::{StepUp, StepUpConfig};
 use support::clock::Clock;
 use support::db::Store;
 use support::secret_box::SecretBox;
+use webhooks::{Webhooks, WebhooksConfig};
 
 /// Every setting, a section per slice.
 #[derive(Clone, Debug)]
@@ -71,6 +73,8 @@ pub struct Config {
     pub sign_in: SignInConfig,
     /// New-sign-in alerts, their links and the mail log.
     pub alerts: AlertsConfig,
+    /// Security-event webhooks.
+    pub webhooks: WebhooksConfig,
     pub passwords: PasswordsConfig,
     pub two_factor: TwoFactorConfig,
     pub events: EventsConfig,
@@ -103,6 +107,7 @@ impl Default for Config {
             sessions: SessionsConfig::default(),
             sign_in: SignInConfig::default(),
             alerts: AlertsConfig::default(),
+            webhooks: WebhooksConfig::default(),
             passwords: PasswordsConfig::default(),
             two_factor: TwoFactorConfig::default(),
             events: EventsConfig::default(),
@@ -152,6 +157,7 @@ impl Warden {
             public_url: cfg.public_url.clone(),
             session_lapse: cfg.sessions.lapse(),
             verified_address_zone: |db, id, email| Box::pin(accounts::verified_address_zone(db, id, email)),
+            announce: webhooks::announce,
             store,
             clock,
         };
@@ -166,6 +172,10 @@ impl Warden {
     }
     pub fn sign_in(&self) -> SignIn<'_> {
         SignIn::new(&self.deps, &self.cfg.sign_in, &self.cfg.two_factor, &self.cfg.sessions, &self.cfg.alerts)
+    }
+    /// Security-event webhooks: the endpoints, and the sender's queue.
+    pub fn webhooks(&self) -> Webhooks<'_> {
+        Webhooks::new(&self.deps, &self.cfg.webhooks)
     }
     /// New-sign-in alerts, the "This wasn't me" link and the mail log.
     pub fn alerts(&self) -> Alerts<'_> {
@@ -222,6 +232,7 @@ impl Warden {
         let sessions_lapsed = self.sessions().sweep_lapsed().await?;
         let events = self.events().sweep().await?;
         let devices = self.sign_in().sweep_devices().await? + self.alerts().sweep().await?;
+        self.webhooks().sweep().await?;
         let tokens = self.api_tokens();
         let expiry_warnings = tokens.warn_expiring().await?;
         let unused_tokens = tokens.sweep_unused().await?;

@@ -16,11 +16,12 @@ use std::fmt;
 pub struct Report {
     pub totp_secrets: Resealed,
     pub mail_bodies: Resealed,
+    pub webhook_secrets: Resealed,
 }
 
 impl Report {
-    fn kinds(&self) -> [(&'static str, Resealed); 2] {
-        [("TOTP secrets", self.totp_secrets), ("queued mails", self.mail_bodies)]
+    fn kinds(&self) -> [(&'static str, Resealed); 3] {
+        [("TOTP secrets", self.totp_secrets), ("queued mails", self.mail_bodies), ("webhook secrets", self.webhook_secrets)]
     }
 
     /// Values no key of the ring opens. While there are any, no retired key may go.
@@ -48,5 +49,9 @@ impl fmt::Display for Report {
 /// `secret_box`, which must hold every key they were sealed with. Safe to run
 /// again: values already under the current key are only checked.
 pub async fn reseal_all(pool: &sqlx::AnyPool, secret_box: &SecretBox) -> Result<Report> {
-    Ok(Report { totp_secrets: crate::second_factor::reseal(pool, secret_box).await?, mail_bodies: crate::outbox::reseal(pool, secret_box).await? })
+    Ok(Report {
+        totp_secrets: crate::second_factor::reseal(pool, secret_box).await?,
+        mail_bodies: crate::outbox::reseal(pool, secret_box).await?,
+        webhook_secrets: crate::webhooks::reseal(pool, secret_box).await?,
+    })
 }

@@ -37,11 +37,13 @@ pub enum Operation {
     EndAllSessions,
     /// Turning new-sign-in alerts off (turning them on asks nothing).
     TurnOffSignInAlerts,
+    /// Adding a webhook, or rotating its secret.
+    ManageWebhooks,
 }
 
 impl Operation {
     /// Every row of the table, in the order docs/security.md lists them.
-    pub const ALL: [Operation; 14] = [
+    pub const ALL: [Operation; 15] = [
         Operation::AddSecurityKey,
         Operation::RemoveSecurityKey,
         Operation::EnrolAuthenticatorApp,
@@ -56,6 +58,7 @@ impl Operation {
         Operation::EndSession,
         Operation::EndAllSessions,
         Operation::TurnOffSignInAlerts,
+        Operation::ManageWebhooks,
     ];
 
     /// What the person is doing, for event details ("wrong password when
@@ -76,6 +79,7 @@ impl Operation {
             Operation::EndSession => "end a session",
             Operation::EndAllSessions => "log out of all devices",
             Operation::TurnOffSignInAlerts => "turn off new-sign-in alerts",
+            Operation::ManageWebhooks => "add a webhook or rotate its secret",
         }
     }
 }
@@ -113,7 +117,9 @@ pub const fn rule(op: Operation) -> Rule {
         | ChangePin
         | RemovePin
         // Silencing the alerts is what a thief would do first.
-        | TurnOffSignInAlerts => Rule { factors: Factors::All, password_every_time: false },
+        | TurnOffSignInAlerts
+        // A webhook hears of every chosen event: a new one is a new listener.
+        | ManageWebhooks => Rule { factors: Factors::All, password_every_time: false },
         // Loosening a token's networks opens it to more of the world, and a
         // regenerated secret is a new credential: the same proof as making one.
         CreateApiToken | LimitApiTokenNetworks | RegenerateApiToken => Rule { factors: Factors::All, password_every_time: true },

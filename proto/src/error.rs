@@ -82,6 +82,8 @@ error_codes! {
     IdempotencyKeyInProgress = "idempotency_key_in_progress" => 409,
     /// This security key is registered already (to this or another account).
     KeyAlreadyRegistered = "key_already_registered" => 409,
+    /// The account has as many webhooks as it may.
+    WebhookLimitReached = "webhook_limit_reached" => 409,
     // 422: the input is refused, and the message says why
     InvalidInput = "invalid_input" => 422,
     InvalidUsername = "invalid_username" => 422,
@@ -108,6 +110,8 @@ error_codes! {
     AlertLinkInvalid = "alert_link_invalid" => 422,
     /// A session name that is too long or holds control characters.
     InvalidSessionName = "invalid_session_name" => 422,
+    /// A webhook address that is not https, names a refused address, or cannot be read.
+    InvalidWebhookUrl = "invalid_webhook_url" => 422,
     InvalidPin = "invalid_pin" => 422,
     WrongPin = "wrong_pin" => 422,
     InvalidTokenName = "invalid_token_name" => 422,

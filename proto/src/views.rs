@@ -460,3 +460,48 @@ impl fmt::Debug for NewApiToken {
             .finish()
     }
 }
+
+/// Security-event webhooks on Login Security.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhooksView {
+    pub endpoints: Vec<WebhookView>,
+    /// The newest deliveries of every endpoint, newest first.
+    pub deliveries: Vec<DeliveryView>,
+    /// What an endpoint can choose: (code, label).
+    pub topics: Vec<(String, String)>,
+    /// `http://` and private addresses are allowed (on premises).
+    pub allow_private: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookView {
+    pub id: i64,
+    pub url: String,
+    /// The labels of the events it chose.
+    pub topics: Vec<String>,
+    pub added: Stamp,
+    /// "Active", "Failing since …" or "Turned off …".
+    pub status: String,
+    pub enabled: bool,
+    /// During a rotation, the old secret signs too until then.
+    pub old_secret_until: Option<Stamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub endpoint_id: i64,
+    pub message_id: String,
+    pub event_type: String,
+    pub at: Stamp,
+    pub attempts: i64,
+    /// "Delivered (200)", "Retrying (answered 500)", "Failed (…)", "Waiting".
+    pub status: String,
+}
+
+/// A webhook's secret, shown once (new, or rotated).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookSecretView {
+    pub id: i64,
+    pub secret: String,
+}

@@ -55,6 +55,11 @@ pub struct Config {
     /// `WARDEN_API_TOKEN_UNUSED_DAYS` (365; 0 = never): API tokens unused
     /// this long are deleted by the sweep, and their owner mailed.
     pub api_token_unused_days: i64,
+    /// `WARDEN_WEBHOOKS_ALLOW_PRIVATE=1`: webhooks may go to `http://` and
+    /// to private and loopback addresses (a deployment on premises). Off:
+    /// https only, and never inside the server's own networks. The cloud
+    /// metadata address is refused either way.
+    pub webhooks_allow_private: bool,
     /// `REDIS_URL` (`redis://[:password@]host:6379[/db]`, or `rediss://`):
     /// where every instance keeps the limiter's budgets (guesses and the
     /// API rate). Unset: in this process, which is right for one instance only.
@@ -145,6 +150,7 @@ impl Config {
             events: domain::events::EventsConfig::default(),
             api: ApiLimits::default(),
             api_token_unused_days: 365,
+            webhooks_allow_private: false,
             redis_url: None,
             redis_prefix: String::new(),
             // Each test server is one instance; the several-instance tests
@@ -217,6 +223,7 @@ impl Config {
             sign_ups_per_hour: parse::<u32>("WARDEN_SIGN_UPS_PER_HOUR")?.unwrap_or(10).clamp(1, 10_000),
             max_calls_per_account: parse::<i64>("WARDEN_MAX_CALLS_PER_ACCOUNT")?.unwrap_or(domain::reporting::manage::MAX_CALLS_PER_ACCOUNT).max(1),
             api_token_unused_days: parse::<i64>("WARDEN_API_TOKEN_UNUSED_DAYS")?.unwrap_or(365).clamp(0, 100 * 365),
+            webhooks_allow_private: var("WARDEN_WEBHOOKS_ALLOW_PRIVATE").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true")),
             smtp_url: var("SMTP_URL").map(domain::Secret::new),
             mail_from: var("WARDEN_MAIL_FROM").unwrap_or_else(|| "Warden <warden@localhost>".into()),
         })

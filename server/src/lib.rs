@@ -9,6 +9,7 @@ pub mod mail;
 pub mod redis_limiter;
 pub mod shutdown;
 pub mod web;
+pub mod webhooks;
 
 use app::ssr::cookies::Cookies;
 use app::ssr::Ctx;
@@ -66,6 +67,7 @@ pub async fn warden(config: &Config, clock: Arc<dyn Clock>) -> Result<Warden, Bo
         protection: domain::protection::ProtectionConfig { unlock_secs: config.pin_unlock_minutes * 60, ..defaults.protection },
         max_calls_per_account: config.max_calls_per_account,
         api_tokens: domain::api_tokens::ApiTokensConfig { unused_after_secs: config.api_token_unused_days * 86_400, ..defaults.api_tokens },
+        webhooks: domain::webhooks::WebhooksConfig { allow_private: config.webhooks_allow_private, ..defaults.webhooks },
         ..defaults
     };
     let secret_box = domain::support::secret_box::SecretBox::from_ring(&ring);
@@ -349,6 +351,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let worker = mail::MailWorker::new(warden.clone(), transport, &config.mail_from)?.spawn_until(stops.clone());
     spawn_sweeper(warden.clone());
     spawn_usage_flusher(warden.clone());
+    webhooks::spawn_sender(warden.clone());
     let backend = warden.store().backend;
     if backend == domain::support::db::Backend::Postgres && !config.single_instance && config.secret_key.is_none() {
         tracing::warn!(

@@ -18,3 +18,4 @@ pub mod sign_in;
 pub mod sign_up;
 pub mod time_zone;
 pub mod two_factor;
+pub mod webhooks;

@@ -123,8 +123,9 @@ fn SessionLists(
             {(events_page > 0).then(|| view! { <a href=at(page, events_page - 1)>"Newer activity"</a> })}
             {events_has_older.then(|| view! { <a href=at(page, events_page + 1)>"Older activity"</a> })}
         </nav>
-        <AlertSwitch on=sign_in_alerts s action=alerts/>
+        <AlertSwitch on=sign_in_alerts s=s.clone() action=alerts/>
         <MailLog mails/>
+        <crate::pages::webhooks::WebhooksPanel s/>
     }
 }
 

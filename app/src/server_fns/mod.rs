@@ -10,6 +10,7 @@ pub mod protection;
 pub mod reports;
 pub mod security_keys;
 pub mod two_factor;
+pub mod webhooks;
 
 use leptos::prelude::*;
 pub use proto::views::{SessionView, SessionsView, StepUpView, UserView};

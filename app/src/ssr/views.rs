@@ -296,6 +296,48 @@ pub fn step_up(s: &domain::step_up::StepUpStatus, t: &Times) -> proto::views::St
     }
 }
 
+/// Login Security's webhooks section.
+pub fn webhooks(list: (Vec<domain::webhooks::EndpointEntry>, Vec<domain::webhooks::DeliveryEntry>), allow_private: bool, t: &Times) -> WebhooksView {
+    let (endpoints, deliveries) = list;
+    WebhooksView {
+        endpoints: endpoints
+            .into_iter()
+            .map(|e| WebhookView {
+                id: e.id,
+                topics: e.topics.iter().map(|t| t.label().to_owned()).collect(),
+                added: t.stamp(e.created_at),
+                status: match (e.disabled_at, e.failing_since) {
+                    (Some(at), _) => format!("Turned off {} after a day of failed deliveries", t.stamp(at).text),
+                    (None, Some(since)) => format!("Failing since {}", t.stamp(since).text),
+                    (None, None) => "Active".to_owned(),
+                },
+                enabled: e.disabled_at.is_none(),
+                old_secret_until: e.previous_until.map(|u| t.stamp(u)),
+                url: e.url,
+            })
+            .collect(),
+        deliveries: deliveries
+            .into_iter()
+            .map(|d| DeliveryView {
+                id: d.id,
+                endpoint_id: d.endpoint_id,
+                status: match (d.delivered_at, d.failed_at, d.last_error.as_deref()) {
+                    (Some(_), _, _) => format!("Delivered ({})", d.last_status.unwrap_or(200)),
+                    (None, Some(_), e) => format!("Failed: {}", e.unwrap_or("gave up")),
+                    (None, None, Some(e)) => format!("Retrying {} ({e})", t.stamp(d.next_attempt_at).text),
+                    (None, None, None) => "Waiting".to_owned(),
+                },
+                message_id: d.message_id,
+                event_type: d.event_type,
+                at: t.stamp(d.created_at),
+                attempts: d.attempts,
+            })
+            .collect(),
+        topics: domain::webhooks::Topic::ALL.iter().map(|t| (t.code().to_owned(), t.label().to_owned())).collect(),
+        allow_private,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -38,7 +38,7 @@ use crate::actor::{AccountId, Actor, ClientMeta, SessionId};
 use crate::change::Change;
 use crate::deps::Deps;
 use crate::error::{Error, ErrorCode, Result};
-use crate::events::{self, Event, EventKind};
+use crate::events::{Event, EventKind};
 use crate::limits::ip_wide_block;
 use crate::outbox::notices::{self, Happened, Notice};
 use crate::sensitive::{Confirmed, Operation};
@@ -142,7 +142,7 @@ pub async fn on_sign_in(
     match v {
         Verdict::First | Verdict::KnownNetwork => {}
         Verdict::KnownBrowserNewNetwork => {
-            events::record(change.db(), Some(account), &Event::with_detail(EventKind::SignedInFromNewNetwork, said), meta, at).await?;
+            change.record(Some(account), &Event::with_detail(EventKind::SignedInFromNewNetwork, said), meta).await?;
         }
         Verdict::New => {
             let on = accounts::sign_in_alerts(change.db(), account).await?;
@@ -169,7 +169,7 @@ pub async fn on_sign_in(
                 (false, _) => format!("{said}; alerts are off, nothing mailed"),
                 (true, false) => format!("{said}; no confirmed address to mail"),
             };
-            events::record(change.db(), Some(account), &Event::with_detail(EventKind::NewSignIn, detail), meta, at).await?;
+            change.record(Some(account), &Event::with_detail(EventKind::NewSignIn, detail), meta).await?;
         }
     }
     Ok(v)

@@ -845,7 +845,9 @@ impl<'w> ApiTokens<'w> {
         if !known && recorded > 0 {
             let detail = format!("API token \"{}\" (wdn_{}…) was used from a new network {}", row.name, row.prefix, meta.ip);
             let event = Event::with_detail(EventKind::ApiTokenNewNetwork, detail);
-            events::record(&mut *tx, Some(AccountId::new(row.account_id)), &event, meta, now).await?;
+            let account = AccountId::new(row.account_id);
+            events::record(&mut *tx, Some(account), &event, meta, now).await?;
+            (self.deps.announce)(&mut tx, account, &event, meta, now).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -271,9 +271,13 @@ pub enum EventKind {
     /// "This wasn't me" followed from a new-sign-in alert.
     SignInReportedNotYou,
     SessionRenamed,
+    WebhookAdded,
+    WebhookSecretRotated,
+    WebhookDeleted,
+    WebhookDisabled,
 }
 
-const ALL: [EventKind; 46] = [
+const ALL: [EventKind; 50] = [
     EventKind::AccountCreated,
     EventKind::SignedIn,
     EventKind::SignInFailed,
@@ -320,6 +324,10 @@ const ALL: [EventKind; 46] = [
     EventKind::SignInAlertsOff,
     EventKind::SignInReportedNotYou,
     EventKind::SessionRenamed,
+    EventKind::WebhookAdded,
+    EventKind::WebhookSecretRotated,
+    EventKind::WebhookDeleted,
+    EventKind::WebhookDisabled,
 ];
 
 impl EventKind {
@@ -371,6 +379,10 @@ impl EventKind {
             EventKind::SignInAlertsOff => "sign_in_alerts_off",
             EventKind::SignInReportedNotYou => "sign_in_reported_not_you",
             EventKind::SessionRenamed => "session_renamed",
+            EventKind::WebhookAdded => "webhook_added",
+            EventKind::WebhookSecretRotated => "webhook_secret_rotated",
+            EventKind::WebhookDeleted => "webhook_deleted",
+            EventKind::WebhookDisabled => "webhook_disabled",
         }
     }
     pub fn from_code(code: &str) -> Option<Self> {
@@ -483,6 +495,10 @@ impl EventKind {
             EventKind::SignInAlertsOff => "New-sign-in alerts turned off",
             EventKind::SignInReportedNotYou => "Sign-in reported as not you: that session ended",
             EventKind::SessionRenamed => "Session renamed",
+            EventKind::WebhookAdded => "Webhook added",
+            EventKind::WebhookSecretRotated => "Webhook secret rotated",
+            EventKind::WebhookDeleted => "Webhook deleted",
+            EventKind::WebhookDisabled => "Webhook turned off after a day of failed deliveries",
         }
     }
 }

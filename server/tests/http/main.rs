@@ -36,3 +36,4 @@ mod token_life_cycle;
 mod token_networks;
 mod two_factor;
 mod was_this_you;
+mod webhooks;

@@ -96,6 +96,7 @@ async fn attempt(s: &Subject, op: Operation, proof: &[(&str, &str)]) -> Resp {
         Operation::EndSession => ("end_session", vec![("session_id", "0123456789abcdef0123456789abcdef")]),
         Operation::EndAllSessions => ("end_all_sessions", vec![]),
         Operation::TurnOffSignInAlerts => ("set_sign_in_alerts", vec![("on", "false")]),
+        Operation::ManageWebhooks => ("rotate_webhook_secret", vec![("id", "999999")]),
     };
     fields.extend(own);
     s.b.call(function, &fields).await
