@@ -21,6 +21,7 @@ pub mod problem;
 pub mod reports;
 pub mod sessions;
 pub mod token;
+pub mod webhook_doc;
 
 use crate::config::ApiLimits;
 use crate::AppState;
@@ -74,7 +75,7 @@ Times are Unix seconds."
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(problem::ProblemBody, problem::FieldError)),
+    components(schemas(problem::ProblemBody, problem::FieldError, webhook_doc::WebhookEvent, webhook_doc::WebhookEventData)),
     tags(
         (name = "account", description = "The token's account"),
         (name = "sessions", description = "Browser sessions (Login Security)"),
@@ -119,6 +120,7 @@ fn routes(state: &ApiState) -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .split_for_parts();
     doc.merge(public_doc);
     every_operation_may_refuse(&mut doc);
+    webhook_doc::add_to(&mut doc);
     let router = resources
         // Inside the bearer check: a key is per account.
         .route_layer(from_fn_with_state(state.clone(), idempotency::idempotent))
