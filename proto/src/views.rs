@@ -471,6 +471,9 @@ pub struct WebhooksView {
     pub topics: Vec<(String, String)>,
     /// `http://` and private addresses are allowed (on premises).
     pub allow_private: bool,
+    /// A secret just made by a plain form post (JavaScript off), shown
+    /// once on this page.
+    pub fresh_secret: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -62,11 +62,17 @@ fn WebhookList(
     test: ServerAction<SendTestWebhook>,
     redeliver: ServerAction<RedeliverWebhook>,
 ) -> impl IntoView {
-    let WebhooksView { endpoints, deliveries, topics, allow_private } = v;
+    let WebhooksView { endpoints, deliveries, topics, allow_private, fresh_secret } = v;
     let s_list = s.clone();
     let placeholder =
         if allow_private { "https://hooks.example.com/warden (or http:// on your network)" } else { "https://hooks.example.com/warden" };
     view! {
+        {fresh_secret.map(|secret| view! {
+            <div class="alert success" role="status">
+                <p>"Your webhook's signing secret, shown only now: copy it into your receiver to check signatures."</p>
+                <p><code class="secret">{secret}</code></p>
+            </div>
+        })}
         {if endpoints.is_empty() {
             view! { <p class="muted">"No webhooks yet."</p> }.into_any()
         } else {

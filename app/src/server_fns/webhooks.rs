@@ -5,12 +5,31 @@ pub use proto::views::{WebhookSecretView, WebhooksView};
 use proto::{ApiError, Password};
 use std::collections::BTreeMap;
 
+/// With JavaScript off the form post is answered by a redirect, which
+/// would lose the secret: it travels sealed (bound to this session) in a
+/// five-minute cookie to the page, which shows it once.
+#[cfg(feature = "ssr")]
+fn hand_over(c: &crate::ssr::Call, secret: &domain::Secret) -> domain::Result<()> {
+    use crate::ssr::*;
+    if is_plain_form_post() {
+        set_cookie(c.cookies.set_webhook_flash(&c.warden.webhooks().seal_for_page(c.actor()?, secret)?));
+        leptos_axum::redirect(&format!("{}#webhooks-title", crate::gate::paths::SESSIONS));
+    }
+    Ok(())
+}
+
 #[server(prefix = "/_fn", endpoint = "list_webhooks")]
 pub async fn list_webhooks() -> Result<WebhooksView, ApiError> {
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let hooks = c.warden.webhooks();
-        Ok(views::webhooks(hooks.list(c.actor()?).await?, hooks.allow_private(), &c.times()))
+        let actor = c.actor()?;
+        let mut view = views::webhooks(hooks.list(actor).await?, hooks.allow_private(), &c.times());
+        if let Some(sealed) = request_cookie(|h| c.cookies.read_webhook_flash(h)) {
+            set_cookie(c.cookies.clear_webhook_flash());
+            view.fresh_secret = hooks.open_for_page(actor, &sealed).map(|s| s.expose().to_owned());
+        }
+        Ok(view)
     })
     .await
 }
@@ -27,8 +46,10 @@ pub async fn add_webhook(
     use crate::ssr::*;
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let confirmed = confirm(&c, domain::sensitive::Operation::ManageWebhooks, password, None, code.as_deref()).await?;
-        let chosen: Vec<domain::webhooks::Topic> = topics.unwrap_or_default().keys().filter_map(|k| domain::webhooks::Topic::parse(k)).collect();
+        let ticked = topics.unwrap_or_default();
+        let chosen: Vec<domain::webhooks::Topic> = domain::webhooks::Topic::ALL.into_iter().filter(|t| ticked.contains_key(t.code())).collect();
         let made = c.warden.webhooks().add(c.actor()?, &confirmed, &url, &chosen, &c.meta).await?;
+        hand_over(&c, &made.secret)?;
         Ok(WebhookSecretView { id: made.id, secret: made.secret.expose().to_owned() })
     })
     .await
@@ -42,6 +63,7 @@ pub async fn rotate_webhook_secret(id: i64, password: Option<Password>, code: Op
     serve(crate::gate::Gate::SignedIn, |c| async move {
         let confirmed = confirm(&c, domain::sensitive::Operation::ManageWebhooks, password, None, code.as_deref()).await?;
         let made = c.warden.webhooks().rotate(c.actor()?, &confirmed, id, &c.meta).await?;
+        hand_over(&c, &made.secret)?;
         Ok(WebhookSecretView { id: made.id, secret: made.secret.expose().to_owned() })
     })
     .await

@@ -68,6 +68,24 @@ impl Cookies {
     pub fn read_flash<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
         read_named(cookie_header, self.flash_name())
     }
+
+    /// A webhook secret on its way to the page that shows it once, when
+    /// JavaScript is off: sealed to this session, five minutes at most.
+    pub fn webhook_flash_name(&self) -> &'static str {
+        self.pick("__Host-warden_webhook_flash")
+    }
+
+    pub fn set_webhook_flash(&self, sealed: &str) -> String {
+        format!("{}={}{}; Max-Age=300", self.webhook_flash_name(), sealed, self.attributes())
+    }
+
+    pub fn clear_webhook_flash(&self) -> String {
+        format!("{}={}; Max-Age=0", self.webhook_flash_name(), self.attributes())
+    }
+
+    pub fn read_webhook_flash<'a>(&self, cookie_header: &'a str) -> Option<&'a str> {
+        read_named(cookie_header, self.webhook_flash_name())
+    }
 }
 
 /// A cookie of a request, by its reader (`|h| cookies.read(h)`).

@@ -335,6 +335,7 @@ pub fn webhooks(list: (Vec<domain::webhooks::EndpointEntry>, Vec<domain::webhook
             .collect(),
         topics: domain::webhooks::Topic::ALL.iter().map(|t| (t.code().to_owned(), t.label().to_owned())).collect(),
         allow_private,
+        fresh_secret: None,
     }
 }
 

@@ -207,6 +207,10 @@ fn new_secret() -> Secret {
     Secret::new(format!("whsec_{}", STANDARD.encode(bytes)))
 }
 
+fn page_context(session: &crate::actor::SessionId) -> Vec<u8> {
+    format!("webhook_secret_page:{}", session.as_str()).into_bytes()
+}
+
 fn seal_context(account: AccountId) -> Vec<u8> {
     format!("webhook_endpoints:{}", account.get()).into_bytes()
 }
@@ -368,6 +372,21 @@ impl<'w> Webhooks<'w> {
         let url = store::rotate(change.db(), account, id, &sealed, until).await?.ok_or_else(Self::not_found)?;
         change.commit(Some(account), Event::with_detail(EventKind::WebhookSecretRotated, url), None, meta).await?;
         Ok(NewSecret { id, secret })
+    }
+
+    /// Seals a secret just shown for this session's next page (a plain form
+    /// post, JavaScript off: the answer is a redirect).
+    pub fn seal_for_page(&self, actor: &Actor, secret: &Secret) -> Result<String> {
+        let (_, session) = actor.browser_session()?;
+        self.deps.secret_box.seal(secret.expose().as_bytes(), &page_context(session))
+    }
+
+    /// What [`Self::seal_for_page`] sealed for this session; `None` for
+    /// anything else (another session's, tampered with).
+    pub fn open_for_page(&self, actor: &Actor, sealed: &str) -> Option<Secret> {
+        let (_, session) = actor.browser_session().ok()?;
+        let bytes = self.deps.secret_box.open(sealed, &page_context(session)).ok()?;
+        Some(Secret::new(String::from_utf8(bytes).ok()?))
     }
 
     /// Deletes an endpoint (and its deliveries). Recorded.

@@ -74,7 +74,26 @@ on_both_backends!(on_premises =>
     during_a_rotation_both_secrets_sign,
     parallel_adds_stop_at_the_limit_and_other_accounts_ids_are_not_found,
     redirects_are_not_followed,
+    without_javascript_the_secret_is_shown_once_on_the_page,
 );
+
+async fn without_javascript_the_secret_is_shown_once_on_the_page(app: TestApp) {
+    let rx = Receiver::start().await;
+    let owner = app.signed_in_user("nojs", PW, CHROME_WINDOWS).await;
+    let page = "/account/security/sessions";
+    let r = owner.form(page, "add_webhook", &[("url", &rx.url), ("topics[sign_in]", "on"), ("topics[pin]", "on"), ("password", PW)]).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let shown = owner.get(page).await.body;
+    let at = shown.find("whsec_").expect("the secret on the page");
+    let secret: String = shown[at..].chars().take_while(|c| !matches!(c, '<' | '"')).collect();
+    let at_url = shown.find("aria-label=\"Webhooks\"").expect("the webhooks listed");
+    assert!(shown[at_url..].contains("Sign-ins, PIN changes"), "both boxes were read: {}", shown[at_url..].chars().take(400).collect::<String>());
+    assert!(!owner.get(page).await.body.contains("whsec_"), "once: a reload does not show it again");
+    // The secret shown is the one that signs.
+    app.browser(FIREFOX_ANDROID).sign_in("nojs", PW).await;
+    server::webhooks::deliver_due(&app.warden).await;
+    assert!(verify(&secret, &rx.requests()[0]), "{secret}");
+}
 
 on_both_backends!(the_guard_refuses_loopback_private_and_metadata_addresses_and_a_name_that_resolves_to_one,);
 
