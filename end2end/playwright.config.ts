@@ -48,6 +48,13 @@ export default defineConfig({
       // Every spec signs up its own account from 127.0.0.1: more than the
       // default 10 an hour.
       WARDEN_SIGN_UPS_PER_HOUR: '100',
+      // The webhook spec's receiver listens on 127.0.0.1: allowed only with this.
+      WARDEN_WEBHOOKS_ALLOW_PRIVATE: '1',
+      // Every browser here comes from 127.0.0.1: trusting X-Forwarded-For
+      // from it lets was_this_you.spec.ts sign in from "another network"
+      // (a context with that header). Without the header the client address
+      // stays 127.0.0.1, so the other specs see no difference.
+      WARDEN_TRUSTED_PROXY: '127.0.0.1',
     },
   },
 });

@@ -281,6 +281,17 @@ mod browser {
         Ok(request)
     }
 
+    thread_local! {
+        /// The `AbortController` of the pending autofill request, if any.
+        static PENDING_AUTOFILL: std::cell::RefCell<Option<JsValue>> = const { std::cell::RefCell::new(None) };
+    }
+
+    /// `new AbortController()`, where the browser has it.
+    fn abort_controller() -> Option<JsValue> {
+        let ctor = get(&window(), "AbortController").dyn_into::<Function>().ok()?;
+        Reflect::construct(&ctor, &Array::new()).ok()
+    }
+
     /// Its own chunk (`#[lazy]`), fetched the first time a key is used:
     /// neither the main bundle nor the pages that offer a key carry it.
     #[leptos::lazy]
@@ -292,8 +303,20 @@ mod browser {
         }
         let creating = verb == "create";
         let request = request(&options, creating)?;
+        // A browser holds one request at a time: a pending autofill request
+        // (conditional mediation) would make the button's fail ("A request
+        // is already pending"). The autofill request is made abortable, and
+        // any other ceremony aborts it first.
         if verb == "conditional" {
             set(&request, "mediation", &JsValue::from_str("conditional"));
+            if let Some(controller) = abort_controller() {
+                set(&request, "signal", &get(&controller, "signal"));
+                PENDING_AUTOFILL.with(|p| *p.borrow_mut() = Some(controller));
+            }
+        } else if let Some(controller) = PENDING_AUTOFILL.with(|p| p.borrow_mut().take()) {
+            if let Ok(abort) = get(&controller, "abort").dyn_into::<Function>() {
+                let _ = abort.call0(&controller);
+            }
         }
         let credentials = window().navigator().credentials();
         let promise = if creating {

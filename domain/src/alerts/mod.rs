@@ -16,7 +16,8 @@
 //! its SHA-256 kept, 7 days, bound to that sign-in's session). It asks for
 //! no credential, so a copied mail cannot be turned into a page that
 //! collects one, and it does only what cannot hurt the owner: following it
-//! ends that session and forgets that browser's device cookie at once, and
+//! ends that session, forgets that browser's device cookie and that
+//! sign-in's network (the next new browser there alerts again) at once, and
 //! the page it opens offers, once each, "End every session and delete all
 //! API tokens" and "Send me a password reset link" (to the confirmed
 //! address, never anywhere the request says). Each use is one
@@ -236,6 +237,9 @@ impl<'w> Alerts<'w> {
         if acted_now {
             let session = SessionId::new(alert.session_id.clone());
             let ended = sessions::end(&mut change, Which::One(account, &session), EndReason::ReportedNotYou).await?;
+            // The network it came from is not the owner's: the next new
+            // browser there is news again.
+            store::forget_network(change.db(), account, &ip_wide_block(&alert.ip)).await?;
             let d = user_agent::parse(&alert.user_agent);
             let state = if ended == 1 { "that session ended" } else { "that session had already ended" };
             let detail = format!("{} on {}, {}: {state}, and that browser is forgotten", d.browser, d.os, alert.ip);

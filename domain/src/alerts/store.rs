@@ -36,6 +36,13 @@ pub async fn touch_network(db: &mut AnyConnection, account: AccountId, network: 
     Ok(())
 }
 
+/// Forgets one network of the account: the next new browser from it is
+/// news again.
+pub async fn forget_network(db: &mut AnyConnection, account: AccountId, network: &str) -> Result<()> {
+    sqlx::query("DELETE FROM account_networks WHERE account_id = $1 AND network = $2").bind(account.get()).bind(network).execute(db).await?;
+    Ok(())
+}
+
 /// Forgets networks not seen since `before`: they count as new again anyway.
 pub async fn delete_stale_networks(db: &sqlx::AnyPool, before: i64) -> Result<u64> {
     Ok(sqlx::query("DELETE FROM account_networks WHERE last_seen_at < $1").bind(before).execute(db).await?.rows_affected())

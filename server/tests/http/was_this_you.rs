@@ -225,6 +225,12 @@ async fn this_wasnt_me_ends_that_session_and_forgets_that_browser_once_and_asks_
     assert!(phone.get("/wasnt-me?again=1").await.body.contains("You already told us about this sign-in"));
     assert_eq!(events_of(&app, &owner, EventKind::SignInReportedNotYou).await.len(), 1);
 
+    // The network it came from is forgotten: the intruder's next new
+    // browser there is news again.
+    let before = alerts_to(&app, "ida@example.com").await.len();
+    browser_at(&app, SAFARI_MAC, "203.0.113.99").sign_in("ida", PW).await;
+    assert_eq!(alerts_to(&app, "ida@example.com").await.len(), before + 1, "the reported network alerts again");
+
     // A made-up or mangled token opens nothing and clears the cookie.
     let stranger = browser_at(&app, SAFARI_MAC, "192.0.2.81");
     for bad in ["/wasnt-me/open?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "/wasnt-me/open?token=x", "/wasnt-me/open"] {
