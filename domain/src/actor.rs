@@ -164,13 +164,17 @@ impl fmt::Debug for SessionToken {
 pub struct ClientMeta {
     pub ip: String,
     pub user_agent: String,
+    /// The name its owner gave the browser session making the request
+    /// ("Work laptop"), said in the mails a change sends.
+    pub session_name: Option<String>,
 }
 
 /// The caller of a domain operation.
 #[derive(Clone, Debug)]
 pub enum Actor {
     /// A browser session that passed every factor.
-    Session { account: AccountId, session: SessionId, username: String, zone: Zone },
+    /// `name`: the name its owner gave the session, if any.
+    Session { account: AccountId, session: SessionId, username: String, zone: Zone, name: Option<String> },
     /// The password was right, the second factor not given yet: this opens
     /// the two-factor step and nothing else.
     PendingSecondFactor { account: AccountId, session: SessionId },
@@ -258,7 +262,7 @@ mod tests {
         assert_eq!(pending.account().map_err(|e| e.code()).err(), Some(crate::ErrorCode::NotSignedIn));
         assert!(pending.browser_session().is_err());
         assert!(pending.pending_second_factor().is_ok());
-        let full = Actor::Session { account: AccountId::new(1), session: SessionId::new("s"), username: "ann".into(), zone: Zone::utc() };
+        let full = Actor::Session { account: AccountId::new(1), session: SessionId::new("s"), username: "ann".into(), zone: Zone::utc(), name: None };
         assert!(full.pending_second_factor().is_err());
         assert_eq!(full.account().ok(), Some(AccountId::new(1)));
     }

@@ -134,8 +134,11 @@ where
     };
     let p = parts();
     let actor = p.as_ref().and_then(|p| p.extensions.get::<Actor>().cloned());
-    let meta =
-        p.as_ref().and_then(|p| p.extensions.get::<ClientMeta>().cloned()).unwrap_or(ClientMeta { ip: "unknown".into(), user_agent: String::new() });
+    let meta = p.as_ref().and_then(|p| p.extensions.get::<ClientMeta>().cloned()).unwrap_or(ClientMeta {
+        ip: "unknown".into(),
+        user_agent: String::new(),
+        session_name: None,
+    });
     let admitted = match gate {
         Gate::Public | Gate::GuestOnly => true,
         Gate::SignedIn => matches!(actor, Some(Actor::Session { .. })),

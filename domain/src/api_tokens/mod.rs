@@ -484,7 +484,7 @@ impl<'w> ApiTokens<'w> {
     /// address, like every notice. How many tokens were marked.
     pub async fn warn_expiring(&self) -> Result<u64> {
         let now = self.deps.now();
-        let system = ClientMeta { ip: String::new(), user_agent: String::new() };
+        let system = ClientMeta { ip: String::new(), user_agent: String::new(), session_name: None };
         let mut warned = 0;
         // The last day first: a token first seen on its last day gets that
         // reminder alone.
@@ -529,7 +529,7 @@ impl<'w> ApiTokens<'w> {
             return Ok(0);
         }
         let now = self.deps.now();
-        let system = ClientMeta { ip: String::new(), user_agent: String::new() };
+        let system = ClientMeta { ip: String::new(), user_agent: String::new(), session_name: None };
         let mut deleted = 0;
         for t in store::unused_since(self.deps.pool(), now - after).await? {
             let account = AccountId::new(t.account_id);

@@ -34,9 +34,14 @@ pub struct Happened<'a> {
 }
 
 impl Happened<'_> {
+    /// The browser, and a named session's name: "your session \"Work
+    /// laptop\" (Chrome on Windows)".
     fn device(&self) -> String {
         let d = user_agent::parse(&self.meta.user_agent);
-        format!("{} on {}", d.browser, d.os)
+        match &self.meta.session_name {
+            Some(name) => format!("your session \"{name}\" ({} on {})", d.browser, d.os),
+            None => format!("{} on {}", d.browser, d.os),
+        }
     }
 }
 
@@ -264,6 +269,7 @@ mod tests {
         ClientMeta {
             ip: "203.0.113.9".into(),
             user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.109 Safari/537.36".into(),
+            session_name: None,
         }
     }
 
@@ -317,6 +323,13 @@ mod tests {
             assert!(part.contains("https://warden.example/account/security/api-tokens?regenerate=42"), "{part}");
             assert!(part.contains("Regenerate this token"), "{part}");
         }
+    }
+
+    #[test]
+    fn a_named_sessions_change_says_its_name() {
+        let m = ClientMeta { session_name: Some("Work laptop".into()), ..meta() };
+        let mail = account_changed("a@example.com", "https://w.example", "s", "The PIN was set", &Happened { at: 0, meta: &m, zone: &Zone::utc() });
+        assert!(mail.text.contains("The PIN was set at 1970-01-01 00:00 UTC from your session \"Work laptop\" (Chrome"), "{}", mail.text);
     }
 
     #[test]

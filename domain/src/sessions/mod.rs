@@ -189,7 +189,7 @@ impl<'w> Sessions<'w> {
             Actor::PendingSecondFactor { account, session: id }
         } else {
             let zone = Zone::parse(&row.time_zone).unwrap_or_else(Zone::utc);
-            Actor::Session { account, session: id, username: row.username, zone }
+            Actor::Session { account, session: id, username: row.username, zone, name: row.name }
         }))
     }
 

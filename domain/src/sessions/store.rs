@@ -90,6 +90,7 @@ pub struct AuthRow {
     pub second_factor_pending: i64,
     pub username: String,
     pub time_zone: String,
+    pub name: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -157,7 +158,7 @@ where
 
 pub async fn by_token_hash(db: &sqlx::AnyPool, token_hash: &str) -> Result<Option<AuthRow>> {
     Ok(sqlx::query_as(
-        "SELECT s.id, s.account_id, s.created_at, s.last_active_at, s.second_factor_pending, a.username, a.time_zone FROM sessions s \
+        "SELECT s.id, s.account_id, s.created_at, s.last_active_at, s.second_factor_pending, a.username, a.time_zone, s.name FROM sessions s \
          JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.ended_at IS NULL",
     )
     .bind(token_hash)

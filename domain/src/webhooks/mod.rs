@@ -176,6 +176,9 @@ pub fn payload(event: &Event, meta: &ClientMeta, at: i64) -> Option<(Topic, &'st
         "device": format!("{} on {}", d.browser, d.os),
         "event_timestamp": at,
     });
+    if let (Some(name), Some(o)) = (&meta.session_name, data.as_object_mut()) {
+        o.insert("session_name".into(), name.as_str().into());
+    }
     if let (Some((credential_type, change_type)), Some(o)) = (credential, data.as_object_mut()) {
         o.insert("credential_type".into(), credential_type.into());
         o.insert("change_type".into(), change_type.into());
@@ -491,7 +494,7 @@ impl<'w> Webhooks<'w> {
                     t.url
                 );
                 let notice = Notice { to, subject: "A webhook of your Warden account was turned off", what: what.into() };
-                let system = ClientMeta { ip: "-".into(), user_agent: "Warden".into() };
+                let system = ClientMeta { ip: "-".into(), user_agent: "Warden".into(), session_name: None };
                 change.commit(Some(account), Event::with_detail(EventKind::WebhookDisabled, t.url), Some(notice), &system).await
             }
         }
@@ -568,7 +571,7 @@ mod tests {
             assert!(topic_of(kind).is_some(), "{kind:?}");
         }
         assert!(topic_of(EventKind::SignInFailed).is_none());
-        let meta = ClientMeta { ip: "203.0.113.9".into(), user_agent: "curl/8".into() };
+        let meta = ClientMeta { ip: "203.0.113.9".into(), user_agent: "curl/8".into(), session_name: None };
         let (_, kind, body) = payload(&Event::with_detail(EventKind::SecurityKeyRemoved, "\"YubiKey\""), &meta, 1_800_000_000).expect("one");
         assert_eq!(kind, "credential-change");
         let v: serde_json::Value = serde_json::from_str(&body).expect("json");

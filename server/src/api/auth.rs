@@ -122,7 +122,8 @@ fn on_authenticated_request(state: &ApiState, token: ApiTokenId, limited: bool) 
 /// per-IP guessing budget and the per-account rate, and puts the rate
 /// headers on the answer.
 pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> Response {
-    let meta = req.extensions().get::<ClientMeta>().cloned().unwrap_or(ClientMeta { ip: "unknown".into(), user_agent: String::new() });
+    let meta =
+        req.extensions().get::<ClientMeta>().cloned().unwrap_or(ClientMeta { ip: "unknown".into(), user_agent: String::new(), session_name: None });
     let raw = match presented(req.headers()) {
         None => {
             return unauthenticated(

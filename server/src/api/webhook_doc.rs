@@ -46,6 +46,9 @@ pub struct WebhookEventData {
     pub ip: Option<String>,
     #[schema(example = "Chrome on Windows")]
     pub device: Option<String>,
+    /// The name its owner gave the session that did it, if any.
+    #[schema(example = "Work laptop")]
+    pub session_name: Option<String>,
     /// Unix seconds.
     pub event_timestamp: Option<i64>,
     /// For `credential-change`: `password`, `app`, `fido2-roaming`, `recovery-codes`.
@@ -101,7 +104,8 @@ mod tests {
 
     #[test]
     fn what_the_sender_sends_reads_as_the_documented_schema() {
-        let meta = domain::ClientMeta { ip: "203.0.113.7".into(), user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0".into() };
+        let meta =
+            domain::ClientMeta { ip: "203.0.113.7".into(), user_agent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0".into(), session_name: None };
         for kind in [EventKind::SignedIn, EventKind::SessionEnded, EventKind::SecurityKeyAdded, EventKind::PinSet, EventKind::NewSignIn] {
             let (_, _, body) = domain::webhooks::payload(&Event::with_detail(kind, "x"), &meta, 1_800_000_000).expect("a topic");
             let read: WebhookEvent = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{kind:?}: {e}: {body}"));

@@ -48,7 +48,8 @@ pub async fn open_verify(State(state): State<AppState>, Query(link): Query<Link>
 
 pub async fn open_not_me(State(state): State<AppState>, meta: Option<Extension<domain::ClientMeta>>, Query(link): Query<Link>) -> Response {
     let (warden, cookies) = (&state.ctx.warden, &state.ctx.cookies);
-    let meta = meta.map(|Extension(m)| m).unwrap_or_else(|| domain::ClientMeta { ip: "unknown".into(), user_agent: String::new() });
+    let meta =
+        meta.map(|Extension(m)| m).unwrap_or_else(|| domain::ClientMeta { ip: "unknown".into(), user_agent: String::new(), session_name: None });
     let followed = match NotMeToken::parse(&link.token) {
         Some(token) => match warden.alerts().follow(&token, &meta).await {
             Ok(page) => Ok(Some(page)),

@@ -62,7 +62,7 @@ pub async fn client(State(state): State<AppState>, mut req: Request, next: Next)
     let xff = req.headers().get_all("x-forwarded-for").iter().map(|v| v.to_str().unwrap_or("?"));
     let ip = client_ip(peer, state.config.trusted_proxy, xff);
     let user_agent = req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-    req.extensions_mut().insert(ClientMeta { ip: ip.to_string(), user_agent });
+    req.extensions_mut().insert(ClientMeta { ip: ip.to_string(), user_agent, session_name: None });
     next.run(req).await
 }
 
@@ -159,6 +159,10 @@ pub async fn session(State(state): State<AppState>, mut req: Request, next: Next
         }
     }
     if let Some(a) = actor {
+        // A named session's name goes with what it does (the mails say it).
+        if let (Actor::Session { name: Some(name), .. }, Some(meta)) = (&a, req.extensions_mut().get_mut::<ClientMeta>()) {
+            meta.session_name = Some(name.clone());
+        }
         req.extensions_mut().insert(a);
     }
     let mut res = next.run(req).await;

@@ -164,7 +164,7 @@ pub mod contract {
 }
 
 pub fn here() -> ClientMeta {
-    ClientMeta { ip: "203.0.113.7".into(), user_agent: CHROME_WINDOWS.into() }
+    ClientMeta { ip: "203.0.113.7".into(), user_agent: CHROME_WINDOWS.into(), session_name: None }
 }
 
 /// The actor the cookie door resolves for `b`'s session cookie.

@@ -16,7 +16,7 @@ use domain::{AccountId, Actor, ClientMeta, ErrorCode, SessionToken};
 const PW: &str = "correct horse battery";
 
 fn here() -> ClientMeta {
-    ClientMeta { ip: "203.0.113.7".into(), user_agent: CHROME_WINDOWS.into() }
+    ClientMeta { ip: "203.0.113.7".into(), user_agent: CHROME_WINDOWS.into(), session_name: None }
 }
 
 fn now(app: &TestApp) -> i64 {
@@ -34,7 +34,7 @@ async fn browser_actor(app: &TestApp, b: &Browser) -> Actor {
 async fn token_actor(app: &TestApp, owner: &Actor, username: &str, name: &str, access: Access) -> Actor {
     let form = TokenForm { access, ..TokenForm::new(name, username, PW) };
     let created = create_token(app, owner, &form, &here()).await.expect("token created");
-    let meta = ClientMeta { ip: "198.51.100.4".into(), user_agent: "curl/8.5.0".into() };
+    let meta = ClientMeta { ip: "198.51.100.4".into(), user_agent: "curl/8.5.0".into(), session_name: None };
     Actor::ApiToken(app.warden.api_tokens().authenticate(created.token.expose(), &meta).await.expect("a live token"))
 }
 

@@ -13,7 +13,7 @@ const NEW_PW: &str = "lantern orbit meadow 42";
 const CREATED_SUBJECT: &str = "A new API token was created for your Warden account";
 
 fn meta(ip: &str, user_agent: &str) -> ClientMeta {
-    ClientMeta { ip: ip.into(), user_agent: user_agent.into() }
+    ClientMeta { ip: ip.into(), user_agent: user_agent.into(), session_name: None }
 }
 
 fn here() -> ClientMeta {

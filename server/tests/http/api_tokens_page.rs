@@ -24,7 +24,7 @@ fn local(app: &TestApp, location: &str) -> String {
 }
 
 fn curl() -> ClientMeta {
-    ClientMeta { ip: "198.51.100.4".into(), user_agent: "curl/8.5.0".into() }
+    ClientMeta { ip: "198.51.100.4".into(), user_agent: "curl/8.5.0".into(), session_name: None }
 }
 
 /// Every whole Warden token in `text` (`wdn_` + 36 base62 characters).

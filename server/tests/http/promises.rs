@@ -265,7 +265,7 @@ async fn the_cap_trims_only_noise_never_the_owners_history(app: TestApp) {
     assert!(b.call("change_password", &[("current_password", PW), ("new_password", new), ("confirm_password", new)]).await.status.is_success());
     // Then far more noise than the cap keeps, newer than the change.
     let cap = app.warden.config().events.per_account_cap;
-    let meta = domain::ClientMeta { ip: "203.0.113.9".into(), user_agent: "x".into() };
+    let meta = domain::ClientMeta { ip: "203.0.113.9".into(), user_agent: "x".into(), session_name: None };
     for i in 0..(cap + 50) {
         app.clock.advance(1);
         let e = domain::events::Event::with_detail(EventKind::SignedOut, format!("noise {i}"));

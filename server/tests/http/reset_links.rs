@@ -13,7 +13,7 @@ const PW: &str = "correct horse battery";
 const NEW: &str = "lantern orbit meadow 42";
 
 fn meta() -> ClientMeta {
-    ClientMeta { ip: "192.0.2.7".into(), user_agent: "test".into() }
+    ClientMeta { ip: "192.0.2.7".into(), user_agent: "test".into(), session_name: None }
 }
 
 /// Asks for a link for ann and returns its token, read from the queued mail.

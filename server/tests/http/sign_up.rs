@@ -152,7 +152,7 @@ async fn a_reset_request_for_an_unverified_address_mails_nothing(app: TestApp) {
     // The answer is the uniform one, and nothing is sent.
     let r = app.browser(FIREFOX_ANDROID).call("request_password_reset", &[("email", "uma@example.com")]).await;
     assert_eq!(r.location(), Some("/password/forgot?sent=1"));
-    let meta = ClientMeta { ip: "192.0.2.7".into(), user_agent: "test".into() };
+    let meta = ClientMeta { ip: "192.0.2.7".into(), user_agent: "test".into(), session_name: None };
     app.warden.passwords().request_reset("uma@example.com", &meta).await.expect("request").await.expect("done");
     // Nor does a change of password send its notice to an unproven address.
     let r = b.call("change_password", &[("current_password", PW), ("new_password", NEW_PW), ("confirm_password", NEW_PW)]).await;

@@ -392,6 +392,12 @@ async fn a_session_can_be_named_and_the_name_shows_in_the_list_and_the_activity(
     assert_eq!(code_of(&r), "not_found");
     let mine = owner.sessions(0).await["active"][0]["id"].as_str().expect("id").to_owned();
     owner.call("rename_session", &[("session_id", &mine), ("name", "Desk")]).await;
+    // A named session's changes say its name in their mails.
+    let r = owner.call("set_sign_in_alerts", &[("on", "false"), ("password", PW)]).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let mails = app.mails_to("sam@example.com").await;
+    let off = mails.iter().find(|m| m.subject == "New-sign-in alerts were turned off").expect("the notice");
+    assert!(off.text.contains("from your session \"Desk\" (Chrome"), "{}", off.text);
     owner.call("rename_session", &[("session_id", &mine), ("name", "")]).await;
     assert!(owner.sessions(0).await["active"][0]["name"].is_null());
 }

@@ -179,12 +179,18 @@ async fn deliveries_are_signed_and_the_crates_own_verifier_accepts_them(app: Tes
         .expect("id")
         .to_owned();
     owner.call("rename_session", &[("session_id", &laptop_id), ("name", "Work phone")]).await;
+    let mine = owner.sessions(0).await["active"].as_array().expect("a").iter().find(|s| s["this_device"] == true).expect("mine")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    owner.call("rename_session", &[("session_id", &mine), ("name", "Desk")]).await;
     let r = owner.call("end_session", &[("session_id", &laptop_id), ("password", PW)]).await;
     assert!(r.status.is_success(), "{}", r.body);
     server::webhooks::deliver_due(&app.warden).await;
     let last = body(rx.requests().last().expect("one"));
     assert_eq!(last["type"], "session-revoked");
     assert!(last["data"]["detail"].as_str().expect("detail").contains("Work phone"), "{last}");
+    assert_eq!(last["data"]["session_name"], "Desk", "the session that ended it, by its name");
     // Nothing secret ever rides along.
     for r in rx.requests() {
         assert!(!r.1.contains(PW) && !r.1.contains("whsec_"));
