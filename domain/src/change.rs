@@ -57,7 +57,7 @@ impl<'d> Change<'d> {
     pub async fn record(&mut self, account: Option<AccountId>, event: &Event, meta: &ClientMeta) -> Result<()> {
         events::record(&mut *self.tx, account, event, meta, self.at).await?;
         if let Some(id) = account {
-            (self.deps.announce)(&mut self.tx, id, event, meta, self.at).await?;
+            (self.deps.announce)(&mut self.tx, id, event.kind.code(), &event.detail, meta, self.at).await?;
         }
         Ok(())
     }

@@ -24,12 +24,14 @@ pub type VerifiedAddressZone =
 
 /// The kernel's one hand-off of a recorded event, inside its change: the
 /// webhooks slice queues a delivery to each of the account's endpoints
-/// that chose the event's type, in the same transaction. The façade plugs
-/// it in, so the kernel imports no slice.
+/// that chose the event's type, in the same transaction. The event comes
+/// as its code and detail (so this port names no module that names it);
+/// the façade plugs the webhooks slice in, so the kernel imports no slice.
 pub type Announce = for<'c> fn(
     &'c mut sqlx::AnyConnection,
     AccountId,
-    &'c crate::events::Event,
+    &'static str,
+    &'c str,
     &'c crate::actor::ClientMeta,
     i64,
 ) -> Pin<Box<dyn Future<Output = Result<()>> + Send + 'c>>;

@@ -847,7 +847,7 @@ impl<'w> ApiTokens<'w> {
             let event = Event::with_detail(EventKind::ApiTokenNewNetwork, detail);
             let account = AccountId::new(row.account_id);
             events::record(&mut *tx, Some(account), &event, meta, now).await?;
-            (self.deps.announce)(&mut tx, account, &event, meta, now).await?;
+            (self.deps.announce)(&mut tx, account, event.kind.code(), &event.detail, meta, now).await?;
         }
         tx.commit().await?;
         Ok(())

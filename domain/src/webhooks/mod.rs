@@ -192,12 +192,15 @@ pub fn payload(event: &Event, meta: &ClientMeta, at: i64) -> Option<(Topic, &'st
 pub fn announce<'c>(
     db: &'c mut sqlx::AnyConnection,
     account: AccountId,
-    event: &'c Event,
+    code: &'static str,
+    detail: &'c str,
     meta: &'c ClientMeta,
     at: i64,
 ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'c>> {
     Box::pin(async move {
-        let Some((topic, kind, body)) = payload(event, meta, at) else { return Ok(()) };
+        let Some(kind) = EventKind::from_code(code) else { return Ok(()) };
+        let event = Event::with_detail(kind, detail);
+        let Some((topic, kind, body)) = payload(&event, meta, at) else { return Ok(()) };
         let prefix = format!("msg_{}_", random::public_id());
         store::announce(db, account, topic.code(), kind, &body, &prefix, at).await?;
         Ok(())
