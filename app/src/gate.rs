@@ -11,6 +11,8 @@ pub mod paths {
     pub const ACCOUNT: &str = "/account";
     pub const SESSIONS: &str = "/account/security/sessions";
     pub const LOG_OUT_ALL: &str = "/account/security/sessions/log-out-all";
+    /// The account's security-event webhooks (a page of Login Security's own).
+    pub const WEBHOOKS: &str = "/account/security/sessions/webhooks";
     pub const PASSWORD: &str = "/account/security/password";
     pub const TWO_FACTOR: &str = "/account/security/2fa";
     pub const PROTECTION: &str = "/account/security/protection";
@@ -65,6 +67,7 @@ mod tests {
             paths::ACCOUNT,
             paths::SESSIONS,
             paths::LOG_OUT_ALL,
+            paths::WEBHOOKS,
             paths::PASSWORD,
             paths::TWO_FACTOR,
             paths::PROTECTION,

@@ -79,6 +79,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("account/security") view=SecurityLayout ssr=SsrMode::Async>
                         <Route path=path!("sessions") view={Lazy::<SessionsRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("sessions/log-out-all") view={Lazy::<LogOutAllRoute>::new()} ssr=SsrMode::Async/>
+                        <Route path=path!("sessions/webhooks") view={Lazy::<WebhooksRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("password") view={Lazy::<PasswordRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("2fa") view={Lazy::<TwoFactorRoute>::new()} ssr=SsrMode::Async/>
                         <Route path=path!("protection") view={Lazy::<ProtectionRoute>::new()} ssr=SsrMode::Async/>

@@ -179,6 +179,21 @@ impl LazyRoute for LogOutAllRoute {
     }
 }
 
+pub struct WebhooksRoute {
+    step_up: Early,
+}
+
+#[lazy_route]
+impl LazyRoute for WebhooksRoute {
+    fn data() -> Self {
+        WebhooksRoute { step_up: Early::ask(StepUpStatus {}) }
+    }
+    fn view(this: Self) -> AnyView {
+        mark_page_hydrated();
+        view! { <pages::webhooks::WebhooksPage early=this.step_up/> }.into_any()
+    }
+}
+
 pub struct PasswordRoute {
     status: Early,
 }

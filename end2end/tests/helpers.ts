@@ -90,6 +90,7 @@ export const SIGNED_IN_PAGES = [
   ...SECURITY_TABS,
   '/account/security/2fa?enable=1',
   '/account/security/sessions/log-out-all',
+  '/account/security/sessions/webhooks',
   '/reports',
   '/reports?range=30d',
   '/account/time-zone',

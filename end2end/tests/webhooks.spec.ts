@@ -45,7 +45,9 @@ test('add a webhook, see its secret once, send a test event and redeliver it', a
     const user = uniqueName('hook');
     await signUp(page, user);
     await signIn(page, user);
-    await page.goto('/account/security/sessions');
+    // Login Security links to the webhooks page.
+    await page.getByRole('link', { name: 'Manage webhooks' }).click();
+    await expect(page).toHaveURL(/\/account\/security\/sessions\/webhooks$/);
     await hydrated(page);
 
     const panel = page.locator('section[aria-labelledby="webhooks-title"]');
@@ -55,9 +57,10 @@ test('add a webhook, see its secret once, send a test event and redeliver it', a
     await form.getByLabel('Endpoint address').fill(rx.url);
     await expect(form.getByLabel('Sign-ins')).toBeChecked();
     await form.getByLabel('PIN changes').uncheck();
-    // Without the step-up: refused, nothing added.
+    await form.getByLabel('Current password').fill('not the password');
     await form.getByRole('button', { name: 'Add webhook' }).click();
-    await expect(form.getByRole('alert')).toBeVisible();
+    await expect(form.getByRole('alert')).toContainText('Your current password is not right');
+    await expect(panel.getByText('No webhooks yet.')).toBeVisible();
     await form.getByLabel('Current password').fill(PASSWORD);
     await form.getByRole('button', { name: 'Add webhook' }).click();
 

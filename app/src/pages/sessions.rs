@@ -5,7 +5,7 @@
 //! sessions (`?page=`) and activity (`?activity=`) page with plain links, so
 //! both work without JavaScript.
 
-use crate::components::confirm_fields::{Asks, ConfirmFields, ConfirmPanel};
+use crate::components::confirm_fields::{covered, Asks, ConfirmFields, ConfirmPanel};
 use crate::components::email_banner::EmailBanner;
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
@@ -123,9 +123,15 @@ fn SessionLists(
             {(events_page > 0).then(|| view! { <a href=at(page, events_page - 1)>"Newer activity"</a> })}
             {events_has_older.then(|| view! { <a href=at(page, events_page + 1)>"Older activity"</a> })}
         </nav>
-        <AlertSwitch on=sign_in_alerts s=s.clone() action=alerts/>
+        <AlertSwitch on=sign_in_alerts s action=alerts/>
         <MailLog mails/>
-        <crate::pages::webhooks::WebhooksPanel s/>
+        <section class="subpanel" aria-labelledby="webhooks-link-title">
+            <h3 id="webhooks-link-title">"Webhooks"</h3>
+            <p class="muted">
+                "Send your account's security events to your own tools, as signed JSON requests to an HTTPS address of yours. "
+                <A href="/account/security/sessions/webhooks">"Manage webhooks"</A>
+            </p>
+        </section>
     }
 }
 
@@ -160,7 +166,8 @@ fn AlertSwitch(on: bool, s: StepUpView, action: ServerAction<SetSignInAlerts>) -
                 {if on {
                     view! {
                         <p id="alerts-state"><strong>"Alerts are on."</strong></p>
-                        <ConfirmFields s asks=Asks::AllFactors/>
+                        // Within this session's window the panel above already says so.
+                        {(!covered(&s, Asks::AllFactors)).then(|| view! { <ConfirmFields s asks=Asks::AllFactors/> })}
                     }.into_any()
                 } else {
                     view! { <p id="alerts-state"><strong>"Alerts are off."</strong> " New sign-ins are only listed under activity."</p> }.into_any()

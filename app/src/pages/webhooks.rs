@@ -1,19 +1,27 @@
-//! The webhooks section of Login Security: the account's HTTPS endpoints
-//! for its security events (Standard Webhooks), each with the events it
-//! chose, its state and its deliveries; adding one or rotating its secret
-//! asks for the step-up and shows the `whsec_` secret once.
+//! Login Security's webhooks page (`/account/security/sessions/webhooks`):
+//! the account's HTTPS endpoints for its security events (Standard
+//! Webhooks), each with the events it chose, its state and its deliveries;
+//! adding one or rotating its secret asks for the step-up and shows the
+//! `whsec_` secret once. A page of its own, so Login Security's first load
+//! does not carry its forms.
 
 use crate::components::confirm_fields::{Asks, ConfirmFields};
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
 use crate::components::submit::Submit;
 use crate::components::when::When;
+use crate::early::Early;
 use crate::server_fns::webhooks::{list_webhooks, AddWebhook, DeleteWebhook, RedeliverWebhook, RotateWebhookSecret, SendTestWebhook, WebhooksView};
-use crate::server_fns::StepUpView;
+use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
 
 #[component]
-pub fn WebhooksPanel(s: StepUpView) -> impl IntoView {
+pub fn WebhooksPage(
+    /// The step-up window, asked for by the route.
+    early: Early,
+) -> impl IntoView {
     let add = ServerAction::<AddWebhook>::new();
     let rotate = ServerAction::<RotateWebhookSecret>::new();
     let delete = ServerAction::<DeleteWebhook>::new();
@@ -21,7 +29,10 @@ pub fn WebhooksPanel(s: StepUpView) -> impl IntoView {
     let redeliver = ServerAction::<RedeliverWebhook>::new();
     let data = Resource::new(
         move || (add.version().get(), rotate.version().get(), delete.version().get(), test.version().get(), redeliver.version().get()),
-        |_| list_webhooks(),
+        move |_| {
+            let early = early.clone();
+            async move { Ok::<_, proto::ApiError>((list_webhooks().await?, early.or(step_up_status).await?)) }
+        },
     );
     let secret =
         move || {
@@ -30,8 +41,10 @@ pub fn WebhooksPanel(s: StepUpView) -> impl IntoView {
             })
         };
     view! {
-        <section class="subpanel" aria-labelledby="webhooks-title">
-            <h3 id="webhooks-title">"Webhooks"</h3>
+        <Title text="Webhooks · Login Security · Warden"/>
+        <section class="panel" aria-labelledby="webhooks-title">
+            <h2 id="webhooks-title">"Webhooks"</h2>
+            <p><A href="/account/security/sessions">"← Login Security"</A></p>
             <p class="muted">
                 "Send your account's security events to your own tools: each one is a signed JSON request "
                 "(Standard Webhooks) to an HTTPS address of yours, retried for a day if it fails."
@@ -45,8 +58,8 @@ pub fn WebhooksPanel(s: StepUpView) -> impl IntoView {
             <ActionError action=delete/>
             <ActionError action=test/>
             <ActionError action=redeliver/>
-            <Loaded resource=data fallback=|| view! { <p class="muted">"Loading webhooks…"</p> } let(v)>
-                <WebhookList v s=s.clone() add rotate delete test redeliver/>
+            <Loaded resource=data fallback=|| view! { <p class="muted">"Loading webhooks…"</p> } let((v, s))>
+                <WebhookList v s add rotate delete test redeliver/>
             </Loaded>
         </section>
     }
@@ -107,7 +120,7 @@ fn WebhookList(
                                         <Submit action=rotate>"Rotate secret"</Submit>
                                     </ActionForm>
                                 </details>
-                                <h4>"Deliveries"</h4>
+                                <h3>"Deliveries"</h3>
                                 {if mine.is_empty() {
                                     view! { <p class="muted">"None yet."</p> }.into_any()
                                 } else {

@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 /// With JavaScript off the form post is answered by a redirect, which
 /// would lose the secret: it travels sealed (bound to this session) in a
-/// five-minute cookie to the page, which shows it once.
+/// five-minute cookie to the webhooks page, which shows it once.
 #[cfg(feature = "ssr")]
 fn hand_over(c: &crate::ssr::Call, secret: &domain::Secret) -> domain::Result<()> {
     use crate::ssr::*;
     if is_plain_form_post() {
         set_cookie(c.cookies.set_webhook_flash(&c.warden.webhooks().seal_for_page(c.actor()?, secret)?));
-        leptos_axum::redirect(&format!("{}#webhooks-title", crate::gate::paths::SESSIONS));
+        leptos_axum::redirect(crate::gate::paths::WEBHOOKS);
     }
     Ok(())
 }

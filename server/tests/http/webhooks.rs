@@ -80,7 +80,7 @@ on_both_backends!(on_premises =>
 async fn without_javascript_the_secret_is_shown_once_on_the_page(app: TestApp) {
     let rx = Receiver::start().await;
     let owner = app.signed_in_user("nojs", PW, CHROME_WINDOWS).await;
-    let page = "/account/security/sessions";
+    let page = "/account/security/sessions/webhooks";
     let r = owner.form(page, "add_webhook", &[("url", &rx.url), ("topics[sign_in]", "on"), ("topics[pin]", "on"), ("password", PW)]).await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
     let shown = owner.get(page).await.body;
