@@ -83,6 +83,7 @@ fn SessionLists(
     let SessionsView { active, ended, page, has_older, events, events_page, events_has_older, zone, sign_in_alerts, mails, .. } = v;
     let active_count = active.len();
     let others = active.iter().filter(|a| !a.this_device).count();
+    let panel_shown = others > 0;
     let confirmed = s.confirmed_until.is_some();
     let at = |p: i64, a: i64| format!("/account/security/sessions?page={p}&activity={a}");
     view! {
@@ -123,7 +124,7 @@ fn SessionLists(
             {(events_page > 0).then(|| view! { <a href=at(page, events_page - 1)>"Newer activity"</a> })}
             {events_has_older.then(|| view! { <a href=at(page, events_page + 1)>"Older activity"</a> })}
         </nav>
-        <AlertSwitch on=sign_in_alerts s action=alerts/>
+        <AlertSwitch on=sign_in_alerts s action=alerts panel_says_it=panel_shown/>
         <MailLog mails/>
         <section class="subpanel" aria-labelledby="webhooks-link-title">
             <h3 id="webhooks-link-title">"Webhooks"</h3>
@@ -152,7 +153,13 @@ fn PasskeyInvite(dismiss: ServerAction<DismissPasskeyInvite>) -> impl IntoView {
 
 /// "New-sign-in alerts": on by default; off asks for the step-up.
 #[component]
-fn AlertSwitch(on: bool, s: StepUpView, action: ServerAction<SetSignInAlerts>) -> impl IntoView {
+fn AlertSwitch(
+    on: bool,
+    s: StepUpView,
+    action: ServerAction<SetSignInAlerts>,
+    /// The "Confirm it's you" panel is on the page (other sessions to end).
+    panel_says_it: bool,
+) -> impl IntoView {
     view! {
         <section class="subpanel" aria-labelledby="alerts-title">
             <h3 id="alerts-title">"New-sign-in alerts"</h3>
@@ -166,8 +173,9 @@ fn AlertSwitch(on: bool, s: StepUpView, action: ServerAction<SetSignInAlerts>) -
                 {if on {
                     view! {
                         <p id="alerts-state"><strong>"Alerts are on."</strong></p>
-                        // Within this session's window the panel above already says so.
-                        {(!covered(&s, Asks::AllFactors)).then(|| view! { <ConfirmFields s asks=Asks::AllFactors/> })}
+                        // Within this session's window, the "Confirm it's you" panel above
+                        // says so when it is shown (other sessions to end); else this does.
+                        {(!covered(&s, Asks::AllFactors) || !panel_says_it).then(|| view! { <ConfirmFields s asks=Asks::AllFactors/> })}
                     }.into_any()
                 } else {
                     view! { <p id="alerts-state"><strong>"Alerts are off."</strong> " New sign-ins are only listed under activity."</p> }.into_any()
