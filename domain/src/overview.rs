@@ -51,6 +51,28 @@ pub struct Row {
     pub pin_since: Option<i64>,
 }
 
+impl Row {
+    /// The row as a hot read reads it ([`crate::support::hot`]): the
+    /// columns of [`COLS`].
+    pub(crate) fn from_hot(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+        use crate::support::hot::col;
+        Ok(Row {
+            account_id: col(r, "account_id")?,
+            username: col(r, "username")?,
+            email: col(r, "email")?,
+            email_verified_at: col(r, "email_verified_at")?,
+            time_zone: col(r, "time_zone")?,
+            account_created_at: col(r, "account_created_at")?,
+            password_changed_at: col(r, "password_changed_at")?,
+            authenticator_app_since: col(r, "authenticator_app_since")?,
+            security_keys: col(r, "security_keys")?,
+            passkeys: col(r, "passkeys")?,
+            recovery_codes_left: col(r, "recovery_codes_left")?,
+            pin_since: col(r, "pin_since")?,
+        })
+    }
+}
+
 impl From<Row> for Overview {
     fn from(r: Row) -> Self {
         Overview {

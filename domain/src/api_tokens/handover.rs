@@ -35,7 +35,7 @@ pub async fn take(deps: &Deps, account: AccountId, session: &SessionId) -> Resul
     let plain = deps.secret_box.open(&sealed, &bound_to(session))?;
     let token = String::from_utf8(plain).ok().and_then(|t| ApiToken::parse(&t).ok());
     let Some(token) = token else { return Err(crate::Error::internal("api token handover: not a token")) };
-    let Some(row) = store::by_hash(deps.pool(), &token.hash(), deps.now()).await? else { return Ok(None) };
+    let Some(row) = store::by_hash(&deps.store, &token.hash(), deps.now()).await? else { return Ok(None) };
     if row.account_id != account.get() {
         return Ok(None);
     }

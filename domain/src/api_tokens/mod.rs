@@ -784,8 +784,8 @@ impl<'w> ApiTokens<'w> {
         let now = self.deps.now();
         let db = self.deps.pool();
         let found = match read_account {
-            true => store::by_hash_with_account(db, &token.hash(), now).await?.map(|r| (r.token, Some(Overview::from(r.account)))),
-            false => store::by_hash(db, &token.hash(), now).await?.map(|r| (r, None)),
+            true => store::by_hash_with_account(&self.deps.store, &token.hash(), now).await?.map(|r| (r.token, Some(Overview::from(r.account)))),
+            false => store::by_hash(&self.deps.store, &token.hash(), now).await?.map(|r| (r, None)),
         };
         let (row, overview) =
             found.ok_or_else(|| Refused::Invalid(invalid_token("This API token is not valid: it was deleted, or never existed.")))?;

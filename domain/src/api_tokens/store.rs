@@ -4,6 +4,8 @@
 
 use crate::actor::AccountId;
 use crate::error::Result;
+use crate::support::db::Store;
+use crate::support::hot::col;
 use std::sync::LazyLock;
 
 #[derive(sqlx::FromRow)]
@@ -100,9 +102,46 @@ where
 /// Which live token a hash opens at `now`, of any account: its current
 /// secret, or the secret a regeneration replaced while its overlap lasts.
 /// `prefix` is the presented secret's.
-pub async fn by_hash(db: &sqlx::AnyPool, token_hash: &str, now: i64) -> Result<Option<TokenRow>> {
+/// Read on every API request, so through the hot reads on SQLite
+/// ([`crate::support::hot`]).
+pub async fn by_hash(store: &Store, token_hash: &str, now: i64) -> Result<Option<TokenRow>> {
     static SQL: LazyLock<String> = LazyLock::new(|| opened_by(false));
-    Ok(sqlx::query_as(&SQL).bind(token_hash).bind(now).fetch_optional(db).await?)
+    match hot_read(store, &SQL, token_hash, now, TokenRow::from_hot) {
+        Some(found) => Ok(found),
+        None => Ok(sqlx::query_as(&SQL).bind(token_hash).bind(now).fetch_optional(&store.pool).await?),
+    }
+}
+
+/// `sql` (`$1` the hash, `$2` now) through the hot reads, when the store
+/// has them and the read succeeds.
+fn hot_read<T>(store: &Store, sql: &str, token_hash: &str, now: i64, map: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> Option<Option<T>> {
+    store.hot.as_ref()?.read(|c| {
+        use rusqlite::OptionalExtension;
+        c.prepare_cached(sql)?.query_row(rusqlite::named_params! { "$1": token_hash, "$2": now }, map).optional()
+    })
+}
+
+impl TokenRow {
+    /// The row as [`hot_read`] reads it (the columns of [`opened_by`]).
+    fn from_hot(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
+        Ok(TokenRow {
+            id: col(r, "id")?,
+            account_id: col(r, "account_id")?,
+            name: col(r, "name")?,
+            prefix: col(r, "prefix")?,
+            access: col(r, "access")?,
+            created_at: col(r, "created_at")?,
+            expires_at: col(r, "expires_at")?,
+            last_used_at: col(r, "last_used_at")?,
+            last_used_ip: col(r, "last_used_ip")?,
+            last_used_user_agent: col(r, "last_used_user_agent")?,
+            sessions_scope: col(r, "sessions_scope")?,
+            allowed_networks: col(r, "allowed_networks")?,
+            previous_prefix: col(r, "previous_prefix")?,
+            previous_until: col(r, "previous_until")?,
+            regenerated_at: col(r, "regenerated_at")?,
+        })
+    }
 }
 
 /// A token and its account's overview, from one statement.
@@ -117,9 +156,13 @@ pub struct TokenAndAccount {
 /// [`by_hash`] joined to the `account_overview` view: the token and its
 /// account (who it is, its second factors, its PIN) in one round trip, for
 /// `GET /api/v1/account`.
-pub async fn by_hash_with_account(db: &sqlx::AnyPool, token_hash: &str, now: i64) -> Result<Option<TokenAndAccount>> {
+pub async fn by_hash_with_account(store: &Store, token_hash: &str, now: i64) -> Result<Option<TokenAndAccount>> {
     static SQL: LazyLock<String> = LazyLock::new(|| opened_by(true));
-    Ok(sqlx::query_as(&SQL).bind(token_hash).bind(now).fetch_optional(db).await?)
+    let map = |r: &rusqlite::Row<'_>| Ok(TokenAndAccount { token: TokenRow::from_hot(r)?, account: crate::overview::Row::from_hot(r)? });
+    match hot_read(store, &SQL, token_hash, now, map) {
+        Some(found) => Ok(found),
+        None => Ok(sqlx::query_as(&SQL).bind(token_hash).bind(now).fetch_optional(&store.pool).await?),
+    }
 }
 
 /// The statement of [`by_hash`] (`$1` the hash, `$2` now), with the

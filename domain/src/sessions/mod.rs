@@ -173,7 +173,7 @@ impl<'w> Sessions<'w> {
     /// its time has passed.
     pub async fn authenticate(&self, token: &SessionToken) -> Result<Option<Actor>> {
         let now = self.deps.now();
-        let Some(row) = store::by_token_hash(self.deps.pool(), &token.hash()).await? else { return Ok(None) };
+        let Some(row) = store::by_token_hash(&self.deps.store, &token.hash()).await? else { return Ok(None) };
         let id = SessionId::new(row.id);
         let account = AccountId::new(row.account_id);
         let life = self.cfg.lifetimes;

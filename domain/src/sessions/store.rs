@@ -7,6 +7,8 @@ use crate::actor::{AccountId, ClientMeta, SessionId};
 use crate::error::Result;
 use crate::lifetimes::{EndReason, Lapse};
 use crate::support::clip;
+use crate::support::db::Store;
+use crate::support::hot::col;
 use crate::support::user_agent::{self, Device, DeviceType};
 
 const MAX_UA: usize = 512;
@@ -156,14 +158,35 @@ where
     Ok(())
 }
 
-pub async fn by_token_hash(db: &sqlx::AnyPool, token_hash: &str) -> Result<Option<AuthRow>> {
-    Ok(sqlx::query_as(
-        "SELECT s.id, s.account_id, s.created_at, s.last_active_at, s.second_factor_pending, a.username, a.time_zone, s.name FROM sessions s \
-         JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.ended_at IS NULL",
-    )
-    .bind(token_hash)
-    .fetch_optional(db)
-    .await?)
+/// The live session a cookie's token opens, with who it is: read on every
+/// signed-in request, so through the hot reads on SQLite
+/// ([`crate::support::hot`]).
+pub async fn by_token_hash(store: &Store, token_hash: &str) -> Result<Option<AuthRow>> {
+    const SQL: &str = "SELECT s.id, s.account_id, s.created_at, s.last_active_at, s.second_factor_pending, a.username, a.time_zone, s.name \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1 AND s.ended_at IS NULL";
+    let hot = store.hot.as_ref().and_then(|hot| {
+        hot.read(|c| {
+            use rusqlite::OptionalExtension;
+            c.prepare_cached(SQL)?
+                .query_row(rusqlite::named_params! { "$1": token_hash }, |r| {
+                    Ok(AuthRow {
+                        id: col(r, "id")?,
+                        account_id: col(r, "account_id")?,
+                        created_at: col(r, "created_at")?,
+                        last_active_at: col(r, "last_active_at")?,
+                        second_factor_pending: col(r, "second_factor_pending")?,
+                        username: col(r, "username")?,
+                        time_zone: col(r, "time_zone")?,
+                        name: col(r, "name")?,
+                    })
+                })
+                .optional()
+        })
+    });
+    match hot {
+        Some(found) => Ok(found),
+        None => Ok(sqlx::query_as(SQL).bind(token_hash).fetch_optional(&store.pool).await?),
+    }
 }
 
 /// Sets "last active" to `at` unless it is already later than `not_before`:

@@ -8,6 +8,8 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 use std::sync::Once;
 
+pub use super::hot::HotReads;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -18,6 +20,9 @@ pub enum Backend {
 pub struct Store {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The hot reads on a SQLite file (see [`HotReads`]); `None` on
+    /// PostgreSQL and in memory.
+    pub hot: Option<HotReads>,
 }
 
 static DRIVERS: Once = Once::new();
@@ -60,7 +65,8 @@ impl Store {
         if backend == Backend::Postgres {
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         }
-        Ok(Store { pool, backend })
+        let hot = if backend == Backend::Sqlite { HotReads::for_url(url) } else { None };
+        Ok(Store { pool, backend, hot })
     }
 }
 

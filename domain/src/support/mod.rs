@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod db;
 pub mod debounce;
+pub mod hot;
 pub mod random;
 pub mod secret;
 pub mod secret_box;
