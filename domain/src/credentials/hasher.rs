@@ -2,7 +2,7 @@
 //!
 //! Hashing: argon2id at the OWASP parameters (m = 19 MiB, t = 2, p = 1), stored
 //! in the PHC string format. A hash costs ~19 MiB and tens of milliseconds of
-//! CPU, so it runs on the blocking pool behind a semaphore: over the bound a
+//! CPU, so it runs on threads of its own behind a semaphore: over the bound a
 //! caller waits briefly, then gets `Error::Busy` instead of piling up memory.
 //!
 //! Memory: at most `hashing.concurrency` hashes run at once (one per permit;
@@ -15,6 +15,11 @@
 //! per hash instead let bursts of sign-ups and sign-ins leave the process at
 //! 130–350 MB: glibc raises its mmap threshold after a large free, so later
 //! buffers landed in heap arenas it never gave back.
+//!
+//! Priority: hashes run on threads of their own, one per permit, at a lower
+//! CPU priority than the threads that serve requests (10 nice steps lower on Linux):
+//! under a flood of passwords the hashing takes what CPU is idle, and an API
+//! call or a page waiting for a core gets it first.
 
 use super::new_password::NewPassword;
 use super::policy::MAX_BYTES;
@@ -22,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::support::secret::Secret;
 use argon2::password_hash::{rand_core::OsRng, Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
@@ -66,8 +72,51 @@ impl Buffers {
     }
 }
 
+/// A job for the hashing threads.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts `n` hashing threads at the lower priority; they end when the last
+/// sender (the last clone of the [`Hasher`]) is gone.
+fn hashing_threads(n: usize) -> Result<mpsc::Sender<Job>> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let rx = Arc::new(Mutex::new(rx));
+    for i in 0..n {
+        let rx = rx.clone();
+        std::thread::Builder::new()
+            .name(format!("warden-hash-{i}"))
+            .spawn(move || {
+                lower_priority();
+                loop {
+                    let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    match job {
+                        // A panicking hash fails its own caller (its answer is dropped), not the thread.
+                        Ok(job) => drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))),
+                        Err(mpsc::RecvError) => break,
+                    }
+                }
+            })
+            .map_err(|e| internal("hashing thread", e))?;
+    }
+    Ok(tx)
+}
+
+/// Lowers the calling thread's CPU priority by 10 nice steps (at most 19;
+/// Linux: a thread's own nice value; elsewhere nothing).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread's own id, with no
+    // pointers; a failure leaves the priority as it was.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
+        libc::setpriority(libc::PRIO_PROCESS, tid, (now + 10).min(19));
+    }
+}
+
 #[derive(Clone)]
 pub struct Hasher {
+    /// Sends jobs to the hashing threads.
+    jobs: mpsc::Sender<Job>,
     permits: Arc<Semaphore>,
     wait: Duration,
     buffers: Arc<Buffers>,
@@ -82,20 +131,23 @@ impl Hasher {
         let buffers = Arc::new(Buffers::new());
         // Before any permit is handed out: this first buffer is the pool's first.
         let dummy = hash_blocking(&buffers, &Secret::new(crate::support::random::token()))?;
-        Ok(Hasher { permits: Arc::new(Semaphore::new(concurrent.max(1))), wait, buffers, dummy: Arc::new(dummy) })
+        let concurrent = concurrent.max(1);
+        let jobs = hashing_threads(concurrent)?;
+        Ok(Hasher { jobs, permits: Arc::new(Semaphore::new(concurrent)), wait, buffers, dummy: Arc::new(dummy) })
     }
 
     async fn run<T: Send + 'static>(&self, job: impl FnOnce(&Buffers) -> T + Send + 'static) -> Result<T> {
         let permit =
             tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await.map_err(|_| Error::busy())?.map_err(|_| Error::busy())?;
         let buffers = self.buffers.clone();
-        tokio::task::spawn_blocking(move || {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
             let out = job(&buffers);
             drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| Error::internal(format!("hasher task: {e}")))
+            let _gone = answer.send(out);
+        });
+        self.jobs.send(job).map_err(|_| Error::internal("the hashing threads are gone"))?;
+        answered.await.map_err(|_| Error::internal("a hash failed (panicked)"))
     }
 
     /// The only way to hash a password: it must have passed the policy.
@@ -196,6 +248,25 @@ mod tests {
         let r = h.hash_secret(&Secret::new("long enough")).await;
         assert_eq!(r.map_err(|e| e.code()).err(), Some(crate::error::ErrorCode::Busy));
         drop(held);
+        assert!(h.hash_secret(&Secret::new("long enough")).await.is_ok());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashes_run_below_the_priority_of_the_threads_that_serve_requests() {
+        // SAFETY (both): system calls on the calling thread's own id, no pointers.
+        let nice = || unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::syscall(libc::SYS_gettid) as libc::id_t) };
+        let h = Hasher::new(2, Duration::from_secs(5)).expect("hasher");
+        let serving = nice();
+        let hashing = h.run(move |_| nice()).await.expect("job");
+        let lower = (serving + 10).min(19);
+        assert_eq!(hashing, lower, "a hash runs 10 nice steps below the caller");
+        let (a, b) = tokio::join!(h.run(move |_| nice()), h.run(move |_| nice()));
+        assert_eq!((a.expect("a"), b.expect("b")), (lower, lower), "every hashing thread");
+        assert_eq!(nice(), serving, "the caller's own priority is untouched");
+        // A job that panics fails its caller, and the threads go on.
+        let failed = h.run(|_| -> i32 { panic!("boom") }).await;
+        assert!(failed.is_err());
         assert!(h.hash_secret(&Secret::new("long enough")).await.is_ok());
     }
 

@@ -1,7 +1,9 @@
 //! The store port: an embedded SQLite file by default, PostgreSQL for
 //! several instances. One set of queries through `sqlx::Any` (`$N`
 //! placeholders, integers for times and flags), separate migrations per
-//! backend. The queries themselves live in each slice's `store.rs`.
+//! backend. The queries themselves live in each slice's `store.rs`. On a
+//! SQLite file, the reads every request makes (its token, its session) also
+//! go through [`HotReads`], on the request's own thread.
 
 use crate::{Error, Result};
 use sqlx::any::AnyPoolOptions;
