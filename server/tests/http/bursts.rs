@@ -74,6 +74,7 @@ on_both_backends!(
     a_burst_of_good_tokens_from_one_address_spends_nothing_of_its_budget,
     a_burst_of_revocations_of_one_token_deletes_it_once_and_mails_once,
     a_burst_of_revocations_from_one_address_looks_up_only_the_free_ones,
+    after_a_delete_commits_every_request_of_a_burst_is_refused,
 );
 on_both_backends!(behind_proxy =>
     a_burst_of_wrong_passwords_for_many_logins_from_one_address_checks_only_its_free_ones,
@@ -357,6 +358,49 @@ async fn a_burst_of_good_tokens_from_one_address_spends_nothing_of_its_budget(ap
         assert_eq!(bad.get("/api/v1/account").await.status, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(bad.get("/api/v1/account").await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// A token or session is read from the database on every request (on
+/// SQLite through the hot reads, each server thread on its own connection;
+/// on PostgreSQL through the pool): once its delete has committed, no
+/// request of a burst released after it gets in, on any thread, for the
+/// statement with the account (`GET /account`) and the one without.
+async fn after_a_delete_commits_every_request_of_a_burst_is_refused(app: TestApp) {
+    let (b, token) = crate::api::user_with_token(&app, "gone").await;
+    let client = || {
+        let c = app.browser("warden-api-test/1.0");
+        c.set_header("authorization", &format!("Bearer {token}"));
+        c
+    };
+    let clients: Vec<Browser> = (0..16).map(|_| client()).collect();
+    let pages: Vec<Browser> = (0..16).map(|_| b.via(&app)).collect();
+    let statuses = |answers: &[Resp]| answers.iter().map(|r| r.status).collect::<Vec<_>>();
+    let paths = ["/api/v1/account", "/api/v1/sessions"];
+
+    let before = burst(16, |i| clients[i].get(paths[i % 2])).await;
+    assert!(before.iter().all(|r| r.status == StatusCode::OK), "{:?}", statuses(&before));
+    let before = burst(16, |i| pages[i].get("/account/security/sessions")).await;
+    assert!(before.iter().all(|r| r.status == StatusCode::OK), "{:?}", statuses(&before));
+
+    // The token revokes itself; then a burst with it: refused (401, or 429
+    // once the address has spent its free refusals), never served.
+    let r = crate::api::Api::new(&app).delete("/api/v1/token", &token).await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+    let after = burst(16, |i| clients[i].get(paths[i % 2])).await;
+    assert!(
+        after.iter().all(|r| matches!(r.status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS)),
+        "a deleted token served: {:?}",
+        statuses(&after)
+    );
+    assert!(after.iter().any(|r| r.status == StatusCode::UNAUTHORIZED), "{:?}", statuses(&after));
+
+    // The session signs out; the same cookie in 16 other tabs: sent to sign in.
+    assert!(b.call("sign_out", &[]).await.status.is_success());
+    let after = burst(16, |i| pages[i].get("/account/security/sessions")).await;
+    for r in &after {
+        assert!(r.status.is_redirection(), "an ended session served the page: {}", r.status);
+        assert_eq!(r.location(), Some("/signin?next=/account/security/sessions&reason=session_ended"));
+    }
 }
 
 /// A fresh browser behind the trusted proxy, as the client at `ip`.
