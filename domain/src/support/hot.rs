@@ -107,22 +107,22 @@ mod tests {
     #[test]
     fn reads_see_every_committed_write_and_fail_softly() {
         let dir = std::env::temp_dir().join(format!("warden-hot-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&dir).expect("test setup");
         let file = dir.join("t.db");
         let _ = std::fs::remove_file(&file);
-        let writer = rusqlite::Connection::open(&file).unwrap();
-        writer.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1);").unwrap();
-        let hot = HotReads::for_url(&format!("sqlite://{}", file.display())).unwrap();
+        let writer = rusqlite::Connection::open(&file).expect("test setup");
+        writer.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (1);").expect("test setup");
+        let hot = HotReads::for_url(&format!("sqlite://{}", file.display())).expect("test setup");
         let read = |hot: &HotReads| hot.read(|c| c.prepare_cached("SELECT COUNT(*) FROM t")?.query_row([], |r| r.get::<_, i64>(0)));
         assert_eq!(read(&hot), Some(1));
-        writer.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        writer.execute("INSERT INTO t VALUES (2)", []).expect("test setup");
         assert_eq!(read(&hot), Some(2), "a cached statement starts a new read transaction each time");
-        writer.execute("DELETE FROM t", []).unwrap();
+        writer.execute("DELETE FROM t", []).expect("test setup");
         assert_eq!(read(&hot), Some(0));
         assert_eq!(hot.read(|c| c.query_row("SELECT nope FROM t", [], |r| r.get::<_, i64>(0))), None);
         assert_eq!(hot.read(|c| c.execute("INSERT INTO t VALUES (3)", [])), None, "read-only");
-        let missing = HotReads::for_url(&format!("sqlite://{}", dir.join("missing.db").display())).unwrap();
+        let missing = HotReads::for_url(&format!("sqlite://{}", dir.join("missing.db").display())).expect("test setup");
         assert_eq!(read(&missing), None);
-        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).expect("test setup");
     }
 }
