@@ -11,6 +11,11 @@
 local requests = {}
 local n = 0
 
+-- WRK_METHOD and WRK_BODY (environment): another method and a body for
+-- every request (bench/run's P2 data row posts a server function's form).
+wrk.method = os.getenv("WRK_METHOD") or wrk.method
+wrk.body = os.getenv("WRK_BODY") or wrk.body
+
 function init(args)
   for _, arg in ipairs(args) do
     local name, value = arg:match("^([^:]+):%s*(.*)$")
