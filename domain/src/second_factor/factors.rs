@@ -154,13 +154,8 @@ impl Methods {
 
 /// The account's second factors.
 pub async fn methods(db: &sqlx::AnyPool, account: AccountId) -> Result<Methods> {
-    let (security_keys, passkeys) = count_keys(db, account).await?;
-    Ok(Methods {
-        authenticator_app_since: totp_enabled_since(db, account).await?,
-        security_keys,
-        passkeys,
-        recovery_codes_left: store::recovery_codes_left(db, account).await?,
-    })
+    let (authenticator_app_since, security_keys, passkeys, recovery_codes_left) = store::methods(db, account).await?;
+    Ok(Methods { authenticator_app_since, security_keys, passkeys, recovery_codes_left })
 }
 
 /// Whether the account has any second factor (the authenticator app, a

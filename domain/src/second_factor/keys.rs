@@ -222,8 +222,11 @@ impl<'w> SecurityKeys<'w> {
     pub async fn invite_to_passkey(&self, actor: &Actor) -> Result<bool> {
         let (account, _) = actor.browser_session()?;
         let db = self.deps.pool();
-        let has_passkey = store::keys(db, account).await?.iter().any(|k| k.passkey != 0);
-        Ok(!has_passkey && !accounts::passkey_invite_dismissed(db, account).await?)
+        if accounts::passkey_invite_dismissed(db, account).await? {
+            return Ok(false);
+        }
+        let (_, passkeys) = store::count_kinds(db, account).await?;
+        Ok(passkeys == 0)
     }
 
     /// "Don't ask again" to the passkey invitation, for good.

@@ -34,6 +34,23 @@ pub async fn totp(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<TotpR
     .await?)
 }
 
+/// The account's second factors in one statement, each from its own
+/// table: since when the authenticator app is on, its keys and passkeys,
+/// its unused recovery codes. Every page's step-up status reads it (three
+/// statements before).
+pub async fn methods(db: &sqlx::AnyPool, account: AccountId) -> Result<(Option<i64>, i64, i64, i64)> {
+    // COUNT on both backends (PostgreSQL's SUM of a BIGINT is a NUMERIC).
+    Ok(sqlx::query_as(
+        "SELECT (SELECT t.enabled_at FROM totp_credentials t WHERE t.account_id = $1) AS app_since, \
+                (SELECT COUNT(*) FROM webauthn_credentials w WHERE w.account_id = $1) AS keys, \
+                (SELECT COUNT(*) FROM webauthn_credentials w WHERE w.account_id = $1 AND w.passkey <> 0) AS passkeys, \
+                (SELECT COUNT(*) FROM recovery_codes r WHERE r.account_id = $1 AND r.used_at IS NULL) AS codes_left",
+    )
+    .bind(account.get())
+    .fetch_one(db)
+    .await?)
+}
+
 pub async fn recovery_codes_left(db: &sqlx::AnyPool, account: AccountId) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) AS n FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL")
         .bind(account.get())
