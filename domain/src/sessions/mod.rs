@@ -284,10 +284,10 @@ impl<'w> Sessions<'w> {
         let current = actor.any_browser_session().map(|(_, s)| s.as_str()).unwrap_or("");
         let now = self.deps.now();
         let lapse = self.cfg.lapse();
-        let active = store::active(self.deps.pool(), account, &lapse, now).await?;
+        let active = store::active(&self.deps.store, account, &lapse, now).await?;
         let page = page.clamp(0, 10_000);
         let size = self.cfg.ended_page_size;
-        let ended = store::ended(self.deps.pool(), account, &lapse, now, size + 1, page * size).await?;
+        let ended = store::ended(&self.deps.store, account, &lapse, now, size + 1, page * size).await?;
         let entry = |r: store::SessionRow| SessionEntry {
             current: !current.is_empty() && r.id == current,
             device: r.device(),

@@ -124,6 +124,32 @@ impl SessionRow {
         };
         stored.unwrap_or_else(|| user_agent::parse(&self.user_agent))
     }
+
+    /// The row as a hot read reads it ([`crate::support::hot`]).
+    fn from_hot(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+        Ok(SessionRow {
+            id: col(r, "id")?,
+            user_agent: col(r, "user_agent")?,
+            ip: col(r, "ip")?,
+            created_at: col(r, "created_at")?,
+            last_active_at: col(r, "last_active_at")?,
+            ended_at: col(r, "ended_at")?,
+            end_reason: col(r, "end_reason")?,
+            name: col(r, "name")?,
+            device_browser: col(r, "device_browser")?,
+            device_os: col(r, "device_os")?,
+            device_type: col(r, "device_type")?,
+            device_parser: col(r, "device_parser")?,
+        })
+    }
+}
+
+/// A list of sessions read on the request's own thread (SQLite's hot
+/// reads), `params` named as in the statement (`$1`, …); `None` when there
+/// are no hot reads or the read failed, for the caller to read through the
+/// pool.
+fn hot_rows(store: &Store, sql: &str, params: &[(&str, &dyn rusqlite::ToSql)]) -> Option<Vec<SessionRow>> {
+    store.hot.as_ref()?.read(|c| c.prepare_cached(sql)?.query_map(params, SessionRow::from_hot)?.collect())
 }
 
 macro_rules! cols {
@@ -273,8 +299,8 @@ pub async fn active_one(db: &sqlx::AnyPool, account: AccountId, id: &SessionId, 
 }
 
 /// Active, fully signed-in sessions that have not lapsed, most recently active first.
-pub async fn active(db: &sqlx::AnyPool, account: AccountId, lapse: &Lapse, now: i64) -> Result<Vec<SessionRow>> {
-    let q = sqlx::query_as(concat!(
+pub async fn active(store: &Store, account: AccountId, lapse: &Lapse, now: i64) -> Result<Vec<SessionRow>> {
+    const SQL: &str = concat!(
         "SELECT ",
         cols!(),
         ", ended_at, end_reason FROM sessions WHERE account_id = $5 AND ended_at IS NULL AND second_factor_pending = 0 AND NOT ",
@@ -282,15 +308,20 @@ pub async fn active(db: &sqlx::AnyPool, account: AccountId, lapse: &Lapse, now: 
         " AND NOT ",
         pending_lapsed!(),
         " ORDER BY last_active_at DESC, created_at DESC LIMIT 500"
-    ));
-    Ok(bind_lapse_as(q, lapse, now, false).bind(account.get()).fetch_all(db).await?)
+    );
+    let (window, idle, absolute, id) = (lapse.second_factor_window_secs, lapse.lifetimes.idle_secs, lapse.lifetimes.absolute_secs, account.get());
+    let hot = hot_rows(store, SQL, &[("$1", &window), ("$2", &idle), ("$3", &absolute), ("$4", &now), ("$5", &id)]);
+    match hot {
+        Some(rows) => Ok(rows),
+        None => Ok(bind_lapse_as(sqlx::query_as(SQL), lapse, now, false).bind(id).fetch_all(&store.pool).await?),
+    }
 }
 
 /// Ended sessions, newest first: those ended in the table, and those still
 /// marked active that have lapsed, shown with when and why they lapsed
 /// (computed here; nothing is written).
-pub async fn ended(db: &sqlx::AnyPool, account: AccountId, lapse: &Lapse, now: i64, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
-    let q = sqlx::query_as(concat!(
+pub async fn ended(store: &Store, account: AccountId, lapse: &Lapse, now: i64, limit: i64, offset: i64) -> Result<Vec<SessionRow>> {
+    const SQL: &str = concat!(
         "SELECT * FROM (SELECT ",
         cols!(),
         ", CASE WHEN ended_at IS NOT NULL THEN ended_at ELSE ",
@@ -302,8 +333,28 @@ pub async fn ended(db: &sqlx::AnyPool, account: AccountId, lapse: &Lapse, now: i
         " OR ",
         expired!(),
         ")) s ORDER BY ended_at DESC, created_at DESC, id LIMIT $8 OFFSET $9"
-    ));
-    Ok(bind_lapse_as(q, lapse, now, true).bind(account.get()).bind(limit).bind(offset).fetch_all(db).await?)
+    );
+    let (window, idle, absolute, id) = (lapse.second_factor_window_secs, lapse.lifetimes.idle_secs, lapse.lifetimes.absolute_secs, account.get());
+    let (pending, expired) = (EndReason::SecondFactorNotCompleted.code(), EndReason::Expired.code());
+    let hot = hot_rows(
+        store,
+        SQL,
+        &[
+            ("$1", &window),
+            ("$2", &idle),
+            ("$3", &absolute),
+            ("$4", &now),
+            ("$5", &pending),
+            ("$6", &expired),
+            ("$7", &id),
+            ("$8", &limit),
+            ("$9", &offset),
+        ],
+    );
+    match hot {
+        Some(rows) => Ok(rows),
+        None => Ok(bind_lapse_as(sqlx::query_as(SQL), lapse, now, true).bind(id).bind(limit).bind(offset).fetch_all(&store.pool).await?),
+    }
 }
 
 /// Names an active session of the account (`None` clears the name).
@@ -406,4 +457,75 @@ pub async fn open_step_up(db: &sqlx::AnyPool, account: AccountId, id: &SessionId
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifetimes::Lifetimes;
+
+    type Seen = (String, i64, Option<i64>, Option<String>, Option<String>, Device);
+
+    fn seen(rows: Vec<SessionRow>) -> Vec<Seen> {
+        rows.into_iter().map(|r| (r.id.clone(), r.last_active_at, r.ended_at, r.end_reason.clone(), r.name.clone(), r.device())).collect()
+    }
+
+    /// Login Security's two lists read the same on the request's own thread
+    /// (SQLite's hot reads) as through the pool: the same sessions, lapsed
+    /// ones with when and why, in the same order. And they are read there:
+    /// with the pool closed, they still come.
+    #[tokio::test]
+    async fn the_session_lists_read_the_same_on_the_hot_path_as_through_the_pool() {
+        let dir = std::env::temp_dir().join(format!("warden-sessions-hot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("test setup");
+        let file = dir.join("w.db");
+        let _ = std::fs::remove_file(&file);
+        let store = Store::connect(&format!("sqlite://{}?mode=rwc", file.display())).await.expect("test setup");
+        assert!(store.hot.is_some(), "a SQLite file has hot reads");
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO accounts (username, email, password_hash, created_at, time_zone) VALUES ('ada', 'ada@example.com', '-', 1000, 'UTC') RETURNING id",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .expect("test setup");
+        let account = AccountId::new(id);
+        let meta = ClientMeta {
+            ip: "192.0.2.1".into(),
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0".into(),
+            session_name: None,
+        };
+        for (name, at, pending) in
+            [("live", 99_000, false), ("idle", 10_000, false), ("pending", 99_000, true), ("out", 50_000, false), ("named", 99_900, false)]
+        {
+            insert(&store.pool, &SessionId::new(name.to_owned()), account, &format!("hash-{name}"), &meta, at, pending).await.expect("test setup");
+        }
+        end(&store.pool, Which::One(account, &SessionId::new("out".to_owned())), EndReason::SignedOut, 60_000).await.expect("test setup");
+        let mut conn = store.pool.acquire().await.expect("test setup");
+        rename(&mut conn, account, &SessionId::new("named".to_owned()), Some("Work laptop")).await.expect("test setup");
+        drop(conn);
+        let lapse =
+            Lapse { lifetimes: Lifetimes { idle_secs: 3_600, absolute_secs: 2_592_000, touch_every_secs: 60 }, second_factor_window_secs: 300 };
+        let now = 100_000;
+
+        let pool_only = Store { hot: None, ..store.clone() };
+        let (active_pool, ended_pool) =
+            (active(&pool_only, account, &lapse, now).await.expect("read"), ended(&pool_only, account, &lapse, now, 10, 0).await.expect("read"));
+        let names = |rows: &[Seen]| rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+        let active_pool = seen(active_pool);
+        let ended_pool = seen(ended_pool);
+        assert_eq!(names(&active_pool), ["named", "live"], "most recently active first");
+        assert_eq!(names(&ended_pool), ["pending", "out", "idle"], "most recently ended first");
+        assert_eq!(ended_pool[0].2, Some(99_300), "a pending sign-in lapses when its window ends");
+        assert_eq!(ended_pool[0].3.as_deref(), Some(EndReason::SecondFactorNotCompleted.code()));
+        assert_eq!((ended_pool[2].2, ended_pool[2].3.as_deref()), (Some(13_600), Some(EndReason::Expired.code())));
+        assert_eq!(active_pool[0].4.as_deref(), Some("Work laptop"));
+
+        store.pool.close().await;
+        let active_hot = seen(active(&store, account, &lapse, now).await.expect("read on the hot path, the pool being closed"));
+        let ended_hot = seen(ended(&store, account, &lapse, now, 10, 0).await.expect("read on the hot path, the pool being closed"));
+        assert_eq!(active_hot, active_pool);
+        assert_eq!(ended_hot, ended_pool);
+        assert_eq!(seen(ended(&store, account, &lapse, now, 2, 1).await.expect("a later page")), ended_pool[1..].to_vec());
+        std::fs::remove_dir_all(&dir).expect("test setup");
+    }
 }
