@@ -34,21 +34,18 @@ pub async fn totp(db: &sqlx::AnyPool, account: AccountId) -> Result<Option<TotpR
     .await?)
 }
 
-/// The account's second factors in one statement, each from its own
-/// table: since when the authenticator app is on, its keys and passkeys,
-/// its unused recovery codes. Every page's step-up status reads it (three
-/// statements before).
+/// The account's second factors in one statement: since when the
+/// authenticator app is on, its keys and passkeys, its unused recovery
+/// codes, as the `account_overview` view (migration 0022) counts them from
+/// this slice's tables, so the rule is written once. Every page's step-up
+/// status reads it (three statements before).
 pub async fn methods(db: &sqlx::AnyPool, account: AccountId) -> Result<(Option<i64>, i64, i64, i64)> {
-    // COUNT on both backends (PostgreSQL's SUM of a BIGINT is a NUMERIC).
-    Ok(sqlx::query_as(
-        "SELECT (SELECT t.enabled_at FROM totp_credentials t WHERE t.account_id = $1) AS app_since, \
-                (SELECT COUNT(*) FROM webauthn_credentials w WHERE w.account_id = $1) AS keys, \
-                (SELECT COUNT(*) FROM webauthn_credentials w WHERE w.account_id = $1 AND w.passkey <> 0) AS passkeys, \
-                (SELECT COUNT(*) FROM recovery_codes r WHERE r.account_id = $1 AND r.used_at IS NULL) AS codes_left",
-    )
-    .bind(account.get())
-    .fetch_one(db)
-    .await?)
+    let row: Option<(Option<i64>, i64, i64, i64)> =
+        sqlx::query_as("SELECT authenticator_app_since, security_keys, passkeys, recovery_codes_left FROM account_overview WHERE account_id = $1")
+            .bind(account.get())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.unwrap_or((None, 0, 0, 0)))
 }
 
 pub async fn recovery_codes_left(db: &sqlx::AnyPool, account: AccountId) -> Result<i64> {
