@@ -166,7 +166,7 @@ async fn measure(backend: &'static str, url: &str) -> Result<Vec<Measured>, Fail
         Ok(())
     })
     .await?;
-    store.pool.close().await;
+    store.close().await;
 
     let row = |query, (median, p95): (f64, f64)| Measured { backend, query, median, p95, ratio: median / baseline.0 };
     Ok(vec![

@@ -388,7 +388,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     // Closing the pool lets SQLite fold its WAL back into the database file.
-    if tokio::time::timeout(std::time::Duration::from_secs(5), warden.pool().close()).await.is_err() {
+    if tokio::time::timeout(std::time::Duration::from_secs(5), warden.store().close()).await.is_err() {
         tracing::warn!("the database connections did not close within 5 s");
     }
     tracing::info!(

@@ -108,7 +108,7 @@ pub async fn by_hash(store: &Store, token_hash: &str, now: i64) -> Result<Option
     static SQL: LazyLock<String> = LazyLock::new(|| opened_by(false));
     match hot_read(store, &SQL, token_hash, now, TokenRow::from_hot) {
         Some(found) => Ok(found),
-        None => Ok(sqlx::query_as(&SQL).bind(token_hash).bind(now).fetch_optional(&store.pool).await?),
+        None => store.fetch_optional(sqlx::query_as(&SQL).bind(token_hash).bind(now)).await,
     }
 }
 
@@ -161,7 +161,7 @@ pub async fn by_hash_with_account(store: &Store, token_hash: &str, now: i64) -> 
     let map = |r: &rusqlite::Row<'_>| Ok(TokenAndAccount { token: TokenRow::from_hot(r)?, account: crate::overview::Row::from_hot(r)? });
     match hot_read(store, &SQL, token_hash, now, map) {
         Some(found) => Ok(found),
-        None => Ok(sqlx::query_as(&SQL).bind(token_hash).bind(now).fetch_optional(&store.pool).await?),
+        None => store.fetch_optional(sqlx::query_as(&SQL).bind(token_hash).bind(now)).await,
     }
 }
 

@@ -211,7 +211,7 @@ pub async fn by_token_hash(store: &Store, token_hash: &str) -> Result<Option<Aut
     });
     match hot {
         Some(found) => Ok(found),
-        None => Ok(sqlx::query_as(SQL).bind(token_hash).fetch_optional(&store.pool).await?),
+        None => store.fetch_optional(sqlx::query_as(SQL).bind(token_hash)).await,
     }
 }
 
@@ -313,7 +313,7 @@ pub async fn active(store: &Store, account: AccountId, lapse: &Lapse, now: i64) 
     let hot = hot_rows(store, SQL, &[("$1", &window), ("$2", &idle), ("$3", &absolute), ("$4", &now), ("$5", &id)]);
     match hot {
         Some(rows) => Ok(rows),
-        None => Ok(bind_lapse_as(sqlx::query_as(SQL), lapse, now, false).bind(id).fetch_all(&store.pool).await?),
+        None => store.fetch_all(bind_lapse_as(sqlx::query_as(SQL), lapse, now, false).bind(id)).await,
     }
 }
 
@@ -353,7 +353,7 @@ pub async fn ended(store: &Store, account: AccountId, lapse: &Lapse, now: i64, l
     );
     match hot {
         Some(rows) => Ok(rows),
-        None => Ok(bind_lapse_as(sqlx::query_as(SQL), lapse, now, true).bind(id).bind(limit).bind(offset).fetch_all(&store.pool).await?),
+        None => store.fetch_all(bind_lapse_as(sqlx::query_as(SQL), lapse, now, true).bind(id).bind(limit).bind(offset)).await,
     }
 }
 
@@ -520,7 +520,7 @@ mod tests {
         assert_eq!((ended_pool[2].2, ended_pool[2].3.as_deref()), (Some(13_600), Some(EndReason::Expired.code())));
         assert_eq!(active_pool[0].4.as_deref(), Some("Work laptop"));
 
-        store.pool.close().await;
+        store.close().await;
         let active_hot = seen(active(&store, account, &lapse, now).await.expect("read on the hot path, the pool being closed"));
         let ended_hot = seen(ended(&store, account, &lapse, now, 10, 0).await.expect("read on the hot path, the pool being closed"));
         assert_eq!(active_hot, active_pool);

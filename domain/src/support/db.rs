@@ -3,14 +3,17 @@
 //! placeholders, integers for times and flags), separate migrations per
 //! backend. The queries themselves live in each slice's `store.rs`. On a
 //! SQLite file, the reads every request makes (its token, its session) also
-//! go through [`HotReads`], on the request's own thread.
+//! go through [`HotReads`], on the request's own thread; on PostgreSQL, on
+//! a connection kept warm ([`Warm`]).
 
 use crate::{Error, Result};
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::query::QueryAs;
+use sqlx::{Any, AnyPool, Executor, FromRow};
 use std::sync::Once;
 
 pub use super::hot::HotReads;
+pub use super::warm::Warm;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -25,6 +28,9 @@ pub struct Store {
     /// The hot reads on a SQLite file (see [`HotReads`]); `None` on
     /// PostgreSQL and in memory.
     pub hot: Option<HotReads>,
+    /// Connections kept warm for the statements every request makes (see
+    /// [`Warm`]); `None` on SQLite.
+    pub warm: Option<Warm>,
 }
 
 static DRIVERS: Once = Once::new();
@@ -68,7 +74,40 @@ impl Store {
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
         }
         let hot = if backend == Backend::Sqlite { HotReads::for_url(url) } else { None };
-        Ok(Store { pool, backend, hot })
+        let warm = (backend == Backend::Postgres).then(Warm::default);
+        Ok(Store { pool, backend, hot, warm })
+    }
+
+    /// `query`'s row, if any: on a warm connection on PostgreSQL, through
+    /// the pool otherwise. For the statements every request makes.
+    pub async fn fetch_optional<'q, O>(&self, query: QueryAs<'q, Any, O, AnyArguments<'q>>) -> Result<Option<O>>
+    where
+        O: Send + Unpin + for<'r> FromRow<'r, AnyRow>,
+    {
+        Ok(match &self.warm {
+            Some(warm) => warm.fetch_optional(&self.pool, query).await?,
+            None => query.fetch_optional(&self.pool).await?,
+        })
+    }
+
+    /// `query`'s rows, as [`Store::fetch_optional`].
+    pub async fn fetch_all<'q, O>(&self, query: QueryAs<'q, Any, O, AnyArguments<'q>>) -> Result<Vec<O>>
+    where
+        O: Send + Unpin + for<'r> FromRow<'r, AnyRow>,
+    {
+        Ok(match &self.warm {
+            Some(warm) => warm.fetch_all(&self.pool, query).await?,
+            None => query.fetch_all(&self.pool).await?,
+        })
+    }
+
+    /// Closes the database: the warm connections first, then the pool
+    /// (which waits for every connection it lent).
+    pub async fn close(&self) {
+        if let Some(warm) = &self.warm {
+            warm.close();
+        }
+        self.pool.close().await;
     }
 }
 

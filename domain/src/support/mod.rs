@@ -10,6 +10,7 @@ pub mod secret;
 pub mod secret_box;
 pub mod time_fmt;
 pub mod user_agent;
+pub mod warm;
 pub mod zone;
 
 /// At most `max` bytes of `s`, cut on a character boundary.
