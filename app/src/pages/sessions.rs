@@ -9,7 +9,7 @@ use crate::components::confirm_fields::{covered, Asks, ConfirmFields, ConfirmPan
 use crate::components::email_banner::EmailBanner;
 use crate::components::form_error::ActionError;
 use crate::components::loaded::Loaded;
-use crate::components::submit::Submit;
+use crate::components::submit::{Busy, Submit};
 use crate::components::when::When;
 use crate::early::Early;
 use crate::server_fns::alerts::{DismissPasskeyInvite, RenameSession, SetSignInAlerts};
@@ -85,13 +85,16 @@ fn SessionLists(
     let others = active.iter().filter(|a| !a.this_device).count();
     let panel_shown = others > 0;
     let confirmed = s.confirmed_until.is_some();
+    // One busy state per action and one "blocked" for all the sessions'
+    // buttons, not a memo and a signal made per button (two per session).
+    let items = Items { end, rename, end_busy: end.into(), rename_busy: rename.into(), blocked: Signal::stored(!confirmed), confirmed };
     let at = |p: i64, a: i64| format!("/account/security/sessions?page={p}&activity={a}");
     view! {
         <p class="muted zone-note">{format!("Times are on your clock ({zone}). ")} <A href="/account/time-zone">"Change time zone"</A></p>
         <h3>{format!("Active sessions ({active_count})")}</h3>
         {(others > 0).then(|| view! { <ConfirmPanel s=s.clone() asks=Asks::Password action=confirm what="Ending a session asks for your password first."/> })}
         <ul class="sessions" aria-label="Active sessions">
-            {active.into_iter().map(|s| view! { <SessionItem s end confirmed rename/> }).collect_view()}
+            {active.into_iter().map(|s| view! { <SessionItem s items/> }).collect_view()}
         </ul>
         <h3>"Ended sessions"</h3>
         {if ended.is_empty() {
@@ -99,7 +102,7 @@ fn SessionLists(
         } else {
             view! {
                 <ul class="sessions ended" aria-label="Ended sessions">
-                    {ended.into_iter().map(|s| view! { <SessionItem s end confirmed rename/> }).collect_view()}
+                    {ended.into_iter().map(|s| view! { <SessionItem s items/> }).collect_view()}
                 </ul>
             }.into_any()
         }}
@@ -213,8 +216,21 @@ fn MailLog(mails: Vec<MailView>) -> impl IntoView {
     }
 }
 
+/// What every session's forms share.
+#[derive(Clone, Copy)]
+struct Items {
+    end: ServerAction<EndSession>,
+    rename: ServerAction<RenameSession>,
+    end_busy: Busy,
+    rename_busy: Busy,
+    /// "End" waits for "Confirm it's you".
+    blocked: Signal<bool>,
+    confirmed: bool,
+}
+
 #[component]
-fn SessionItem(s: SessionView, end: ServerAction<EndSession>, confirmed: bool, rename: ServerAction<RenameSession>) -> impl IntoView {
+fn SessionItem(s: SessionView, items: Items) -> impl IntoView {
+    let Items { end, rename, end_busy, rename_busy, blocked, confirmed } = items;
     let label = format!("{} on {}", s.browser, s.os);
     let active = s.ended.is_none();
     let end_label = format!("End session: {label}, {}", s.ip);
@@ -246,7 +262,7 @@ fn SessionItem(s: SessionView, end: ServerAction<EndSession>, confirmed: bool, r
                             <input type="hidden" name="session_id" value=rename_id/>
                             <input type="text" name="name" maxlength="40" value=rename_name.clone().unwrap_or_default()
                                 placeholder="Work laptop" aria-label=rename_label/>
-                            <Submit action=rename class="secondary">"Save name"</Submit>
+                            <Submit action=rename_busy class="secondary">"Save name"</Submit>
                         </ActionForm>
                     </details>
                 })}
@@ -255,9 +271,9 @@ fn SessionItem(s: SessionView, end: ServerAction<EndSession>, confirmed: bool, r
                 <ActionForm action=end>
                     <input type="hidden" name="session_id" value=s.id/>
                     <Submit
-                        action=end
+                        action=end_busy
                         class="secondary"
-                        blocked=!confirmed
+                        blocked
                         attr:aria-label=end_label
                         attr:title=(!confirmed).then_some("Confirm it's you above first")
                     >
