@@ -129,7 +129,12 @@ async fn a_burst_of_wrong_passwords_for_many_logins_from_one_address_checks_only
     .await;
     let (checked, throttled) = tally(&answers, "invalid_credentials");
     let free = app.warden.config().sign_in.ip_backoff.free_failures as usize;
-    assert_eq!((checked, throttled), (free, 40 - free), "spraying 40 logins at once from one address: its free ones only");
+    assert_eq!(
+        (checked, throttled),
+        (free, 40 - free),
+        "spraying 40 logins at once from one address: its free ones only: {:?}",
+        answers.iter().map(|r| (r.status, code_of(r))).collect::<Vec<_>>()
+    );
 }
 
 async fn a_burst_of_wrong_passwords_from_a_known_device_checks_its_budget_and_then_the_logins(app: TestApp) {
