@@ -24,38 +24,77 @@
 //! Every command is bounded in time: a Redis that does not answer is an
 //! outage (see `domain::limits::Outage`), not a hung request.
 
-use domain::limits::{Budget, LimitKey, LimitStore, Rate, RateDecision, Record, Reserved, StoreError, StoreFuture};
+use domain::limits::{Budget, Gated, LimitKey, LimitStore, Rate, RateDecision, Record, Reserved, StoreError, StoreFuture};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use std::time::Duration;
 
 /// How long one command may take before it counts as an outage.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(750);
 
+/// The Lua both backoff scripts share: `longest_wait(first, base, now)`
+/// reads the budgets `KEYS[first..]` (their rules at `ARGV[base + 1..]`,
+/// four each: free, base, max, window) and returns the longest wait among
+/// them ([`domain::limits::Backoff`]'s `wait`; 0 for none), and each one's
+/// count and last failure as read.
+macro_rules! lua_longest_wait {
+    () => {
+        r"
+local function longest_wait(first, base, now)
+  local longest, counts, lasts = 0, {}, {}
+  for i = first, #KEYS do
+    local o = base + (i - first) * 4
+    local free, base_s, max, window = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
+    local v = redis.call('HMGET', KEYS[i], 'n', 't')
+    local n, last = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+    if n >= free and now - last <= window then
+      local exp = n - free
+      if exp > 30 then exp = 30 end
+      local delay = base_s * (2 ^ exp)
+      if delay > max then delay = max end
+      local left = last + delay - now
+      if left > longest then longest = left end
+    end
+    counts[i], lasts[i] = n, last
+  end
+  return longest, counts, lasts
+end
+"
+    };
+}
+
+/// The Lua both rate scripts share: `take(key, now, interval, window)`,
+/// one request against GCRA ([`Rate::take`]), all in microseconds (below
+/// 2^53, so exact in Lua's numbers). Stores the new arrival time when the
+/// request is allowed and returns the one stored before, or nil; the
+/// caller decides from it exactly as the script did.
+macro_rules! lua_take {
+    () => {
+        r"
+local function take(key, now, interval, window)
+  local stored = tonumber(redis.call('GET', key))
+  local tat = stored or now
+  if tat < now then tat = now end
+  local new = tat + interval
+  if new - now <= window then
+    redis.call('SET', key, string.format('%d', new), 'PX', string.format('%d', window / 1000 + 1000))
+  end
+  return stored
+end
+"
+    };
+}
+
 /// One attempt over several backoff budgets ([`domain::limits::Backoff`]'s
 /// `wait` and `failed`): when any budget must wait, nothing is written and
 /// `{0, longest wait}` comes back; else each is counted and `{1, 0, n1, t1,
 /// n2, t2, …}` comes back. With ARGV[2] = 1 it only reads (the wait).
 /// KEYS the budgets; ARGV now, dry, then per key free, base, max, window.
-const RESERVE: &str = r"
+const RESERVE: &str = concat!(
+    lua_longest_wait!(),
+    r"
 local now = tonumber(ARGV[1])
 local dry = ARGV[2] == '1'
-local counts, lasts = {}, {}
-local longest = 0
-for i = 1, #KEYS do
-  local o = 2 + (i - 1) * 4
-  local free, base, max, window = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])
-  local v = redis.call('HMGET', KEYS[i], 'n', 't')
-  local n, last = tonumber(v[1]) or 0, tonumber(v[2]) or 0
-  if n >= free and now - last <= window then
-    local exp = n - free
-    if exp > 30 then exp = 30 end
-    local delay = base * (2 ^ exp)
-    if delay > max then delay = max end
-    local left = last + delay - now
-    if left > longest then longest = left end
-  end
-  counts[i], lasts[i] = n, last
-end
+local longest, counts, lasts = longest_wait(1, 2, now)
 if longest > 0 then return {0, longest} end
 if dry then return {1, 0} end
 local out = {1, 0}
@@ -70,7 +109,8 @@ for i = 1, #KEYS do
   out[#out + 1] = now
 end
 return out
-";
+"
+);
 
 /// Gives back one unit, never below none. KEYS[1] the budget.
 const REFUND: &str = r"
@@ -79,24 +119,34 @@ if n and n > 0 then redis.call('HSET', KEYS[1], 'n', string.format('%d', n - 1))
 return 0
 ";
 
-/// One request against GCRA ([`Rate::take`]): stores the new arrival time
-/// when the request is allowed. KEYS[1] the budget; ARGV now, interval and
-/// window, in microseconds (below 2^53, so exact in Lua's numbers). Returns
-/// the arrival time stored before, or nil; the caller decides from it
-/// exactly as the script did.
-const TAKE: &str = r"
-local now = tonumber(ARGV[1])
-local stored = tonumber(redis.call('GET', KEYS[1]))
-local tat = stored or now
-if tat < now then tat = now end
-local new = tat + tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
-if new - now <= window then
-  redis.call('SET', KEYS[1], string.format('%d', new), 'PX', string.format('%d', window / 1000 + 1000))
-end
+/// One request against a rate. KEYS[1] the rate; ARGV now, interval and
+/// window, in microseconds. Returns the arrival time stored before, or nil.
+const TAKE: &str = concat!(
+    lua_take!(),
+    r"
+local stored = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
 if stored then return stored end
 return false
-";
+"
+);
+
+/// One request against a rate unless a backoff budget must wait (the
+/// gate, [`LimitStore::take_unless_waiting`]): `{0, longest wait}` and the
+/// rate untouched, else the rate is taken and `{1, arrival stored before}`
+/// or `{2}` (none) comes back. KEYS[1] the rate, then the gate's budgets;
+/// ARGV now, interval and window of the rate (microseconds), now in
+/// seconds, then per budget free, base, max, window.
+const GATED_TAKE: &str = concat!(
+    lua_longest_wait!(),
+    lua_take!(),
+    r"
+local longest = longest_wait(2, 4, tonumber(ARGV[4]))
+if longest > 0 then return {0, longest} end
+local stored = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+if stored then return {1, stored} end
+return {2}
+"
+);
 
 pub struct RedisStore {
     conn: ConnectionManager,
@@ -106,6 +156,7 @@ pub struct RedisStore {
     reserve: redis::Script,
     refund: redis::Script,
     take: redis::Script,
+    gated_take: redis::Script,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -140,6 +191,7 @@ impl RedisStore {
             reserve: redis::Script::new(RESERVE),
             refund: redis::Script::new(REFUND),
             take: redis::Script::new(TAKE),
+            gated_take: redis::Script::new(GATED_TAKE),
         };
         store.ping().await?;
         store.check_eviction_policy().await;
@@ -174,10 +226,16 @@ impl RedisStore {
     fn reserve_invocation(&self, budgets: &[Budget], now: i64, dry: bool) -> redis::ScriptInvocation<'_> {
         let mut inv = self.reserve.prepare_invoke();
         inv.arg(now).arg(if dry { 1 } else { 0 });
+        self.add_budgets(&mut inv, budgets);
+        inv
+    }
+
+    /// Each budget as the scripts read it: its key, and its rule's free,
+    /// base, max and window as four arguments.
+    fn add_budgets(&self, inv: &mut redis::ScriptInvocation<'_>, budgets: &[Budget]) {
         for b in budgets {
             inv.key(self.key(&b.key)).arg(b.rule.free_failures).arg(b.rule.base_secs).arg(b.rule.max_secs).arg(b.rule.window_secs.max(1));
         }
-        inv
     }
 }
 
@@ -248,6 +306,22 @@ impl LimitStore for RedisStore {
                 bounded(self.take.key(&key).arg(now_ms.saturating_mul(1000)).arg(rate.interval_us()).arg(rate.window_us()).invoke_async(&mut c))
                     .await?;
             Ok(rate.take(before, now_ms).0)
+        })
+    }
+
+    fn take_unless_waiting<'a>(&'a self, key: &'a LimitKey, rate: Rate, now_ms: i64, gate: &'a [Budget], now: i64) -> StoreFuture<'a, Gated> {
+        let mut c = self.conn.clone();
+        Box::pin(async move {
+            let mut inv = self.gated_take.prepare_invoke();
+            inv.key(self.key(key)).arg(now_ms.saturating_mul(1000)).arg(rate.interval_us()).arg(rate.window_us()).arg(now);
+            self.add_budgets(&mut inv, gate);
+            let out: Vec<i64> = bounded(inv.invoke_async(&mut c)).await?;
+            match out.as_slice() {
+                [0, wait] => Ok(Gated::Wait(*wait)),
+                [1, before] => Ok(Gated::Rate(rate.take(Some(*before), now_ms).0)),
+                [2] => Ok(Gated::Rate(rate.take(None, now_ms).0)),
+                other => Err(StoreError(format!("unexpected answer to a gated take: {other:?}"))),
+            }
         })
     }
 }
@@ -369,6 +443,77 @@ mod tests {
             allowed += usize::from(t.await.expect("join"));
         }
         assert_eq!(allowed, 60);
+    }
+
+    /// The gated take is the dry reserve and the take in one script: it
+    /// answers what the two would, step by step against the pure rules,
+    /// and a refused request takes nothing of the rate.
+    #[tokio::test]
+    async fn a_gated_take_answers_like_the_wait_and_the_take_it_folds() {
+        let Some(s) = store().await else { return };
+        let key = LimitKey::account(LimitKind::Api, AccountId::new(8));
+        let gate = [Budget::new(LimitKey::ip(LimitKind::ApiTokenIp, "203.0.113.9"), RULE, OnSuccess::Keep)];
+        let (mut tat, mut record) = (None, Record::default());
+        for (i, now) in [0, 0, 10, 500, 999, 1000, 1000, 30_000].into_iter().cycle().take(120).enumerate() {
+            let now_ms = 1_800_000_000_000 + now + (i as i64 / 8) * 4_000;
+            let secs = now_ms / 1000;
+            if i % 7 == 3 {
+                // A refusal now and then: the gate closes and opens again.
+                let want = match RULE.take(&mut record, secs) {
+                    Ok(()) => Reserved::Taken(vec![record]),
+                    Err(w) => Reserved::Wait(w),
+                };
+                assert_eq!(s.reserve(&gate, secs).await.expect("reserve"), want, "refusal {i}");
+            }
+            let want = match RULE.wait(&record, secs) {
+                Some(w) => Gated::Wait(w),
+                None => {
+                    let (d, next) = API.take(tat, now_ms);
+                    tat = next.or(tat);
+                    Gated::Rate(d)
+                }
+            };
+            assert_eq!(s.take_unless_waiting(&key, API, now_ms, &gate, secs).await.expect("gated take"), want, "request {i}");
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_gated_takes_never_lose_a_count_and_a_waiting_gate_takes_none() {
+        let Some(s) = store().await else { return };
+        let s = Arc::new(s);
+        let now = 1_800_000_000_000;
+        let burst = |ip: &'static str, account: i64| {
+            let barrier = Arc::new(tokio::sync::Barrier::new(100));
+            let tasks: Vec<_> = (0..100)
+                .map(|_| {
+                    let (s, barrier) = (s.clone(), barrier.clone());
+                    tokio::spawn(async move {
+                        let gate = [Budget::new(LimitKey::ip(LimitKind::ApiTokenIp, ip), RULE, OnSuccess::Keep)];
+                        barrier.wait().await;
+                        s.take_unless_waiting(&LimitKey::account(LimitKind::Api, AccountId::new(account)), API, now, &gate, now / 1000)
+                            .await
+                            .expect("gated take")
+                    })
+                })
+                .collect::<Vec<_>>();
+            async move {
+                let mut answers = Vec::new();
+                for t in tasks {
+                    answers.push(t.await.expect("join"));
+                }
+                answers
+            }
+        };
+        let open = burst("198.51.100.1", 9).await;
+        assert_eq!(open.iter().filter(|g| matches!(g, Gated::Rate(d) if d.allowed)).count(), 60);
+        let shut_gate = [Budget::new(LimitKey::ip(LimitKind::ApiTokenIp, "198.51.100.2"), RULE, OnSuccess::Keep)];
+        for _ in 0..2 {
+            assert!(matches!(s.reserve(&shut_gate, now / 1000).await.expect("refusal"), Reserved::Taken(_)));
+        }
+        let shut = burst("198.51.100.2", 10).await;
+        assert!(shut.iter().all(|g| *g == Gated::Wait(10)), "{shut:?}");
+        let key = LimitKey::account(LimitKind::Api, AccountId::new(10));
+        assert_eq!(s.arrival(&key, now).await.expect("read"), None, "a refused request takes nothing of the rate");
     }
 
     #[tokio::test]

@@ -96,6 +96,12 @@ impl Default for ApiTokensConfig {
     }
 }
 
+/// The refused-token budgets of the address `meta` comes from (its block
+/// and its wider block), under `rule`: the gate of [`ApiTokens::admit`].
+fn refused_tokens(meta: &ClientMeta, rule: Backoff) -> [Budget; 2] {
+    Budget::client(LimitKind::ApiTokenIp, &meta.ip, rule, OnSuccess::Keep)
+}
+
 /// How long a new token works.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Expiry {
@@ -426,9 +432,13 @@ impl<'w> ApiTokens<'w> {
     }
 
     /// One request of `account` against the API rate at `limit` a minute
-    /// (the REST door's admission, after the token).
-    pub async fn take_quota(&self, account: AccountId, limit: u32) -> Result<RateDecision> {
-        self.deps.limiter.take(&LimitKey::account(LimitKind::Api, account), api_rate(limit), self.deps.now_ms()).await
+    /// (the REST door's admission, after the token), unless the address
+    /// the request comes from must wait for its refused tokens
+    /// (`Err(Throttled)`, the rate untouched; see [`Self::admit`]): one
+    /// step of the limiter's store, one round trip to Redis.
+    pub async fn take_quota(&self, account: AccountId, limit: u32, meta: &ClientMeta, rule: Backoff) -> Result<RateDecision> {
+        let key = LimitKey::account(LimitKind::Api, account);
+        self.deps.limiter.take_unless_waiting(&key, api_rate(limit), self.deps.now_ms(), &refused_tokens(meta, rule), self.deps.now()).await
     }
 
     /// How much of the actor's API rate at `limit` a minute recent
@@ -738,19 +748,24 @@ impl<'w> ApiTokens<'w> {
     /// delete commits.
     ///
     /// The budget damps floods of lookups; it guards no guess (a token holds
-    /// 178 random bits). An address that must wait is refused before any
-    /// lookup. A refusal then spends a unit, atomically over both blocks,
-    /// before it is answered (or recorded): of any burst, at most the free
-    /// units are answered `invalid_token` or `network_not_allowed`, the
-    /// rest wait (429). A token that opens is not counted at all, so a
-    /// client's parallel requests never spend each other's units: spending
-    /// one for every request before its lookup (as a guess budget does)
-    /// throttled busy clients with good tokens (32 parallel requests of one
-    /// address were answered 429 by the dozen).
+    /// 178 random bits). An address this instance has seen waiting is
+    /// refused before any lookup, without a trip to the limiter's store; a
+    /// wait that began on another instance is found by the store in the
+    /// same step that takes the request's rate ([`Self::take_quota`]), so
+    /// a good token from a waiting address is refused (429) on every
+    /// instance, and that instance remembers the wait for the next request.
+    /// A refusal spends a unit, atomically over both blocks, before it is
+    /// answered (or recorded): of any burst, at most the free units are
+    /// answered `invalid_token` or `network_not_allowed`, the rest wait
+    /// (429). A token that opens is not counted at all, so a client's
+    /// parallel requests never spend each other's units: spending one for
+    /// every request before its lookup (as a guess budget does) throttled
+    /// busy clients with good tokens (32 parallel requests of one address
+    /// were answered 429 by the dozen).
     pub async fn admit(&self, raw: Option<&str>, meta: &ClientMeta, read_account: bool, rule: Backoff) -> Result<(Bearer, Option<Overview>)> {
         let limiter = &self.deps.limiter;
-        let budgets = Budget::client(LimitKind::ApiTokenIp, &meta.ip, rule, OnSuccess::Keep);
-        if let Some(wait) = limiter.waiting(&budgets, self.deps.now()).await? {
+        let gate = refused_tokens(meta, rule);
+        if let Some(wait) = limiter.seen_waiting(&gate, self.deps.now()) {
             return Err(Error::Throttled(wait.max(1)));
         }
         match self.lookup(raw, meta, read_account).await {
@@ -758,7 +773,7 @@ impl<'w> ApiTokens<'w> {
             Err(Refused::Other(e)) => Err(e),
             Err(refused) => {
                 // Kept spent: the budget counts refusals.
-                let _spent = limiter.attempt(budgets.to_vec(), self.deps.now()).await?;
+                limiter.refused(gate.to_vec(), self.deps.now()).await?;
                 Err(self.recorded(refused, meta).await?)
             }
         }

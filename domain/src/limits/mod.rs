@@ -30,6 +30,7 @@
 pub mod backoff;
 pub mod memory;
 pub mod rate;
+pub mod seen;
 
 pub use backoff::{Backoff, Record};
 pub use memory::MemoryStore;
@@ -326,12 +327,38 @@ pub trait LimitStore: Send + Sync {
     /// The arrival time a rate's key holds (microseconds), changing
     /// nothing: for a page that shows how much of the quota is used.
     fn arrival<'a>(&'a self, key: &'a LimitKey, now_ms: i64) -> StoreFuture<'a, Option<i64>>;
+    /// Takes one request from `key`'s rate unless a budget of `gate` must
+    /// wait under its rule; a request the gate refuses takes nothing. A
+    /// shared store does it in one step (one script in Redis: one round
+    /// trip where [`Self::waiting`] and [`Self::take`] would be two); this
+    /// default is the two steps, as cheap as one in memory.
+    fn take_unless_waiting<'a>(&'a self, key: &'a LimitKey, rate: Rate, now_ms: i64, gate: &'a [Budget], now: i64) -> StoreFuture<'a, Gated> {
+        Box::pin(async move {
+            if let Some(wait) = self.waiting(gate, now).await? {
+                return Ok(Gated::Wait(wait));
+            }
+            Ok(Gated::Rate(self.take(key, rate, now_ms).await?))
+        })
+    }
+}
+
+/// The answer of [`LimitStore::take_unless_waiting`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gated {
+    /// A budget of the gate must wait this many seconds (the longest); the
+    /// rate was not touched.
+    Wait(i64),
+    /// The gate is open: the rate's answer.
+    Rate(RateDecision),
 }
 
 /// The port the slices use.
 #[derive(Clone)]
 pub struct Limiter {
     store: Arc<dyn LimitStore>,
+    /// The waits of kept budgets this instance has been told of (see
+    /// [`seen`]).
+    seen: Arc<seen::SeenWaits>,
 }
 
 /// An attempt that has spent its units: verify, then say how it went. A
@@ -378,7 +405,7 @@ impl Attempt {
 
 impl Limiter {
     pub fn new(store: Arc<dyn LimitStore>) -> Self {
-        Limiter { store }
+        Limiter { store, seen: Arc::default() }
     }
 
     /// The in-process limiter: fine for one instance.
@@ -440,6 +467,69 @@ impl Limiter {
                 }
                 Outage::FailClosed => Err(Self::outage(key.kind, &e)),
             },
+        }
+    }
+}
+
+/// A gate: the budgets of something cheap that count its refusals, kept
+/// spent ([`OnSuccess::Keep`]), checked before that cheap work without a
+/// trip to the store on an instance that has seen them wait, and checked
+/// again by the store in the same step that takes the request's rate. The
+/// refused-API-token damper ([`LimitKind::ApiTokenIp`]) is one.
+impl Limiter {
+    fn gate_key(gate: &[Budget]) -> String {
+        debug_assert!(gate.iter().all(|b| b.on_success == OnSuccess::Keep), "a gate's units stay spent: a cleared one would leave a stale wait here");
+        gate.iter().map(|b| b.key.render()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// How long `gate` must still wait, as this instance last heard from
+    /// the store: no trip to it. `None` does not mean open (the wait may
+    /// have begun on another instance): [`Self::take_unless_waiting`] is
+    /// the check that admits.
+    pub fn seen_waiting(&self, gate: &[Budget], now: i64) -> Option<i64> {
+        self.seen.wait(&Self::gate_key(gate), now)
+    }
+
+    /// Counts one refusal against `gate` (spending a unit of each budget,
+    /// as [`Self::attempt`]), and remembers here when that leaves it
+    /// waiting. `Err(Throttled)` when it was already waiting.
+    pub async fn refused(&self, gate: Vec<Budget>, now: i64) -> Result<()> {
+        let key = Self::gate_key(&gate);
+        match self.attempt(gate, now).await {
+            Ok(spent) => {
+                let wait = spent.budgets.iter().zip(&spent.records).filter_map(|(b, r)| b.rule.wait(r, now)).max();
+                self.seen.note(&key, now, wait.unwrap_or(0));
+                Ok(())
+            }
+            Err(Error::Throttled(wait)) => {
+                self.seen.note(&key, now, wait);
+                Err(Error::Throttled(wait))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One request against a fixed rate, unless `gate` must wait: then
+    /// `Err(Throttled)`, the rate untouched, and the wait remembered here.
+    /// One step of the store. With the store unreachable, as
+    /// [`Self::take`] when every kind involved fails open, else refused.
+    pub async fn take_unless_waiting(&self, key: &LimitKey, rate: Rate, now_ms: i64, gate: &[Budget], now: i64) -> Result<RateDecision> {
+        match self.store.take_unless_waiting(key, rate, now_ms, gate, now).await {
+            Ok(Gated::Rate(d)) => Ok(d),
+            Ok(Gated::Wait(wait)) => {
+                self.seen.note(&Self::gate_key(gate), now, wait);
+                Err(Error::Throttled(wait.max(1)))
+            }
+            Err(e) => {
+                let mut kinds = std::iter::once(key.kind).chain(gate.iter().map(|b| b.key.kind()));
+                match kinds.find(|k| k.on_outage() == Outage::FailClosed) {
+                    Some(kind) => Err(Self::outage(kind, &e)),
+                    None => {
+                        tracing::warn!(kind = key.kind.name(), error = %e, "limiter store unreachable: allowing the request");
+                        Ok(RateDecision { allowed: true, remaining: rate.max, reset_secs: 0, retry_after_secs: 0 })
+                    }
+                }
+            }
         }
     }
 }
@@ -595,16 +685,91 @@ mod tests {
         assert_eq!(admitted, 2);
     }
 
+    const API: Rate = Rate { max: 30, per_secs: 60 };
+
+    fn gate(ip: &str) -> [Budget; 2] {
+        Budget::client(LimitKind::ApiTokenIp, ip, RULE, OnSuccess::Keep)
+    }
+
+    /// Two instances on one store: what one has seen the other has not,
+    /// but its gated take still refuses, takes nothing of the rate, and
+    /// from then on it has seen the wait too.
+    #[tokio::test]
+    async fn a_gate_seen_waiting_on_one_instance_refuses_on_the_other_without_taking_the_rate() {
+        let store: Arc<dyn LimitStore> = Arc::new(MemoryStore::new(memory::DEFAULT_MAX_KEYS));
+        let (a, b) = (Limiter::new(store.clone()), Limiter::new(store));
+        let api = LimitKey::account(LimitKind::Api, AccountId::new(1));
+        let now = 1_000;
+        assert_eq!(a.refused(gate("203.0.113.9").to_vec(), now).await.map_err(|e| e.retry_after()), Ok(()));
+        assert_eq!(a.seen_waiting(&gate("203.0.113.9"), now), None, "one of two free refusals");
+        assert_eq!(a.refused(gate("203.0.113.9").to_vec(), now).await.map_err(|e| e.retry_after()), Ok(()));
+        assert_eq!(a.seen_waiting(&gate("203.0.113.9"), now), Some(10), "the last free refusal leaves it waiting, and this instance knows");
+        assert_eq!(a.refused(gate("203.0.113.9").to_vec(), now).await.map_err(|e| e.retry_after()), Err(Some(10)));
+
+        assert_eq!(b.seen_waiting(&gate("203.0.113.9"), now), None, "the other instance has not heard");
+        let refused = b.take_unless_waiting(&api, API, now * 1000, &gate("203.0.113.9"), now).await.map_err(|e| e.retry_after());
+        assert_eq!(refused, Err(Some(10)), "its store step refuses");
+        assert_eq!(b.seen_waiting(&gate("203.0.113.9"), now + 4), Some(6), "and now it knows");
+        assert_eq!(b.peek(&api, API, now * 1000).await.remaining, 30, "a refused request took nothing of the rate");
+        assert_eq!(b.seen_waiting(&gate("203.0.113.10"), now), None, "another address is another gate");
+
+        let later = now + 10;
+        assert_eq!((a.seen_waiting(&gate("203.0.113.9"), later), b.seen_waiting(&gate("203.0.113.9"), later)), (None, None));
+        let d = b.take_unless_waiting(&api, API, later * 1000, &gate("203.0.113.9"), later).await.expect("open again");
+        assert!(d.allowed && d.remaining == 29, "{d:?}");
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_gated_takes_gets_exactly_the_rate_or_nothing_while_the_gate_waits() {
+        let l = Limiter::in_memory();
+        let api = LimitKey::account(LimitKind::Api, AccountId::new(2));
+        let burst = |ip: &'static str, now: i64| {
+            let barrier = Arc::new(tokio::sync::Barrier::new(50));
+            let tasks: Vec<_> = (0..50)
+                .map(|_| {
+                    let (l, barrier, api) = (l.clone(), barrier.clone(), api.clone());
+                    tokio::spawn(async move {
+                        barrier.wait().await;
+                        l.take_unless_waiting(&api, API, now * 1000, &gate(ip), now).await.map(|d| d.allowed).map_err(|e| e.retry_after())
+                    })
+                })
+                .collect::<Vec<_>>();
+            async move {
+                let mut answers = Vec::new();
+                for t in tasks {
+                    answers.push(t.await.expect("join"));
+                }
+                answers
+            }
+        };
+        let open = burst("198.51.100.1", 0).await;
+        assert_eq!(open.iter().filter(|a| **a == Ok(true)).count(), 30, "{open:?}");
+        assert_eq!(open.iter().filter(|a| **a == Ok(false)).count(), 20, "{open:?}");
+
+        let later = 120;
+        for _ in 0..2 {
+            l.refused(gate("198.51.100.2").to_vec(), later).await.expect("free");
+        }
+        let shut = burst("198.51.100.2", later).await;
+        assert!(shut.iter().all(|a| *a == Err(Some(10))), "{shut:?}");
+        assert_eq!(l.peek(&api, API, later * 1000).await.remaining, 30, "nothing of the rate was taken");
+    }
+
     #[tokio::test]
     async fn guesses_fail_closed_and_the_api_rate_fails_open_when_the_store_is_down() {
         let l = Limiter::new(Arc::new(Down));
         let guess = budget(LimitKind::SecondFactor, OnSuccess::Clear);
         assert_eq!(l.attempt(vec![guess.clone()], 0).await.map_err(|e| e.code()).err(), Some(crate::ErrorCode::Unavailable));
-        assert!(l.waiting(&[guess], 0).await.is_err());
+        assert!(l.waiting(&[guess.clone()], 0).await.is_err());
         let api = LimitKey::account(LimitKind::Api, AccountId::new(1));
         let d = l.take(&api, Rate { max: 60, per_secs: 60 }, 0).await.expect("fails open");
         assert!(d.allowed);
         let refused_tokens = Budget::client(LimitKind::ApiTokenIp, "203.0.113.9", RULE, OnSuccess::Keep);
         assert!(l.attempt(refused_tokens.to_vec(), 0).await.is_ok(), "the API stays up: refused tokens are counted when the store is back");
+        assert_eq!(l.refused(refused_tokens.to_vec(), 0).await.map_err(|e| e.retry_after()), Ok(()));
+        let d = l.take_unless_waiting(&api, Rate { max: 60, per_secs: 60 }, 0, &refused_tokens, 0).await.expect("fails open");
+        assert!(d.allowed);
+        let mixed = [refused_tokens[0].clone(), guess];
+        assert!(l.take_unless_waiting(&api, Rate { max: 60, per_secs: 60 }, 0, &mixed, 0).await.is_err(), "a gate that fails closed refuses");
     }
 }

@@ -6,13 +6,16 @@
 //!   never read here. No header: 401 with `WWW-Authenticate: Bearer
 //!   realm="warden"`; anything else wrong (malformed, bad checksum, unknown,
 //!   expired, deleted): 401 with `error="invalid_token"`.
-//! - **Guessing**: every presented token spends a unit of the client's
+//! - **Guessing**: every refused token spends a unit of the client's
 //!   budget (`LimitKind::ApiTokenIp`, its address and its /48 or /24;
-//!   growing delays) before it is looked up, and a valid one gives it back,
-//!   so a burst of wrong tokens gets the free lookups and no more, and the
-//!   answer to a throttled address is 429 for every token, the right one
-//!   too. It fails open: a token cannot be guessed, and the API must not go
-//!   down with the limiter's store.
+//!   growing delays) before it is answered, and a token that opens spends
+//!   nothing, so a burst of wrong tokens gets the free refusals and no
+//!   more. An address this instance has seen waiting is refused before any
+//!   lookup; one that began waiting on another instance is refused by the
+//!   step that takes the rate (one Redis script for both), so the answer
+//!   to a throttled address is 429 for every token, the right one too, on
+//!   every instance. It fails open: a token cannot be guessed, and the API
+//!   must not go down with the limiter's store (`ApiTokens::admit`).
 //! - **Networks**: a token limited to networks (API Access Tokens tab) and
 //!   presented from any other address is refused with 403 and the problem
 //!   type `network-not-allowed`, recorded as a security event; its unit of
@@ -163,7 +166,7 @@ pub async fn bearer(State(state): State<ApiState>, req: Request, next: Next) -> 
     let mut req = Request::from_parts(parts, Body::from(bytes));
     let _in_flight = state.load.enter();
     let (limit, busy) = state.limits.quota_at(state.load.in_flight());
-    let decision = match warden.api_tokens().take_quota(bearer.account, limit).await {
+    let decision = match warden.api_tokens().take_quota(bearer.account, limit, &meta, state.limits.refused_tokens).await {
         Ok(d) => d,
         Err(e) => return Problem::from(e).into_response(),
     };

@@ -72,6 +72,7 @@ on_both_backends!(
     a_burst_of_passkey_starts_makes_only_the_free_challenges,
     a_burst_of_refused_api_tokens_is_refused_only_for_the_free_ones,
     a_burst_of_good_tokens_from_one_address_spends_nothing_of_its_budget,
+    good_and_refused_tokens_from_one_address_at_once_spend_the_rate_only_for_what_is_served,
     a_burst_of_revocations_of_one_token_deletes_it_once_and_mails_once,
     a_burst_of_revocations_from_one_address_looks_up_only_the_free_ones,
     after_a_delete_commits_every_request_of_a_burst_is_refused,
@@ -363,6 +364,38 @@ async fn a_burst_of_good_tokens_from_one_address_spends_nothing_of_its_budget(ap
         assert_eq!(bad.get("/api/v1/account").await.status, StatusCode::UNAUTHORIZED);
     }
     assert_eq!(bad.get("/api/v1/account").await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Refused and good tokens from one address released together: exactly
+/// the free refusals are answered 401; every good request is served or,
+/// once the address waits, refused (429) by the same step that takes the
+/// account's rate, which it then does not take: the quota spent is
+/// exactly the requests served.
+async fn good_and_refused_tokens_from_one_address_at_once_spend_the_rate_only_for_what_is_served(app: TestApp) {
+    let (b, token) = crate::api::user_with_token(&app, "mixed").await;
+    let free = server::config::REFUSED_TOKEN_BACKOFF.free_failures as usize;
+    let clients: Vec<(bool, Browser)> = (0..40)
+        .map(|i| {
+            let good = i % 2 == 0;
+            let c = app.browser("warden-api-test/1.0");
+            let t = if good { token.clone() } else { domain::api_tokens::ApiToken::generate().expose().to_owned() };
+            c.set_header("authorization", &format!("Bearer {t}"));
+            (good, c)
+        })
+        .collect();
+    let answers = burst(40, |i| clients[i].1.get("/api/v1/account")).await;
+    let statuses = |good: bool| -> Vec<StatusCode> { clients.iter().zip(&answers).filter(|((g, _), _)| *g == good).map(|(_, r)| r.status).collect() };
+    let (good, bad) = (statuses(true), statuses(false));
+    let refused = bad.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    assert_eq!(refused, free, "{bad:?}");
+    assert!(bad.iter().all(|s| matches!(*s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS)), "{bad:?}");
+    assert!(good.iter().all(|s| matches!(*s, StatusCode::OK | StatusCode::TOO_MANY_REQUESTS)), "{good:?}");
+    let served = good.iter().filter(|s| **s == StatusCode::OK).count();
+    let a = crate::api::actor(&app, &b).await;
+    let used = app.warden.api_tokens().quota_use(&a, 60).await.expect("quota");
+    assert_eq!(60 - used.remaining as usize, served, "the rate holds exactly the {served} requests served: {good:?}");
+    // The address waits now, for every token.
+    assert_eq!(clients[0].1.get("/api/v1/account").await.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// A token or session is read from the database on every request (on

@@ -75,6 +75,37 @@ async fn two_instances_share_one_api_rate_and_one_budget_of_wrong_passwords() {
     }
 }
 
+/// The refused-token damper of one address across instances: wrong
+/// tokens sent to A make the address wait, and B, which never saw them,
+/// refuses the right token too (in the one Redis step that takes the
+/// account's rate, which a refused request does not spend), also when a
+/// burst arrives at B; once the wait is over both serve it, and the quota
+/// holds only what was served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_that_waits_for_its_refused_tokens_waits_on_every_instance() {
+    let Some((a, b)) = pair().await else { return };
+    let (owner, token) = user_with_token(&a, "wes").await;
+    let (api_a, api_b) = (Api::new(&a), Api::new(&b));
+    assert_eq!(api_b.get("/api/v1/account", &token).await.status, StatusCode::OK, "served before any refusal");
+    let free = server::config::REFUSED_TOKEN_BACKOFF.free_failures;
+    for i in 0..free {
+        let bad = format!("Bearer {}", domain::api_tokens::ApiToken::generate().expose());
+        assert_eq!(api_a.send("GET", "/api/v1/account", &[("authorization", &bad)], None).await.status, StatusCode::UNAUTHORIZED, "refusal {i}");
+    }
+    let r = api_b.get("/api/v1/account", &token).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "B never saw the refusals, and still refuses the right token: {}", r.body);
+    assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+    let burst_on_b = futures_util::future::join_all((0..20).map(|_| api_b.get("/api/v1/account", &token))).await;
+    assert!(burst_on_b.iter().all(|r| r.status == StatusCode::TOO_MANY_REQUESTS), "{:?}", burst_on_b.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(api_a.get("/api/v1/account", &token).await.status, StatusCode::TOO_MANY_REQUESTS, "and A, where they were");
+    let used = a.warden.api_tokens().quota_use(&actor(&a, &owner).await, 60).await.expect("quota");
+    assert_eq!(used.remaining, 59, "only the request served before took from the rate");
+
+    a.clock.advance(server::config::REFUSED_TOKEN_BACKOFF.base_secs);
+    assert_eq!(api_b.get("/api/v1/account", &token).await.status, StatusCode::OK, "the wait is over on B");
+    assert_eq!(api_a.get("/api/v1/account", &token).await.status, StatusCode::OK, "and on A");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_one_instance_changes_the_other_sees_at_the_next_request() {
     let Some((a, b)) = pair().await else { return };
