@@ -760,7 +760,7 @@ mod tests {
         let l = Limiter::new(Arc::new(Down));
         let guess = budget(LimitKind::SecondFactor, OnSuccess::Clear);
         assert_eq!(l.attempt(vec![guess.clone()], 0).await.map_err(|e| e.code()).err(), Some(crate::ErrorCode::Unavailable));
-        assert!(l.waiting(&[guess.clone()], 0).await.is_err());
+        assert!(l.waiting(std::slice::from_ref(&guess), 0).await.is_err());
         let api = LimitKey::account(LimitKind::Api, AccountId::new(1));
         let d = l.take(&api, Rate { max: 60, per_secs: 60 }, 0).await.expect("fails open");
         assert!(d.allowed);
