@@ -460,13 +460,21 @@ impl Limiter {
     pub async fn take(&self, key: &LimitKey, rate: Rate, now_ms: i64) -> Result<RateDecision> {
         match self.store.take(key, rate, now_ms).await {
             Ok(d) => Ok(d),
-            Err(e) => match key.kind.on_outage() {
-                Outage::FailOpen => {
-                    tracing::warn!(kind = key.kind.name(), error = %e, "limiter store unreachable: allowing the request");
-                    Ok(RateDecision { allowed: true, remaining: rate.max, reset_secs: 0, retry_after_secs: 0 })
-                }
-                Outage::FailClosed => Err(Self::outage(key.kind, &e)),
-            },
+            Err(e) => Self::rate_outage(key, rate, &[], &e),
+        }
+    }
+
+    /// A rate step the store could not take: refused when `key` or a
+    /// budget of `gate` fails closed, else allowed (the whole quota) with
+    /// a log line.
+    fn rate_outage(key: &LimitKey, rate: Rate, gate: &[Budget], e: &StoreError) -> Result<RateDecision> {
+        let mut kinds = std::iter::once(key.kind).chain(gate.iter().map(|b| b.key.kind()));
+        match kinds.find(|k| k.on_outage() == Outage::FailClosed) {
+            Some(kind) => Err(Self::outage(kind, e)),
+            None => {
+                tracing::warn!(kind = key.kind.name(), error = %e, "limiter store unreachable: allowing the request");
+                Ok(RateDecision { allowed: true, remaining: rate.max, reset_secs: 0, retry_after_secs: 0 })
+            }
         }
     }
 }
@@ -520,16 +528,7 @@ impl Limiter {
                 self.seen.note(&Self::gate_key(gate), now, wait);
                 Err(Error::Throttled(wait.max(1)))
             }
-            Err(e) => {
-                let mut kinds = std::iter::once(key.kind).chain(gate.iter().map(|b| b.key.kind()));
-                match kinds.find(|k| k.on_outage() == Outage::FailClosed) {
-                    Some(kind) => Err(Self::outage(kind, &e)),
-                    None => {
-                        tracing::warn!(kind = key.kind.name(), error = %e, "limiter store unreachable: allowing the request");
-                        Ok(RateDecision { allowed: true, remaining: rate.max, reset_secs: 0, retry_after_secs: 0 })
-                    }
-                }
-            }
+            Err(e) => Self::rate_outage(key, rate, gate, &e),
         }
     }
 }
