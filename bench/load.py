@@ -6,6 +6,7 @@ Standard library only.
   load.py setup BASE IP_PREFIX SIGNUPS TOKENS  accounts, sessions and tokens; KEY=VALUE lines on stdout
   load.py flood BASE IP_PREFIX RATE SECS  wrong passwords at RATE a second for SECS seconds
   load.py burst BASE TOKEN COOKIE N       N API requests on TOKEN and N page views on COOKIE
+  load.py crowd BASE IP_PREFIX LOGIN N E   N more sessions of LOGIN from other addresses, the last E ended again
 
 Every request names its client in X-Forwarded-For (IP_PREFIX.a.b), which
 Warden believes because bench/run starts it with WARDEN_TRUSTED_PROXY=127.0.0.1:
@@ -221,6 +222,23 @@ def burst(base, token, cookie, n):
     print(json.dumps({"secs": round(time.time() - t0, 1), "answers": {f"{k}:{s}": v for (k, s), v in sorted(results.items())}}))
 
 
+def crowd(base, prefix, login, signins, end):
+    """A Login Security page as a long-used account has it: `signins` more
+    sessions of `login`, each from its own address, and the last `end` of
+    them ended from the first (an ended session and a line of activity
+    each)."""
+    clients = []
+    for n in range(signins):
+        c = Client(base, ip(prefix, 2000 + n))
+        c.must("sign_in", {"login": login, "password": PASSWORD, "next": ""})
+        clients.append(c)
+    for c in clients[signins - end:]:
+        mine = json.loads(c.must("list_sessions", {"page": "0", "activity": "0"}))
+        sid = next(s["id"] for s in mine["active"] if s["this_device"])
+        clients[0].must("end_session", {"session_id": sid, "password": PASSWORD})
+    say(f"  {login}: {signins} more sessions, {end} of them ended")
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "setup" and len(argv) == 6:
         setup(argv[2], argv[3], int(argv[4]), int(argv[5]))
@@ -228,6 +246,8 @@ def main(argv):
         flood(argv[2], argv[3], float(argv[4]), float(argv[5]))
     elif len(argv) >= 2 and argv[1] == "burst" and len(argv) == 6:
         burst(argv[2], argv[3], argv[4], int(argv[5]))
+    elif len(argv) >= 2 and argv[1] == "crowd" and len(argv) == 7:
+        crowd(argv[2], argv[3], argv[4], int(argv[5]), int(argv[6]))
     else:
         raise SystemExit(__doc__)
 
