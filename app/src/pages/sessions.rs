@@ -8,17 +8,17 @@
 use crate::components::confirm_fields::{covered, Asks, ConfirmFields, ConfirmPanel};
 use crate::components::email_banner::EmailBanner;
 use crate::components::form_error::ActionError;
+use crate::components::inert::Html;
 use crate::components::loaded::Loaded;
 use crate::components::submit::{Busy, Submit};
-use crate::components::when::When;
 use crate::early::Early;
 use crate::server_fns::alerts::{DismissPasskeyInvite, RenameSession, SetSignInAlerts};
 use crate::server_fns::{list_sessions, step_up_status, ConfirmIdentity, EndSession, SessionView, SessionsView, StepUpView};
 use leptos::prelude::*;
+use leptos::tachys::html::InertElement;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
-use proto::views::MailView;
+use proto::views::{EventView, MailView};
 
 /// `early_*`: the page's first data, asked for by its route ([`Early`]).
 #[component]
@@ -58,7 +58,7 @@ pub fn SessionsPage(early_sessions: Early, early_step_up: Early, early_email: Ea
                         "End any session you don't recognise."
                     </p>
                 </div>
-                <A href="/account/security/sessions/log-out-all">"Log out of all devices"</A>
+                <a href="/account/security/sessions/log-out-all">"Log out of all devices"</a>
             </div>
             <EmailBanner early=early_email/>
             <ActionError action=end/>
@@ -90,7 +90,7 @@ fn SessionLists(
     let items = Items { end, rename, end_busy: end.into(), rename_busy: rename.into(), blocked: Signal::stored(!confirmed), confirmed };
     let at = |p: i64, a: i64| format!("/account/security/sessions?page={p}&activity={a}");
     view! {
-        <p class="muted zone-note">{format!("Times are on your clock ({zone}). ")} <A href="/account/time-zone">"Change time zone"</A></p>
+        <p class="muted zone-note">{format!("Times are on your clock ({zone}). ")} <a href="/account/time-zone">"Change time zone"</a></p>
         <h3>{format!("Active sessions ({active_count})")}</h3>
         {(others > 0).then(|| view! { <ConfirmPanel s=s.clone() asks=Asks::Password action=confirm what="Ending a session asks for your password first."/> })}
         <ul class="sessions" aria-label="Active sessions">
@@ -100,29 +100,14 @@ fn SessionLists(
         {if ended.is_empty() {
             view! { <p class="muted">"No ended sessions yet."</p> }.into_any()
         } else {
-            view! {
-                <ul class="sessions ended" aria-label="Ended sessions">
-                    {ended.into_iter().map(|s| view! { <SessionItem s items/> }).collect_view()}
-                </ul>
-            }.into_any()
+            ended_list(&ended).into_any()
         }}
         <nav class="pager" aria-label="Ended sessions pages">
             {(page > 0).then(|| view! { <a href=at(page - 1, events_page)>"Newer sessions"</a> })}
             {has_older.then(|| view! { <a href=at(page + 1, events_page)>"Older sessions"</a> })}
         </nav>
         <h3 id="activity">"Recent security activity"</h3>
-        <ul class="events" aria-label="Recent security activity">
-            {events.into_iter().map(|e| view! {
-                <li>
-                    <strong>{e.what}</strong>
-                    {(!e.detail.is_empty()).then(|| format!(" — {}", e.detail))}
-                    <span class="muted">
-                        {e.first.map(|f| view! { " · first " <When at=f/> ", last" })}
-                        " · " <When at=e.at/> " · " {e.device} " · " {e.ip}
-                    </span>
-                </li>
-            }).collect_view()}
-        </ul>
+        {activity_list(&events)}
         <nav class="pager" aria-label="Security activity pages">
             {(events_page > 0).then(|| view! { <a href=at(page, events_page - 1)>"Newer activity"</a> })}
             {events_has_older.then(|| view! { <a href=at(page, events_page + 1)>"Older activity"</a> })}
@@ -133,7 +118,7 @@ fn SessionLists(
             <h3 id="webhooks-link-title">"Webhooks"</h3>
             <p class="muted">
                 "Send your account's security events to your own tools, as signed JSON requests to an HTTPS address of yours. "
-                <A href="/account/security/sessions/webhooks">"Manage webhooks"</A>
+                <a href="/account/security/sessions/webhooks">"Manage webhooks"</a>
             </p>
         </section>
     }
@@ -202,18 +187,71 @@ fn MailLog(mails: Vec<MailView>) -> impl IntoView {
         {if mails.is_empty() {
             view! { <p class="muted">"No mail in the last 90 days."</p> }.into_any()
         } else {
-            view! {
-                <ul class="events mails" aria-label="Mails">
-                    {mails.into_iter().map(|m| view! {
-                        <li>
-                            <strong>{m.subject}</strong>
-                            <span class="muted">" · " <When at=m.queued/> " · to " {m.to} " · " {m.status}</span>
-                        </li>
-                    }).collect_view()}
-                </ul>
-            }.into_any()
+            mail_list(&mails).into_any()
         }}
     }
+}
+
+// The lists below never change once drawn: each is one inert element
+// (`components::inert`), not a view per line and per time.
+
+/// "Recent security activity": what, when, from which device and address.
+fn activity_list(events: &[EventView]) -> InertElement {
+    Html::list(&[("class", "events"), ("aria-label", "Recent security activity")], events, 360, |h, e| {
+        h.open("li", &[]).element("strong", &[], &e.what);
+        if !e.detail.is_empty() {
+            h.text(" — ").text(&e.detail);
+        }
+        h.open("span", &[("class", "muted")]);
+        if let Some(first) = &e.first {
+            h.text(" · first ").time(first).text(", last");
+        }
+        h.text(" · ").time(&e.at).text(" · ").text(&e.device).text(" · ").text(&e.ip);
+        h.close("span").close("li");
+    })
+}
+
+/// The mail log's lines: subject, when, to whom, how it went.
+fn mail_list(mails: &[MailView]) -> InertElement {
+    Html::list(&[("class", "events mails"), ("aria-label", "Mails")], mails, 300, |h, m| {
+        h.open("li", &[]).element("strong", &[], &m.subject);
+        h.open("span", &[("class", "muted")]).text(" · ").time(&m.queued).text(" · to ").text(&m.to).text(" · ").text(&m.status);
+        h.close("span").close("li");
+    })
+}
+
+/// Ended sessions: nothing on them to do, so the whole list is one string.
+fn ended_list(ended: &[SessionView]) -> InertElement {
+    Html::list(&[("class", "sessions ended"), ("aria-label", "Ended sessions")], ended, 900, |h, s| {
+        h.open("li", &[("class", if s.this_device { "session current" } else { "session" })]);
+        h.open("div", &[("class", "session-main")]).element("strong", &[], &heading(s));
+        session_facts(h, s);
+        h.close("div").close("li");
+    })
+}
+
+/// "Work laptop — Chrome on Windows", or the browser and system alone.
+fn heading(s: &SessionView) -> String {
+    match &s.name {
+        Some(n) => format!("{n} — {} on {}", s.browser, s.os),
+        None => format!("{} on {}", s.browser, s.os),
+    }
+}
+
+/// A session's device, address, times and (when it ended) why, as `<dl>`.
+fn session_facts(h: &mut Html, s: &SessionView) {
+    h.open("dl", &[]);
+    h.element("dt", &[], "Device").element("dd", &[], &s.device);
+    h.element("dt", &[], "IP address").element("dd", &[], &s.ip);
+    h.element("dt", &[], "Signed in").open("dd", &[]).time(&s.started).close("dd");
+    h.element("dt", &[], "Last active").open("dd", &[]).time(&s.last_active).close("dd");
+    if let Some(e) = &s.ended {
+        h.element("dt", &[], "Ended").open("dd", &[]).time(e).close("dd");
+    }
+    if let Some(r) = &s.end_reason {
+        h.element("dt", &[], "Why").element("dd", &[("class", "reason")], r);
+    }
+    h.close("dl");
 }
 
 /// What every session's forms share.
@@ -228,16 +266,16 @@ struct Items {
     confirmed: bool,
 }
 
+/// An active session: its facts, a name, and "End" (not for this device).
+/// Ended ones are [`ended_list`].
 #[component]
 fn SessionItem(s: SessionView, items: Items) -> impl IntoView {
     let Items { end, rename, end_busy, rename_busy, blocked, confirmed } = items;
     let label = format!("{} on {}", s.browser, s.os);
-    let active = s.ended.is_none();
     let end_label = format!("End session: {label}, {}", s.ip);
-    let heading = match &s.name {
-        Some(n) => format!("{n} — {label}"),
-        None => label.clone(),
-    };
+    let heading = heading(&s);
+    let mut facts = Html::with_capacity(700);
+    session_facts(&mut facts, &s);
     let rename_label = format!("Name for the session {label}, {}", s.ip);
     let (rename_id, rename_name) = (s.id.clone(), s.name.clone());
     view! {
@@ -245,29 +283,18 @@ fn SessionItem(s: SessionView, items: Items) -> impl IntoView {
             <div class="session-main">
                 <strong>{heading}</strong>
                 {s.this_device.then(|| view! { <span class="badge">"This device"</span> })}
-                <dl>
-                    <dt>"Device"</dt><dd>{s.device}</dd>
-                    <dt>"IP address"</dt><dd>{s.ip}</dd>
-                    <dt>"Signed in"</dt><dd><When at=s.started/></dd>
-                    <dt>"Last active"</dt><dd><When at=s.last_active/></dd>
-                    {s.ended.map(|e| view! {
-                        <dt>"Ended"</dt><dd><When at=e/></dd>
-                    })}
-                    {s.end_reason.map(|r| view! { <dt>"Why"</dt><dd class="reason">{r}</dd> })}
-                </dl>
-                {active.then(|| view! {
-                    <details class="rename">
-                        <summary>{if rename_name.is_some() { "Rename" } else { "Name this session" }}</summary>
-                        <ActionForm action=rename attr:class="inline-form">
-                            <input type="hidden" name="session_id" value=rename_id/>
-                            <input type="text" name="name" maxlength="40" value=rename_name.clone().unwrap_or_default()
-                                placeholder="Work laptop" aria-label=rename_label/>
-                            <Submit action=rename_busy class="secondary">"Save name"</Submit>
-                        </ActionForm>
-                    </details>
-                })}
+                {facts.into_view()}
+                <details class="rename">
+                    <summary>{if rename_name.is_some() { "Rename" } else { "Name this session" }}</summary>
+                    <ActionForm action=rename attr:class="inline-form">
+                        <input type="hidden" name="session_id" value=rename_id/>
+                        <input type="text" name="name" maxlength="40" value=rename_name.unwrap_or_default()
+                            placeholder="Work laptop" aria-label=rename_label/>
+                        <Submit action=rename_busy class="secondary">"Save name"</Submit>
+                    </ActionForm>
+                </details>
             </div>
-            {(active && !s.this_device).then(|| view! {
+            {(!s.this_device).then(|| view! {
                 <ActionForm action=end>
                     <input type="hidden" name="session_id" value=s.id/>
                     <Submit

@@ -37,6 +37,7 @@ on_both_backends!(behind_proxy =>
     the_links_offers_work_once_each_and_the_link_expires_after_7_days,
     the_mail_log_lists_the_accounts_mail_for_90_days_and_every_mail_says_so,
     a_session_can_be_named_and_the_name_shows_in_the_list_and_the_activity,
+    what_a_user_wrote_shows_as_text_in_every_list_of_login_security,
     an_account_without_a_passkey_is_invited_to_add_one_until_it_says_no,
     passkey_autofill_has_a_budget_of_its_own,
 );
@@ -400,6 +401,42 @@ async fn a_session_can_be_named_and_the_name_shows_in_the_list_and_the_activity(
     assert!(off.text.contains("from your session \"Desk\" (Chrome"), "{}", off.text);
     owner.call("rename_session", &[("session_id", &mine), ("name", "")]).await;
     assert!(owner.sessions(0).await["active"][0]["name"].is_null());
+}
+
+/// The part of the page between `<ul … aria-label="{label}"` and its `</ul>`.
+fn list<'a>(page: &'a str, label: &str) -> &'a str {
+    let start = page.find(&format!("aria-label=\"{label}\"")).unwrap_or_else(|| panic!("no list {label}: {page}"));
+    let rest = &page[start..];
+    &rest[..rest.find("</ul>").unwrap_or(rest.len())]
+}
+
+async fn what_a_user_wrote_shows_as_text_in_every_list_of_login_security(app: TestApp) {
+    // A session name is the one thing on the page a user writes; the lists
+    // (active and ended sessions, activity) are drawn as strings, so each
+    // must escape it as the views do.
+    let owner = app.signed_in_user("hal", PW, CHROME_WINDOWS).await;
+    let laptop = browser_at(&app, SAFARI_MAC, "127.0.0.2");
+    laptop.sign_in("hal", PW).await;
+    let other = owner.sessions(0).await["active"].as_array().expect("active").iter().find(|s| s["this_device"] == false).expect("the laptop")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let name = r#"<img src=x onerror="alert(1)">&"#;
+    let shown = "&lt;img src=x onerror=\"alert(1)\"&gt;&amp;";
+    let r = owner.call("rename_session", &[("session_id", &other), ("name", name)]).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let page = owner.get("/account/security/sessions").await.body;
+    assert!(list(&page, "Active sessions").contains(&format!("{shown} — Safari")), "{page}");
+    assert!(list(&page, "Recent security activity").contains(shown), "{page}");
+    assert!(!page.contains("<img"), "{page}");
+
+    let r = owner.call("end_session", &[("session_id", &other), ("password", PW)]).await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let page = owner.get("/account/security/sessions").await.body;
+    let ended = list(&page, "Ended sessions");
+    assert!(ended.contains(&format!("<strong>{shown} — Safari")) && ended.contains("<dt>Ended</dt>"), "{page}");
+    assert!(list(&page, "Recent security activity").matches(shown).count() >= 2, "renamed and ended: {page}");
+    assert!(!page.contains("<img"), "{page}");
 }
 
 async fn an_account_without_a_passkey_is_invited_to_add_one_until_it_says_no(app: TestApp) {
