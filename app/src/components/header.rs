@@ -2,10 +2,10 @@
 //! Account → Security, Sign out) or the sign-in links. The menu is a
 //! `<details>` element, so it opens without JavaScript too.
 
+use crate::components::nav_link::NavLink;
 use crate::components::submit::Submit;
 use crate::server_fns::{current_user, SignOut};
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 #[component]
@@ -25,8 +25,8 @@ pub fn Header() -> impl IntoView {
                             Ok(Some(u)) => {
                                 view! {
                                     <nav class="mainnav" aria-label="Main">
-                                        <A href="/reports">"Reporting"</A>
-                                        <A href="/account/security/sessions">"Security"</A>
+                                        <NavLink href="/reports">"Reporting"</NavLink>
+                                        <NavLink href="/account/security/sessions">"Security"</NavLink>
                                     </nav>
                                     // Closed again after every navigation.
                                     <details class="profile-menu" prop:open=move || { location.pathname.track(); false }>
@@ -38,8 +38,8 @@ pub fn Header() -> impl IntoView {
                                         </summary>
                                         <div class="menu">
                                             <p class="menu-heading">"Account"</p>
-                                            <A href="/account/security/sessions">"Security"</A>
-                                            <A href="/account/time-zone">"Time zone"</A>
+                                            <NavLink href="/account/security/sessions">"Security"</NavLink>
+                                            <NavLink href="/account/time-zone">"Time zone"</NavLink>
                                             <ActionForm action=sign_out>
                                                 <Submit action=sign_out class="linklike">"Sign out"</Submit>
                                             </ActionForm>
@@ -51,8 +51,8 @@ pub fn Header() -> impl IntoView {
                             _ => {
                                 view! {
                                     <nav class="guest" aria-label="Account">
-                                        <A href="/signin">"Sign in"</A>
-                                        <A href="/signup">"Sign up"</A>
+                                        <NavLink href="/signin">"Sign in"</NavLink>
+                                        <NavLink href="/signup">"Sign up"</NavLink>
                                     </nav>
                                 }
                                     .into_any()

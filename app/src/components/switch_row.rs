@@ -4,7 +4,6 @@
 //! shows how to turn it on (and back), so it works without JavaScript.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn SwitchRow(
@@ -27,9 +26,9 @@ pub fn SwitchRow(
             let checked = choosing.get();
             let href = if checked { href.to_owned() } else { format!("{href}?enable=1") };
             view! {
-                <A href=href attr:role="switch" attr:aria-checked=if checked { "true" } else { "false" } attr:class="switch">
+                <a href=href role="switch" aria-checked=if checked { "true" } else { "false" } class="switch">
                     {label}
-                </A>
+                </a>
             }
         })
         .into_any()
@@ -91,9 +90,9 @@ mod tests {
                             let checked = choosing;
                             let href = if checked { "/account/security/protection" } else { "/account/security/protection?enable=1" };
                             view! {
-                                <A href=href attr:role="switch" attr:aria-checked=if checked { "true" } else { "false" } attr:class="switch">
+                                <a href=href role="switch" aria-checked=if checked { "true" } else { "false" } class="switch">
                                     "Enable PIN"
-                                </A>
+                                </a>
                             }
                         }}
                         <p class="muted">"Off."</p>

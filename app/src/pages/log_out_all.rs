@@ -10,7 +10,6 @@ use crate::early::Early;
 use crate::server_fns::{step_up_status, EndAllSessions};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 #[component]
 pub fn LogOutAllPage(
@@ -61,7 +60,7 @@ pub fn LogOutAllPage(
                     <p class="hint">
                         "API tokens are not sessions: without this, scripts and services that use one keep working. "
                         "Tick it if a token may have leaked; you can also delete tokens one by one on "
-                        <A href="/account/security/api-tokens">"API Access Tokens"</A>
+                        <a href="/account/security/api-tokens">"API Access Tokens"</a>
                         "."
                     </p>
                     <Loaded resource=step_up let:s>
@@ -71,7 +70,7 @@ pub fn LogOutAllPage(
                         "Log out of all devices"
                     </Submit>
                 </ActionForm>
-                <A href="/account/security/sessions">"Cancel"</A>
+                <a href="/account/security/sessions">"Cancel"</a>
             </div>
         </section>
     }

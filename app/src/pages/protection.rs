@@ -16,7 +16,6 @@ use crate::server_fns::protection::{protection_status, ChangePin, LockReports, P
 use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 /// `early_*`: the page's first data, asked for by its route ([`Early`]).
@@ -45,7 +44,7 @@ pub fn ProtectionPage(early_status: Early, early_step_up: Early) -> impl IntoVie
             <p class="muted">
                 "The PIN guards this dashboard only. API tokens are not PIN-gated: any token may read the reports of "
                 "every day, because it was created with your password. Manage them on "
-                <A href="/account/security/api-tokens">"API Access Tokens"</A>
+                <a href="/account/security/api-tokens">"API Access Tokens"</a>
                 "."
             </p>
             <Loaded resource=status fallback=|| view! { <p class="muted">"Loading…"</p> } let((v, s))>

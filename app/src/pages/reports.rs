@@ -13,7 +13,7 @@ use crate::server_fns::protection::{LockReports, UnlockReports};
 use crate::server_fns::reports::{report, reports_context, AddSampleData, ReportView, ReportsContextView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Form, A};
+use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use proto::views::{DayView, TotalsView};
 use proto::ErrorCode;
@@ -134,7 +134,7 @@ fn ContextLine(ctx: ReportsContextView, lock: ServerAction<LockReports>) -> impl
     let pin = ctx.pin;
     view! {
         <p class="context-line muted">
-            "Days and times in " <strong>{ctx.zone}</strong> " · " <A href="/account/time-zone">"Change time zone"</A>
+            "Days and times in " <strong>{ctx.zone}</strong> " · " <a href="/account/time-zone">"Change time zone"</a>
         </p>
         {match (pin.set_since.is_some(), pin.unlocked_until_clock) {
             (true, Some(clock)) => view! {
@@ -151,7 +151,7 @@ fn ContextLine(ctx: ReportsContextView, lock: ServerAction<LockReports>) -> impl
             (true, None) => view! { <p class="unlock-line muted">"Previous days are protected by your PIN."</p> }.into_any(),
             (false, _) => view! {
                 <p class="unlock-line muted">
-                    "Anyone signed in as you can see previous days. " <A href="/account/security/protection">"Protect them with a PIN"</A>
+                    "Anyone signed in as you can see previous days. " <a href="/account/security/protection">"Protect them with a PIN"</a>
                 </p>
             }
             .into_any(),
@@ -230,8 +230,8 @@ fn Unlock(unlock: ServerAction<UnlockReports>) -> impl IntoView {
                 <Submit action=unlock>"Unlock"</Submit>
             </ActionForm>
             <p class="muted">
-                <A href="/reports?range=today">"See today's figures"</A>
-                " · Forgot your PIN? " <A href="/account/security/protection">"Remove it with your password"</A>
+                <a href="/reports?range=today">"See today's figures"</a>
+                " · Forgot your PIN? " <a href="/account/security/protection">"Remove it with your password"</a>
             </p>
         </section>
     }

@@ -8,7 +8,6 @@ use crate::early::Early;
 use crate::server_fns::reports::{time_zone_status, SetTimeZone};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 #[component]
 pub fn TimeZonePage(
@@ -64,7 +63,7 @@ pub fn TimeZonePage(
                     }
                 }
             </Loaded>
-            <p class="muted"><A href="/reports">"Back to Reporting"</A></p>
+            <p class="muted"><a href="/reports">"Back to Reporting"</a></p>
         </section>
     }
 }

@@ -15,7 +15,6 @@ use crate::server_fns::webhooks::{list_webhooks, AddWebhook, DeleteWebhook, Rede
 use crate::server_fns::{step_up_status, StepUpView};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 #[component]
 pub fn WebhooksPage(
@@ -44,7 +43,7 @@ pub fn WebhooksPage(
         <Title text="Webhooks · Login Security · Warden"/>
         <section class="panel" aria-labelledby="webhooks-title">
             <h2 id="webhooks-title">"Webhooks"</h2>
-            <p><A href="/account/security/sessions">"← Login Security"</A></p>
+            <p><a href="/account/security/sessions">"← Login Security"</a></p>
             <p class="muted">
                 "Send your account's security events to your own tools: each one is a signed JSON request "
                 "(Standard Webhooks) to an HTTPS address of yours, retried for a day if it fails."
