@@ -230,11 +230,16 @@ fn ended_list(ended: &[SessionView]) -> InertElement {
     })
 }
 
-/// "Work laptop — Chrome on Windows", or the browser and system alone.
+/// "Chrome on Windows": the browser and its system.
+fn label(s: &SessionView) -> String {
+    format!("{} on {}", s.browser, s.os)
+}
+
+/// "Work laptop — Chrome on Windows", or the [`label`] alone.
 fn heading(s: &SessionView) -> String {
     match &s.name {
-        Some(n) => format!("{n} — {} on {}", s.browser, s.os),
-        None => format!("{} on {}", s.browser, s.os),
+        Some(n) => format!("{n} — {}", label(s)),
+        None => label(s),
     }
 }
 
@@ -271,7 +276,7 @@ struct Items {
 #[component]
 fn SessionItem(s: SessionView, items: Items) -> impl IntoView {
     let Items { end, rename, end_busy, rename_busy, blocked, confirmed } = items;
-    let label = format!("{} on {}", s.browser, s.os);
+    let label = label(&s);
     let end_label = format!("End session: {label}, {}", s.ip);
     let heading = heading(&s);
     let mut facts = Html::with_capacity(700);
